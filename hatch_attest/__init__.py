@@ -1,0 +1,8 @@
+"""hatch-attest: PEP 740 attestations for every hatchling build.
+
+The build hook lives in :mod:`hatch_attest.build_hook`; the command line in
+:mod:`hatch_attest.cli`. Importing this package is cheap: nothing here imports
+sigstore, so an idle build (no CI identity) pays nothing for it.
+"""
+
+__version__ = "0.1.0"
