@@ -1,0 +1,159 @@
+"""Bounded network time for every call to an OIDC endpoint, Fulcio, Rekor and a TSA.
+
+sigstore-python gives its Fulcio and Rekor clients plain ``requests.Session``
+objects and calls them without a timeout or a retry: a hung service hangs the
+release job until the CI runner kills it. We do not fork or monkeypatch
+sigstore's clients. Instead we use requests' own, documented extension point,
+the *transport adapter*: a session routes every request through the adapter
+mounted for its URL prefix, so mounting :class:`BoundedAdapter` on the sessions
+sigstore's clients own gives each call a timeout and retries without changing a
+line of how sigstore builds, sends or parses its requests.
+
+The budget is a *deadline* (not a per-call timeout): :func:`deadline` sets it
+for the current thread, every attempt gets at most the time that is left, and
+backoff sleeps never pass it. Retried: connection errors, timeouts and 5xx
+answers, with exponential backoff and full jitter. Not retried: any other 4xx,
+except 429, which honours ``Retry-After`` if the wait fits in the budget.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+# One attempt never waits longer than this, so a single hung connection cannot
+# eat a whole generous budget that retries could have used.
+MAX_ATTEMPT_SECONDS = 30.0
+BACKOFF_BASE_SECONDS = 0.25
+BACKOFF_CAP_SECONDS = 8.0
+DEFAULT_BUDGET_SECONDS = 120.0
+
+_local = threading.local()
+
+
+class BudgetExhausted(requests.exceptions.Timeout):
+    """The deadline passed before any attempt could succeed."""
+
+
+@contextlib.contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Bound every request made by this thread inside the block to ``seconds`` in total."""
+    previous = getattr(_local, "deadline", None)
+    _local.deadline = time.monotonic() + seconds
+    try:
+        yield
+    finally:
+        _local.deadline = previous
+
+
+def _remaining() -> float:
+    end = getattr(_local, "deadline", None)
+    if end is None:
+        end = time.monotonic() + DEFAULT_BUDGET_SECONDS
+        _local.deadline = end
+    return float(end - time.monotonic())
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    with contextlib.suppress(TypeError, ValueError, IndexError):
+        when = parsedate_to_datetime(value)
+        return max(0.0, when.timestamp() - time.time())
+    return None
+
+
+class BoundedAdapter(HTTPAdapter):
+    """An :class:`HTTPAdapter` that retries within the calling thread's deadline.
+
+    ``attempts`` counts every attempt it makes, so callers (and tests) can see
+    that a transient failure was survived by a retry.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(max_retries=0)
+        self.attempts = 0
+
+    def send(  # type: ignore[override]  # noqa: PLR0917 - requests' signature
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: bool | str = True,
+        cert: Any = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        attempt = 0
+        while True:
+            remaining = _remaining()
+            if remaining <= 0:
+                msg = f"no answer from {_origin(request)} within the time budget"
+                raise BudgetExhausted(msg, request=request)
+            per_attempt = min(remaining, MAX_ATTEMPT_SECONDS)
+            if isinstance(timeout, (int, float)):
+                per_attempt = min(per_attempt, float(timeout))
+            attempt += 1
+            self.attempts += 1
+            wait: float | None
+            try:
+                response = super().send(
+                    request,
+                    stream=stream,
+                    timeout=per_attempt,
+                    verify=verify,
+                    cert=cert,
+                    proxies=proxies,
+                )
+            except (requests.ConnectionError, requests.Timeout) as e:
+                wait = _backoff(attempt)
+                if wait >= _remaining():
+                    msg = f"{_origin(request)} did not answer in time: {_describe(e)}"
+                    raise BudgetExhausted(msg, request=request) from e
+            else:
+                if response.status_code == 429:
+                    wait = _retry_after(response)
+                    if wait is None:
+                        wait = _backoff(attempt)
+                elif response.status_code >= 500:
+                    wait = _backoff(attempt)
+                else:
+                    return response
+                if wait >= _remaining():
+                    return response
+                response.close()
+            time.sleep(wait)
+
+
+def _backoff(attempt: int) -> float:
+    # "Full jitter": concurrent signers that failed together do not retry together.
+    return random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt))  # noqa: S311
+
+
+def _origin(request: requests.PreparedRequest) -> str:
+    url = request.url or ""
+    return url.split("?", 1)[0]
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, requests.Timeout):
+        return "timed out"
+    return "connection failed"
+
+
+def mount(session: requests.Session, adapter: BoundedAdapter) -> requests.Session:
+    """Route every HTTP(S) request of ``session`` through ``adapter``."""
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session

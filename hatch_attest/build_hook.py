@@ -1,0 +1,101 @@
+"""The ``attest`` build hook: a PEP 740 attestation next to every wheel and sdist.
+
+Hatchling calls, per target and per build process: ``dependencies()`` (through
+the frontend's ``get_requires_for_build_*``), ``initialize()``, the build, then
+``finalize()`` with the artifact path. ``python -m build`` and ``uv build``
+build the sdist and then the wheel in separate processes, so every call here
+works from the configuration and the environment alone, with no state shared
+between artifacts.
+
+Idle builds (no CI identity) stay as cheap as plain hatchling: no sigstore
+import, and no extra requirement for the frontend to install.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+
+from hatch_attest import files
+from hatch_attest.attest import SIGNING_REQUIREMENTS, Go, attest, decide
+from hatch_attest.config import AttestConfig, load_config
+from hatch_attest.errors import AttestError, ConfigError
+
+ATTESTED_TARGETS = {"wheel": ".whl", "sdist": ".tar.gz"}
+
+
+class AttestBuildHook(BuildHookInterface):  # type: ignore[type-arg]
+    """Signs each wheel and sdist with the job's ambient identity (see the README)."""
+
+    PLUGIN_NAME = "attest"
+
+    @cached_property
+    def attest_config(self) -> AttestConfig:
+        """The validated hook table; a bad table aborts the build with every error."""
+        try:
+            return load_config(self.config, root=Path(self.root), env=os.environ)
+        except ConfigError as e:
+            lines = "\n".join(f"  {error}" for error in e.errors)
+            self.app.abort(f"Invalid configuration for build hook `attest`:\n{lines}")
+            raise  # abort() exits; this is for type checkers
+
+    def dependencies(self) -> list[str]:
+        """Ask for the signing stack only when this build is going to sign."""
+        config = self.attest_config
+        if config.mode == "always":
+            return list(SIGNING_REQUIREMENTS)
+        if self.target_name not in ATTESTED_TARGETS:
+            return []
+        decision = decide(config, os.environ, project_urls=self._project_urls())
+        return list(SIGNING_REQUIREMENTS) if isinstance(decision, Go) else []
+
+    def initialize(self, version: str, build_data: dict[str, Any]) -> None:
+        # Validate now, so that a bad table fails before anything is built.
+        _ = self.attest_config
+
+    def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
+        if version == "editable" or self.target_name not in ATTESTED_TARGETS:
+            return
+        dist = Path(artifact_path)
+        try:
+            written = attest(
+                [dist],
+                self.attest_config,
+                os.environ,
+                self.app,
+                project_urls=self._project_urls(),
+            )
+        except AttestError as e:
+            self.app.abort(f"hatch-attest: {e}")
+            raise  # abort() exits; this is for type checkers
+        for item in written:
+            self.app.display_success(
+                f"Attested {item.dist.name} as {item.identity} "
+                f"(Rekor log index {item.log_index}) -> {item.path.name}"
+            )
+
+    def clean(self, versions: list[str]) -> None:
+        """Remove the attestations of the artifacts hatchling's own clean removes."""
+        suffix = ATTESTED_TARGETS.get(self.target_name)
+        directory = Path(self.directory)
+        if suffix is None or not directory.is_dir():
+            return
+        doomed = [
+            p
+            for p in directory.iterdir()
+            if p.name.endswith(files.ATTESTATION_SUFFIX) and f"{suffix}." in p.name
+        ]
+        files.remove_quietly(doomed)
+        for path in doomed:
+            self.app.display_info(f"Removed {path.name}")
+
+    def _project_urls(self) -> dict[str, str]:
+        try:
+            urls = self.metadata.core.urls
+        except (ValueError, TypeError):
+            return {}
+        return dict(urls) if isinstance(urls, dict) else {}

@@ -1,0 +1,231 @@
+"""Where the OIDC identity token comes from.
+
+Two steps, deliberately apart:
+
+* :func:`probe` looks at the environment only (no import of sigstore or ``id``,
+  no network) and says whether this job *can* have an identity. The build hook
+  calls it from ``dependencies()`` so a laptop build never installs the signing
+  stack, and its answer carries the fix when the job is CI without permission.
+* :func:`obtain_token` actually asks for the token. The hook calls it in
+  ``finalize``, per artifact, because tokens live for minutes.
+
+The token itself is wrapped in :class:`Token`, whose ``repr`` and ``str`` never
+show it; it only leaves this module as a sigstore ``IdentityToken``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from hatch_attest.errors import IdentityError
+
+if TYPE_CHECKING:
+    from sigstore.oidc import IdentityToken
+
+AUDIENCE = "sigstore"
+EXPLICIT_TOKEN_VARIABLE = "SIGSTORE_IDENTITY_TOKEN"  # noqa: S105 - a variable name
+_GCP_PRODUCT_NAME_FILE = "/sys/class/dmi/id/product_name"
+
+GITHUB_PERMISSION_FIX = (
+    "add `permissions: id-token: write` to the job (or workflow) that builds, "
+    "in the same workflow file that publishes"
+)
+GITLAB_TOKEN_FIX = "add `id_tokens: SIGSTORE_ID_TOKEN: aud: sigstore` to the job in .gitlab-ci.yml"  # noqa: S105
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What the environment says about an identity, without asking for one.
+
+    ``provider`` is set when a token can be requested. Otherwise ``reason`` says
+    why not and ``fix`` (if any) what would make it possible.
+    """
+
+    provider: str | None
+    reason: str = ""
+    fix: str = ""
+
+    @property
+    def available(self) -> bool:
+        return self.provider is not None
+
+    def explain(self) -> str:
+        """One line: why there is no identity, and what to do about it."""
+        return f"{self.reason}; to attest, {self.fix}" if self.fix else self.reason
+
+
+def probe(env: Mapping[str, str] | None = None) -> Probe:
+    """Decide from the environment alone whether an identity token can be had.
+
+    Mirrors the order in which ``id.detect_credential`` tries providers, so the
+    provider named here is the one that will answer.
+    """
+    env = os.environ if env is None else env
+    if env.get(EXPLICIT_TOKEN_VARIABLE):
+        return Probe(f"the token in {EXPLICIT_TOKEN_VARIABLE}")
+    if env.get("GITHUB_ACTIONS") == "true":
+        if env.get("ACTIONS_ID_TOKEN_REQUEST_URL") and env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN"):
+            return Probe("GitHub Actions")
+        return Probe(
+            None,
+            "this GitHub Actions job has no OIDC permission "
+            "(ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN are not set)",
+            GITHUB_PERMISSION_FIX,
+        )
+    if env.get("GOOGLE_SERVICE_ACCOUNT_NAME") or _on_google_compute():
+        return Probe("Google Cloud")
+    if env.get("BUILDKITE"):
+        if shutil.which("buildkite-agent", path=env.get("PATH")):
+            return Probe("Buildkite")
+        return Probe(
+            None,
+            "this Buildkite job has no `buildkite-agent` on PATH",
+            "run the build where the Buildkite agent is available",
+        )
+    if env.get("GITLAB_CI"):
+        if env.get("SIGSTORE_ID_TOKEN"):
+            return Probe("GitLab CI")
+        return Probe(None, "this GitLab CI job has no SIGSTORE_ID_TOKEN", GITLAB_TOKEN_FIX)
+    if env.get("CIRCLECI"):
+        if shutil.which("circleci", path=env.get("PATH")):
+            return Probe("CircleCI")
+        return Probe(
+            None,
+            "this CircleCI job has no `circleci` tool on PATH",
+            "use a CircleCI image that ships the `circleci` CLI",
+        )
+    return Probe(
+        None,
+        "no CI identity found (not GitHub Actions, GitLab CI, Google Cloud, Buildkite or "
+        f"CircleCI, and {EXPLICIT_TOKEN_VARIABLE} is not set)",
+    )
+
+
+def _on_google_compute() -> bool:
+    try:
+        with open(_GCP_PRODUCT_NAME_FILE, encoding="utf-8") as f:
+            return f.read().strip() in {"Google", "Google Compute Engine"}
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True)
+class Token:
+    """An identity token that never prints itself."""
+
+    raw: str = field(repr=False)
+    provider: str
+
+    def __str__(self) -> str:
+        return f"<identity token from {self.provider}>"
+
+    @property
+    def claims(self) -> dict[str, Any]:
+        """The token's claims, *unverified* (Fulcio verifies; we only read)."""
+        return unverified_claims(self.raw)
+
+    def to_sigstore(self) -> IdentityToken:
+        """The sigstore ``IdentityToken``, checked for shape and validity period."""
+        from sigstore.oidc import IdentityError as SigstoreIdentityError
+        from sigstore.oidc import IdentityToken
+
+        try:
+            return IdentityToken(self.raw)
+        except SigstoreIdentityError as e:
+            if "validity period" in str(e):
+                msg = (
+                    f"the identity token from {self.provider} has expired or is not yet "
+                    "valid. Tokens live for minutes: request it in the step that builds, "
+                    "and check the runner's clock."
+                )
+            else:
+                msg = f"the identity token from {self.provider} is not usable: {e}"
+            raise IdentityError(msg) from None
+
+
+def unverified_claims(raw: str) -> dict[str, Any]:
+    """Decode a JWT's payload without verifying it. Errors never include the token."""
+    try:
+        payload = raw.split(".")[1]
+        decoded = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError, binascii.Error):
+        msg = "the identity token is not a JWT"
+        raise IdentityError(msg) from None
+    if not isinstance(decoded, dict):
+        msg = "the identity token's payload is not a JSON object"
+        raise IdentityError(msg)
+    return decoded
+
+
+def obtain_token(env: Mapping[str, str] | None = None) -> Token:
+    """Ask the ambient provider for a token with the ``sigstore`` audience.
+
+    Never falls back to an interactive browser login. The GitHub Actions request
+    goes through :mod:`hatch_attest._http` so it is bounded and retried like every
+    other call; the other providers are reached through ``id``.
+    """
+    env = os.environ if env is None else env
+    found = probe(env)
+    if found.provider is None:
+        raise IdentityError(found.explain())
+    if env.get(EXPLICIT_TOKEN_VARIABLE):
+        return Token(env[EXPLICIT_TOKEN_VARIABLE].strip(), found.provider)
+    if found.provider == "GitHub Actions":
+        return Token(_github_token(env), found.provider)
+    if found.provider == "GitLab CI":
+        return Token(env["SIGSTORE_ID_TOKEN"].strip(), found.provider)
+    return Token(_id_token(found.provider), found.provider)
+
+
+def _github_token(env: Mapping[str, str]) -> str:
+    import requests
+
+    from hatch_attest import _http
+
+    session = _http.mount(requests.Session(), _http.BoundedAdapter())
+    try:
+        response = session.get(
+            env["ACTIONS_ID_TOKEN_REQUEST_URL"],
+            params={"audience": AUDIENCE},
+            headers={"Authorization": f"bearer {env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']}"},
+        )
+    except requests.RequestException as e:
+        msg = f"GitHub Actions did not issue an OIDC token: {e}"
+        raise IdentityError(msg) from None
+    finally:
+        session.close()
+    if response.status_code != 200:
+        msg = (
+            f"GitHub Actions refused the OIDC token request (HTTP {response.status_code}); "
+            f"check that the job has `permissions: id-token: write`"
+        )
+        raise IdentityError(msg)
+    try:
+        value = response.json()["value"]
+    except (ValueError, KeyError, TypeError):
+        value = None
+    if not isinstance(value, str) or not value:
+        msg = "GitHub Actions answered the OIDC token request with a malformed body"
+        raise IdentityError(msg)
+    return value
+
+
+def _id_token(provider: str) -> str:
+    import id as id_
+
+    try:
+        token = id_.detect_credential(AUDIENCE)
+    except id_.IdentityError as e:
+        msg = f"{provider} did not issue an OIDC token: {e}"
+        raise IdentityError(msg) from None
+    if token is None:
+        msg = f"{provider} was detected, but `id` found no credential"
+        raise IdentityError(msg)
+    return token

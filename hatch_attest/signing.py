@@ -1,0 +1,225 @@
+"""Signing distributions: one identity, one certificate, many attestations.
+
+:class:`AttestationSigner` asks Fulcio for a single short-lived certificate and
+then signs each distribution with it, one Rekor entry per attestation. The
+Rekor submissions are independent, so :meth:`AttestationSigner.sign_all` runs
+them in a bounded thread pool (sigstore's Rekor client keeps one session per
+thread for exactly this).
+
+Every network call runs under :mod:`hatch_attest._http`'s deadline; every
+failure becomes a :class:`~hatch_attest.errors.SigningError` that names the
+service, the reason it gave, and what to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import requests
+from cryptography import x509
+from pypi_attestations import Attestation, AttestationError, Distribution
+from sigstore._internal.rekor.client import RekorClient
+from sigstore._internal.timestamp import TimestampAuthorityClient
+from sigstore.sign import Signer, SigningContext
+
+from hatch_attest import _http
+from hatch_attest.errors import DistributionError, SigningError
+
+if TYPE_CHECKING:
+    from sigstore.models import ClientTrustConfig
+
+    from hatch_attest.identity import Token
+
+T = TypeVar("T")
+
+
+class _BoundedRekorClient(RekorClient):
+    """sigstore's Rekor v1 client, with every per-thread session bounded."""
+
+    def __init__(self, url: str, adapter: _http.BoundedAdapter) -> None:
+        super().__init__(url)
+        self._adapter = adapter
+
+    @property
+    def _session(self) -> requests.Session:
+        return _mount_once(super()._session, self._adapter)
+
+
+class _BoundedTimestampClient(TimestampAuthorityClient):
+    """sigstore's TSA client, with every per-thread session bounded."""
+
+    def __init__(self, url: str, adapter: _http.BoundedAdapter) -> None:
+        super().__init__(url)
+        self._adapter = adapter
+
+    @property
+    def _session(self) -> requests.Session:
+        return _mount_once(super()._session, self._adapter)
+
+
+def _mount_once(session: requests.Session, adapter: _http.BoundedAdapter) -> requests.Session:
+    if session.get_adapter("https://") is not adapter:
+        _http.mount(session, adapter)
+    return session
+
+
+def bounded_signing_context(
+    config: ClientTrustConfig, adapter: _http.BoundedAdapter
+) -> SigningContext:
+    """``SigningContext.from_trust_config``, but with bounded, retrying HTTP sessions.
+
+    The clients are the ones sigstore itself would pick from the signing config
+    (Rekor v1 is forced by :mod:`hatch_attest.trust`); only their sessions differ.
+    """
+    signing = config.signing_config
+    fulcio = signing.get_fulcio()
+    _http.mount(fulcio.session, adapter)
+    tlog = signing.get_tlogs()[0]
+    if not isinstance(tlog, RekorClient):
+        msg = "the signing config selected a Rekor v2 log; PEP 740 attestations need Rekor v1"
+        raise SigningError(msg)
+    rekor = _BoundedRekorClient(tlog.url.removesuffix("/api/v1"), adapter)
+    tsas = [_BoundedTimestampClient(t.url, adapter) for t in signing.get_tsas()]
+    return SigningContext(
+        fulcio=fulcio,
+        rekor=rekor,
+        trusted_root=config.trusted_root,
+        tsa_clients=tsas,
+    )
+
+
+@dataclass(frozen=True)
+class Signed:
+    """A fresh attestation for one distribution, not yet written anywhere."""
+
+    dist: Path
+    sha256: str
+    attestation: Attestation
+    log_index: int
+
+    def to_json_bytes(self) -> bytes:
+        """The attestation file's content (PEP 740 JSON)."""
+        return self.attestation.model_dump_json().encode()
+
+
+class AttestationSigner:
+    """Signs distributions as one identity, with one Fulcio certificate."""
+
+    def __init__(self, config: ClientTrustConfig, token: Token, *, timeout: float) -> None:
+        self.timeout = timeout
+        self.adapter = _http.BoundedAdapter()
+        self._context = bounded_signing_context(config, self.adapter)
+        sigstore_token = token.to_sigstore()
+        with _http.deadline(timeout):
+            self._signer = _call("Fulcio", lambda: Signer(sigstore_token, self._context))
+        self.certificate: x509.Certificate = self._signer._signing_cert()
+
+    @property
+    def identity(self) -> str:
+        """Who the certificate says signed: the workflow URI, or an email."""
+        return certificate_identity(self.certificate)
+
+    def sign(self, dist: Path) -> Signed:
+        """Sign one distribution (one Rekor entry), within the time budget."""
+        with _http.deadline(self.timeout):
+            try:
+                distribution = Distribution.from_file(dist)
+            except (OSError, ValueError) as e:
+                msg = f"cannot sign {dist.name}: {e}"
+                raise DistributionError(msg) from e
+            sha256 = distribution.digest
+            attestation = _call("Rekor", lambda: Attestation.sign(self._signer, distribution))
+        entry: Any = attestation.verification_material.transparency_entries[0]
+        return Signed(dist, sha256, attestation, int(entry["logIndex"]))
+
+    def sign_all(self, dists: Sequence[Path], *, jobs: int) -> list[Signed | BaseException]:
+        """Sign every distribution concurrently; results in input order.
+
+        A failure for one does not stop the others; the caller decides what an
+        all-or-nothing run does with partial success.
+        """
+
+        def one(dist: Path) -> Signed | BaseException:
+            try:
+                return self.sign(dist)
+            except (SigningError, DistributionError) as e:
+                return e
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            return list(pool.map(one, dists))
+
+
+def certificate_identity(cert: x509.Certificate) -> str:
+    """The certificate's Subject Alternative Name: a URI (CI workflow) or an email."""
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return "<no subject alternative name>"
+    names = san.get_values_for_type(x509.UniformResourceIdentifier) or san.get_values_for_type(
+        x509.RFC822Name
+    )
+    return names[0] if names else "<no subject alternative name>"
+
+
+def _call(service: str, action: Callable[[], T]) -> T:
+    """Run a sigstore operation; turn any failure into a SigningError naming ``service``."""
+    try:
+        return action()
+    except (SigningError, DistributionError):
+        raise
+    except _http.BudgetExhausted as e:
+        msg = (
+            f"{service} did not answer within the time budget ({e}). Retry the job; if the "
+            "service is slow rather than down, raise `timeout` (HATCH_ATTEST_TIMEOUT)."
+        )
+        raise SigningError(msg) from e
+    except Exception as e:  # sigstore raises many unrelated types; name the service
+        raise SigningError(describe_failure(service, e)) from e
+
+
+def describe_failure(service: str, error: BaseException) -> str:
+    """A one-line account of ``error``, with the server's own reason when it gave one."""
+    http_error = _find_cause(error, requests.HTTPError)
+    if http_error is not None and http_error.response is not None:
+        response = http_error.response
+        reason = _server_reason(response)
+        what = "refused the request" if response.status_code < 500 else "is unavailable"
+        hint = (
+            "Retry the job later."
+            if response.status_code >= 500 or response.status_code == 429
+            else "Check the identity token and the trust config."
+        )
+        return f"{service} {what} (HTTP {response.status_code}: {reason}). {hint}"
+    if _find_cause(error, requests.ConnectionError) is not None:
+        return f"cannot connect to {service}. Check the job's network access. Retry the job."
+    if isinstance(error, AttestationError) or "SCT" in str(error):
+        return f"{service} returned something that does not verify: {error}"
+    detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return f"{service} failed: {detail}"
+
+
+def _server_reason(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        for key in ("message", "error", "detail"):
+            if isinstance(body.get(key), str):
+                return str(body[key])[:300]
+    text = response.text.strip()
+    return text[:300] if text and text.isprintable() else (response.reason or "no reason given")
+
+
+def _find_cause(error: BaseException | None, kind: type[BaseException]) -> Any:
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, kind):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None

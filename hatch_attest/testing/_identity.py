@@ -1,0 +1,234 @@
+"""CI identities: the OIDC claims and environment variables of a job.
+
+Each identity describes one CI job the way its platform describes it: the claims
+of the ID token the platform would mint, and the environment the job would see.
+Claim names and formats follow GitHub's and GitLab's documentation of their ID
+tokens; the values that Fulcio copies into certificates must be exact, the rest
+only plausible.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+GITLAB_ISSUER = "https://gitlab.com"
+
+Claims = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class GitHubIdentity:
+    """A GitHub Actions job.
+
+    `workflow` is the file name under `.github/workflows/` of the top-level
+    workflow. `job_workflow_ref` is set only when the job runs in a reusable
+    workflow (it then names that file, `owner/repo/.github/workflows/x.yml@ref`);
+    Fulcio puts it in the certificate's SAN, while the Build Config URI keeps
+    naming the top-level workflow, which is what PyPI checks.
+    """
+
+    repository: str = "octo-org/demo-pkg"
+    workflow: str = "release.yml"
+    ref: str = "refs/heads/main"
+    sha: str = "3f786850e387550fdab836ed7e6dc881de23001b"
+    visibility: str = "public"
+    event_name: str = "push"
+    repository_id: str = "600000001"
+    owner_id: str = "90000001"
+    runner_environment: str = "github-hosted"
+    environment: str | None = None
+    job_workflow_ref: str | None = None
+    workflow_name: str = "Release"
+    run_id: str = "10000000001"
+    run_attempt: str = "1"
+    actor: str = "octocat"
+
+    @property
+    def owner(self) -> str:
+        """The repository owner (user or organization)."""
+        return self.repository.split("/", 1)[0]
+
+    @property
+    def workflow_ref(self) -> str:
+        """`owner/repo/.github/workflows/<file>@<ref>`, as in the token and env."""
+        return f"{self.repository}/.github/workflows/{self.workflow}@{self.ref}"
+
+    def claims(self) -> Claims:
+        """The identity claims of this job's ID token (no aud/iat/exp/jti)."""
+        ref_type = "tag" if self.ref.startswith("refs/tags/") else "branch"
+        # GitHub's default subject; a job with an environment gets that instead.
+        if self.environment is not None:
+            subject = f"repo:{self.repository}:environment:{self.environment}"
+        else:
+            subject = f"repo:{self.repository}:ref:{self.ref}"
+        claims: Claims = {
+            "iss": GITHUB_ISSUER,
+            "sub": subject,
+            "ref": self.ref,
+            "ref_type": ref_type,
+            "ref_protected": "false",
+            "sha": self.sha,
+            "repository": self.repository,
+            "repository_id": self.repository_id,
+            "repository_owner": self.owner,
+            "repository_owner_id": self.owner_id,
+            "repository_visibility": self.visibility,
+            "actor": self.actor,
+            "actor_id": "1",
+            "workflow": self.workflow_name,
+            "workflow_ref": self.workflow_ref,
+            "workflow_sha": self.sha,
+            "job_workflow_ref": self.job_workflow_ref or self.workflow_ref,
+            "job_workflow_sha": self.sha,
+            "event_name": self.event_name,
+            "run_id": self.run_id,
+            "run_number": "1",
+            "run_attempt": self.run_attempt,
+            "runner_environment": self.runner_environment,
+            "head_ref": "",
+            "base_ref": "",
+        }
+        if self.environment is not None:
+            claims["environment"] = self.environment
+        return claims
+
+    def environ(self) -> dict[str, str]:
+        """The job's environment, without the ID-token request variables."""
+        ref_name = self.ref.rsplit("/", 1)[-1] if self.ref.startswith("refs/") else self.ref
+        return {
+            "CI": "true",
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_SERVER_URL": "https://github.com",
+            "GITHUB_API_URL": "https://api.github.com",
+            "GITHUB_REPOSITORY": self.repository,
+            "GITHUB_REPOSITORY_ID": self.repository_id,
+            "GITHUB_REPOSITORY_OWNER": self.owner,
+            "GITHUB_REPOSITORY_OWNER_ID": self.owner_id,
+            "GITHUB_WORKFLOW": self.workflow_name,
+            "GITHUB_WORKFLOW_REF": self.workflow_ref,
+            "GITHUB_WORKFLOW_SHA": self.sha,
+            "GITHUB_REF": self.ref,
+            "GITHUB_REF_NAME": ref_name,
+            "GITHUB_REF_TYPE": "tag" if self.ref.startswith("refs/tags/") else "branch",
+            "GITHUB_SHA": self.sha,
+            "GITHUB_EVENT_NAME": self.event_name,
+            "GITHUB_RUN_ID": self.run_id,
+            "GITHUB_RUN_NUMBER": "1",
+            "GITHUB_RUN_ATTEMPT": self.run_attempt,
+            "GITHUB_ACTOR": self.actor,
+            "RUNNER_ENVIRONMENT": self.runner_environment,
+            "RUNNER_OS": "Linux",
+        }
+
+
+@dataclass(frozen=True)
+class GitLabIdentity:
+    """A GitLab CI/CD job on gitlab.com.
+
+    `ref` is the short name (`main`, `v1.0`) and `ref_type` says which kind it is,
+    exactly as GitLab's ID token does.
+    """
+
+    project_path: str = "octo-group/demo-pkg"
+    ci_config_path: str = ".gitlab-ci.yml"
+    ref: str = "main"
+    ref_type: str = "branch"
+    sha: str = "3f786850e387550fdab836ed7e6dc881de23001b"
+    visibility: str = "public"
+    project_id: str = "50000001"
+    namespace_id: str = "80000001"
+    pipeline_source: str = "push"
+    runner_environment: str = "gitlab-hosted"
+    environment: str | None = None
+    pipeline_id: str = "1000000001"
+    job_id: str = "7000000001"
+    user_login: str = "octocat"
+
+    @property
+    def namespace_path(self) -> str:
+        """The group (and subgroups) that holds the project."""
+        return self.project_path.rsplit("/", 1)[0]
+
+    @property
+    def ref_path(self) -> str:
+        """The fully qualified ref, `refs/heads/<ref>` or `refs/tags/<ref>`."""
+        kind = "heads" if self.ref_type == "branch" else "tags"
+        return f"refs/{kind}/{self.ref}"
+
+    @property
+    def ci_config_ref_uri(self) -> str:
+        """`gitlab.com/<project>//<config path>@<ref path>` (no scheme, as GitLab sends it)."""
+        return f"gitlab.com/{self.project_path}//{self.ci_config_path}@{self.ref_path}"
+
+    def claims(self) -> Claims:
+        """The identity claims of this job's ID token (no aud/iat/exp/jti)."""
+        claims: Claims = {
+            "iss": GITLAB_ISSUER,
+            "sub": (f"project_path:{self.project_path}:ref_type:{self.ref_type}:ref:{self.ref}"),
+            "namespace_id": self.namespace_id,
+            "namespace_path": self.namespace_path,
+            "project_id": self.project_id,
+            "project_path": self.project_path,
+            "project_visibility": self.visibility,
+            "user_id": "1",
+            "user_login": self.user_login,
+            "user_email": f"{self.user_login}@example.com",
+            "user_access_level": "maintainer",
+            "pipeline_id": self.pipeline_id,
+            "pipeline_source": self.pipeline_source,
+            "job_id": self.job_id,
+            "ref": self.ref,
+            "ref_type": self.ref_type,
+            "ref_path": self.ref_path,
+            "ref_protected": "true",
+            "runner_id": "1",
+            "runner_environment": self.runner_environment,
+            "sha": self.sha,
+            "ci_config_ref_uri": self.ci_config_ref_uri,
+            "ci_config_sha": self.sha,
+        }
+        if self.environment is not None:
+            claims["environment"] = self.environment
+        return claims
+
+    def environ(self) -> dict[str, str]:
+        """The job's environment, without the ID-token variable."""
+        project_name = self.project_path.rsplit("/", 1)[-1]
+        env = {
+            "CI": "true",
+            "GITLAB_CI": "true",
+            "CI_SERVER_URL": "https://gitlab.com",
+            "CI_SERVER_HOST": "gitlab.com",
+            "CI_PROJECT_PATH": self.project_path,
+            "CI_PROJECT_NAMESPACE": self.namespace_path,
+            "CI_PROJECT_NAME": project_name,
+            "CI_PROJECT_ID": self.project_id,
+            "CI_PROJECT_URL": f"https://gitlab.com/{self.project_path}",
+            "CI_PROJECT_VISIBILITY": self.visibility,
+            "CI_CONFIG_PATH": self.ci_config_path,
+            "CI_COMMIT_SHA": self.sha,
+            "CI_COMMIT_REF_NAME": self.ref,
+            "CI_PIPELINE_ID": self.pipeline_id,
+            "CI_PIPELINE_SOURCE": self.pipeline_source,
+            "CI_JOB_ID": self.job_id,
+            "GITLAB_USER_LOGIN": self.user_login,
+        }
+        env["CI_COMMIT_BRANCH" if self.ref_type == "branch" else "CI_COMMIT_TAG"] = self.ref
+        return env
+
+
+def token_claims(
+    identity_claims: Claims, *, audience: str, issued_at: int, lifetime: int
+) -> Claims:
+    """Adds the registered JWT claims to an identity's claims."""
+    return {
+        **identity_claims,
+        "aud": audience,
+        "iat": issued_at,
+        "nbf": issued_at,
+        "exp": issued_at + lifetime,
+        "jti": str(uuid.uuid4()),
+    }

@@ -1,0 +1,115 @@
+"""Which Sigstore instance to trust and sign with.
+
+``production`` and ``staging`` come from Sigstore's TUF repositories; a
+``trust-config`` file (a sigstore ``ClientTrustConfig`` JSON) names a private
+deployment, or the local instance the tests and the demo use.
+
+Two things every caller gets for free here:
+
+* Rekor v1 is forced. PEP 740 attestations carry no RFC 3161 timestamp, and a
+  Rekor v2 entry has no integrated time, so a v2 entry would not verify.
+* TUF refreshes are serialised across processes with a file lock. sigstore-python
+  refreshes its TUF cache in place, and two builds refreshing at once (``uv build``
+  runs builds concurrently; matrix jobs share a runner) can corrupt it
+  (sigstore-python #1403).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hatch_attest.errors import TrustConfigError
+
+if TYPE_CHECKING:
+    from sigstore.models import ClientTrustConfig
+    from sigstore.verify import Verifier
+
+
+def load_trust_config(
+    instance: str, trust_config: Path | None, *, offline: bool = False
+) -> ClientTrustConfig:
+    """Load the trust configuration: a ``trust_config`` file if given, else ``instance``.
+
+    ``offline`` uses the cached (or embedded) TUF trust root without a refresh.
+    """
+    from sigstore.models import ClientTrustConfig
+
+    if trust_config is not None:
+        try:
+            raw = trust_config.read_text(encoding="utf-8")
+        except OSError as e:
+            msg = (
+                f"cannot read the Sigstore trust config {trust_config}: {e.strerror or e}. "
+                "Check `trust-config` or HATCH_ATTEST_TRUST_CONFIG."
+            )
+            raise TrustConfigError(msg) from e
+        except UnicodeDecodeError as e:
+            msg = f"the Sigstore trust config {trust_config} is not UTF-8 text"
+            raise TrustConfigError(msg) from e
+        try:
+            config = ClientTrustConfig.from_json(raw)
+            # Touch both halves now so that a broken file fails here, with its name,
+            # rather than deep inside signing.
+            config.trusted_root.get_fulcio_certs()
+            config.force_tlog_version = 1
+            config.signing_config.get_fulcio()
+            config.signing_config.get_tlogs()
+        except Exception as e:  # sigstore raises ValueError, pydantic and its own errors
+            first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            msg = (
+                f"{trust_config} is not a valid Sigstore ClientTrustConfig "
+                f"({first_line}). It must be the JSON that `ClientTrustConfig.from_json` "
+                "reads: a trusted root plus a signing config."
+            )
+            raise TrustConfigError(msg) from e
+        return config
+
+    try:
+        with _tuf_lock():
+            if instance == "staging":
+                config = ClientTrustConfig.staging(offline=offline)
+            else:
+                config = ClientTrustConfig.production(offline=offline)
+    except Exception as e:
+        msg = (
+            f"cannot load the Sigstore {instance} trust root from its TUF repository: {e}. "
+            "Check the job's network access to tuf-repo-cdn.sigstore.dev."
+        )
+        raise TrustConfigError(msg) from e
+    config.force_tlog_version = 1
+    return config
+
+
+def verifier_for(config: ClientTrustConfig) -> Verifier:
+    """A verifier that trusts exactly what ``config`` trusts (no network)."""
+    from sigstore.verify import Verifier
+
+    return Verifier(trusted_root=config.trusted_root)
+
+
+@contextlib.contextmanager
+def _tuf_lock() -> Iterator[None]:
+    """Hold an exclusive lock on sigstore's TUF cache while it may refresh.
+
+    POSIX only (``fcntl``); elsewhere, concurrent refreshes are not serialised.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    import platformdirs
+
+    cache = Path(platformdirs.user_cache_dir("sigstore-python", "sigstore"))
+    cache.mkdir(parents=True, exist_ok=True)
+    fd = os.open(cache / ".hatch-attest-tuf.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)

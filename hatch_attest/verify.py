@@ -1,0 +1,634 @@
+"""Run locally, against any Sigstore trust root, every check PyPI runs at upload.
+
+``pypi_attestations.Attestation.verify`` is what PyPI runs, but it always builds
+the production or staging ``Verifier`` (TUF, network). :func:`verify_attestation`
+runs the same checks, in the same order, with a ``Verifier`` the caller built, for
+example from a private or local instance's trusted root; the tests compare it with
+the library on real public attestations so the two cannot drift apart.
+
+:func:`check_distribution` adds what happens around that call on the way to PyPI:
+how ``twine upload --attestations`` and ``uv publish`` find and read attestation
+files, and what warehouse checks on the upload (file name, attestation count,
+shape, predicate types). Each problem becomes a :class:`Finding`; bad input files
+never raise.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sigstore.errors
+from cryptography import x509
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from pydantic import ValidationError
+from pypi_attestations import (
+    Attestation,
+    AttestationError,
+    AttestationType,
+    CircleCIPublisher,
+    Distribution,
+    GitHubPublisher,
+    GitLabPublisher,
+    GooglePublisher,
+    Publisher,
+)
+from pypi_attestations._impl import _check_dist_filename
+from sigstore.dsse import Envelope as DsseEnvelope
+from sigstore.dsse import _Statement
+from sigstore.verify import Verifier
+from sigstore.verify.policy import VerificationPolicy
+
+from hatch_attest.errors import DistributionError, VerificationError
+from hatch_attest.inspect import (
+    CLAIM_LABELS,
+    AttestationInfo,
+    _first_validation_problem,
+    certificate_claims,
+    certificate_identity,
+    describe_attestation,
+)
+
+__all__ = [
+    "MAX_ATTESTATIONS_PER_FILE",
+    "SUPPORTED_PREDICATE_TYPES",
+    "DistributionReport",
+    "Finding",
+    "check_dist_filename",
+    "check_distribution",
+    "find_attestations",
+    "verify_attestation",
+]
+
+SUPPORTED_PREDICATE_TYPES: frozenset[str] = frozenset(
+    {AttestationType.PYPI_PUBLISH_V1.value, AttestationType.SLSA_PROVENANCE_V1.value}
+)
+"""The predicate types PyPI accepts (warehouse ``SUPPORTED_ATTESTATION_TYPES``)."""
+
+MAX_ATTESTATIONS_PER_FILE = len(SUPPORTED_PREDICATE_TYPES)
+"""PyPI accepts at most one attestation per supported predicate type for a file."""
+
+# The members of `Publisher` (an Annotated union); a test keeps this list in step
+# with the library's.
+_PUBLISHER_CLASSES = (GitHubPublisher, GitLabPublisher, GooglePublisher, CircleCIPublisher)
+
+# The library compares with the same private constant and parses with the same
+# private model (`sigstore.dsse._Statement`), so both accept exactly the same payloads.
+_DSSE_PAYLOAD_TYPE: str = DsseEnvelope._TYPE
+
+_GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+_GITLAB_ISSUER = "https://gitlab.com"
+_GOOGLE_ISSUER = "https://accounts.google.com"
+_CIRCLECI_ISSUER = "https://oidc.circleci.com"
+
+_FIX_PUBLISHER = (
+    "Build in the workflow that PyPI knows as this project's Trusted Publisher "
+    "(the same workflow file as the publish job), or correct the expected publisher."
+)
+
+
+class _Rejected(VerificationError):
+    """A :class:`VerificationError` that knows which check (a :class:`Finding` id) failed."""
+
+    def __init__(self, check: str, message: str) -> None:
+        super().__init__(message)
+        self.check = check
+
+
+def verify_attestation(
+    attestation: Attestation,
+    dist: Distribution,
+    publisher: Publisher | VerificationPolicy,
+    verifier: Verifier,
+) -> tuple[str, dict[str, Any] | None]:
+    """Verify ``attestation`` for ``dist`` exactly as ``Attestation.verify`` does.
+
+    Same checks, same order, but against ``verifier`` (any trust root) instead of
+    the public-good instance: signature, certificate chain, transparency log and
+    ``publisher`` policy (``verify_dsse``), DSSE payload type, in-toto statement,
+    exactly one subject, a subject name that parses to the same distribution as
+    ``dist.name``, the sha256 digest, and a predicate type PyPI knows.
+
+    Returns ``(predicate_type, predicate)``. Raises :class:`VerificationError`
+    saying what was expected, what was found and what to do.
+    """
+    payload = _verify_signature(attestation, publisher, verifier)
+    return _check_statement(payload, dist)
+
+
+def _verify_signature(
+    attestation: Attestation,
+    publisher: Publisher | VerificationPolicy,
+    verifier: Verifier,
+) -> bytes:
+    """Steps 1 and 2 of `Attestation.verify`: signature and policy, then the payload type."""
+    policy = _policy(publisher)
+    try:
+        bundle = attestation.to_bundle()
+    except AttestationError as e:
+        msg = (
+            f"the attestation's signing material is damaged ({e}); "
+            "delete the attestation and build again to re-create it"
+        )
+        raise _Rejected("attestation-material", msg) from e
+
+    recorder = _RecordingPolicy(policy)
+    try:
+        payload_type, payload = verifier.verify_dsse(bundle, recorder)
+    except Exception as e:
+        # PyPI rejects on any exception here (warehouse turns it into "Unknown error
+        # while trying to verify included attestations"), and so do we; but a
+        # publisher mismatch deserves a message naming the mismatched claim.
+        if recorder.failure is not None:
+            raise _Rejected(
+                "attestation-publisher",
+                _publisher_mismatch(publisher, bundle.signing_certificate, recorder.failure),
+            ) from e
+        if isinstance(e, sigstore.errors.Error):
+            msg = (
+                f"the signature does not verify: {e}. The attestation was altered "
+                "after signing, or it was made on another Sigstore instance than the "
+                "one verified against; build again to re-create it"
+            )
+        else:
+            msg = f"the signature could not be verified ({type(e).__name__}: {e})"
+        raise _Rejected("attestation-signature", msg) from e
+
+    if payload_type != _DSSE_PAYLOAD_TYPE:
+        msg = f"the signed payload has type {payload_type!r}; expected {_DSSE_PAYLOAD_TYPE!r}"
+        raise _Rejected("attestation-statement", msg)
+    return payload
+
+
+def _check_statement(payload: bytes, dist: Distribution) -> tuple[str, dict[str, Any] | None]:
+    """The rest of `Attestation.verify`: the signed statement against the distribution."""
+    try:
+        statement = _Statement.model_validate_json(payload)
+    except ValidationError as e:
+        msg = f"the signed payload is not an in-toto v1 statement: {e}"
+        raise _Rejected("attestation-statement", msg) from e
+
+    if len(statement.subjects) != 1:
+        msg = (
+            f"the statement has {len(statement.subjects)} subjects; PyPI requires exactly "
+            f"one, the distribution file ({dist.name})"
+        )
+        raise _Rejected("attestation-statement", msg)
+    subject = statement.subjects[0]
+
+    if not subject.name:
+        msg = f"the statement's subject has no name; it must be the file name {dist.name!r}"
+        raise _Rejected("attestation-subject", msg)
+
+    try:
+        subject_dist = _check_dist_filename(subject.name)
+    except ValueError as e:
+        msg = f"the subject name {subject.name!r} is not a distribution file name: {e}"
+        raise _Rejected("attestation-subject", msg) from e
+    # `Distribution` validated its name on construction, as in the library.
+    if subject_dist != _check_dist_filename(dist.name):
+        msg = (
+            f"the attestation is for {subject.name!r}, not for {dist.name!r}; "
+            "every distribution file needs its own attestation"
+        )
+        raise _Rejected("attestation-subject", msg)
+
+    digest = subject.digest.root.get("sha256")
+    if digest is None or digest != dist.digest:
+        found = f"sha256 {digest}" if digest else "no sha256 digest"
+        msg = (
+            f"the attestation covers {found}, but {dist.name} has sha256 {dist.digest}: "
+            "the file changed after it was signed. Sign the file that you upload "
+            "(do not rebuild or modify it after signing)"
+        )
+        raise _Rejected("attestation-digest", msg)
+
+    if statement.predicate_type not in {t.value for t in AttestationType}:
+        msg = (
+            f"unknown predicate type {statement.predicate_type!r}; PyPI accepts only "
+            f"{_or(sorted(SUPPORTED_PREDICATE_TYPES))}"
+        )
+        raise _Rejected("attestation-predicate-type", msg)
+
+    return statement.predicate_type, statement.predicate
+
+
+# --- PyPI's file name rules ---------------------------------------------------------
+
+
+def check_dist_filename(filename: str) -> None:
+    """Raise :class:`DistributionError` unless PyPI accepts ``filename`` for upload.
+
+    Applies what warehouse checks from the name alone: no control characters or
+    path separators; a ``.whl`` or (PEP 625) ``.tar.gz`` file whose name
+    ``packaging`` parses; a normalised project name (lower case, runs of ``-_.``
+    as one ``_``) and, for sdists, a normalised version. PyPI also compares the
+    name and version with the file's metadata, and wheel platform tags with its
+    list; those are not checked here.
+    """
+    if any(ord(char) < 32 or ord(char) == 127 for char in filename):
+        msg = f"PyPI rejects file names with control characters: {filename!r}"
+        raise DistributionError(msg)
+    if "/" in filename or "\\" in filename:
+        msg = f"PyPI rejects file names containing '/' or '\\': {filename!r}"
+        raise DistributionError(msg)
+
+    if filename.endswith(".whl"):
+        try:
+            name, _, _, _ = parse_wheel_filename(filename)
+        except InvalidWheelFilename as e:
+            msg = f"PyPI rejects {filename!r}: {e}"
+            raise DistributionError(msg) from e
+        # warehouse compares the name as written (parse_wheel_filename normalises it).
+        written = filename.split("-", 1)[0]
+        expected_name = name.replace("-", "_")
+        if written != expected_name:
+            msg = (
+                f"PyPI rejects {filename!r}: the project name must be written in normalised "
+                f"form, {expected_name!r}, not {written!r}. Build with a current build "
+                "backend (hatchling >= 1.26 writes normalised names)"
+            )
+            raise DistributionError(msg)
+        return
+
+    if filename.endswith(".tar.gz"):
+        try:
+            name, version = parse_sdist_filename(filename)
+        except InvalidSdistFilename as e:
+            msg = f"PyPI rejects {filename!r}: {e}"
+            raise DistributionError(msg) from e
+        expected = f"{canonicalize_name(name).replace('-', '_')}-{version}.tar.gz"
+        if filename != expected:
+            msg = (
+                f"PyPI rejects source distribution {filename!r}: by PEP 625 it must be named "
+                f"{expected!r} (normalised project name and version). Build with a current "
+                "build backend (hatchling >= 1.26 writes normalised names)"
+            )
+            raise DistributionError(msg)
+        return
+
+    if filename.endswith(".zip"):
+        msg = f"PyPI rejects {filename!r}: source distributions must be .tar.gz files (PEP 625)"
+        raise DistributionError(msg)
+    msg = f"{filename!r} is not a distribution: PyPI accepts only .whl and .tar.gz files"
+    raise DistributionError(msg)
+
+
+# --- Checking a distribution file and its attestation files -------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One reason why an upload would fail, or lose its attestation.
+
+    ``check`` is a stable short id (``attestation-digest``, ``dist-filename``, ...),
+    ``path`` the file concerned, ``message`` what failed and how to fix it.
+    """
+
+    check: str
+    path: Path
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message} [{self.check}]"
+
+
+@dataclass(frozen=True)
+class DistributionReport:
+    """The result of :func:`check_distribution` for one distribution file.
+
+    ``verified`` describes the attestations that passed every check: predicate
+    type, signer identity (``identity``, ``claims["build_config_uri"]``, ...) and
+    Rekor log index. ``ok`` is true when nothing was found: ``twine upload
+    --attestations`` and PyPI would accept the file with its attestations.
+    """
+
+    dist: Path
+    sha256: str | None
+    attestations: tuple[Path, ...]
+    verified: tuple[AttestationInfo, ...]
+    findings: tuple[Finding, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when no check failed."""
+        return not self.findings
+
+
+def find_attestations(dist_path: Path) -> list[Path]:
+    """Return the attestation files next to ``dist_path`` that twine would upload.
+
+    ``twine upload --attestations dist/*`` attaches every ``*.*.attestation`` file
+    whose name starts with the distribution's file name.
+    """
+    try:
+        siblings = list(dist_path.parent.iterdir())
+    except OSError:
+        return []
+    return sorted(
+        path
+        for path in siblings
+        if path.name != dist_path.name
+        and path.name.startswith(dist_path.name)
+        and fnmatch.fnmatch(path.name, "*.*.attestation")
+    )
+
+
+def check_distribution(
+    dist_path: Path,
+    publisher: Publisher | VerificationPolicy,
+    verifier: Verifier,
+    *,
+    attestation_paths: Sequence[Path] | None = None,
+) -> DistributionReport:
+    """Check ``dist_path`` and its attestations the way an upload to PyPI would.
+
+    Covers: a file name PyPI accepts; at least one attestation file (``twine upload
+    --attestations`` fails otherwise), named ``<dist>.<kind>.attestation`` (``uv
+    publish`` ignores other names); each file readable JSON (twine) in the PEP 740
+    shape (PyPI); at most :data:`MAX_ATTESTATIONS_PER_FILE`; each one verified by
+    :func:`verify_attestation` against ``publisher`` and ``verifier``; predicate
+    types supported and not repeated; and an empty publish/v1 predicate.
+
+    ``attestation_paths`` defaults to :func:`find_attestations`. Never raises on bad
+    input files: every problem is a :class:`Finding` in the report.
+    """
+    findings: list[Finding] = []
+
+    try:
+        check_dist_filename(dist_path.name)
+    except DistributionError as e:
+        findings.append(Finding("dist-filename", dist_path, str(e)))
+
+    paths = tuple(find_attestations(dist_path) if attestation_paths is None else attestation_paths)
+
+    try:
+        sha256 = _sha256(dist_path)
+    except OSError as e:
+        msg = f"cannot read the distribution: {e.strerror or e}"
+        findings.append(Finding("dist-unreadable", dist_path, msg))
+        return DistributionReport(dist_path, None, paths, (), tuple(findings))
+
+    try:
+        dist = Distribution(name=dist_path.name, digest=sha256)
+    except ValidationError:
+        # The name does not parse as a distribution at all (already reported above):
+        # nothing can be verified against it.
+        return DistributionReport(dist_path, sha256, paths, (), tuple(findings))
+
+    if not paths:
+        msg = (
+            f"no attestation found (expected {dist_path.name}.publish.attestation next to "
+            "it); `twine upload --attestations` refuses to upload a file without one"
+        )
+        findings.append(Finding("attestation-missing", dist_path, msg))
+
+    parsed: list[tuple[Path, Attestation]] = []
+    for path in paths:
+        findings.extend(_name_findings(path, dist_path))
+        loaded = _load(path)
+        if isinstance(loaded, Finding):
+            findings.append(loaded)
+        else:
+            parsed.append((path, loaded))
+
+    if len(paths) > MAX_ATTESTATIONS_PER_FILE:
+        msg = (
+            f"{len(paths)} attestation files for one distribution; PyPI accepts at most "
+            f"{MAX_ATTESTATIONS_PER_FILE} (one publish/v1 and one SLSA provenance v1). "
+            "Remove the extra files: twine uploads every <dist>.*.attestation"
+        )
+        findings.append(Finding("attestation-count", dist_path, msg))
+
+    verified: list[AttestationInfo] = []
+    seen_types: dict[str, Path] = {}
+    for path, attestation in parsed:
+        try:
+            predicate_type, predicate = verify_attestation(attestation, dist, publisher, verifier)
+            info = describe_attestation(attestation, path)
+        except _Rejected as e:
+            findings.append(Finding(e.check, path, str(e)))
+            continue
+        except Exception as e:
+            # PyPI rejects the upload on any error here; a report must never raise.
+            msg = f"unexpected error while verifying: {type(e).__name__}: {e}"
+            findings.append(Finding("attestation-error", path, msg))
+            continue
+
+        predicate_findings = _predicate_findings(path, predicate_type, predicate, seen_types)
+        findings.extend(predicate_findings)
+        seen_types.setdefault(predicate_type, path)
+        if not predicate_findings:
+            verified.append(info)
+
+    return DistributionReport(dist_path, sha256, paths, tuple(verified), tuple(findings))
+
+
+def _name_findings(path: Path, dist_path: Path) -> list[Finding]:
+    # uv publish splits `<dist>.<kind>.attestation` at the last two dots and matches
+    # `<dist>` exactly; twine accepts any `<dist>*.*.attestation`.
+    dist_part, _, kind = path.name.removesuffix(".attestation").rpartition(".")
+    if dist_part == dist_path.name and kind:
+        return []
+    msg = (
+        f"name the file {dist_path.name}.<kind>.attestation, e.g. "
+        f"{dist_path.name}.publish.attestation: twine uploads it, but uv publish ignores it"
+    )
+    return [Finding("attestation-filename", path, msg)]
+
+
+def _load(path: Path) -> Attestation | Finding:
+    """Read one attestation file as twine, then PyPI, would; a Finding when they would fail."""
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        return Finding("attestation-unreadable", path, f"cannot read it: {e.strerror or e}")
+    try:
+        # twine: `json.load` of the file (UTF-8/16/32 detected), re-serialised
+        # into the upload form.
+        document = json.loads(raw)
+    except (ValueError, RecursionError) as e:
+        msg = (
+            f"not valid JSON ({e}); `twine upload --attestations` refuses it. "
+            "Delete it and build again to re-create it"
+        )
+        return Finding("attestation-json", path, msg)
+    try:
+        # warehouse: `TypeAdapter(list[Attestation]).validate_json(...)`.
+        return Attestation.model_validate_json(json.dumps(document))
+    except (ValidationError, ValueError, RecursionError) as e:
+        problem = _first_validation_problem(e) if isinstance(e, ValidationError) else str(e)
+        msg = (
+            f"not a PEP 740 attestation ({problem}); PyPI rejects the upload as "
+            "'Malformed attestations'. Delete it and build again to re-create it"
+        )
+        return Finding("attestation-schema", path, msg)
+
+
+def _predicate_findings(
+    path: Path,
+    predicate_type: str,
+    predicate: dict[str, Any] | None,
+    seen_types: dict[str, Path],
+) -> list[Finding]:
+    """Warehouse's per-type checks, plus the publish/v1 rule that the predicate is empty."""
+    if predicate_type not in SUPPORTED_PREDICATE_TYPES:
+        msg = (
+            f"predicate type {predicate_type!r} is not supported by PyPI; use "
+            f"{_or(sorted(SUPPORTED_PREDICATE_TYPES))}"
+        )
+        return [Finding("attestation-predicate-type", path, msg)]
+    if predicate_type in seen_types:
+        msg = (
+            f"{seen_types[predicate_type].name} already has predicate type {predicate_type}; "
+            "PyPI accepts one attestation per predicate type for a file. Remove one of them"
+        )
+        return [Finding("attestation-duplicate-type", path, msg)]
+    if predicate_type == AttestationType.PYPI_PUBLISH_V1 and predicate:
+        msg = (
+            f"the {predicate_type} predicate must be empty (null or {{}}), "
+            f"found {json.dumps(predicate)[:200]}; use the SLSA provenance predicate "
+            "type for build provenance"
+        )
+        return [Finding("attestation-publish-predicate", path, msg)]
+    return []
+
+
+# --- Explaining a publisher policy failure ------------------------------------------
+
+
+class _RecordingPolicy:
+    """Wraps a policy to learn whether *it* is what made ``verify_dsse`` fail.
+
+    ``verify_dsse`` runs the policy between the chain/SCT checks and the log and
+    signature checks, and raises the same error type for all of them.
+    """
+
+    def __init__(self, inner: VerificationPolicy) -> None:
+        self._inner = inner
+        self.failure: Exception | None = None
+
+    def verify(self, cert: x509.Certificate) -> None:
+        try:
+            self._inner.verify(cert)
+        except Exception as e:
+            self.failure = e
+            raise
+
+
+def _policy(publisher: Publisher | VerificationPolicy) -> VerificationPolicy:
+    if isinstance(publisher, _PUBLISHER_CLASSES):
+        # The very policy `Attestation.verify` builds for a publisher; it is only
+        # reachable through this private method.
+        return publisher._as_policy()
+    return publisher
+
+
+def _publisher_mismatch(
+    publisher: Publisher | VerificationPolicy,
+    certificate: x509.Certificate,
+    failure: Exception,
+) -> str:
+    """Say which claim of the signing certificate differs from the expected publisher."""
+    claims = certificate_claims(certificate)
+    identity = certificate_identity(certificate)
+    expected: list[tuple[str, list[str]]] = []  # (claim name, acceptable values)
+    if isinstance(publisher, GitHubPublisher):
+        repository_uri = f"https://github.com/{publisher.repository}"
+        workflow = f"{repository_uri}/.github/workflows/{publisher.workflow}"
+        expected = [
+            ("issuer", [_GITHUB_ISSUER]),
+            ("source_repository_uri", [repository_uri]),
+            ("build_config_uri", _build_config_uris(workflow, claims)),
+        ]
+        wanted = f"GitHub repository {publisher.repository}, workflow {publisher.workflow}"
+    elif isinstance(publisher, GitLabPublisher):
+        repository_uri = f"https://gitlab.com/{publisher.repository}"
+        workflow = f"{repository_uri}//{publisher.workflow_filepath}"
+        expected = [
+            ("issuer", [_GITLAB_ISSUER]),
+            ("source_repository_uri", [repository_uri]),
+            ("build_config_uri", _build_config_uris(workflow, claims)),
+        ]
+        wanted = f"GitLab project {publisher.repository}, CI file {publisher.workflow_filepath}"
+    elif isinstance(publisher, GooglePublisher):
+        expected = [("issuer", [_GOOGLE_ISSUER]), ("identity", [publisher.email])]
+        claims["identity"] = identity or ""
+        wanted = f"Google service account {publisher.email}"
+    elif isinstance(publisher, CircleCIPublisher):
+        expected = [
+            ("issuer", [_CIRCLECI_ISSUER]),
+            (
+                "build_signer_uri",
+                [
+                    f"https://circleci.com/api/v2/projects/{publisher.project_id}/"
+                    f"pipeline-definitions/{publisher.pipeline_definition_id}"
+                ],
+            ),
+        ]
+        if publisher.vcs_origin is not None:
+            expected.append(("source_repository_uri", [publisher.vcs_origin]))
+        if publisher.vcs_ref is not None:
+            expected.append(("source_repository_ref", [publisher.vcs_ref]))
+        wanted = f"CircleCI project {publisher.project_id}"
+    else:
+        return (
+            f"the signer ({identity or 'no identity'}, issuer {claims.get('issuer', 'unknown')}) "
+            f"does not satisfy the verification policy: {failure}"
+        )
+
+    mismatches = [
+        _mismatch(name, claims.get(name), values)
+        for name, values in expected
+        if claims.get(name) not in values
+    ]
+    # Should the library's policy ever check something that is not listed above,
+    # fall back to its own words rather than claim that everything matched.
+    details = "; ".join(mismatches) if mismatches else str(failure)
+    return f"the attestation was not signed by the Trusted Publisher ({wanted}): {details}. " + (
+        _FIX_PUBLISHER
+    )
+
+
+def _build_config_uris(workflow: str, claims: dict[str, str]) -> list[str]:
+    # The policy accepts the workflow at the commit or at the ref that was built.
+    return [
+        f"{workflow}@{claims[suffix]}"
+        for suffix in ("source_repository_digest", "source_repository_ref")
+        if suffix in claims
+    ] or [f"{workflow}@<ref or commit>"]
+
+
+def _mismatch(name: str, found: str | None, expected: list[str]) -> str:
+    label = "signer identity (SAN)" if name == "identity" else CLAIM_LABELS[name]
+    if found is None:
+        return f"the certificate has no {label}; expected {_or(expected)}"
+    text = f"{label} is {found!r}, expected {_or(expected)}"
+    if any(found.casefold() == value.casefold() for value in expected):
+        text += " (they differ only in letter case, and PyPI compares them exactly)"
+    return text
+
+
+def _or(values: Sequence[str]) -> str:
+    quoted = [repr(value) for value in values]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
+def _sha256(path: Path) -> str:
+    # hashlib.file_digest is Python >= 3.11.
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,0 +1,280 @@
+"""The ``attest`` hook under real frontends, in emulated CI jobs, against the local Sigstore."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+from pypi_attestations import GitHubPublisher, GitLabPublisher
+
+from hatch_attest.testing import GitHubIdentity, GitLabIdentity, LocalSigstore
+
+from .conftest import FRONTENDS, base_env, build, make_project, verified_subjects
+
+PUBLISH_V1 = "https://docs.pypi.org/attestations/publish/v1"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def env_for(wheelhouse: Path, tool_home: Path, sigstore_instance: LocalSigstore):  # type: ignore[no-untyped-def]
+    """Build the environment of a job: CI variables plus the local trust config."""
+
+    def make(ci: dict[str, str] | None = None, **extra: str) -> dict[str, str]:
+        variables = {"HATCH_ATTEST_TRUST_CONFIG": str(sigstore_instance.trust_config_path)}
+        variables.update(ci or {})
+        variables.update(extra)
+        return base_env(wheelhouse, tool_home, variables)
+
+    return make
+
+
+@pytest.mark.parametrize("frontend", FRONTENDS)
+def test_github_job_attests_wheel_and_sdist(
+    frontend: str,
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+    env_for,  # type: ignore[no-untyped-def]
+) -> None:
+    project = make_project(tmp_path)
+    env = env_for(sigstore_instance.github_env(github_identity))
+
+    result = build(frontend, project, env)
+
+    assert result.returncode == 0, result.output
+    artifacts = result.artifacts()
+    assert [p.suffix for p in artifacts] == [".gz", ".whl"]
+    assert result.attestations() == [
+        p.with_name(p.name + ".publish.attestation") for p in artifacts
+    ]
+    publisher = GitHubPublisher(repository=github_identity.repository, workflow="release.yml")
+    for artifact in artifacts:
+        assert verified_subjects(artifact, publisher, sigstore_instance.trust_config_path) == (
+            PUBLISH_V1
+        )
+        workflow_uri = (
+            f"https://github.com/{github_identity.repository}/.github/workflows/release.yml"
+            f"@{github_identity.ref}"
+        )
+        assert f"Attested {artifact.name} as {workflow_uri} (Rekor log index " in result.output
+    assert sigstore_instance.counts()["fulcio"] == 2  # one certificate per artifact process
+    assert sigstore_instance.counts()["rekor"] == 2
+
+
+def test_pip_wheel_attests_the_wheel(
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+    env_for,  # type: ignore[no-untyped-def]
+) -> None:
+    project = make_project(tmp_path)
+    result = build("pip-wheel", project, env_for(sigstore_instance.github_env(github_identity)))
+
+    assert result.returncode == 0, result.output
+    [wheel] = result.artifacts()
+    publisher = GitHubPublisher(repository=github_identity.repository, workflow="release.yml")
+    assert verified_subjects(wheel, publisher, sigstore_instance.trust_config_path) == PUBLISH_V1
+
+
+@pytest.mark.parametrize("frontend", ["build", "hatch"])
+def test_gitlab_job_attests_wheel_and_sdist(
+    frontend: str,
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    gitlab_identity: GitLabIdentity,
+    env_for,  # type: ignore[no-untyped-def]
+) -> None:
+    project = make_project(tmp_path)
+    ci = sigstore_instance.gitlab_env(gitlab_identity)
+    result = build(frontend, project, env_for(ci))
+
+    assert result.returncode == 0, result.output
+    publisher = GitLabPublisher(
+        repository=gitlab_identity.project_path, workflow_filepath=gitlab_identity.ci_config_path
+    )
+    artifacts = result.artifacts()
+    assert len(artifacts) == 2
+    for artifact in artifacts:
+        assert verified_subjects(artifact, publisher, sigstore_instance.trust_config_path) == (
+            PUBLISH_V1
+        )
+    token = ci["SIGSTORE_ID_TOKEN"]
+    assert token not in result.output
+    for path in project.rglob("*"):
+        if path.is_file():
+            assert token.encode() not in path.read_bytes(), path
+
+
+def test_no_identity_builds_as_before(
+    tmp_path: Path, sigstore_instance: LocalSigstore, env_for  # type: ignore[no-untyped-def]
+) -> None:
+    project = make_project(tmp_path)
+    result = build("build", project, env_for())
+
+    assert result.returncode == 0, result.output
+    assert len(result.artifacts()) == 2
+    assert result.attestations() == []
+    assert result.output.count("Not attesting: no CI identity found") == 2  # sdist, wheel
+    # An isolated idle build never asked the frontend for the signing stack.
+    assert "sigstore" not in result.output.replace("hatch-attest", "")
+    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+
+
+def test_github_job_without_id_token_permission_skips_and_names_the_fix(
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+    env_for,  # type: ignore[no-untyped-def]
+) -> None:
+    project = make_project(tmp_path)
+    ci = sigstore_instance.github_env(github_identity, id_token_permission=False)
+    result = build("build-no-isolation", project, env_for(ci))
+
+    assert result.returncode == 0, result.output
+    assert result.attestations() == []
+    assert "Not attesting: this GitHub Actions job has no OIDC permission" in result.output
+    assert "add `permissions: id-token: write`" in result.output
+    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+
+
+@pytest.mark.parametrize(
+    ("permission", "message"),
+    [
+        (None, "cannot attest (mode = always): no CI identity found"),
+        (False, "cannot attest (mode = always): this GitHub Actions job has no OIDC permission"),
+    ],
+)
+def test_always_mode_fails_without_identity(
+    permission: bool | None,
+    message: str,
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+    env_for,  # type: ignore[no-untyped-def]
+) -> None:
+    project = make_project(tmp_path, 'mode = "always"\n')
+    ci = (
+        {}
+        if permission is None
+        else sigstore_instance.github_env(github_identity, id_token_permission=permission)
+    )
+    result = build("build-no-isolation", project, env_for(ci))
+
+    assert result.returncode != 0
+    assert message in result.output
+    assert result.attestations() == []
+    assert sigstore_instance.counts()["fulcio"] == 0
+
+
+def test_environment_override_turns_attestation_off(
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+    env_for,  # type: ignore[no-untyped-def]
+) -> None:
+    project = make_project(tmp_path, 'mode = "always"\n')
+    ci = sigstore_instance.github_env(github_identity)
+    result = build("build-no-isolation", project, env_for(ci, HATCH_ATTEST_MODE="never"))
+
+    assert result.returncode == 0, result.output
+    assert result.attestations() == []
+    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+
+
+def test_publisher_mismatch_skips_without_any_request(
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+    env_for,  # type: ignore[no-untyped-def]
+) -> None:
+    table = 'publisher = { kind = "github", repository = "upstream/simple-pkg", workflow = "release.yml" }\n'
+    project = make_project(tmp_path, table)
+    result = build("build-no-isolation", project, env_for(sigstore_instance.github_env(github_identity)))
+
+    assert result.returncode == 0, result.output
+    assert result.attestations() == []
+    assert "Not attesting:" in result.output
+    assert "upstream/simple-pkg" in result.output
+    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+
+
+def _stale_attestation(path: Path) -> None:
+    statement = {
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": path.name.split(".publish")[0], "digest": {"sha256": "0" * 64}}],
+        "predicateType": PUBLISH_V1,
+        "predicate": {},
+    }
+    body = {"envelope": {"statement": base64.b64encode(json.dumps(statement).encode()).decode()}}
+    path.write_text(json.dumps(body))
+
+
+@pytest.mark.parametrize("with_identity", [False, True])
+def test_stale_attestation_is_never_left_wrong(
+    with_identity: bool,
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+    env_for,  # type: ignore[no-untyped-def]
+) -> None:
+    project = make_project(tmp_path)
+    dist = project / "dist"
+    dist.mkdir()
+    stale = [
+        dist / "simple_pkg-1.0.0.tar.gz.publish.attestation",
+        dist / "simple_pkg-1.0.0-py3-none-any.whl.slsa.attestation",
+    ]
+    for path in stale:
+        _stale_attestation(path)
+    ci = sigstore_instance.github_env(github_identity) if with_identity else {}
+
+    result = build("build-no-isolation", project, env_for(ci))
+
+    assert result.returncode == 0, result.output
+    for path in stale:
+        assert f"removed stale {path.name}" in result.output
+    assert not stale[1].exists()
+    if with_identity:
+        publisher = GitHubPublisher(repository=github_identity.repository, workflow="release.yml")
+        for artifact in result.artifacts():
+            verified_subjects(artifact, publisher, sigstore_instance.trust_config_path)
+    else:
+        assert result.attestations() == []
+
+
+def test_hatch_clean_removes_attestations(
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+    env_for,  # type: ignore[no-untyped-def]
+) -> None:
+    project = make_project(tmp_path)
+    first = build("hatch", project, env_for(sigstore_instance.github_env(github_identity)))
+    assert first.returncode == 0, first.output
+    assert len(first.attestations()) == 2
+
+    second = build("hatch-clean", project, env_for())
+
+    assert second.returncode == 0, second.output
+    assert second.attestations() == []
+    assert len(second.artifacts()) == 2
+
+
+def test_invalid_configuration_fails_before_building(
+    tmp_path: Path, sigstore_instance: LocalSigstore, env_for  # type: ignore[no-untyped-def]
+) -> None:
+    table = 'mdoe = "always"\ntimeout = "soon"\npublisher = { kind = "githbu" }\n'
+    project = make_project(tmp_path, table)
+    result = build("build-no-isolation", project, env_for())
+
+    assert result.returncode != 0
+    assert "Invalid configuration for build hook `attest`:" in result.output
+    assert 'tool.hatch.build.hooks.attest.mdoe: unknown option; did you mean "mode"?' in (
+        result.output
+    )
+    assert "tool.hatch.build.hooks.attest.timeout:" in result.output
+    assert "tool.hatch.build.hooks.attest.publisher.kind:" in result.output
+    assert result.artifacts() == []

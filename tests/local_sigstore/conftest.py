@@ -1,0 +1,86 @@
+"""Fixtures for exercising the local Sigstore instance with the real clients."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import id
+import pytest
+from pypi_attestations import Attestation, Distribution, Publisher
+from sigstore.models import ClientTrustConfig
+from sigstore.oidc import IdentityToken
+from sigstore.sign import SigningContext
+from sigstore.verify import Verifier
+
+from hatch_attest.testing import LocalSigstore
+
+# Variables through which `id` detects an ambient identity, or that describe a CI job.
+_CI_PREFIXES = ("GITHUB_", "ACTIONS_", "RUNNER_", "GITLAB_", "CI_", "BUILDKITE", "CIRCLE")
+_CI_NAMES = ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "SIGSTORE_ID_TOKEN", "GOOGLE_SERVICE_ACCOUNT_NAME")
+
+CIJob = Callable[[dict[str, str]], None]
+Attest = Callable[[Path], Attestation]
+Verify = Callable[[Attestation, Path, Publisher], None]
+
+
+@pytest.fixture
+def ci_job(monkeypatch: pytest.MonkeyPatch) -> CIJob:
+    """Replaces every CI variable of this process with exactly `env`."""
+
+    def enter(env: dict[str, str]) -> None:
+        for name in os.environ:
+            if name.startswith(_CI_PREFIXES) or name in _CI_NAMES:
+                monkeypatch.delenv(name)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+
+    return enter
+
+
+@pytest.fixture
+def trust_config(sigstore_instance: LocalSigstore) -> ClientTrustConfig:
+    """The instance's trust config, read the way a client reads it."""
+    config = ClientTrustConfig.from_json(sigstore_instance.trust_config_path.read_text())
+    config.force_tlog_version = 1
+    return config
+
+
+@pytest.fixture
+def wheel(tmp_path: Path) -> Path:
+    """A distribution file to attest (only its name and bytes matter)."""
+    path = tmp_path / "demo_pkg-0.1.0-py3-none-any.whl"
+    path.write_bytes(b"PK\x03\x04 not really a zip, but attestations only hash it")
+    return path
+
+
+@pytest.fixture
+def attest(trust_config: ClientTrustConfig) -> Attest:
+    """Attests a file with the ambient identity, as a build job would."""
+
+    def sign(path: Path) -> Attestation:
+        token = id.detect_credential("sigstore")
+        assert token is not None, "no ambient identity; call ci_job() first"
+        context = SigningContext.from_trust_config(trust_config)
+        with context.signer(IdentityToken(token)) as signer:
+            return Attestation.sign(signer, Distribution.from_file(path))
+
+    return sign
+
+
+@pytest.fixture
+def verify(trust_config: ClientTrustConfig, monkeypatch: pytest.MonkeyPatch) -> Verify:
+    """pypi-attestations' own `Attestation.verify`, against this instance's trusted root.
+
+    The library always builds `Verifier.production()`; pointing that at the local
+    trusted root keeps every one of its checks (signature, publisher policy,
+    exactly one subject, name and digest).
+    """
+    local = Verifier(trusted_root=trust_config.trusted_root)
+    monkeypatch.setattr(Verifier, "production", lambda *_, **__: local)
+
+    def check(attestation: Attestation, path: Path, publisher: Publisher) -> None:
+        attestation.verify(publisher, Distribution.from_file(path))
+
+    return check
