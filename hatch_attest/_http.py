@@ -86,7 +86,7 @@ class BoundedAdapter(HTTPAdapter):
         super().__init__(max_retries=0)
         self.attempts = 0
 
-    def send(  # type: ignore[override]  # noqa: PLR0917 - requests' signature
+    def send(  # noqa: PLR0917 - requests' own signature
         self,
         request: requests.PreparedRequest,
         stream: bool = False,

@@ -94,6 +94,14 @@ def decide(
     """Whether to sign, from configuration and environment alone (cheap, offline)."""
     if config.mode == "never":
         return Skip("attestations are off (mode = never)")
+    if env.get("PIP_BUILD_TRACKER"):
+        # pip builds into a temporary folder and keeps only the .whl: an
+        # attestation would be discarded, leaving a public log entry for nothing.
+        return Skip(
+            "pip builds in a temporary folder and keeps only the wheel, so an attestation "
+            "would be lost; build with `python -m build`, `uv build` or `hatch build`, "
+            "or attest pip's output with `hatch-attest sign`"
+        )
     found = probe(env)
     if not found.available:
         return Skip(found.explain())

@@ -137,7 +137,7 @@ def describe(attestation_path: Path) -> AttestationInfo:
         msg = (
             f"{attestation_path} is not a PEP 740 attestation "
             f"({_first_validation_problem(e)}); PyPI would reject it. "
-            "Delete it and build again to re-create it."
+            "Delete it and build again to re-create it"
         )
         raise VerificationError(msg) from e
     return describe_attestation(attestation, attestation_path)

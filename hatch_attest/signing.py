@@ -83,7 +83,9 @@ def bounded_signing_context(
         msg = "the signing config selected a Rekor v2 log; PEP 740 attestations need Rekor v1"
         raise SigningError(msg)
     rekor = _BoundedRekorClient(tlog.url.removesuffix("/api/v1"), adapter)
-    tsas = [_BoundedTimestampClient(t.url, adapter) for t in signing.get_tsas()]
+    tsas: list[TimestampAuthorityClient] = [
+        _BoundedTimestampClient(t.url, adapter) for t in signing.get_tsas()
+    ]
     return SigningContext(
         fulcio=fulcio,
         rekor=rekor,

@@ -94,7 +94,7 @@ _CIRCLECI_ISSUER = "https://oidc.circleci.com"
 
 _FIX_PUBLISHER = (
     "Build in the workflow that PyPI knows as this project's Trusted Publisher "
-    "(the same workflow file as the publish job), or correct the expected publisher."
+    "(the same workflow file as the publish job), or correct the expected publisher"
 )
 
 
@@ -136,7 +136,9 @@ def _verify_signature(
     policy = _policy(publisher)
     try:
         bundle = attestation.to_bundle()
-    except AttestationError as e:
+    except (AttestationError, sigstore.errors.Error, ValueError) as e:
+        # The library lets sigstore's own bundle checks (e.g. `InvalidBundle`: no
+        # inclusion promise) escape as they are; PyPI rejects all of them.
         msg = (
             f"the attestation's signing material is damaged ({e}); "
             "delete the attestation and build again to re-create it"
@@ -191,6 +193,8 @@ def _check_statement(payload: bytes, dist: Distribution) -> tuple[str, dict[str,
         msg = f"the statement's subject has no name; it must be the file name {dist.name!r}"
         raise _Rejected("attestation-subject", msg)
 
+    # The library's own (unexported) name parser: names compare exactly as in
+    # `Attestation.verify`, which accepts unnormalised spellings of the same name.
     try:
         subject_dist = _check_dist_filename(subject.name)
     except ValueError as e:
@@ -248,7 +252,10 @@ def check_dist_filename(filename: str) -> None:
         try:
             name, _, _, _ = parse_wheel_filename(filename)
         except InvalidWheelFilename as e:
-            msg = f"PyPI rejects {filename!r}: {e}"
+            msg = (
+                f"PyPI rejects {filename!r} ({e}): a wheel is named "
+                "<name>-<version>[-<build>]-<python tag>-<abi tag>-<platform tag>.whl"
+            )
             raise DistributionError(msg) from e
         # warehouse compares the name as written (parse_wheel_filename normalises it).
         written = filename.split("-", 1)[0]
@@ -266,7 +273,10 @@ def check_dist_filename(filename: str) -> None:
         try:
             name, version = parse_sdist_filename(filename)
         except InvalidSdistFilename as e:
-            msg = f"PyPI rejects {filename!r}: {e}"
+            msg = (
+                f"PyPI rejects {filename!r} ({e}): a source distribution is named "
+                "<name>-<version>.tar.gz"
+            )
             raise DistributionError(msg) from e
         expected = f"{canonicalize_name(name).replace('-', '_')}-{version}.tar.gz"
         if filename != expected:
@@ -292,8 +302,17 @@ def check_dist_filename(filename: str) -> None:
 class Finding:
     """One reason why an upload would fail, or lose its attestation.
 
-    ``check`` is a stable short id (``attestation-digest``, ``dist-filename``, ...),
-    ``path`` the file concerned, ``message`` what failed and how to fix it.
+    ``path`` is the file concerned, ``message`` says what failed and how to fix it,
+    and ``check`` is one of these stable ids:
+
+    ``dist-filename``, ``dist-unreadable``: the distribution file itself;
+    ``attestation-missing``, ``attestation-count``, ``attestation-filename``: which
+    attestation files go with it; ``attestation-unreadable``, ``attestation-json``,
+    ``attestation-schema``: reading one; ``attestation-material``,
+    ``attestation-signature``, ``attestation-publisher``, ``attestation-statement``,
+    ``attestation-subject``, ``attestation-digest``, ``attestation-predicate-type``:
+    verifying it; ``attestation-duplicate-type``, ``attestation-publish-predicate``:
+    its predicate; ``attestation-error``: anything unexpected while verifying.
     """
 
     check: str
@@ -324,6 +343,21 @@ class DistributionReport:
     def ok(self) -> bool:
         """True when no check failed."""
         return not self.findings
+
+    def render(self) -> str:
+        """Render for humans: the verdict, then one line per verified attestation or finding."""
+        verdict = "OK" if self.ok else "REJECTED"
+        lines = [f"{self.dist}: {verdict}"]
+        lines.extend(
+            f"  {info.path.name}: {info.predicate_type}, signed by {info.identity}, "
+            f"Rekor log index {info.log_index}"
+            for info in self.verified
+        )
+        lines.extend(
+            f"  {finding.path.name}: {finding.message} [{finding.check}]"
+            for finding in self.findings
+        )
+        return "\n".join(lines)
 
 
 def find_attestations(dist_path: Path) -> list[Path]:

@@ -46,11 +46,12 @@ def _strip_poison(tbs: bytes) -> bytes:
     """
     fields = []
     for item in _der.children(tbs):
-        if item[0] == _TBS_EXTENSIONS_TAG:
-            (extensions,) = _der.children(item)
-            kept = [ext for ext in _der.children(extensions) if _der.children(ext)[0] != _POISON]
-            item = _der.explicit(3, _der.sequence(*kept))
-        fields.append(item)
+        if item[0] != _TBS_EXTENSIONS_TAG:
+            fields.append(item)
+            continue
+        (extensions,) = _der.children(item)
+        kept = [ext for ext in _der.children(extensions) if _der.children(ext)[0] != _POISON]
+        fields.append(_der.explicit(3, _der.sequence(*kept)))
     return _der.sequence(*fields)
 
 

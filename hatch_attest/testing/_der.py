@@ -64,12 +64,13 @@ def oid(dotted: str) -> bytes:
     first, second, *rest = (int(arc) for arc in dotted.split("."))
     body = bytearray((40 * first + second,))
     for arc in rest:
-        chunk = [arc & 0x7F]
-        arc >>= 7
-        while arc:
-            chunk.append(0x80 | (arc & 0x7F))
-            arc >>= 7
-        body.extend(reversed(chunk))
+        # Base 128, most significant group first, high bit set on all but the last.
+        groups = [arc & 0x7F]
+        remaining = arc >> 7
+        while remaining:
+            groups.append(0x80 | (remaining & 0x7F))
+            remaining >>= 7
+        body.extend(reversed(groups))
     return tlv(0x06, bytes(body))
 
 
@@ -95,10 +96,16 @@ def children(encoded: bytes) -> list[bytes]:
     items = []
     offset = start
     while offset < end:
-        _, content_start, content_end = _header(encoded, offset)
-        items.append(encoded[offset:content_end])
-        offset = content_end
+        end_of_item = _header(encoded, offset)[2]
+        items.append(encoded[offset:end_of_item])
+        offset = end_of_item
     return items
+
+
+def content(encoded: bytes) -> bytes:
+    """The content octets of one TLV (e.g. the bytes of an OCTET STRING)."""
+    _, start, end = _header(encoded, 0)
+    return encoded[start:end]
 
 
 def _header(data: bytes, offset: int) -> tuple[int, int, int]:

@@ -17,7 +17,13 @@ ENDPOINTS = ("oidc", "fulcio", "rekor", "tsa")
 
 @dataclass(frozen=True)
 class Fault:
-    """Base of all faults; build them with the constructors below."""
+    """Base of all faults; build them with the constructors below.
+
+    `status`, `delay`, `hang` and `malformed` apply to every endpoint ("oidc",
+    "fulcio", "rekor", "tsa"); `wrong_sct_key` and `untrusted_ca` only to
+    "fulcio"; `bad_inclusion_proof`, `bad_set` and `bad_checkpoint` only to
+    "rekor". `LocalSigstore.inject` raises ValueError for any other pairing.
+    """
 
     endpoints: ClassVar[tuple[str, ...]] = ENDPOINTS
 

@@ -29,6 +29,6 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def json_reply(status: int, document: Any) -> Reply:
+def json_reply(status: int, document: Any, headers: dict[str, str] | None = None) -> Reply:
     """A JSON response."""
-    return Reply(status, json.dumps(document).encode())
+    return Reply(status, json.dumps(document).encode(), headers=headers or {})

@@ -56,9 +56,21 @@ class GitHubIdentity:
         """`owner/repo/.github/workflows/<file>@<ref>`, as in the token and env."""
         return f"{self.repository}/.github/workflows/{self.workflow}@{self.ref}"
 
+    @property
+    def ref_type(self) -> str:
+        """`tag` for `refs/tags/...`, `branch` otherwise (as GITHUB_REF_TYPE)."""
+        return "tag" if self.ref.startswith("refs/tags/") else "branch"
+
+    @property
+    def ref_name(self) -> str:
+        """The ref without `refs/heads/` or `refs/tags/` (as GITHUB_REF_NAME)."""
+        for prefix in ("refs/heads/", "refs/tags/", "refs/"):
+            if self.ref.startswith(prefix):
+                return self.ref[len(prefix) :]
+        return self.ref
+
     def claims(self) -> Claims:
         """The identity claims of this job's ID token (no aud/iat/exp/jti)."""
-        ref_type = "tag" if self.ref.startswith("refs/tags/") else "branch"
         # GitHub's default subject; a job with an environment gets that instead.
         if self.environment is not None:
             subject = f"repo:{self.repository}:environment:{self.environment}"
@@ -68,7 +80,7 @@ class GitHubIdentity:
             "iss": GITHUB_ISSUER,
             "sub": subject,
             "ref": self.ref,
-            "ref_type": ref_type,
+            "ref_type": self.ref_type,
             "ref_protected": "false",
             "sha": self.sha,
             "repository": self.repository,
@@ -97,7 +109,6 @@ class GitHubIdentity:
 
     def environ(self) -> dict[str, str]:
         """The job's environment, without the ID-token request variables."""
-        ref_name = self.ref.rsplit("/", 1)[-1] if self.ref.startswith("refs/") else self.ref
         return {
             "CI": "true",
             "GITHUB_ACTIONS": "true",
@@ -111,8 +122,8 @@ class GitHubIdentity:
             "GITHUB_WORKFLOW_REF": self.workflow_ref,
             "GITHUB_WORKFLOW_SHA": self.sha,
             "GITHUB_REF": self.ref,
-            "GITHUB_REF_NAME": ref_name,
-            "GITHUB_REF_TYPE": "tag" if self.ref.startswith("refs/tags/") else "branch",
+            "GITHUB_REF_NAME": self.ref_name,
+            "GITHUB_REF_TYPE": self.ref_type,
             "GITHUB_SHA": self.sha,
             "GITHUB_EVENT_NAME": self.event_name,
             "GITHUB_RUN_ID": self.run_id,

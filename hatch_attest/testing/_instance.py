@@ -24,8 +24,11 @@ from hatch_attest.testing._tsa import TimestampAuthority
 
 # Where the emulated GitHub token service listens; the query mimics the real
 # ACTIONS_ID_TOKEN_REQUEST_URL, to which clients append `&audience=...`.
-_GITHUB_TOKEN_PATH = "/github/idtoken"
+_ACTIONS_OIDC_PATH = "/github/idtoken"
 _TSA_PATH = "/api/v1/timestamp"
+# Frozen, so sharing one instance as a default is safe.
+_GITHUB_JOB = GitHubIdentity()
+_GITLAB_JOB = GitLabIdentity()
 # Keys and CA certificates are valid from slightly before start-up, so that
 # clocks that differ by a little still agree they are valid.
 _BACKDATE = datetime.timedelta(minutes=5)
@@ -51,14 +54,16 @@ class LocalSigstore:
         self._request_tokens: dict[str, GitHubIdentity] = {}
         self._tokens_lock = threading.Lock()
 
-        self._server.route("GET", _GITHUB_TOKEN_PATH, "oidc", self._github_token)
+        self._server.route("GET", _ACTIONS_OIDC_PATH, "oidc", self._github_token)
         self._server.route("POST", "/api/v2/signingCert", "fulcio", self._fulcio.signing_cert)
         self._server.route("POST", "/api/v1/log/entries", "rekor", self._rekor.create_entry)
         if self._tsa is not None:
             self._server.route("POST", _TSA_PATH, "tsa", self._tsa.timestamp)
 
         self._own_directory = directory is None
-        self._directory = Path(tempfile.mkdtemp(prefix="local-sigstore-")) if directory is None else directory
+        self._directory = (
+            Path(tempfile.mkdtemp(prefix="local-sigstore-")) if directory is None else directory
+        )
         self.trust_config_path: Path = self._directory / "trust_config.json"
         """The ClientTrustConfig JSON (trusted root and signing config) of this instance."""
         document = client_trust_config(
@@ -70,8 +75,12 @@ class LocalSigstore:
             tsa_url=None if self._tsa is None else self.url + _TSA_PATH,
             tsa_chain=None if self._tsa is None else self._tsa.chain,
         )
-        self._directory.mkdir(parents=True, exist_ok=True)
-        self.trust_config_path.write_text(json.dumps(document, indent=2) + "\n")
+        try:
+            self._directory.mkdir(parents=True, exist_ok=True)
+            self.trust_config_path.write_text(json.dumps(document, indent=2) + "\n")
+        except OSError:
+            self._server.server_close()
+            raise
 
     @classmethod
     def start(cls, *, tsa: bool = False, directory: Path | None = None) -> LocalSigstore:
@@ -115,7 +124,7 @@ class LocalSigstore:
         self._server.latency = seconds
 
     def github_env(
-        self, identity: GitHubIdentity = GitHubIdentity(), *, id_token_permission: bool = True
+        self, identity: GitHubIdentity = _GITHUB_JOB, *, id_token_permission: bool = True
     ) -> dict[str, str]:
         """The environment of a GitHub Actions job running as `identity`.
 
@@ -128,12 +137,12 @@ class LocalSigstore:
             request_token = secrets.token_urlsafe(24)
             with self._tokens_lock:
                 self._request_tokens[request_token] = identity
-            env["ACTIONS_ID_TOKEN_REQUEST_URL"] = f"{self.url}{_GITHUB_TOKEN_PATH}?api-version=2.0"
+            env["ACTIONS_ID_TOKEN_REQUEST_URL"] = f"{self.url}{_ACTIONS_OIDC_PATH}?api-version=2.0"
             env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] = request_token
         return env
 
     def gitlab_env(
-        self, identity: GitLabIdentity = GitLabIdentity(), *, with_token: bool = True
+        self, identity: GitLabIdentity = _GITLAB_JOB, *, with_token: bool = True
     ) -> dict[str, str]:
         """The environment of a GitLab CI job running as `identity`.
 
@@ -147,7 +156,7 @@ class LocalSigstore:
 
     def mint_github_token(
         self,
-        identity: GitHubIdentity = GitHubIdentity(),
+        identity: GitHubIdentity = _GITHUB_JOB,
         *,
         audience: str = "sigstore",
         lifetime: int = 300,
@@ -161,7 +170,7 @@ class LocalSigstore:
 
     def mint_gitlab_token(
         self,
-        identity: GitLabIdentity = GitLabIdentity(),
+        identity: GitLabIdentity = _GITLAB_JOB,
         *,
         audience: str = "sigstore",
         lifetime: int = 300,

@@ -165,8 +165,10 @@ class Rekor:
         leaf = leaf_hash(canonical)
         with self._lock:
             if leaf in self._known:
-                entry_id = self._entry_id(leaf)
-                message = f"an equivalent entry already exists in the transparency log with UUID {entry_id}"
+                message = (
+                    "an equivalent entry already exists in the transparency log "
+                    f"with UUID {self._entry_id(leaf)}"
+                )
                 return json_reply(409, {"code": 409, "message": message})
             index = self._tree.append(leaf)
             self._known[leaf] = index
@@ -213,9 +215,9 @@ class Rekor:
                 ).decode(),
             },
         }
-        reply = json_reply(201, {entry_id: entry})
-        reply.headers["Location"] = f"/api/v1/log/entries/{entry_id}"
-        return reply
+        return json_reply(
+            201, {entry_id: entry}, headers={"Location": f"/api/v1/log/entries/{entry_id}"}
+        )
 
     def _entry_id(self, leaf: bytes) -> str:
         # Rekor's entry ID: the shard's tree ID, then the leaf hash.

@@ -14,7 +14,15 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-from hatch_attest.testing._faults import ENDPOINTS, Delay, Fault, FaultTable, Hang, Malformed, Status
+from hatch_attest.testing._faults import (
+    ENDPOINTS,
+    Delay,
+    Fault,
+    FaultTable,
+    Hang,
+    Malformed,
+    Status,
+)
 from hatch_attest.testing._http import Reply, Request, json_reply
 
 _logger = logging.getLogger(__name__)
@@ -108,7 +116,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._handle()
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (stdlib name)
+    def log_message(self, format: str, *args: object) -> None:
         _logger.debug("%s " + format, self.address_string(), *args)
 
     def _handle(self) -> None:
@@ -119,10 +127,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return
         endpoint, handler = found
         self.server.count(endpoint)
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > _MAX_BODY:
-            self._send(json_reply(413, {"code": 413, "message": "request body too large"}))
+        length_header = self.headers.get("Content-Length") or "0"
+        if not length_header.isdigit() or int(length_header) > _MAX_BODY:
+            self._send(json_reply(400, {"code": 400, "message": "bad or too large Content-Length"}))
             return
+        length = int(length_header)
         body = self.rfile.read(length)
         fault = self.server.faults.take(endpoint)
         if not self.server.pause(self.server.latency):

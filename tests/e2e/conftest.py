@@ -1,56 +1,14 @@
-"""Real frontends building real projects, in emulated CI jobs, against the local Sigstore.
-
-Isolated builds install ``hatch-attest`` from a wheel of this checkout (built
-once per session, offered through ``PIP_FIND_LINKS``/``UV_FIND_LINKS``) and
-everything else from the package index, exactly as a user's CI would.
-"""
+"""Session fixtures for the end-to-end tests (see :mod:`tests.e2e.frontends`)."""
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from pypi_attestations import Attestation, Distribution, Publisher
-from sigstore.models import ClientTrustConfig
-from sigstore.verify import Verifier
 
-REPO = Path(__file__).resolve().parents[2]
-PACKAGES = Path(__file__).resolve().parents[1] / "packages"
-BIN = Path(sys.executable).parent
-BUILD_TIMEOUT = 600
-
-# What a CI runner (including the one running this suite) may have set that
-# would change what the hook sees. Each test states its own job's environment.
-_CI_PREFIXES = ("GITHUB_", "GITLAB_", "CI_", "ACTIONS_", "HATCH_ATTEST_", "BUILDKITE", "CIRCLE")
-_CI_NAMES = {"CI", "SIGSTORE_ID_TOKEN", "SIGSTORE_IDENTITY_TOKEN", "GOOGLE_SERVICE_ACCOUNT_NAME"}
-
-FRONTENDS = ("hatch", "build", "build-no-isolation", "uv")
-
-
-@dataclass(frozen=True)
-class Build:
-    """The outcome of one frontend run, as a user would see it."""
-
-    returncode: int
-    output: str
-    dist: Path
-
-    def artifacts(self) -> list[Path]:
-        if not self.dist.is_dir():
-            return []
-        return sorted(p for p in self.dist.iterdir() if p.name.endswith((".whl", ".tar.gz")))
-
-    def attestations(self) -> list[Path]:
-        if not self.dist.is_dir():
-            return []
-        return sorted(self.dist.glob("*.attestation"))
+from .frontends import BUILD_TIMEOUT, REPO
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +16,16 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A wheel of this checkout, for isolated build environments to install."""
     out = tmp_path_factory.mktemp("wheelhouse")
     subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(REPO)],
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(out),
+            str(REPO),
+        ],
         check=True,
         capture_output=True,
         timeout=BUILD_TIMEOUT,
@@ -70,80 +37,3 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tool_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Private data/cache folders for hatch and uv (shared by the session, for speed)."""
     return tmp_path_factory.mktemp("tool-home")
-
-
-def base_env(wheelhouse: Path, tool_home: Path, extra: Mapping[str, str]) -> dict[str, str]:
-    """The runner's environment without any CI identity, plus ``extra``."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(_CI_PREFIXES) and k not in _CI_NAMES
-    }
-    links = " ".join(filter(None, [str(wheelhouse), os.environ.get("PIP_FIND_LINKS", "")]))
-    env.update(
-        {
-            "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
-            "PIP_FIND_LINKS": links,
-            "UV_FIND_LINKS": str(wheelhouse),
-            "UV_CACHE_DIR": str(tool_home / "uv-cache"),
-            "HATCH_DATA_DIR": str(tool_home / "hatch-data"),
-            "HATCH_CACHE_DIR": str(tool_home / "hatch-cache"),
-            "PYTHONDONTWRITEBYTECODE": "1",
-        }
-    )
-    env.update(extra)
-    return env
-
-
-def make_project(root: Path, hook_table: str = "", *, name: str = "simple") -> Path:
-    """Copy ``tests/packages/<name>`` to ``root`` and fill in the hook table."""
-    project = root / name
-    shutil.copytree(PACKAGES / name, project)
-    pyproject = project / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text() + hook_table)
-    return project
-
-
-def build(frontend: str, project: Path, env: Mapping[str, str]) -> Build:
-    """Run ``frontend`` on ``project``; artifacts land in ``project/dist``."""
-    dist = project / "dist"
-    commands = {
-        "hatch": [str(BIN / "hatch"), "build"],
-        "hatch-clean": [str(BIN / "hatch"), "build", "--clean"],
-        "build": [sys.executable, "-m", "build", "--outdir", str(dist), "."],
-        "build-no-isolation": [
-            sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist), ".",
-        ],
-        "uv": [str(BIN / "uv"), "build", "--refresh-package", "hatch-attest", "--out-dir", str(dist)],
-        "pip-wheel": [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(dist), "."],
-    }
-    proc = subprocess.run(
-        commands[frontend],
-        cwd=project,
-        env=dict(env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=BUILD_TIMEOUT,
-        check=False,
-    )
-    return Build(proc.returncode, proc.stdout, dist)
-
-
-def verified_subjects(dist: Path, publisher: Publisher, trust_config: Path) -> str:
-    """Verify ``dist``'s publish attestation as PyPI would; return its predicate type.
-
-    Deliberately independent of hatch_attest.verify: sigstore's verifier with the
-    local trusted root, pypi-attestations' own publisher policy, then the subject
-    checks of ``Attestation.verify``.
-    """
-    config = ClientTrustConfig.from_json(trust_config.read_text())
-    attestation = Attestation.model_validate_json(
-        (dist.parent / f"{dist.name}.publish.attestation").read_bytes()
-    )
-    verifier = Verifier(trusted_root=config.trusted_root)
-    _, payload = verifier.verify_dsse(attestation.to_bundle(), publisher._as_policy())
-    statement = json.loads(payload)
-    assert [s["name"] for s in statement["subject"]] == [dist.name]
-    assert statement["subject"][0]["digest"]["sha256"] == Distribution.from_file(dist).digest
-    return str(statement["predicateType"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from pypi_attestations import GitHubPublisher, GitLabPublisher
 
 from hatch_attest.testing import GitHubIdentity, GitLabIdentity, LocalSigstore
 
-from .conftest import FRONTENDS, base_env, build, make_project, verified_subjects
+from .frontends import FRONTENDS, EnvFactory, base_env, build, make_project, verified_subjects
 
 PUBLISH_V1 = "https://docs.pypi.org/attestations/publish/v1"
 
@@ -19,10 +20,10 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def env_for(wheelhouse: Path, tool_home: Path, sigstore_instance: LocalSigstore):  # type: ignore[no-untyped-def]
+def env_for(wheelhouse: Path, tool_home: Path, sigstore_instance: LocalSigstore) -> EnvFactory:
     """Build the environment of a job: CI variables plus the local trust config."""
 
-    def make(ci: dict[str, str] | None = None, **extra: str) -> dict[str, str]:
+    def make(ci: Mapping[str, str] | None = None, **extra: str) -> dict[str, str]:
         variables = {"HATCH_ATTEST_TRUST_CONFIG": str(sigstore_instance.trust_config_path)}
         variables.update(ci or {})
         variables.update(extra)
@@ -37,7 +38,7 @@ def test_github_job_attests_wheel_and_sdist(
     tmp_path: Path,
     sigstore_instance: LocalSigstore,
     github_identity: GitHubIdentity,
-    env_for,  # type: ignore[no-untyped-def]
+    env_for: EnvFactory,
 ) -> None:
     project = make_project(tmp_path)
     env = env_for(sigstore_instance.github_env(github_identity))
@@ -46,7 +47,7 @@ def test_github_job_attests_wheel_and_sdist(
 
     assert result.returncode == 0, result.output
     artifacts = result.artifacts()
-    assert [p.suffix for p in artifacts] == [".gz", ".whl"]
+    assert sorted(p.suffix for p in artifacts) == [".gz", ".whl"]
     assert result.attestations() == [
         p.with_name(p.name + ".publish.attestation") for p in artifacts
     ]
@@ -64,19 +65,22 @@ def test_github_job_attests_wheel_and_sdist(
     assert sigstore_instance.counts()["rekor"] == 2
 
 
-def test_pip_wheel_attests_the_wheel(
+def test_pip_wheel_builds_and_explains_why_it_cannot_attest(
     tmp_path: Path,
     sigstore_instance: LocalSigstore,
     github_identity: GitHubIdentity,
-    env_for,  # type: ignore[no-untyped-def]
+    env_for: EnvFactory,
 ) -> None:
+    """pip keeps only the .whl from its temporary build folder: signing would be wasted."""
     project = make_project(tmp_path)
     result = build("pip-wheel", project, env_for(sigstore_instance.github_env(github_identity)))
 
     assert result.returncode == 0, result.output
-    [wheel] = result.artifacts()
-    publisher = GitHubPublisher(repository=github_identity.repository, workflow="release.yml")
-    assert verified_subjects(wheel, publisher, sigstore_instance.trust_config_path) == PUBLISH_V1
+    assert len(result.artifacts()) == 1
+    assert result.attestations() == []
+    assert "Not attesting: pip builds in a temporary folder" in result.output
+    assert "hatch-attest sign" in result.output
+    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 
 
 @pytest.mark.parametrize("frontend", ["build", "hatch"])
@@ -85,7 +89,7 @@ def test_gitlab_job_attests_wheel_and_sdist(
     tmp_path: Path,
     sigstore_instance: LocalSigstore,
     gitlab_identity: GitLabIdentity,
-    env_for,  # type: ignore[no-untyped-def]
+    env_for: EnvFactory,
 ) -> None:
     project = make_project(tmp_path)
     ci = sigstore_instance.gitlab_env(gitlab_identity)
@@ -109,7 +113,9 @@ def test_gitlab_job_attests_wheel_and_sdist(
 
 
 def test_no_identity_builds_as_before(
-    tmp_path: Path, sigstore_instance: LocalSigstore, env_for  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    env_for: EnvFactory,
 ) -> None:
     project = make_project(tmp_path)
     result = build("build", project, env_for())
@@ -127,7 +133,7 @@ def test_github_job_without_id_token_permission_skips_and_names_the_fix(
     tmp_path: Path,
     sigstore_instance: LocalSigstore,
     github_identity: GitHubIdentity,
-    env_for,  # type: ignore[no-untyped-def]
+    env_for: EnvFactory,
 ) -> None:
     project = make_project(tmp_path)
     ci = sigstore_instance.github_env(github_identity, id_token_permission=False)
@@ -153,7 +159,7 @@ def test_always_mode_fails_without_identity(
     tmp_path: Path,
     sigstore_instance: LocalSigstore,
     github_identity: GitHubIdentity,
-    env_for,  # type: ignore[no-untyped-def]
+    env_for: EnvFactory,
 ) -> None:
     project = make_project(tmp_path, 'mode = "always"\n')
     ci = (
@@ -173,7 +179,7 @@ def test_environment_override_turns_attestation_off(
     tmp_path: Path,
     sigstore_instance: LocalSigstore,
     github_identity: GitHubIdentity,
-    env_for,  # type: ignore[no-untyped-def]
+    env_for: EnvFactory,
 ) -> None:
     project = make_project(tmp_path, 'mode = "always"\n')
     ci = sigstore_instance.github_env(github_identity)
@@ -188,11 +194,16 @@ def test_publisher_mismatch_skips_without_any_request(
     tmp_path: Path,
     sigstore_instance: LocalSigstore,
     github_identity: GitHubIdentity,
-    env_for,  # type: ignore[no-untyped-def]
+    env_for: EnvFactory,
 ) -> None:
-    table = 'publisher = { kind = "github", repository = "upstream/simple-pkg", workflow = "release.yml" }\n'
+    table = (
+        'publisher = { kind = "github", repository = "upstream/simple-pkg", '
+        'workflow = "release.yml" }\n'
+    )
     project = make_project(tmp_path, table)
-    result = build("build-no-isolation", project, env_for(sigstore_instance.github_env(github_identity)))
+    result = build(
+        "build-no-isolation", project, env_for(sigstore_instance.github_env(github_identity))
+    )
 
     assert result.returncode == 0, result.output
     assert result.attestations() == []
@@ -218,7 +229,7 @@ def test_stale_attestation_is_never_left_wrong(
     tmp_path: Path,
     sigstore_instance: LocalSigstore,
     github_identity: GitHubIdentity,
-    env_for,  # type: ignore[no-untyped-def]
+    env_for: EnvFactory,
 ) -> None:
     project = make_project(tmp_path)
     dist = project / "dist"
@@ -249,7 +260,7 @@ def test_hatch_clean_removes_attestations(
     tmp_path: Path,
     sigstore_instance: LocalSigstore,
     github_identity: GitHubIdentity,
-    env_for,  # type: ignore[no-untyped-def]
+    env_for: EnvFactory,
 ) -> None:
     project = make_project(tmp_path)
     first = build("hatch", project, env_for(sigstore_instance.github_env(github_identity)))
@@ -264,7 +275,9 @@ def test_hatch_clean_removes_attestations(
 
 
 def test_invalid_configuration_fails_before_building(
-    tmp_path: Path, sigstore_instance: LocalSigstore, env_for  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    env_for: EnvFactory,
 ) -> None:
     table = 'mdoe = "always"\ntimeout = "soon"\npublisher = { kind = "githbu" }\n'
     project = make_project(tmp_path, table)

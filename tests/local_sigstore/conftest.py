@@ -18,7 +18,13 @@ from hatch_attest.testing import LocalSigstore
 
 # Variables through which `id` detects an ambient identity, or that describe a CI job.
 _CI_PREFIXES = ("GITHUB_", "ACTIONS_", "RUNNER_", "GITLAB_", "CI_", "BUILDKITE", "CIRCLE")
-_CI_NAMES = ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "SIGSTORE_ID_TOKEN", "GOOGLE_SERVICE_ACCOUNT_NAME")
+_CI_NAMES = (
+    "CI",
+    "GITHUB_ACTIONS",
+    "GITLAB_CI",
+    "SIGSTORE_ID_TOKEN",
+    "GOOGLE_SERVICE_ACCOUNT_NAME",
+)
 
 CIJob = Callable[[dict[str, str]], None]
 Attest = Callable[[Path], Attestation]
