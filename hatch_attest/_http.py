@@ -54,12 +54,10 @@ def deadline(seconds: float) -> Iterator[None]:
         _local.deadline = previous
 
 
-def _remaining() -> float:
+def _deadline() -> float:
+    """The thread's deadline, or a default budget for a call made outside any."""
     end = getattr(_local, "deadline", None)
-    if end is None:
-        end = time.monotonic() + DEFAULT_BUDGET_SECONDS
-        _local.deadline = end
-    return float(end - time.monotonic())
+    return float(end) if end is not None else time.monotonic() + DEFAULT_BUDGET_SECONDS
 
 
 def _retry_after(response: requests.Response) -> float | None:
@@ -95,9 +93,10 @@ class BoundedAdapter(HTTPAdapter):
         cert: Any = None,
         proxies: Mapping[str, str] | None = None,
     ) -> requests.Response:
+        end = _deadline()
         attempt = 0
         while True:
-            remaining = _remaining()
+            remaining = end - time.monotonic()
             if remaining <= 0:
                 msg = f"no answer from {_origin(request)} within the time budget"
                 raise BudgetExhausted(msg, request=request)
@@ -118,7 +117,7 @@ class BoundedAdapter(HTTPAdapter):
                 )
             except (requests.ConnectionError, requests.Timeout) as e:
                 wait = _backoff(attempt)
-                if wait >= _remaining():
+                if wait >= end - time.monotonic():
                     msg = f"{_origin(request)} did not answer in time: {_describe(e)}"
                     raise BudgetExhausted(msg, request=request) from e
             else:
@@ -130,7 +129,7 @@ class BoundedAdapter(HTTPAdapter):
                     wait = _backoff(attempt)
                 else:
                     return response
-                if wait >= _remaining():
+                if wait >= end - time.monotonic():
                     return response
                 response.close()
             time.sleep(wait)

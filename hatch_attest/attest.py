@@ -243,7 +243,10 @@ def attest(
             reporter.display_info(f"Not attesting: {decision.reason}")
         return []
 
-    token = obtain_token(env)
+    from hatch_attest import _http  # imports requests: not on the idle path
+
+    with _http.deadline(config.timeout):
+        token = obtain_token(env)
     refusal = check_token(token, config, decision.publisher)
     if refusal is not None:
         if config.mode == "always":

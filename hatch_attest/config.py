@@ -82,7 +82,10 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "HATCHLING_HOOK_OPTIONS",
     "MAX_TIMEOUT",
+    "MODE_ENV",
     "OPTIONS",
+    "TIMEOUT_ENV",
+    "TRUST_CONFIG_ENV",
     "AttestConfig",
     "Instance",
     "Mode",
@@ -120,8 +123,11 @@ HATCHLING_HOOK_OPTIONS: Final = frozenset(
 """Options hatchling itself reads from a build hook table."""
 
 MODE_ENV: Final = "HATCH_ATTEST_MODE"
+"""Overrides ``mode``."""
 TRUST_CONFIG_ENV: Final = "HATCH_ATTEST_TRUST_CONFIG"
+"""Overrides ``trust-config`` and ``instance``; relative to the current directory."""
 TIMEOUT_ENV: Final = "HATCH_ATTEST_TIMEOUT"
+"""Overrides ``timeout``."""
 
 _MODES: Final[Mapping[str, Mode]] = {"auto": "auto", "always": "always", "never": "never"}
 _INSTANCES: Final[Mapping[str, Instance]] = {"production": "production", "staging": "staging"}

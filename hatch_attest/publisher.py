@@ -156,7 +156,8 @@ def check_gitlab_repository(value: str) -> str | None:
 
 def check_gitlab_workflow_filepath(value: str) -> str | None:
     """Return what is wrong with a GitLab CI configuration path, or None if it is valid."""
-    if value.startswith("/") or value.endswith("/") or "//" in value or "\\" in value:
+    # Empty parts: a leading or trailing slash, or "//"; "\\" is not a separator on GitLab.
+    if {"", ".", ".."} & set(value.split("/")) or "\\" in value:
         return (
             "must be a path relative to the project root, e.g. "
             f'".gitlab-ci.yml" or "ci/release.yml", not {_quote(value)}'

@@ -18,7 +18,10 @@ from hatch_attest.config import (
     DEFAULT_TIMEOUT,
     HATCHLING_HOOK_OPTIONS,
     MAX_TIMEOUT,
+    MODE_ENV,
     OPTIONS,
+    TIMEOUT_ENV,
+    TRUST_CONFIG_ENV,
     AttestConfig,
     load_config,
 )
@@ -33,6 +36,7 @@ from hatch_attest.publisher import (
 P = "tool.hatch.build.hooks.attest"
 ROOT = Path("/srv/project")
 ENV_VARS = ("HATCH_ATTEST_MODE", "HATCH_ATTEST_TRUST_CONFIG", "HATCH_ATTEST_TIMEOUT")
+assert (MODE_ENV, TRUST_CONFIG_ENV, TIMEOUT_ENV) == ENV_VARS
 KINDS = '"github", "gitlab", "google"'
 VALID_OPTIONS = (
     '"mode", "instance", "trust-config", "publisher", "timeout", "allow-private-repository"'

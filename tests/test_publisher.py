@@ -263,6 +263,11 @@ class TestChecks:
                 '".gitlab-ci.yml" or "ci/release.yml", not "ci//release.yml"',
             ),
             (
+                "../ci.yml",
+                "must be a path relative to the project root, e.g. "
+                '".gitlab-ci.yml" or "ci/release.yml", not "../ci.yml"',
+            ),
+            (
                 "ci/",
                 "must be a path relative to the project root, e.g. "
                 '".gitlab-ci.yml" or "ci/release.yml", not "ci/"',

@@ -52,6 +52,7 @@ class LocalSigstore:
         self._rekor = Rekor(self.url)
         self._tsa = TimestampAuthority(not_before) if tsa else None
         self._request_tokens: dict[str, GitHubIdentity] = {}
+        self._issued: list[str] = []
         self._tokens_lock = threading.Lock()
 
         self._server.route("GET", _ACTIONS_OIDC_PATH, "oidc", self._github_token)
@@ -166,7 +167,7 @@ class LocalSigstore:
         claims = token_claims(
             identity.claims(), audience=audience, issued_at=_seconds(issued_at), lifetime=lifetime
         )
-        return self._issuers.github.mint(claims)
+        return self._remember(self._issuers.github.mint(claims))
 
     def mint_gitlab_token(
         self,
@@ -180,7 +181,20 @@ class LocalSigstore:
         claims = token_claims(
             identity.claims(), audience=audience, issued_at=_seconds(issued_at), lifetime=lifetime
         )
-        return self._issuers.gitlab.mint(claims)
+        return self._remember(self._issuers.gitlab.mint(claims))
+
+    def secrets(self) -> list[str]:
+        """Every credential handed out so far: ID tokens and GitHub request tokens.
+
+        For leak checks: none of these may appear in any output, log or file.
+        """
+        with self._tokens_lock:
+            return [*self._issued, *self._request_tokens]
+
+    def _remember(self, token: str) -> str:
+        with self._tokens_lock:
+            self._issued.append(token)
+        return token
 
     def counts(self) -> dict[str, int]:
         """Requests received per endpoint: "oidc", "fulcio", "rekor" and "tsa"."""

@@ -4,23 +4,57 @@ Enable with `pytest_plugins = ["hatch_attest.testing.pytest_plugin"]` in a
 conftest. One instance serves the whole session (starting one is cheap, but a
 shared log also exercises inclusion proofs in a growing tree); each test gets it
 back with faults, counts and latency cleared.
+
+It also checks that no credential the instance handed out (ID tokens, GitHub
+request tokens) leaks: every test report (captured stdout, stderr and log, and
+tracebacks) is searched as it comes in, and at the end every file under the
+session's temporary directory; a leak fails the session.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
 from hatch_attest.testing import GitHubIdentity, GitLabIdentity, LocalSigstore
+
+# Third-party package caches and build environments the frontends fill: large,
+# and written by pip/uv, never by the code under test.
+_SKIPPED_DIRECTORIES = {"uv-cache", "hatch-data", "hatch-cache", "site-packages"}
+_MAX_SCANNED_FILE = 8 << 20
+
+
+@dataclass
+class _LeakScan:
+    instances: list[LocalSigstore] = field(default_factory=list)
+    roots: set[Path] = field(default_factory=set)
+    reports: int = 0
+    files: int = 0
+    leaks: list[str] = field(default_factory=list)
+
+    def pattern(self) -> re.Pattern[str] | None:
+        secrets = sorted({s for i in self.instances for s in i.secrets()}, key=len, reverse=True)
+        return re.compile("|".join(map(re.escape, secrets))) if secrets else None
+
+    def secret_count(self) -> int:
+        return len({s for i in self.instances for s in i.secrets()})
+
+
+_scan = _LeakScan()
 
 
 @pytest.fixture(scope="session")
 def local_sigstore(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSigstore]:
     """The session's instance; prefer `sigstore_instance`, which resets it per test."""
     with LocalSigstore.start(directory=tmp_path_factory.mktemp("local-sigstore")) as instance:
+        _scan.instances.append(instance)
+        _scan.roots.add(tmp_path_factory.getbasetemp())
         yield instance
 
 
@@ -52,3 +86,52 @@ def github_identity(request: pytest.FixtureRequest) -> GitHubIdentity:
 def gitlab_identity(request: pytest.FixtureRequest) -> GitLabIdentity:
     """A GitLab CI job in a project no other test uses."""
     return GitLabIdentity(project_path=f"octo-group/{_unique_name(request)}")
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Search what this test printed, logged and raised for any credential."""
+    pattern = _scan.pattern()
+    if pattern is None:
+        return
+    _scan.reports += 1
+    texts = [(title, content) for title, content in report.sections]
+    texts.append(("traceback", report.longreprtext))
+    for title, text in texts:
+        if pattern.search(text):
+            _scan.leaks.append(f"{report.nodeid} ({report.when}): a credential in {title}")
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Search every file the suite wrote; a leak fails the session."""
+    pattern = _scan.pattern()
+    if pattern is not None:
+        raw = re.compile(pattern.pattern.encode())
+        for root in _scan.roots:
+            for directory, subdirectories, filenames in os.walk(root):
+                subdirectories[:] = [d for d in subdirectories if d not in _SKIPPED_DIRECTORIES]
+                for name in filenames:
+                    path = Path(directory, name)
+                    try:
+                        if path.is_symlink() or path.stat().st_size > _MAX_SCANNED_FILE:
+                            continue
+                        data = path.read_bytes()
+                    except OSError:
+                        continue
+                    _scan.files += 1
+                    if raw.search(data):
+                        _scan.leaks.append(f"{path}: contains a credential")
+    if _scan.leaks:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Report the leak scan, so that a green run says what it checked."""
+    if not _scan.instances:
+        return
+    terminalreporter.write_sep("-", "credential leak scan")
+    terminalreporter.write_line(
+        f"{_scan.secret_count()} credentials searched for in {_scan.reports} test reports "
+        f"and {_scan.files} files: {len(_scan.leaks)} leaks"
+    )
+    for leak in _scan.leaks:
+        terminalreporter.write_line(f"LEAK: {leak}", red=True)

@@ -135,6 +135,8 @@ def build(frontend: str, project: Path, env: Mapping[str, str]) -> Build:
         timeout=BUILD_TIMEOUT,
         check=False,
     )
+    # Printed so that pytest captures it: the credential leak scan reads it.
+    print(proc.stdout)
     return Build(proc.returncode, proc.stdout, dist)
 
 

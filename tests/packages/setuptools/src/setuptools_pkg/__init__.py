@@ -1,0 +1,1 @@
+"""A setuptools-built package that `hatch-attest sign` attests."""
