@@ -13,14 +13,16 @@ traceback), 2 misuse.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import glob
 import json
 import logging
+import math
 import os
 import sys
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,16 @@ else:  # pragma: no cover
 
 
 from hatch_attest import __version__, files
-from hatch_attest.config import AttestConfig, load_config
+from hatch_attest.config import (
+    DEFAULT_TIMEOUT,
+    MAX_TIMEOUT,
+    MODE_ENV,
+    TIMEOUT_ENV,
+    TRUST_CONFIG_ENV,
+    AttestConfig,
+    Mode,
+    load_config,
+)
 from hatch_attest.errors import AttestError, ConfigError, DistributionError
 from hatch_attest.publisher import (
     ExpectedPublisher,
@@ -42,6 +53,14 @@ from hatch_attest.publisher import (
 PROG = "hatch-attest"
 HOOK_TABLE = "tool.hatch.build.hooks.attest"
 DEFAULT_JOBS = 8
+EXIT_STATUS = (
+    "exit status: 0 success, 1 failure (one line on stderr; -v adds the traceback), "
+    "2 misuse or invalid configuration"
+)
+# What -v shows: our own debug logs and sigstore's (neither ever logs a token).
+_LOGGERS = ("hatch_attest", "sigstore")
+
+logger = logging.getLogger(__name__)
 
 
 class _Reporter:
@@ -51,31 +70,39 @@ class _Reporter:
         print(message, file=sys.stderr)
 
     def display_warning(self, message: str) -> None:
-        print(f"warning: {message}", file=sys.stderr)
+        print(f"{PROG}: warning: {message}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit status."""
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status.
+
+    Never raises for a user's mistake: misuse (argparse) returns 2 after printing
+    the usage, ``--help`` and ``--version`` return 0.
+    """
     parser = _parser()
-    args = parser.parse_args(argv)
-    if args.verbose:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
-        logger = logging.getLogger("hatch_attest")
-        logger.addHandler(handler)
-        logger.setLevel(logging.DEBUG)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:
+        # argparse exits for --help, --version and misuse; report that as a status.
+        return e.code if isinstance(e.code, int) else 2
+    with _debug_logging(enabled=args.verbose):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         status: int = args.func(args)
     except ConfigError as e:
+        # A bad flag value or configuration is misuse, like an argparse error.
         if args.verbose:
             traceback.print_exc()
         for line in e.errors:
-            print(f"{PROG}: error: {line}", file=sys.stderr)
+            _error(line)
         return 2
     except AttestError as e:
         if args.verbose:
             traceback.print_exc()
-        print(f"{PROG}: error: {e}", file=sys.stderr)
+        _error(str(e))
         return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
@@ -83,43 +110,102 @@ def main(argv: Sequence[str] | None = None) -> int:
     return status
 
 
+def _error(message: str) -> None:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _debug_logging(*, enabled: bool) -> Iterator[None]:
+    """With ``-v``, our own and sigstore's debug logs go to stderr (never the root logger)."""
+    if not enabled:
+        yield
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    loggers = [logging.getLogger(name) for name in _LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        # main() may run more than once in a process (tests, the demo).
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Sign Python distributions with Sigstore (PEP 740) and check them "
         "the way PyPI will.",
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="show debug logs and tracebacks"
     )
+    # `-v` also after the command (`hatch-attest sign -v dist/`); SUPPRESS keeps the
+    # subcommand from resetting a `-v` given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show debug logs and tracebacks",
+    )
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
 
     sign = commands.add_parser(
         "sign",
+        parents=[common],
         help="attest wheels and sdists with the CI job's identity",
-        description="Attest wheels and sdists built by any backend. One identity token and "
-        "one signing certificate serve the whole run; Rekor entries are made concurrently. "
-        "All or nothing: if one artifact fails, no attestation from this run is left.",
+        description="Attest wheels and sdists built by any backend (setuptools, maturin, "
+        "cibuildwheel, ...) with the identity of this CI job, and verify each attestation "
+        "as PyPI will before writing it next to its file. One identity token and one "
+        "signing certificate serve the whole run; Rekor entries are made concurrently. "
+        "All or nothing: if one artifact fails, no attestation from this run is left.\n\n"
+        "The `publisher`, `instance`, `trust-config`, `timeout` and "
+        "`allow-private-repository` of [tool.hatch.build.hooks.attest] in ./pyproject.toml "
+        "apply; the environment (HATCH_ATTEST_*) overrides them, and flags override both. "
+        "The table's `mode` is the build hook's and does not apply here.",
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sign.add_argument("paths", nargs="+", metavar="PATH", help="files, directories or globs")
+    sign.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="distribution files, directories (their wheels and sdists) or globs",
+    )
     _add_trust_options(sign)
     sign.add_argument(
         "--mode",
         choices=("auto", "always", "never"),
-        help="auto: skip without an identity; always: fail without one (default: always, "
-        "or HATCH_ATTEST_MODE)",
+        help="auto: without an identity, skip (exit 0); always: fail without one; "
+        "never: do nothing (default: HATCH_ATTEST_MODE, else always)",
     )
     sign.add_argument(
         "--jobs",
         type=_positive_int,
         default=DEFAULT_JOBS,
-        help="parallel Rekor submissions (default: %(default)s)",
+        metavar="N",
+        help="concurrent Rekor submissions (default: %(default)s)",
     )
     sign.add_argument(
-        "--timeout", type=float, help="network budget per artifact, seconds (default 120)"
+        "--timeout",
+        type=_timeout,
+        metavar="SECONDS",
+        help=f"network time budget per artifact, retries included (default: "
+        f"HATCH_ATTEST_TIMEOUT, else {DEFAULT_TIMEOUT:g})",
     )
-    sign.add_argument("--overwrite", action="store_true", help="replace existing attestations")
+    sign.add_argument(
+        "--overwrite", action="store_true", help="replace existing publish attestations"
+    )
     sign.add_argument(
         "--allow-private-repository",
         action="store_true",
@@ -129,36 +215,61 @@ def _parser() -> argparse.ArgumentParser:
 
     verify = commands.add_parser(
         "verify",
+        parents=[common],
         help="run PyPI's upload checks on distributions and their attestations",
-        description="Check each distribution and its attestations exactly as PyPI does at "
-        "upload (count, predicate types, subject, signature, transparency log, Trusted "
-        "Publisher identity) and as `twine upload --attestations` does.",
+        description="Check each distribution and its attestations as PyPI does at upload "
+        "(file name, at most two attestations, predicate types, subject name and digest, "
+        "signature and transparency log, Trusted Publisher identity) and as "
+        "`twine upload --attestations` does (an attestation exists and is JSON).\n\n"
+        "Without --publisher, the publisher is the `publisher` of "
+        "[tool.hatch.build.hooks.attest] in ./pyproject.toml, else the CI job's own "
+        "(GitHub Actions or GitLab CI). Prints one verdict per distribution; exits 1 if "
+        "PyPI would reject any of them.",
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    verify.add_argument("paths", nargs="+", metavar="PATH", help="files, directories or globs")
+    verify.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="distribution files, directories (their wheels and sdists) or globs",
+    )
     _add_trust_options(verify)
     verify.add_argument(
         "--offline",
         action="store_true",
-        help="production/staging: use the cached TUF trust root, no refresh",
+        help="with production or staging: use the cached TUF trust root, no refresh",
     )
     verify.set_defaults(func=_cmd_verify)
 
     inspect = commands.add_parser(
         "inspect",
+        parents=[common],
         help="show what attestations claim (UNVERIFIED)",
-        description="Show the subject, predicate and signer claims of attestation files "
-        "(or of the attestations of distributions). Nothing is verified.",
+        description="Show the subject, predicate type, signer claims and Rekor log entry of "
+        "attestation files, as written in them. Nothing is verified: use `verify` for that.",
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    inspect.add_argument("paths", nargs="+", metavar="PATH")
+    inspect.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="attestation files, distributions (their attestations) or directories",
+    )
     inspect.add_argument("--json", action="store_true", help="machine-readable output")
     inspect.set_defaults(func=_cmd_inspect)
 
     demo = commands.add_parser(
         "demo",
+        parents=[common],
         help="build an example project in an emulated CI job and verify its attestations",
-        description="Start a local Sigstore stand-in (NOT the public instance), build "
-        "examples/github-actions in an emulated GitHub Actions job with the attest hook, "
-        "and verify the result.",
+        description="Start a local Sigstore stand-in on 127.0.0.1 (NOT the public "
+        "instance), build examples/github-actions with `python -m build` in an emulated "
+        "GitHub Actions job with the attest hook, and verify the result with `hatch-attest "
+        "verify`. Nothing leaves this machine.",
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     demo.add_argument("--keep", type=Path, metavar="DIR", help="build in DIR and keep it")
     demo.set_defaults(func=_cmd_demo)
@@ -168,23 +279,54 @@ def _parser() -> argparse.ArgumentParser:
 def _add_trust_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--publisher",
+        type=_publisher,
         metavar="SPEC",
-        help="expected Trusted Publisher: github:OWNER/REPO@WORKFLOW.yml, "
+        help="the Trusted Publisher PyPI knows: github:OWNER/REPO@WORKFLOW.yml, "
         "gitlab:NAMESPACE/PROJECT@PATH/TO/.gitlab-ci.yml or google:EMAIL",
     )
     which = parser.add_mutually_exclusive_group()
-    which.add_argument("--instance", choices=("production", "staging"), help="Sigstore instance")
     which.add_argument(
-        "--trust-config", type=Path, metavar="FILE", help="sigstore ClientTrustConfig JSON"
+        "--instance",
+        choices=("production", "staging"),
+        help="public Sigstore instance (default: production)",
+    )
+    which.add_argument(
+        "--trust-config",
+        type=Path,
+        metavar="FILE",
+        help="sigstore ClientTrustConfig JSON of a private instance "
+        "(default: HATCH_ATTEST_TRUST_CONFIG)",
     )
 
 
 def _positive_int(value: str) -> int:
-    number = int(value)
+    try:
+        number = int(value)
+    except ValueError:
+        msg = f"must be a whole number, not {value!r}"
+        raise argparse.ArgumentTypeError(msg) from None
     if number < 1:
-        msg = "must be at least 1"
+        msg = f"must be at least 1, not {number}"
         raise argparse.ArgumentTypeError(msg)
     return number
+
+
+def _timeout(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds <= MAX_TIMEOUT:  # False for NaN
+        msg = f"must be a number of seconds, more than 0 and at most {MAX_TIMEOUT:g}, not {value!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return seconds
+
+
+def _publisher(value: str) -> ExpectedPublisher:
+    try:
+        return parse_publisher_spec(value)
+    except ConfigError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _pyproject_table(directory: Path) -> dict[str, Any]:
@@ -203,81 +345,121 @@ def _pyproject_table(directory: Path) -> dict[str, Any]:
     return table if isinstance(table, dict) else {}
 
 
-def _config(args: argparse.Namespace, *, default_mode: str = "auto") -> AttestConfig:
-    """Flags over the environment over ``pyproject.toml``'s hook table, validated once."""
+def _config(args: argparse.Namespace, *, mode: Mode | None = None) -> AttestConfig:
+    """The hook table of ./pyproject.toml, overridden by the environment, overridden by flags.
+
+    ``mode`` replaces the table's ``mode`` (the build hook's, which says when a
+    *build* attests); the environment and ``--mode`` still override it. Values
+    that flags replace are not read from the table or the environment at all, so
+    a flag also works around a broken setting there.
+    """
     cwd = Path.cwd()
     table = dict(_pyproject_table(cwd))
-    table.setdefault("mode", default_mode)
-    for key, value in (
-        ("mode", getattr(args, "mode", None)),
-        ("timeout", getattr(args, "timeout", None)),
-        ("allow-private-repository", getattr(args, "allow_private_repository", None) or None),
-    ):
-        if value is not None:
-            table[key] = value
-    if args.instance is not None:
-        table.pop("trust-config", None)
-        table["instance"] = args.instance
-    if args.trust_config is not None:
-        table.pop("instance", None)
-        table["trust-config"] = str(args.trust_config.absolute())
-    env: Mapping[str, str] = os.environ
+    hidden: set[str] = set()  # environment variables a flag overrides
+    if mode is not None:
+        table["mode"] = mode
     if getattr(args, "mode", None) is not None:
-        # An explicit flag beats the environment too.
-        env = {k: v for k, v in os.environ.items() if k != "HATCH_ATTEST_MODE"}
-    config = load_config(table, root=cwd, env=env, prefix=f"pyproject.toml {HOOK_TABLE}")
+        hidden.add(MODE_ENV)
+    if getattr(args, "timeout", None) is not None:
+        table.pop("timeout", None)
+        hidden.add(TIMEOUT_ENV)
+    if args.instance is not None or args.trust_config is not None:
+        table.pop("instance", None)
+        table.pop("trust-config", None)
+        hidden.add(TRUST_CONFIG_ENV)
     if args.publisher is not None:
-        config = dataclasses.replace(config, publisher=parse_publisher_spec(args.publisher))
+        table.pop("publisher", None)
+    env = {k: v for k, v in os.environ.items() if k not in hidden}
+    config = load_config(table, root=cwd, env=env, prefix=f"pyproject.toml {HOOK_TABLE}")
+
+    if getattr(args, "mode", None) is not None:
+        config = dataclasses.replace(config, mode=args.mode)
+    if getattr(args, "timeout", None) is not None:
+        config = dataclasses.replace(config, timeout=args.timeout)
+    if getattr(args, "allow_private_repository", False):
+        config = dataclasses.replace(config, allow_private_repository=True)
+    if args.instance is not None:
+        config = dataclasses.replace(config, instance=args.instance, trust_config=None)
+    if args.trust_config is not None:
+        config = dataclasses.replace(config, trust_config=args.trust_config.absolute())
+    if args.publisher is not None:
+        config = dataclasses.replace(config, publisher=args.publisher)
+    logger.debug("configuration: %s", config)
     return config
+
+
+def _files_named_by(item: str) -> list[Path]:
+    """The files one PATH argument names: itself, a directory's files, or a glob's matches."""
+    matches = [item]
+    if any(char in item for char in "*?[") and not Path(item).exists():
+        matches = sorted(glob.glob(item))
+        if not matches:
+            msg = f"{item}: no such file (the pattern matched nothing)"
+            raise DistributionError(msg)
+    named: list[Path] = []
+    for match in matches:
+        path = Path(match)
+        if path.is_dir():
+            named.extend(sorted(p for p in path.iterdir() if p.is_file()))
+        elif path.is_file():
+            named.append(path)
+        else:
+            msg = f"{path}: no such file or directory"
+            raise DistributionError(msg)
+    return named
 
 
 def expand_paths(raw: Sequence[str], reporter: _Reporter) -> list[Path]:
     """Files, directories (their wheels and sdists) and globs, as distributions.
 
-    Non-distribution files are noted and skipped; a distribution whose name PyPI
-    would reject is an error, raised before anything is signed.
+    Other files are skipped with a note (attestations and hidden files silently).
+    Paths are returned as given, without duplicates.
     """
-    found: list[Path] = []
+    found: dict[Path, Path] = {}  # resolved -> as given
     for item in raw:
-        matches = sorted(glob.glob(item)) if glob.has_magic(item) else [item]
-        if not matches:
-            msg = f"{item}: no such file (the pattern matched nothing)"
-            raise DistributionError(msg)
-        for match in matches:
-            path = Path(match)
-            if path.is_dir():
-                found.extend(sorted(p for p in path.iterdir() if files.is_distribution(p)))
-            elif path.is_file():
-                if files.is_distribution(path):
-                    found.append(path)
-                elif not path.name.endswith(files.ATTESTATION_SUFFIX):
-                    reporter.display_info(f"skipping {path}: not a wheel or sdist")
-            else:
-                msg = f"{path}: no such file or directory"
-                raise DistributionError(msg)
-    problems = [f"{p}: {reason}" for p in found if (reason := files.invalid_name_reason(p.name))]
+        for path in _files_named_by(item):
+            if files.is_distribution(path):
+                found.setdefault(path.resolve(), path)
+            elif not path.name.endswith(files.ATTESTATION_SUFFIX) and not path.name.startswith("."):
+                reporter.display_info(f"skipping {path}: not a wheel or sdist")
+    return list(found.values())
+
+
+def _check_names(dists: Sequence[Path]) -> None:
+    """Refuse, before anything is signed, file names that PyPI would reject."""
+    problems = [f"{p}: {reason}" for p in dists if (reason := files.invalid_name_reason(p.name))]
+    if len(problems) == 1:
+        msg = f"PyPI would reject this file name, so nothing was signed: {problems[0]}"
+        raise DistributionError(msg)
     if problems:
-        raise DistributionError("PyPI would reject these file names:\n  " + "\n  ".join(problems))
-    return list(dict.fromkeys(p.resolve() for p in found))
+        lines = "\n  ".join(problems)
+        msg = f"PyPI would reject these file names, so nothing was signed:\n  {lines}"
+        raise DistributionError(msg)
 
 
 def _cmd_sign(args: argparse.Namespace) -> int:
     from hatch_attest.attest import attest
 
     reporter = _Reporter()
-    config = _config(args, default_mode="always")
+    config = _config(args, mode="always")
     dists = expand_paths(args.paths, reporter)
     if not dists:
         msg = "no wheels or sdists to sign in " + " ".join(args.paths)
         raise DistributionError(msg)
+    _check_names(dists)
+    if config.mode == "never":
+        reporter.display_info("Not attesting: attestations are off (mode = never)")
+        return 0
     if not args.overwrite:
+        # Stale ones go (and are reported) whatever happens next; what remains matches.
         for dist in dists:
             files.report_stale_attestations(dist, reporter)
         existing = [a for d in dists if (a := files.attestation_path(d)).exists()]
         if existing:
-            names = ", ".join(p.name for p in existing)
+            names = ", ".join(str(p) for p in existing)
             msg = f"attestations already exist: {names}. Pass --overwrite to replace them."
             raise DistributionError(msg)
+    logger.debug("signing %d distribution(s), %d at a time", len(dists), args.jobs)
     written = attest(dists, config, os.environ, reporter, jobs=args.jobs)
     if not written:
         return 0
@@ -285,7 +467,7 @@ def _cmd_sign(args: argparse.Namespace) -> int:
     print(_table(("artifact", "identity", "Rekor log index"), rows))
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
-        _append_step_summary(Path(summary), rows)
+        _append_step_summary(Path(summary), rows, reporter)
     return 0
 
 
@@ -299,7 +481,7 @@ def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
     return "\n".join(lines)
 
 
-def _append_step_summary(path: Path, rows: Sequence[tuple[str, ...]]) -> None:
+def _append_step_summary(path: Path, rows: Sequence[tuple[str, ...]], reporter: _Reporter) -> None:
     lines = [
         "### PEP 740 attestations",
         "",
@@ -312,10 +494,13 @@ def _append_step_summary(path: Path, rows: Sequence[tuple[str, ...]]) -> None:
         with path.open("a", encoding="utf-8") as f:
             f.write("\n".join(lines) + "\n")
     except OSError as e:
-        print(f"warning: cannot append to GITHUB_STEP_SUMMARY ({path}): {e}", file=sys.stderr)
+        # The attestations are written; a missing summary must not fail the job.
+        reporter.display_warning(
+            f"cannot append to GITHUB_STEP_SUMMARY ({path}): {e.strerror or e}"
+        )
 
 
-def _verify_publisher(args: argparse.Namespace, config: AttestConfig) -> ExpectedPublisher:
+def _verify_publisher(config: AttestConfig) -> ExpectedPublisher:
     if config.publisher is not None:
         return config.publisher
     inferred = publisher_from_environment(os.environ)
@@ -323,8 +508,9 @@ def _verify_publisher(args: argparse.Namespace, config: AttestConfig) -> Expecte
         return inferred
     msg = (
         "no Trusted Publisher to verify against: pass --publisher "
-        "(github:OWNER/REPO@WORKFLOW.yml, gitlab:NAMESPACE/PROJECT@PATH/TO/.gitlab-ci.yml or "
-        "google:EMAIL), add a `publisher` to [tool.hatch.build.hooks.attest], or run in the CI job"
+        "github:OWNER/REPO@WORKFLOW.yml, gitlab:NAMESPACE/PROJECT@PATH/TO/.gitlab-ci.yml or "
+        f"google:EMAIL, or set `publisher` in [{HOOK_TABLE}] of ./pyproject.toml, or run in "
+        "the GitHub Actions or GitLab CI job that publishes"
     )
     raise ConfigError([msg])
 
@@ -336,7 +522,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
     reporter = _Reporter()
     config = _config(args)
-    publisher = _verify_publisher(args, config)
+    publisher = _verify_publisher(config)
+    # A name PyPI rejects is one of the findings, reported with the rest.
     dists = expand_paths(args.paths, reporter)
     if not dists:
         msg = "no wheels or sdists to verify in " + " ".join(args.paths)
@@ -344,40 +531,62 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     trust = load_trust_config(config.instance, config.trust_config, offline=args.offline)
     verifier = verifier_for(trust)
     policy = to_pypi_publisher(publisher)
-    print(f"Verifying against {describe(publisher)}", file=sys.stderr)
+    reporter.display_info(f"Verifying against {describe(publisher)}")
     failed = 0
     for dist in dists:
         report = check_distribution(dist, policy, verifier)
         print(report.render())
         failed += not report.ok
     if failed:
-        print(f"{failed} of {len(dists)} distributions would be rejected", file=sys.stderr)
+        reporter.display_info(
+            f"{failed} of {_count(len(dists), 'distribution')} would be rejected by PyPI"
+        )
         return 1
-    print(f"all {len(dists)} distributions pass PyPI's attestation checks", file=sys.stderr)
+    every = "the distribution passes" if len(dists) == 1 else f"all {len(dists)} distributions pass"
+    reporter.display_info(f"{every} PyPI's attestation checks")
     return 0
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
-    from hatch_attest.inspect import describe, render_text
+    from hatch_attest.inspect import AttestationInfo, describe, render_text
 
+    reporter = _Reporter()
     targets: list[Path] = []
+    problems = 0
     for item in args.paths:
         path = Path(item)
         if path.is_dir():
-            targets.extend(sorted(path.glob(f"*{files.ATTESTATION_SUFFIX}")))
-        elif files.is_distribution(path):
-            targets.extend(files.find_attestations(path))
+            found = sorted(p for p in path.iterdir() if p.name.endswith(files.ATTESTATION_SUFFIX))
+            if not found:
+                reporter.display_info(f"{path}: no attestation files in this directory")
+            targets.extend(found)
+        elif files.is_distribution(path) and path.is_file():
+            found = files.find_attestations(path)
+            if not found:
+                reporter.display_info(f"{path}: no attestation next to it")
+            targets.extend(found)
         else:
             targets.append(path)
+    infos: list[AttestationInfo] = []
+    for target in targets:
+        try:
+            infos.append(describe(target))
+        except AttestError as e:
+            # Show what can be shown; the bad files make the exit status 1.
+            _error(str(e))
+            problems += 1
+    if args.json:
+        print(json.dumps([i.to_json_dict() for i in infos], indent=2))
+    elif infos:
+        print("\n".join(render_text(i) for i in infos), end="")
     if not targets:
         msg = "no attestation files found in " + " ".join(args.paths)
         raise DistributionError(msg)
-    infos = [describe(p) for p in targets]
-    if args.json:
-        print(json.dumps([i.to_json_dict() for i in infos], indent=2))
-    else:
-        print("\n\n".join(render_text(i) for i in infos))
-    return 0
+    return 1 if problems else 0
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ hatch-attest, so the demo needs nothing from the network but what installed it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -24,7 +25,13 @@ from hatch_attest.errors import AttestError
 
 REPOSITORY = "octo-org/demo-pkg"
 WORKFLOW = "release.yml"
-BUILD_TIMEOUT_SECONDS = 300
+STEP_TIMEOUT_SECONDS = 300
+# What could make the build see another identity, Sigstore instance or mode than
+# the emulated job's.
+_CI_PREFIXES = ("GITHUB_", "GITLAB_", "CI_", "ACTIONS_", "HATCH_ATTEST_", "BUILDKITE", "CIRCLE")
+_CI_NAMES = frozenset(
+    {"CI", "SIGSTORE_ID_TOKEN", "SIGSTORE_IDENTITY_TOKEN", "GOOGLE_SERVICE_ACCOUNT_NAME"}
+)
 
 
 def example_project() -> Path:
@@ -44,81 +51,97 @@ def _say(message: str = "") -> None:
     print(message, flush=True)
 
 
-def run_demo(*, keep: Path | None = None) -> int:
-    """Run the demo; returns the exit status of the verification."""
-    from hatch_attest.cli import main as cli_main
-    from hatch_attest.testing import GitHubIdentity, LocalSigstore
+def _job_environment() -> dict[str, str]:
+    """This process's environment without any CI identity or hatch-attest override."""
+    return {
+        k: v for k, v in os.environ.items() if not k.startswith(_CI_PREFIXES) and k not in _CI_NAMES
+    }
 
+
+def run_demo(*, keep: Path | None = None) -> int:
+    """Run the demo; returns the exit status (that of the verification, if it got there)."""
     source = example_project()
-    with tempfile.TemporaryDirectory(prefix="hatch-attest-demo-") as scratch:
-        work = (keep or Path(scratch)).absolute()
+    with contextlib.ExitStack() as stack:
+        if keep is None:
+            scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="hatch-attest-demo-"))
+            work = Path(scratch)
+        else:
+            work = keep.absolute()
         project = work / "demo-pkg"
         if project.exists():
             shutil.rmtree(project)
         shutil.copytree(source, project, ignore=shutil.ignore_patterns("dist", "__pycache__"))
-
-        _say("hatch-attest demo")
-        _say("=================")
-        _say("NOTE: this signs with a LOCAL Sigstore stand-in on 127.0.0.1 (a test CA, OIDC")
-        _say("      issuer and transparency log started just now), NOT the public Sigstore")
-        _say("      instance. Nothing is uploaded and nothing leaves this machine.")
-        _say()
-        with LocalSigstore.start(directory=work / "sigstore") as sigstore:
-            identity = GitHubIdentity(repository=REPOSITORY, workflow=WORKFLOW)
-            env = {
-                k: v
-                for k, v in os.environ.items()
-                if not k.startswith(("GITHUB_", "GITLAB_", "CI_", "ACTIONS_", "HATCH_ATTEST_"))
-                and k not in {"SIGSTORE_ID_TOKEN", "SIGSTORE_IDENTITY_TOKEN", "CI"}
-            }
-            env.update(sigstore.github_env(identity))
-            env["HATCH_ATTEST_TRUST_CONFIG"] = str(sigstore.trust_config_path)
-            _say(f"1. Emulated GitHub Actions job: {REPOSITORY}, workflow {WORKFLOW},")
-            _say("   with `permissions: id-token: write`.")
-            _say(f"2. Building {project} with `python -m build --no-isolation` ...")
-            _say()
-            try:
-                build = subprocess.run(
-                    [sys.executable, "-m", "build", "--no-isolation", str(project)],
-                    env=env,
-                    cwd=project,
-                    timeout=BUILD_TIMEOUT_SECONDS,
-                    check=False,
-                )
-            except subprocess.TimeoutExpired:
-                _say(f"The build did not finish within {BUILD_TIMEOUT_SECONDS} s.")
-                return 1
-            if build.returncode != 0:
-                _say(f"The build failed (exit {build.returncode}); see its output above.")
-                return 1
-            dist = project / "dist"
-            _say()
-            _say(f"3. {dist} now holds:")
-            for path in sorted(dist.iterdir()):
-                _say(f"     {path.name}  ({path.stat().st_size} bytes)")
-            _say()
-            _say("4. Verifying them with the checks PyPI runs at upload:")
-            _say(f"   hatch-attest verify --publisher github:{REPOSITORY}@{WORKFLOW} dist/")
-            _say()
-            status = cli_main(
-                [
-                    "verify",
-                    "--publisher",
-                    f"github:{REPOSITORY}@{WORKFLOW}",
-                    "--trust-config",
-                    str(sigstore.trust_config_path),
-                    str(dist),
-                ]
-            )
-            counts = sigstore.counts()
-        _say()
-        _say(
-            f"Local services answered: {counts['oidc']} token request(s), "
-            f"{counts['fulcio']} certificate(s), {counts['rekor']} log entr(y/ies)."
-        )
+        status = _run(work, project, stack)
         if keep is not None:
             _say(f"The project, its dist/ and the trust config are kept in {work}.")
         else:
             _say("(Run `hatch-attest demo --keep DIR` to keep the files.)")
         _say("Demo " + ("succeeded." if status == 0 else "FAILED."))
         return status
+
+
+def _run(work: Path, project: Path, stack: contextlib.ExitStack) -> int:
+    from hatch_attest.testing import GitHubIdentity, LocalSigstore
+
+    _say("hatch-attest demo")
+    _say("=================")
+    _say("NOTE: this signs with a LOCAL Sigstore stand-in on 127.0.0.1 (a test CA, OIDC")
+    _say("      issuer and transparency log started just now), NOT the public Sigstore")
+    _say("      instance. Nothing is uploaded and nothing leaves this machine.")
+    _say()
+    sigstore = stack.enter_context(LocalSigstore.start(directory=work / "sigstore"))
+    trust_config = os.path.relpath(sigstore.trust_config_path, project)
+    identity = GitHubIdentity(repository=REPOSITORY, workflow=WORKFLOW)
+    env = _job_environment()
+    env.update(sigstore.github_env(identity))
+    env["HATCH_ATTEST_TRUST_CONFIG"] = str(sigstore.trust_config_path)
+    _say(f"1. Emulated GitHub Actions job: {REPOSITORY}, workflow {WORKFLOW},")
+    _say("   with `permissions: id-token: write`; HATCH_ATTEST_TRUST_CONFIG points the")
+    _say("   hook at the local stand-in.")
+    _say(f"2. Building {project} with `python -m build --no-isolation` ...")
+    _say()
+    build = _subprocess([sys.executable, "-m", "build", "--no-isolation", "."], project, env)
+    if build != 0:
+        _say(f"The build failed ({_outcome(build)}); see its output above.")
+        return 1
+    dist = project / "dist"
+    _say()
+    _say(f"3. {dist} now holds:")
+    for path in sorted(dist.iterdir()):
+        _say(f"     {path.name}  ({path.stat().st_size} bytes)")
+    _say()
+    _say("4. Verifying them with the checks PyPI runs at upload, against the Trusted")
+    _say("   Publisher in the project's pyproject.toml (outside the CI job):")
+    _say(f"   $ cd {project}")
+    _say(f"   $ hatch-attest verify --trust-config {trust_config} dist/")
+    _say()
+    verify = _subprocess(
+        [sys.executable, "-m", "hatch_attest", "verify", "--trust-config", trust_config, "dist/"],
+        project,
+        _job_environment(),
+    )
+    counts = sigstore.counts()
+    _say()
+    _say(
+        f"Local services answered: {counts['oidc']} token request(s), "
+        f"{counts['fulcio']} certificate(s), {counts['rekor']} log entr(y/ies)."
+    )
+    if verify == 0:
+        _say("Verification passed: PyPI would accept these files with their attestations.")
+        return 0
+    _say(f"Verification FAILED ({_outcome(verify)}); see its output above.")
+    return 1
+
+
+def _subprocess(argv: list[str], cwd: Path, env: dict[str, str]) -> int | None:
+    """Run a step with its output shown; its exit status, or None on timeout."""
+    try:
+        return subprocess.run(
+            argv, cwd=cwd, env=env, timeout=STEP_TIMEOUT_SECONDS, check=False
+        ).returncode
+    except subprocess.TimeoutExpired:
+        return None
+
+
+def _outcome(status: int | None) -> str:
+    return f"no result within {STEP_TIMEOUT_SECONDS} s" if status is None else f"exit {status}"

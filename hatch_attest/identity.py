@@ -201,10 +201,16 @@ def _github_token(env: Mapping[str, str]) -> str:
         raise IdentityError(msg) from None
     finally:
         session.close()
+    if response.status_code >= 500 or response.status_code == 429:
+        msg = (
+            f"GitHub Actions' OIDC token service is unavailable (HTTP {response.status_code}); "
+            "retry the job"
+        )
+        raise IdentityError(msg)
     if response.status_code != 200:
         msg = (
             f"GitHub Actions refused the OIDC token request (HTTP {response.status_code}); "
-            f"check that the job has `permissions: id-token: write`"
+            "check that the job has `permissions: id-token: write`"
         )
         raise IdentityError(msg)
     try:

@@ -13,6 +13,7 @@ service, the reason it gave, and what to do.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -196,6 +197,11 @@ def describe_failure(service: str, error: BaseException) -> str:
             else "Check the identity token and the trust config."
         )
         return f"{service} {what} (HTTP {response.status_code}: {reason}). {hint}"
+    if _find_cause(error, json.JSONDecodeError) is not None:
+        return (
+            f"{service} answered with something that is not its API's JSON; check that the "
+            "trust config points at a Sigstore service, or retry the job"
+        )
     if _find_cause(error, requests.ConnectionError) is not None:
         return f"cannot connect to {service}. Check the job's network access. Retry the job."
     if isinstance(error, AttestationError) or "SCT" in str(error):

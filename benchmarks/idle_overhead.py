@@ -1,0 +1,303 @@
+"""Idle overhead: what the attest hook costs a build that has no CI identity.
+
+What: the wall time of ``python -m build`` (isolated, sdist then wheel from the
+sdist, the normal way) of one tiny project in three variants that differ only in
+``[build-system] requires`` and the hook table:
+
+- ``plain``: ``requires = ["hatchling"]``, no hook table (the baseline);
+- ``hook``: ``requires = ["hatchling", "hatch-attest"]`` and
+  ``[tool.hatch.build.hooks.attest]`` (what our users write);
+- ``naive``: as ``hook``, plus ``"sigstore"`` and ``"pypi-attestations"`` in
+  ``requires`` (the design we rejected: every build installs the signing stack).
+
+How: a wheel of hatch-attest is built from this checkout once into a temporary
+wheelhouse, which is appended to ``PIP_FIND_LINKS`` so the isolated build
+environments can install it; the rest comes from the configured index as usual.
+CI variables (GitHub, GitLab, Actions, Sigstore, hatch-attest, ...) are removed
+from the environment, so the hook sees a laptop; each build's log must show the
+hook's "Not attesting" line (and nothing signed), otherwise the run is invalid.
+Each variant is built once to warm pip's cache, then the variants are built in
+turns for ``--rounds`` rounds (the order rotates every round, so no variant is
+always first after a pause). Reported: median and minimum wall time, their ratio
+to ``plain`` from the same run, and the peak RSS of any process of the build
+(from ``wait4``; informative only).
+
+Target: ``hook`` median at most 1.10x ``plain``. DESIGN.md records ``naive`` at
+about 3.5x; it is measured here for context, not as a target. Nothing here is
+asserted in the test suite; timings depend on the machine and the index. The exit
+status is 1 when the target is missed, so a script can act on it.
+
+    python benchmarks/idle_overhead.py [--rounds 5] [--no-naive] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TARGET_RATIO = 1.10
+DESIGN_NAIVE_RATIO = 3.5
+# Variables that could give the hook an identity, or change its mode, in a CI
+# job running this benchmark; without them the hook must take the idle path.
+CI_PREFIXES = (
+    "GITHUB_",
+    "GITLAB_",
+    "ACTIONS_",
+    "SIGSTORE_",
+    "HATCH_ATTEST_",
+    "CI_",
+    "BUILDKITE",
+    "CIRCLE",
+    "GOOGLE_SERVICE_ACCOUNT",
+)
+CI_NAMES = ("CI", "RUNNER_ENVIRONMENT", "PIP_BUILD_TRACKER")
+IDLE_MARKER = "Not attesting:"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way to write the project's build configuration."""
+
+    name: str
+    requires: tuple[str, ...]
+    hook_table: bool
+
+
+VARIANTS = (
+    Variant("plain", ("hatchling",), hook_table=False),
+    Variant("hook", ("hatchling", "hatch-attest"), hook_table=True),
+    Variant("naive", ("hatchling", "hatch-attest", "sigstore", "pypi-attestations"), True),
+)
+
+
+@dataclass
+class Samples:
+    """Wall times (seconds) and peak RSS (KiB) of one variant's timed builds."""
+
+    seconds: list[float] = field(default_factory=list)
+    peak_rss_kib: int = 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark and print the table; returns the exit status."""
+    parser = argparse.ArgumentParser(
+        description="python -m build with the attest hook (no identity) vs plain hatchling"
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="timed rounds (default: 5)")
+    parser.add_argument(
+        "--no-naive", action="store_true", help="skip the naive variant (it is slow)"
+    )
+    parser.add_argument(
+        "--keep", type=Path, metavar="DIR", help="work in DIR and keep it (default: a temp dir)"
+    )
+    args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    if importlib.util.find_spec("build") is None:
+        parser.error(f"{sys.executable} has no `build`; install hatch-attest[cli]")
+    variants = [v for v in VARIANTS if not (args.no_naive and v.name == "naive")]
+
+    if args.keep is not None:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        return run(args.keep.resolve(), variants, args.rounds)
+    with tempfile.TemporaryDirectory(prefix="idle-overhead-") as work:
+        return run(Path(work), variants, args.rounds)
+
+
+def run(work: Path, variants: Sequence[Variant], rounds: int) -> int:
+    """Build the wheelhouse and projects in ``work``, time every variant, print the table."""
+    env = idle_environment(os.environ)
+    wheelhouse = work / "wheelhouse"
+    note(f"building a wheel of hatch-attest from {REPO_ROOT} into {wheelhouse}")
+    build_plugin_wheel(wheelhouse, env)
+    existing = env.get("PIP_FIND_LINKS", "").strip()
+    env["PIP_FIND_LINKS"] = f"{existing} {wheelhouse}".strip()
+
+    projects = {v.name: write_project(work / v.name, v) for v in variants}
+    for variant in variants:
+        seconds, _ = build_once(projects[variant.name], variant, env, work / "logs")
+        note(f"warm-up  {variant.name:<6} {seconds:6.2f} s")
+
+    samples = {v.name: Samples() for v in variants}
+    for index in range(rounds):
+        shift = index % len(variants)
+        for variant in [*variants[shift:], *variants[:shift]]:
+            seconds, rss = build_once(projects[variant.name], variant, env, work / "logs")
+            samples[variant.name].seconds.append(seconds)
+            samples[variant.name].peak_rss_kib = max(samples[variant.name].peak_rss_kib, rss)
+            note(f"round {index + 1}/{rounds} {variant.name:<6} {seconds:6.2f} s")
+
+    print_report(variants, samples, rounds)
+    hook_ratio = _median(samples["hook"]) / _median(samples["plain"])
+    return 0 if hook_ratio <= TARGET_RATIO else 1
+
+
+def idle_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` without anything that could give the hook an identity or a mode."""
+    return {
+        key: value
+        for key, value in environ.items()
+        if key not in CI_NAMES and not key.startswith(CI_PREFIXES)
+    }
+
+
+def build_plugin_wheel(wheelhouse: Path, env: Mapping[str, str]) -> None:
+    """Build hatch-attest's wheel from the checkout (isolated, like any release build)."""
+    wheelhouse.mkdir(parents=True, exist_ok=True)
+    for old in wheelhouse.glob("hatch_attest-*.whl"):
+        old.unlink()
+    completed = subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(wheelhouse), str(REPO_ROOT)],
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        sys.stderr.write(completed.stdout + completed.stderr)
+        msg = "building hatch-attest's wheel failed (output above)"
+        raise SystemExit(msg)
+
+
+def write_project(directory: Path, variant: Variant) -> Path:
+    """A tiny project, identical across variants but for the build configuration."""
+    shutil.rmtree(directory, ignore_errors=True)
+    package = directory / "src" / "tiny_pkg"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text('"""A tiny package."""\n\n__version__ = "0.1.0"\n')
+    (directory / "README.md").write_text("# tiny-pkg\n")
+    requires = ", ".join(f'"{r}"' for r in variant.requires)
+    hook = "\n[tool.hatch.build.hooks.attest]\n" if variant.hook_table else ""
+    (directory / "pyproject.toml").write_text(
+        f"""[build-system]
+requires = [{requires}]
+build-backend = "hatchling.build"
+
+[project]
+name = "tiny-pkg"
+version = "0.1.0"
+description = "A tiny project for benchmarking builds"
+readme = "README.md"
+requires-python = ">=3.10"
+
+[tool.hatch.build.targets.wheel]
+packages = ["src/tiny_pkg"]
+{hook}"""
+    )
+    return directory
+
+
+def build_once(
+    project: Path, variant: Variant, env: Mapping[str, str], logs: Path
+) -> tuple[float, int]:
+    """One isolated ``python -m build``: wall seconds and peak RSS (KiB) of its processes.
+
+    The build's log is checked: it must succeed, and a variant with the hook must
+    have taken the idle path (its "Not attesting" line, no attestation written).
+    """
+    outdir = project / "dist"
+    shutil.rmtree(outdir, ignore_errors=True)
+    logs.mkdir(parents=True, exist_ok=True)
+    log_path = logs / f"{variant.name}.log"
+    argv = [sys.executable, "-m", "build", "--outdir", str(outdir), str(project)]
+    with log_path.open("w+b") as log:
+        start = time.perf_counter()
+        process = subprocess.Popen(argv, env=dict(env), stdout=log, stderr=subprocess.STDOUT)
+        # wait4 reports the child's own resource usage, which on Linux includes
+        # the peak RSS of every descendant it waited for (pip, the backend, ...).
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        log.seek(0)
+        output = log.read().decode(errors="replace")
+    if process.returncode != 0:
+        sys.stderr.write(output)
+        msg = f"`python -m build` of the {variant.name} variant failed (log above)"
+        raise SystemExit(msg)
+    built = sorted(p.name for p in outdir.iterdir())
+    if any(name.endswith(".attestation") for name in built):
+        msg = f"the {variant.name} variant wrote an attestation; the environment has an identity"
+        raise SystemExit(msg)
+    if variant.hook_table and output.count(IDLE_MARKER) < 2:
+        sys.stderr.write(output)
+        msg = f"the {variant.name} build did not show the hook's idle line for both artifacts"
+        raise SystemExit(msg)
+    if not variant.hook_table and IDLE_MARKER in output:
+        msg = f"the {variant.name} variant ran the hook"
+        raise SystemExit(msg)
+    return seconds, usage.ru_maxrss
+
+
+def print_report(variants: Sequence[Variant], samples: Mapping[str, Samples], rounds: int) -> None:
+    """The results table, the ratios against ``plain``, and the verdict on the target."""
+    base = samples["plain"]
+    header = ("variant", "median s", "min s", "median/plain", "min/plain", "peak RSS MiB")
+    rows = []
+    for variant in variants:
+        own = samples[variant.name]
+        rows.append(
+            (
+                variant.name,
+                f"{_median(own):.2f}",
+                f"{min(own.seconds):.2f}",
+                f"{_median(own) / _median(base):.2f}x",
+                f"{min(own.seconds) / min(base.seconds):.2f}x",
+                f"{own.peak_rss_kib / 1024:.0f}",
+            )
+        )
+    print()
+    print(
+        f"python -m build (isolated, sdist + wheel) of a tiny project, no CI identity; "
+        f"{rounds} rounds after one warm-up build per variant; Python {sys.version.split()[0]}"
+    )
+    print(_table(header, rows))
+    print()
+    for variant in variants:
+        print(f"  {variant.name:<6} requires = [{', '.join(variant.requires)}]")
+    print()
+    hook_ratio = _median(samples["hook"]) / _median(base)
+    verdict = "MET" if hook_ratio <= TARGET_RATIO else "MISSED"
+    print(f"target: hook median <= {TARGET_RATIO:.2f}x plain: {hook_ratio:.2f}x -> {verdict}")
+    if "naive" in samples:
+        naive_ratio = _median(samples["naive"]) / _median(base)
+        print(
+            f"context: naive (signing stack always installed) is {naive_ratio:.2f}x plain "
+            f"(DESIGN.md: about {DESIGN_NAIVE_RATIO}x)"
+        )
+
+
+def note(message: str) -> None:
+    """Progress, on stderr, so stdout is the report alone."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def _median(samples: Samples) -> float:
+    return statistics.median(samples.seconds)
+
+
+def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+    lines = [
+        "  ".join(
+            cell.ljust(width) if i == 0 else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in (header, *rows)
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
