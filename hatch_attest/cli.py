@@ -329,8 +329,8 @@ def _publisher(value: str) -> ExpectedPublisher:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
-def _pyproject_table(directory: Path) -> dict[str, Any]:
-    """The hook table of ``directory/pyproject.toml``, or {} if there is none."""
+def _pyproject(directory: Path, *keys: str) -> dict[str, Any]:
+    """The table at ``keys`` in ``directory/pyproject.toml``, or {} if there is none."""
     path = directory / "pyproject.toml"
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -340,9 +340,20 @@ def _pyproject_table(directory: Path) -> dict[str, Any]:
         msg = f"cannot read {path}: {e}"
         raise ConfigError([msg]) from e
     table: Any = data
-    for key in ("tool", "hatch", "build", "hooks", "attest"):
+    for key in keys:
         table = table.get(key, {}) if isinstance(table, dict) else {}
     return table if isinstance(table, dict) else {}
+
+
+def _pyproject_table(directory: Path) -> dict[str, Any]:
+    """The hook table of ``directory/pyproject.toml``, or {} if there is none."""
+    return _pyproject(directory, "tool", "hatch", "build", "hooks", "attest")
+
+
+def _project_urls(directory: Path) -> dict[str, str]:
+    """``[project.urls]`` of ``directory/pyproject.toml``: where the project says it lives."""
+    urls = _pyproject(directory, "project", "urls")
+    return {k: v for k, v in urls.items() if isinstance(v, str)}
 
 
 def _config(args: argparse.Namespace, *, mode: Mode | None = None) -> AttestConfig:
@@ -460,7 +471,14 @@ def _cmd_sign(args: argparse.Namespace) -> int:
             msg = f"attestations already exist: {names}. Pass --overwrite to replace them."
             raise DistributionError(msg)
     logger.debug("signing %d distribution(s), %d at a time", len(dists), args.jobs)
-    written = attest(dists, config, os.environ, reporter, jobs=args.jobs)
+    written = attest(
+        dists,
+        config,
+        os.environ,
+        reporter,
+        jobs=args.jobs,
+        project_urls=_project_urls(Path.cwd()),
+    )
     if not written:
         return 0
     rows = [(w.dist.name, w.identity, str(w.log_index)) for w in written]

@@ -20,6 +20,7 @@ import binascii
 import json
 import os
 import shutil
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 AUDIENCE = "sigstore"
 EXPLICIT_TOKEN_VARIABLE = "SIGSTORE_IDENTITY_TOKEN"  # noqa: S105 - a variable name
 _GCP_PRODUCT_NAME_FILE = "/sys/class/dmi/id/product_name"
+# sigstore's own leeway for clock skew between the runner and the issuer.
+_LEEWAY = 5
 
 GITHUB_PERMISSION_FIX = (
     "add `permissions: id-token: write` to the job (or workflow) that builds, "
@@ -69,7 +72,7 @@ def probe(env: Mapping[str, str] | None = None) -> Probe:
     """
     env = os.environ if env is None else env
     if env.get(EXPLICIT_TOKEN_VARIABLE):
-        return Probe(f"the token in {EXPLICIT_TOKEN_VARIABLE}")
+        return Probe(EXPLICIT_TOKEN_VARIABLE)
     if env.get("GITHUB_ACTIONS") == "true":
         if env.get("ACTIONS_ID_TOKEN_REQUEST_URL") and env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN"):
             return Probe("GitHub Actions")
@@ -132,21 +135,39 @@ class Token:
         return unverified_claims(self.raw)
 
     def to_sigstore(self) -> IdentityToken:
-        """The sigstore ``IdentityToken``, checked for shape and validity period."""
+        """The sigstore ``IdentityToken``, checked for audience and validity period.
+
+        sigstore reports every problem as "malformed or missing claims"; the common
+        ones are told apart here, so the message can say what to do.
+        """
         from sigstore.oidc import IdentityError as SigstoreIdentityError
         from sigstore.oidc import IdentityToken
 
+        claims = self.claims
+        now = time.time()
+        audience = claims.get("aud")
+        if audience != AUDIENCE and not (isinstance(audience, list) and AUDIENCE in audience):
+            msg = (
+                f"the identity token from {self.provider} is for audience {audience!r}; "
+                f"Sigstore needs a token for {AUDIENCE!r}"
+            )
+            raise IdentityError(msg)
+        if isinstance(claims.get("exp"), (int, float)) and claims["exp"] < now - _LEEWAY:
+            msg = (
+                f"the identity token from {self.provider} has expired. Tokens live for "
+                "minutes: obtain it in the step that builds, and check the runner's clock."
+            )
+            raise IdentityError(msg)
+        if isinstance(claims.get("nbf"), (int, float)) and claims["nbf"] > now + _LEEWAY:
+            msg = (
+                f"the identity token from {self.provider} is not valid yet; check the "
+                "runner's clock"
+            )
+            raise IdentityError(msg)
         try:
             return IdentityToken(self.raw)
         except SigstoreIdentityError as e:
-            if "validity period" in str(e):
-                msg = (
-                    f"the identity token from {self.provider} has expired or is not yet "
-                    "valid. Tokens live for minutes: request it in the step that builds, "
-                    "and check the runner's clock."
-                )
-            else:
-                msg = f"the identity token from {self.provider} is not usable: {e}"
+            msg = f"the identity token from {self.provider} is not usable: {e}"
             raise IdentityError(msg) from None
 
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 from pypi_attestations import GitHubPublisher, GitLabPublisher
 
-from hatch_attest.testing import GitHubIdentity, GitLabIdentity, LocalSigstore
+from hatch_attest.testing import Fault, GitHubIdentity, GitLabIdentity, LocalSigstore
 
 from .frontends import FRONTENDS, EnvFactory, base_env, build, make_project, verified_subjects
 
@@ -291,3 +294,99 @@ def test_invalid_configuration_fails_before_building(
     assert "tool.hatch.build.hooks.attest.timeout:" in result.output
     assert "tool.hatch.build.hooks.attest.publisher.kind:" in result.output
     assert result.artifacts() == []
+
+
+def test_hung_rekor_fails_the_build_within_the_budget(
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+    env_for: EnvFactory,
+) -> None:
+    """Once an identity was obtained, `auto` fails rather than ship an unattested release."""
+    project = make_project(tmp_path)
+    sigstore_instance.inject("rekor", Fault.hang())
+    ci = sigstore_instance.github_env(github_identity)
+
+    started = time.monotonic()
+    result = build("build-no-isolation", project, env_for(ci, HATCH_ATTEST_TIMEOUT="3"))
+    elapsed = time.monotonic() - started
+
+    assert result.returncode != 0
+    assert "hatch-attest: Rekor did not answer within the time budget" in result.output
+    assert "HATCH_ATTEST_TIMEOUT" in result.output
+    assert result.attestations() == []
+    assert elapsed < 3 + 30  # the budget, plus interpreter start-up and one sdist build
+
+
+def test_transient_failures_are_retried_in_a_real_build(
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+    env_for: EnvFactory,
+) -> None:
+    project = make_project(tmp_path)
+    sigstore_instance.inject("fulcio", Fault.status(503), times=1)
+    result = build(
+        "build-no-isolation", project, env_for(sigstore_instance.github_env(github_identity))
+    )
+
+    assert result.returncode == 0, result.output
+    assert len(result.attestations()) == 2
+    assert sigstore_instance.counts()["fulcio"] == 3  # two artifacts, one retry
+
+
+def test_concurrent_builds_into_one_dist_folder(
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+    env_for: EnvFactory,
+) -> None:
+    """Matrix jobs sharing a folder: every attestation matches the artifact beside it."""
+    shared = tmp_path / "shared-dist"
+    projects = [make_project(tmp_path / f"job{i}") for i in range(2)]
+    for i, project in enumerate(projects):
+        pyproject = project / "pyproject.toml"
+        pyproject.write_text(pyproject.read_text().replace("simple-pkg", f"simple-pkg-{i}"))
+    env = env_for(sigstore_instance.github_env(github_identity))
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "build", "--no-isolation", "-o", str(shared), str(project)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for project in projects
+    ]
+    outputs = [run.communicate(timeout=600)[0] for run in runs]
+
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    artifacts = sorted(p for p in shared.iterdir() if p.name.endswith((".whl", ".tar.gz")))
+    assert len(artifacts) == 4
+    assert sorted(shared.glob("*.attestation")) == sorted(
+        p.with_name(p.name + ".publish.attestation") for p in artifacts
+    )
+    publisher = GitHubPublisher(repository=github_identity.repository, workflow="release.yml")
+    for artifact in artifacts:
+        verified_subjects(artifact, publisher, sigstore_instance.trust_config_path)
+
+
+def test_symlinked_dist_folder(
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+    env_for: EnvFactory,
+) -> None:
+    project = make_project(tmp_path)
+    real = tmp_path / "elsewhere"
+    real.mkdir()
+    (project / "dist").symlink_to(real, target_is_directory=True)
+    result = build(
+        "build-no-isolation", project, env_for(sigstore_instance.github_env(github_identity))
+    )
+
+    assert result.returncode == 0, result.output
+    assert len(list(real.glob("*.publish.attestation"))) == 2
+    publisher = GitHubPublisher(repository=github_identity.repository, workflow="release.yml")
+    for artifact in result.artifacts():
+        verified_subjects(artifact, publisher, sigstore_instance.trust_config_path)

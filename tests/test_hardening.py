@@ -1,0 +1,456 @@
+"""No surprise signatures, clear failures, no partial results, bad input handled.
+
+These run ``hatch-attest sign`` in-process (the attest path the hook shares) in
+emulated CI jobs against the local Sigstore, with real faults where faults are
+needed; the end-to-end build tests cover the same guarantees under frontends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pypi_attestations import Attestation, Distribution
+
+from hatch_attest.attest import check_token
+from hatch_attest.cli import main
+from hatch_attest.config import load_config
+from hatch_attest.identity import Token
+from hatch_attest.testing import GitHubIdentity, LocalSigstore
+
+_CI_PREFIXES = ("GITHUB_", "GITLAB_", "ACTIONS_", "CI_", "HATCH_ATTEST_", "SIGSTORE_")
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def job(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """This process with no CI identity; tests add the job they need."""
+    for name in list(os.environ):
+        if name.startswith(_CI_PREFIXES) or name == "CI":
+            monkeypatch.delenv(name)
+    return monkeypatch
+
+
+def _enter(job: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    for name, value in env.items():
+        job.setenv(name, value)
+
+
+def _wheel(directory: Path, name: str = "hard_pkg") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}-1.0-py3-none-any.whl"
+    path.write_bytes(os.urandom(256))
+    return path
+
+
+def _no_requests(instance: LocalSigstore) -> bool:
+    counts = instance.counts()
+    return counts["fulcio"] == 0 and counts["rekor"] == 0
+
+
+# --- No surprise signatures -------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["auto", "always"])
+def test_stranger_ci_rebuilding_our_sdist_does_not_sign(
+    mode: str,
+    tmp_path: Path,
+    job: pytest.MonkeyPatch,
+    sigstore_instance: LocalSigstore,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Our sdist names its home in [project.urls]; a build in another repository stays unsigned."""
+    (tmp_path / "pyproject.toml").write_text(
+        textwrap.dedent(
+            """
+            [project]
+            name = "hard-pkg"
+            [project.urls]
+            Source = "https://github.com/upstream/hard-pkg"
+            """
+        )
+    )
+    job.chdir(tmp_path)
+    _enter(job, sigstore_instance.github_env(GitHubIdentity(repository="stranger/hard-pkg")))
+    dist = tmp_path / "dist"
+    _wheel(dist)
+
+    status = main(
+        ["sign", "--mode", mode, "--trust-config", str(sigstore_instance.trust_config_path), "dist"]
+    )
+
+    err = capsys.readouterr().err
+    assert "[project.urls] names github repository upstream/hard-pkg" in err
+    assert "stranger/hard-pkg" in err
+    assert status == (0 if mode == "auto" else 1)
+    assert list(dist.glob("*.attestation")) == []
+    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+
+
+@pytest.mark.parametrize("mode", ["auto", "always"])
+def test_private_repository_is_not_signed_on_the_public_instance(
+    mode: str,
+    tmp_path: Path,
+    job: pytest.MonkeyPatch,
+    sigstore_instance: LocalSigstore,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The visibility claim is read from the token before Fulcio or Rekor hear of it.
+
+    The instance is the public one (`--instance production`), whose trust root is
+    never reached: the refusal comes first, so nothing leaves this machine.
+    """
+    identity = GitHubIdentity(repository="octo-org/secret-pkg", visibility="private")
+    _enter(job, sigstore_instance.github_env(identity))
+    dist = tmp_path / "dist"
+    _wheel(dist)
+
+    status = main(["sign", "--mode", mode, "--instance", "production", str(dist)])
+
+    err = capsys.readouterr().err
+    assert "the repository is private" in err
+    assert "permanent public log" in err
+    assert "allow-private-repository = true" in err
+    assert status == (0 if mode == "auto" else 1)
+    assert list(dist.glob("*.attestation")) == []
+    assert _no_requests(sigstore_instance)
+
+
+def test_private_repository_is_signed_when_allowed_or_on_a_private_instance(
+    sigstore_instance: LocalSigstore,
+) -> None:
+    identity = GitHubIdentity(repository="octo-org/secret-pkg", visibility="private")
+    token = Token(sigstore_instance.mint_github_token(identity), "GitHub Actions")
+    public = load_config({}, root=Path.cwd(), env={})
+    allowed = load_config({"allow-private-repository": True}, root=Path.cwd(), env={})
+    private = load_config({"trust-config": "tc.json"}, root=Path.cwd(), env={})
+
+    assert check_token(token, public, None) is not None
+    assert check_token(token, allowed, None) is None
+    assert check_token(token, private, None) is None
+
+
+def test_a_token_for_another_repository_is_never_used(
+    tmp_path: Path,
+    job: pytest.MonkeyPatch,
+    sigstore_instance: LocalSigstore,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An explicit token that disagrees with the expected publisher is refused before Fulcio."""
+    _enter(job, sigstore_instance.github_env(GitHubIdentity(repository="octo-org/hard-pkg")))
+    intruder = sigstore_instance.mint_github_token(GitHubIdentity(repository="evil/hard-pkg"))
+    job.setenv("SIGSTORE_IDENTITY_TOKEN", intruder)
+    dist = tmp_path / "dist"
+    _wheel(dist)
+
+    status = main(["sign", "--trust-config", str(sigstore_instance.trust_config_path), str(dist)])
+
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "the token is for repository evil/hard-pkg, expected octo-org/hard-pkg" in err
+    assert _no_requests(sigstore_instance)
+
+
+# --- Clear failures ---------------------------------------------------------
+
+
+def test_expired_token(
+    tmp_path: Path,
+    job: pytest.MonkeyPatch,
+    sigstore_instance: LocalSigstore,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    expired = sigstore_instance.mint_github_token(issued_at=time.time() - 3600, lifetime=300)
+    job.setenv("SIGSTORE_IDENTITY_TOKEN", expired)
+    dist = tmp_path / "dist"
+    _wheel(dist)
+
+    status = main(["sign", "--trust-config", str(sigstore_instance.trust_config_path), str(dist)])
+
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "the identity token from SIGSTORE_IDENTITY_TOKEN has expired" in err
+    assert expired not in err
+    assert _no_requests(sigstore_instance)
+
+
+def test_fulcio_refusal_includes_the_servers_reason(
+    tmp_path: Path,
+    job: pytest.MonkeyPatch,
+    sigstore_instance: LocalSigstore,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A token with a forged signature: only Fulcio can tell, and it says why it refuses."""
+    genuine = sigstore_instance.mint_github_token(GitHubIdentity(repository="octo-org/a"))
+    other = sigstore_instance.mint_github_token(GitHubIdentity(repository="octo-org/b"))
+    forged = genuine.rsplit(".", 1)[0] + "." + other.rsplit(".", 1)[1]
+    job.setenv("SIGSTORE_IDENTITY_TOKEN", forged)
+    dist = tmp_path / "dist"
+    _wheel(dist)
+
+    status = main(["sign", "--trust-config", str(sigstore_instance.trust_config_path), str(dist)])
+
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "hatch-attest: error: Fulcio refused the request (HTTP 4" in err
+    assert "There was an error processing the identity token" in err
+    assert forged not in err
+    assert list(dist.glob("*.attestation")) == []
+
+
+def test_token_for_the_wrong_audience(
+    tmp_path: Path,
+    job: pytest.MonkeyPatch,
+    sigstore_instance: LocalSigstore,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    job.setenv("SIGSTORE_IDENTITY_TOKEN", sigstore_instance.mint_github_token(audience="pypi"))
+    dist = tmp_path / "dist"
+    _wheel(dist)
+
+    status = main(["sign", "--trust-config", str(sigstore_instance.trust_config_path), str(dist)])
+
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "is for audience 'pypi'; Sigstore needs a token for 'sigstore'" in err
+    assert _no_requests(sigstore_instance)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "cannot read the Sigstore trust config"),
+        (b"{not json", "is not a valid Sigstore ClientTrustConfig"),
+        (b'{"mediaType": "application/json"}', "is not a valid Sigstore ClientTrustConfig"),
+        (b"\xff\xfe\x00garbage", "is not UTF-8 text"),
+        (b"[]", "is not a valid Sigstore ClientTrustConfig"),
+    ],
+)
+def test_unreadable_or_malformed_trust_config(
+    content: bytes | None,
+    message: str,
+    tmp_path: Path,
+    job: pytest.MonkeyPatch,
+    sigstore_instance: LocalSigstore,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _enter(job, sigstore_instance.github_env())
+    trust_config = tmp_path / "trust.json"
+    if content is not None:
+        trust_config.write_bytes(content)
+    job.setenv("HATCH_ATTEST_TRUST_CONFIG", str(trust_config))
+    dist = tmp_path / "dist"
+    _wheel(dist)
+
+    status = main(["sign", str(dist)])
+
+    err = capsys.readouterr().err
+    assert status == 1
+    assert message in err
+    assert "Traceback" not in err
+    assert list(dist.glob("*.attestation")) == []
+
+
+# --- No partial results, odd folders ----------------------------------------
+
+
+@contextlib.contextmanager
+def _read_only(folder: Path) -> Iterator[None]:
+    """Make ``folder`` unwritable, even for root (a read-only bind mount)."""
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        try:
+            yield
+        finally:
+            folder.chmod(0o755)
+        return
+    mounted = subprocess.run(["mount", "--bind", str(folder), str(folder)], check=False)
+    if mounted.returncode != 0:
+        pytest.skip("running as root without permission to make a read-only mount")
+    try:
+        remounted = subprocess.run(["mount", "-o", "remount,bind,ro", str(folder)], check=False)
+        if remounted.returncode != 0:
+            pytest.skip("running as root without permission to make a read-only mount")
+        yield
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
+
+
+def test_read_only_dist_folder_fails_cleanly(
+    tmp_path: Path,
+    job: pytest.MonkeyPatch,
+    sigstore_instance: LocalSigstore,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _enter(job, sigstore_instance.github_env())
+    dist = tmp_path / "dist"
+    wheels = [_wheel(dist, f"ro_pkg{i}") for i in range(3)]
+    before = {w: w.read_bytes() for w in wheels}
+
+    with _read_only(dist):
+        status = main(
+            ["sign", "--trust-config", str(sigstore_instance.trust_config_path), str(dist)]
+        )
+
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "cannot write" in err
+    assert "writable" in err
+    assert "Traceback" not in err
+    assert sorted(p.name for p in dist.iterdir()) == sorted(w.name for w in wheels)
+    assert {w: w.read_bytes() for w in wheels} == before
+
+
+def test_symlinked_dist_folder(
+    tmp_path: Path,
+    job: pytest.MonkeyPatch,
+    sigstore_instance: LocalSigstore,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    real = tmp_path / "real-dist"
+    wheel = _wheel(real)
+    link = tmp_path / "dist"
+    link.symlink_to(real, target_is_directory=True)
+    _enter(job, sigstore_instance.github_env())
+
+    status = main(["sign", "--trust-config", str(sigstore_instance.trust_config_path), str(link)])
+
+    assert status == 0, capsys.readouterr().err
+    attestation = real / f"{wheel.name}.publish.attestation"
+    assert attestation.is_file()
+    assert not attestation.is_symlink()
+    statement = Attestation.model_validate_json(attestation.read_bytes()).statement
+    assert statement["subject"][0]["digest"]["sha256"] == Distribution.from_file(wheel).digest
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b'{"version": 1, "envel', b"not json at all", b'{"version": 1}', b"[1, 2]"],
+    ids=["empty", "truncated", "not-json", "wrong-shape", "list"],
+)
+def test_broken_attestation_beside_an_artifact_is_removed_even_when_idle(
+    content: bytes,
+    tmp_path: Path,
+    job: pytest.MonkeyPatch,
+    sigstore_instance: LocalSigstore,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """twine would upload it and PyPI would reject the release; it must not survive."""
+    dist = tmp_path / "dist"
+    wheel = _wheel(dist)
+    broken = dist / f"{wheel.name}.publish.attestation"
+    broken.write_bytes(content)
+
+    status = main(["sign", "--mode", "auto", str(dist)])
+
+    err = capsys.readouterr().err
+    assert status == 0
+    assert f"removed stale {broken.name}: unreadable or not an attestation" in err
+    assert not broken.exists()
+    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+
+
+# --- Concurrency --------------------------------------------------------------
+
+
+def test_concurrent_signers_into_one_folder_never_corrupt_each_other(
+    tmp_path: Path, sigstore_instance: LocalSigstore
+) -> None:
+    """Matrix jobs sharing a folder: every attestation left matches the file beside it."""
+    dist = tmp_path / "dist"
+    wheels = [_wheel(dist, f"conc_pkg{i}") for i in range(4)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_CI_PREFIXES) and k != "CI"}
+    env.update(sigstore_instance.github_env())
+    command = [
+        sys.executable,
+        "-m",
+        "hatch_attest",
+        "sign",
+        "--overwrite",
+        "--trust-config",
+        str(sigstore_instance.trust_config_path),
+    ]
+    # Two processes over the same files, two over disjoint halves, all at once.
+    runs = [
+        [*command, str(dist)],
+        [*command, str(dist)],
+        [*command, *map(str, wheels[:2])],
+        [*command, *map(str, wheels[2:])],
+    ]
+    processes = [
+        subprocess.Popen(run, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for run in runs
+    ]
+    outputs = [p.communicate(timeout=300)[0] for p in processes]
+
+    assert [p.returncode for p in processes] == [0, 0, 0, 0], outputs
+    leftovers = sorted(p.name for p in dist.iterdir())
+    assert leftovers == sorted(
+        [w.name for w in wheels] + [f"{w.name}.publish.attestation" for w in wheels]
+    )
+    for wheel in wheels:
+        attestation = Attestation.model_validate_json(
+            (dist / f"{wheel.name}.publish.attestation").read_bytes()
+        )
+        subject = attestation.statement["subject"][0]
+        assert subject["name"] == wheel.name
+        assert subject["digest"]["sha256"] == Distribution.from_file(wheel).digest
+
+
+def test_tuf_refreshes_are_serialised_across_processes(tmp_path: Path) -> None:
+    """Two processes holding the TUF lock never overlap (sigstore-python #1403)."""
+    log = tmp_path / "log"
+    script = textwrap.dedent(
+        f"""
+        import sys, time
+        from hatch_attest.trust import _tuf_lock
+        with _tuf_lock():
+            with open({str(log)!r}, "a") as f:
+                f.write(sys.argv[1] + " in\\n"); f.flush()
+                time.sleep(0.3)
+                f.write(sys.argv[1] + " out\\n")
+        """
+    )
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
+    processes = [subprocess.Popen([sys.executable, "-c", script, name], env=env) for name in "ABC"]
+    for process in processes:
+        assert process.wait(timeout=60) == 0
+
+    lines = log.read_text().splitlines()
+    assert len(lines) == 6
+    for first, second in zip(lines[::2], lines[1::2], strict=True):
+        assert first.split()[0] == second.split()[0]
+        assert (first.split()[1], second.split()[1]) == ("in", "out")
+
+
+# --- Cheap when idle ------------------------------------------------------------
+
+
+def test_idle_hook_imports_nothing_heavy() -> None:
+    """Loading the hook and deciding to skip must not import the signing stack."""
+    script = textwrap.dedent(
+        """
+        import os, sys
+        for name in list(os.environ):
+            if name.startswith(("GITHUB_", "GITLAB_", "ACTIONS_", "SIGSTORE_")) or name == "CI":
+                del os.environ[name]
+        from pathlib import Path
+        from hatch_attest.build_hook import AttestBuildHook
+        from hatch_attest.attest import decide
+        from hatch_attest.config import load_config
+        decision = decide(load_config({}, root=Path.cwd(), env={}), os.environ)
+        heavy = {"sigstore", "pypi_attestations", "id", "requests", "cryptography", "pydantic"}
+        print(type(decision).__name__, sorted(heavy & set(sys.modules)))
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO
+    ).stdout
+    assert out.split(maxsplit=1) == ["Skip", "[]\n"]
