@@ -15,8 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
-import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -241,14 +240,16 @@ def test_sign_attests_the_distributions_of_a_mixed_directory(
             f"{sdist.name}.publish.attestation",
         ]
     )
-    indexes = {d.name: log_index(verify_as_pypi(d, github_job, sigstore_instance)) for d in (wheel, sdist)}
-    # The table: artifact, identity, Rekor log index; rows in argument order.
+    indexes = {
+        d.name: log_index(verify_as_pypi(d, github_job, sigstore_instance)) for d in (wheel, sdist)
+    }
+    # The table: artifact, identity, Rekor log index; one row per file, in file name order.
     lines = result.out.splitlines()
     assert re.split(r"\s{2,}", lines[0]) == ["artifact", "identity", "Rekor log index"]
     assert set(lines[1]) == {"-", " "}
     rows = [re.split(r"\s{2,}", line) for line in lines[2:]]
     assert rows == [
-        [name, workflow_uri(github_job), str(indexes[name])] for name in (sdist.name, wheel.name)
+        [name, workflow_uri(github_job), str(indexes[name])] for name in sorted(indexes)
     ]
     # One token, one certificate, one log entry per distribution.
     assert sigstore_instance.counts() == {"oidc": 1, "fulcio": 1, "rekor": 2, "tsa": 0}
@@ -303,7 +304,11 @@ def test_one_certificate_and_concurrent_log_entries_for_many_artifacts(
 
 
 def test_a_name_pypi_rejects_stops_the_run_before_anything_is_signed(
-    cli: Cli, trust: list[str], tmp_path: Path, sigstore_instance: LocalSigstore, github_job: GitHubIdentity
+    cli: Cli,
+    trust: list[str],
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    github_job: GitHubIdentity,
 ) -> None:
     dist = tmp_path / "dist"
     fake_wheel(dist)
@@ -321,7 +326,11 @@ def test_a_name_pypi_rejects_stops_the_run_before_anything_is_signed(
 
 
 def test_every_rejected_name_is_listed(
-    cli: Cli, trust: list[str], tmp_path: Path, sigstore_instance: LocalSigstore, github_job: GitHubIdentity
+    cli: Cli,
+    trust: list[str],
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    github_job: GitHubIdentity,
 ) -> None:
     dist = tmp_path / "dist"
     fake_wheel(dist, "Demo.Pkg")
@@ -417,7 +426,9 @@ def test_all_or_nothing_when_one_log_entry_fails(
     assert result.out == ""
     # The other two were signed, but nothing of this run is left: not even temporary files.
     assert sigstore_instance.counts()["rekor"] == 3
-    assert sorted(p.name for p in dist.iterdir()) == [f"pkg{n}-1.0-py3-none-any.whl" for n in range(3)]
+    assert sorted(p.name for p in dist.iterdir()) == [
+        f"pkg{n}-1.0-py3-none-any.whl" for n in range(3)
+    ]
 
 
 def test_a_failed_overwrite_keeps_the_previous_attestations(
@@ -507,7 +518,9 @@ def test_pyproject_publisher_applies_but_not_the_hooks_mode(
     assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 
     # --publisher overrides the table.
-    signed = cli("sign", "--publisher", f"github:{github_job.repository}@release.yml", *trust, wheel)
+    signed = cli(
+        "sign", "--publisher", f"github:{github_job.repository}@release.yml", *trust, wheel
+    )
 
     assert signed.status == 0, signed.err
     verify_as_pypi(wheel, github_job, sigstore_instance)
@@ -700,9 +713,7 @@ def _missing(wheel: Path, sigstore: LocalSigstore, identity: GitHubIdentity) -> 
     return []
 
 
-def _unknown_predicate(
-    wheel: Path, sigstore: LocalSigstore, identity: GitHubIdentity
-) -> list[str]:
+def _unknown_predicate(wheel: Path, sigstore: LocalSigstore, identity: GitHubIdentity) -> list[str]:
     custom = sign_statement(sigstore, identity, wheel, "https://example.com/custom/v1", {"a": 1})
     attestation_path(wheel).write_text(custom.model_dump_json())
     return []
@@ -747,7 +758,7 @@ BREAKAGES = [
         "two-publish-attestations",
         _second_publish,
         "attestation-duplicate-type",
-        "{wheel}.again.attestation: {wheel}.publish.attestation already has predicate type "
+        "{wheel}.publish.attestation: {wheel}.again.attestation already has predicate type "
         f"{PUBLISH_V1}; PyPI accepts one attestation per predicate type for a file",
     ),
     Breakage(
@@ -819,7 +830,11 @@ def test_verify_reports_a_name_pypi_rejects_as_a_finding(
 
 
 def test_verify_takes_the_publisher_from_pyproject_toml(
-    cli: Cli, trust: list[str], signed: tuple[Path, Path], github_job: GitHubIdentity
+    cli: Cli,
+    trust: list[str],
+    signed: tuple[Path, Path],
+    github_job: GitHubIdentity,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     wheel, _ = signed
     Path("pyproject.toml").write_text(
@@ -828,7 +843,7 @@ def test_verify_takes_the_publisher_from_pyproject_toml(
         'workflow = "release.yml" }\n'
     )
     # The CI job would say otherwise: the table wins.
-    os.environ["GITHUB_REPOSITORY"] = "octo-org/not-this-one"
+    monkeypatch.setenv("GITHUB_REPOSITORY", "octo-org/not-this-one")
 
     good = cli("verify", *trust, wheel)
 
@@ -881,8 +896,8 @@ def test_verify_reports_every_error_of_a_bad_pyproject_table(
 
     assert result.status == 2
     assert result.err.splitlines() == [
-        'hatch-attest: error: pyproject.toml tool.hatch.build.hooks.attest.mode: must be one of '
-        '"auto", "always" or "never", not "sometimes"',
+        "hatch-attest: error: pyproject.toml tool.hatch.build.hooks.attest.mode: must be one of "
+        '"auto", "always", "never", not "sometimes"',
         "hatch-attest: error: pyproject.toml tool.hatch.build.hooks.attest.timeout: must be a "
         "number of seconds, more than 0 and at most 3600, not -1",
     ]
@@ -906,11 +921,17 @@ def test_verify_real_pypi_attestations_offline(
     flags = ["--instance", "production", "--offline"]
 
     github = cli(
-        "verify", *flags, "--publisher", "github:trailofbits/pypi-attestations@release.yml",
+        "verify",
+        *flags,
+        "--publisher",
+        "github:trailofbits/pypi-attestations@release.yml",
         dist / "pypi_attestations-0.0.19.tar.gz",
     )
     gitlab = cli(
-        "verify", *flags, "--publisher", "gitlab:facutuesca/gitlab-oidc-project@.gitlab-ci.yml",
+        "verify",
+        *flags,
+        "--publisher",
+        "gitlab:facutuesca/gitlab-oidc-project@.gitlab-ci.yml",
         dist / "gitlab_oidc_project-0.0.3.tar.gz",
     )
 
@@ -1061,7 +1082,10 @@ def test_misuse_exits_2_with_the_usage(cli: Cli, argv: list[str], message: str) 
 @pytest.mark.parametrize(
     ("command", "phrases"),
     [
-        ("sign", ["--overwrite", "--jobs N", "--publisher SPEC", "All or nothing", "HATCH_ATTEST_MODE"]),
+        (
+            "sign",
+            ["--overwrite", "--jobs N", "--publisher SPEC", "All or nothing", "HATCH_ATTEST_MODE"],
+        ),
         ("verify", ["--publisher SPEC", "--offline", "./pyproject.toml", "twine upload"]),
         ("inspect", ["--json", "Nothing is verified"]),
         ("demo", ["--keep DIR", "NOT the public"]),
@@ -1080,7 +1104,9 @@ def test_help(cli: Cli, command: str, phrases: list[str]) -> None:
 # --- the installed console script and `python -m` ---------------------------------------
 
 
-def run_script(argv: Sequence[str | Path], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+def run_script(
+    argv: Sequence[str | Path], env: dict[str, str], cwd: Path
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(arg) for arg in argv],
         env=env,
@@ -1093,7 +1119,9 @@ def run_script(argv: Sequence[str | Path], env: dict[str, str], cwd: Path) -> su
 
 
 def test_python_m_hatch_attest(tmp_path: Path) -> None:
-    result = run_script([sys.executable, "-m", "hatch_attest", "--version"], dict(os.environ), tmp_path)
+    result = run_script(
+        [sys.executable, "-m", "hatch_attest", "--version"], dict(os.environ), tmp_path
+    )
 
     assert (result.returncode, result.stdout) == (0, f"hatch-attest {__version__}\n")
 
@@ -1109,7 +1137,9 @@ def test_console_script_sign_verify_inspect(
     sign = run_script([SCRIPT, "sign", "dist"], env, tmp_path)
 
     assert sign.returncode == 0, sign.stderr
-    assert sign.stdout.splitlines()[2].startswith(f"{wheel.name}  {workflow_uri(github_identity)}  ")
+    assert sign.stdout.splitlines()[2].startswith(
+        f"{wheel.name}  {workflow_uri(github_identity)}  "
+    )
     verify_as_pypi(wheel, github_identity, sigstore_instance)
 
     verify = run_script([SCRIPT, "verify", "dist"], env, tmp_path)
@@ -1134,7 +1164,9 @@ def test_console_script_demo_as_the_readme_shows_it(tmp_path: Path) -> None:
     readme = (TESTS.parent / "README.md").read_text()
     assert ".venv/bin/hatch-attest demo\n" in readme
 
-    demo = run_script([SCRIPT, "demo"], dict(os.environ), tmp_path)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    demo = run_script([SCRIPT, "demo"], {**os.environ, "TMPDIR": str(scratch)}, tmp_path)
 
     assert demo.returncode == 0, demo.stdout + demo.stderr
     out = demo.stdout
@@ -1147,5 +1179,6 @@ def test_console_script_demo_as_the_readme_shows_it(tmp_path: Path) -> None:
     assert "Verification passed: PyPI would accept these files with their attestations.\n" in out
     assert out.endswith("Demo succeeded.\n")
     assert "all 2 distributions pass PyPI's attestation checks" in demo.stderr
-    # Nothing is left behind without --keep.
-    assert list(tmp_path.iterdir()) == []
+    # Without --keep, nothing is left behind.
+    assert f"2. Building {scratch}/hatch-attest-demo-" in out
+    assert list(scratch.iterdir()) == []

@@ -390,3 +390,66 @@ def test_symlinked_dist_folder(
     publisher = GitHubPublisher(repository=github_identity.repository, workflow="release.yml")
     for artifact in result.artifacts():
         verified_subjects(artifact, publisher, sigstore_instance.trust_config_path)
+
+
+@pytest.fixture(scope="session")
+def venv_without_signing_stack(
+    wheelhouse: Path, tool_home: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A build environment with hatchling and hatch-attest, but not sigstore."""
+    venv = tmp_path_factory.mktemp("bare") / "venv"
+    env = base_env(wheelhouse, tool_home, {})
+    uv = str(Path(sys.executable).parent / "uv")
+    subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], env=env, check=True)
+    subprocess.run(
+        [
+            uv,
+            "pip",
+            "install",
+            "-q",
+            "--python",
+            str(venv / "bin" / "python"),
+            "hatchling",
+            "build",
+            "hatch-attest",
+        ],
+        env=env,
+        check=True,
+    )
+    return venv / "bin" / "python"
+
+
+@pytest.mark.parametrize("mode", ["auto", "always"])
+def test_no_isolation_without_the_signing_stack_names_what_to_install(
+    mode: str,
+    tmp_path: Path,
+    venv_without_signing_stack: Path,
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+    env_for: EnvFactory,
+) -> None:
+    project = make_project(tmp_path, f'mode = "{mode}"\n')
+    env = env_for(sigstore_instance.github_env(github_identity))
+    # -x: build's own dependency check would stop first (naming the same packages).
+    proc = subprocess.run(
+        [str(venv_without_signing_stack), "-m", "build", "--no-isolation", "-x", "."],
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    print(proc.stdout)
+
+    assert "sigstore and pypi_attestations not installed in this build environment" in proc.stdout
+    assert "pip install 'sigstore>=4.5,<5' 'pypi-attestations>=0.0.30,<0.1'" in proc.stdout
+    if mode == "auto":
+        assert proc.returncode == 0
+        assert "Not attesting:" in proc.stdout
+    else:
+        assert proc.returncode != 0
+        assert "cannot attest (mode = always)" in proc.stdout
+    assert list((project / "dist").glob("*.attestation")) == []
+    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
