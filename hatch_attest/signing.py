@@ -24,7 +24,6 @@ import requests
 from cryptography import x509
 from pypi_attestations import Attestation, AttestationError, Distribution
 from sigstore._internal.rekor.client import RekorClient
-from sigstore._internal.timestamp import TimestampAuthorityClient
 from sigstore.sign import Signer, SigningContext
 
 from hatch_attest import _http
@@ -39,7 +38,8 @@ T = TypeVar("T")
 
 
 class _BoundedRekorClient(RekorClient):
-    """sigstore's Rekor v1 client, with every per-thread session bounded."""
+    """sigstore's Rekor v1 client; it makes one session per thread, lazily, and
+    each gets the bounded adapter the first time its thread uses it."""
 
     def __init__(self, url: str, adapter: _http.BoundedAdapter) -> None:
         super().__init__(url)
@@ -47,25 +47,10 @@ class _BoundedRekorClient(RekorClient):
 
     @property
     def _session(self) -> requests.Session:
-        return _mount_once(super()._session, self._adapter)
-
-
-class _BoundedTimestampClient(TimestampAuthorityClient):
-    """sigstore's TSA client, with every per-thread session bounded."""
-
-    def __init__(self, url: str, adapter: _http.BoundedAdapter) -> None:
-        super().__init__(url)
-        self._adapter = adapter
-
-    @property
-    def _session(self) -> requests.Session:
-        return _mount_once(super()._session, self._adapter)
-
-
-def _mount_once(session: requests.Session, adapter: _http.BoundedAdapter) -> requests.Session:
-    if session.get_adapter("https://") is not adapter:
-        _http.mount(session, adapter)
-    return session
+        session = super()._session
+        if session.get_adapter("https://") is not self._adapter:
+            _http.mount(session, self._adapter)
+        return session
 
 
 def bounded_signing_context(
@@ -73,8 +58,9 @@ def bounded_signing_context(
 ) -> SigningContext:
     """``SigningContext.from_trust_config``, but with bounded, retrying HTTP sessions.
 
-    The clients are the ones sigstore itself would pick from the signing config
-    (Rekor v1 is forced by :mod:`hatch_attest.trust`); only their sessions differ.
+    The Fulcio and Rekor clients are the ones sigstore itself would pick from the
+    signing config (Rekor v1 is forced by :mod:`hatch_attest.trust`); only their
+    sessions differ.
     """
     signing = config.signing_config
     fulcio = signing.get_fulcio()
@@ -84,14 +70,11 @@ def bounded_signing_context(
         msg = "the signing config selected a Rekor v2 log; PEP 740 attestations need Rekor v1"
         raise SigningError(msg)
     rekor = _BoundedRekorClient(tlog.url.removesuffix("/api/v1"), adapter)
-    tsas: list[TimestampAuthorityClient] = [
-        _BoundedTimestampClient(t.url, adapter) for t in signing.get_tsas()
-    ]
+    # No timestamp authorities, even when the signing config lists some: a PEP 740
+    # attestation carries no RFC 3161 timestamps (Attestation.from_bundle drops
+    # them), so a TSA call would only spend the time budget and add an outage.
     return SigningContext(
-        fulcio=fulcio,
-        rekor=rekor,
-        trusted_root=config.trusted_root,
-        tsa_clients=tsas,
+        fulcio=fulcio, rekor=rekor, trusted_root=config.trusted_root, tsa_clients=[]
     )
 
 

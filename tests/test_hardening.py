@@ -23,7 +23,7 @@ from hatch_attest.attest import check_token
 from hatch_attest.cli import main
 from hatch_attest.config import load_config
 from hatch_attest.identity import Token
-from hatch_attest.testing import GitHubIdentity, LocalSigstore
+from hatch_attest.testing import Fault, GitHubIdentity, LocalSigstore
 
 _CI_PREFIXES = ("GITHUB_", "GITLAB_", "ACTIONS_", "CI_", "HATCH_ATTEST_", "SIGSTORE_")
 REPO = Path(__file__).resolve().parents[1]
@@ -454,3 +454,33 @@ def test_idle_hook_imports_nothing_heavy() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO
     ).stdout
     assert out.split(maxsplit=1) == ["Skip", "[]\n"]
+
+
+@pytest.mark.parametrize(
+    "fault", [None, Fault.hang(), Fault.status(503)], ids=["ok", "hang", "503"]
+)
+def test_timestamp_authority_is_never_called(
+    fault: Fault | None,
+    tmp_path: Path,
+    job: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """PEP 740 attestations drop RFC 3161 timestamps, so a TSA outage cannot cost anything."""
+    with LocalSigstore.start(tsa=True, directory=tmp_path / "sigstore") as instance:
+        if fault is not None:
+            instance.inject("tsa", fault)
+        _enter(job, instance.github_env())
+        dist = tmp_path / "dist"
+        _wheel(dist)
+
+        started = time.monotonic()
+        status = main(
+            ["sign", "--timeout", "3", "--trust-config", str(instance.trust_config_path), str(dist)]
+        )
+        elapsed = time.monotonic() - started
+        counts = instance.counts()
+
+    assert status == 0, capsys.readouterr().err
+    assert len(list(dist.glob("*.publish.attestation"))) == 1
+    assert counts == {"oidc": 1, "fulcio": 1, "rekor": 1, "tsa": 0}
+    assert elapsed < 3 + 6
