@@ -12,22 +12,26 @@ sdist, the normal way) of one tiny project in three variants that differ only in
 
 How: a wheel of hatch-attest is built from this checkout once into a temporary
 wheelhouse, which is appended to ``PIP_FIND_LINKS`` so the isolated build
-environments can install it; the rest comes from the configured index as usual.
-CI variables (GitHub, GitLab, Actions, Sigstore, hatch-attest, ...) are removed
-from the environment, so the hook sees a laptop; each build's log must show the
-hook's "Not attesting" line (and nothing signed), otherwise the run is invalid.
-Each variant is built once to warm pip's cache, then the variants are built in
-turns for ``--rounds`` rounds (the order rotates every round, so no variant is
-always first after a pause). Reported: median and minimum wall time, their ratio
-to ``plain`` from the same run, and the peak RSS of any process of the build
-(from ``wait4``; informative only).
+environments can install it; the rest comes from the configured index as usual
+(``--offline`` first downloads every requirement into the wheelhouse and builds
+with ``PIP_NO_INDEX=1``, to take index round trips out of the timings). CI
+variables (GitHub, GitLab, Actions, Sigstore, hatch-attest, ...) are removed from
+the environment, so the hook sees a laptop; each build's log must show the hook's
+"Not attesting" line (and nothing signed), otherwise the run is invalid. Each
+variant is built once to warm pip's cache, then the variants are built in turns
+for ``--rounds`` rounds (the order rotates every round, so no variant is always
+first after a pause). Reported: median and minimum wall time and their ratio to
+``plain`` from the same run, the median of the per-round ratios (robust to the
+machine getting slower or faster during the run); for context, the median CPU
+time (user + system) and the peak RSS of all the build's processes (from
+``wait4``).
 
 Target: ``hook`` median at most 1.10x ``plain``. DESIGN.md records ``naive`` at
 about 3.5x; it is measured here for context, not as a target. Nothing here is
 asserted in the test suite; timings depend on the machine and the index. The exit
 status is 1 when the target is missed, so a script can act on it.
 
-    python benchmarks/idle_overhead.py [--rounds 5] [--no-naive] [--keep DIR]
+    python benchmarks/idle_overhead.py [--rounds 5] [--no-naive] [--offline] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -81,12 +85,32 @@ VARIANTS = (
 )
 
 
+@dataclass(frozen=True)
+class Build:
+    """What one build cost: wall and CPU seconds, peak RSS (KiB) of its processes."""
+
+    seconds: float
+    cpu_seconds: float
+    peak_rss_kib: int
+
+
 @dataclass
 class Samples:
-    """Wall times (seconds) and peak RSS (KiB) of one variant's timed builds."""
+    """The timed builds of one variant."""
 
-    seconds: list[float] = field(default_factory=list)
-    peak_rss_kib: int = 0
+    builds: list[Build] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> list[float]:
+        return [b.seconds for b in self.builds]
+
+    @property
+    def cpu_seconds(self) -> list[float]:
+        return [b.cpu_seconds for b in self.builds]
+
+    @property
+    def peak_rss_kib(self) -> int:
+        return max(b.peak_rss_kib for b in self.builds)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -97,6 +121,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds (default: 5)")
     parser.add_argument(
         "--no-naive", action="store_true", help="skip the naive variant (it is slow)"
+    )
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="download every build requirement into the wheelhouse first, then build with "
+        "PIP_NO_INDEX=1 (no index traffic in the timings)",
     )
     parser.add_argument(
         "--keep", type=Path, metavar="DIR", help="work in DIR and keep it (default: a temp dir)"
@@ -110,35 +140,41 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.keep is not None:
         args.keep.mkdir(parents=True, exist_ok=True)
-        return run(args.keep.resolve(), variants, args.rounds)
+        return run(args.keep.resolve(), variants, args.rounds, offline=args.offline)
     with tempfile.TemporaryDirectory(prefix="idle-overhead-") as work:
-        return run(Path(work), variants, args.rounds)
+        return run(Path(work), variants, args.rounds, offline=args.offline)
 
 
-def run(work: Path, variants: Sequence[Variant], rounds: int) -> int:
+def run(work: Path, variants: Sequence[Variant], rounds: int, *, offline: bool) -> int:
     """Build the wheelhouse and projects in ``work``, time every variant, print the table."""
     env = idle_environment(os.environ)
     wheelhouse = work / "wheelhouse"
     note(f"building a wheel of hatch-attest from {REPO_ROOT} into {wheelhouse}")
     build_plugin_wheel(wheelhouse, env)
+    if offline:
+        note("downloading the build requirements into the wheelhouse")
+        download_requirements(wheelhouse, variants, env)
+        env["PIP_NO_INDEX"] = "1"
     existing = env.get("PIP_FIND_LINKS", "").strip()
     env["PIP_FIND_LINKS"] = f"{existing} {wheelhouse}".strip()
 
     projects = {v.name: write_project(work / v.name, v) for v in variants}
     for variant in variants:
-        seconds, _ = build_once(projects[variant.name], variant, env, work / "logs")
-        note(f"warm-up  {variant.name:<6} {seconds:6.2f} s")
+        warm = build_once(projects[variant.name], variant, env, work / "logs")
+        note(f"warm-up  {variant.name:<6} {warm.seconds:6.2f} s")
 
     samples = {v.name: Samples() for v in variants}
     for index in range(rounds):
         shift = index % len(variants)
         for variant in [*variants[shift:], *variants[:shift]]:
-            seconds, rss = build_once(projects[variant.name], variant, env, work / "logs")
-            samples[variant.name].seconds.append(seconds)
-            samples[variant.name].peak_rss_kib = max(samples[variant.name].peak_rss_kib, rss)
-            note(f"round {index + 1}/{rounds} {variant.name:<6} {seconds:6.2f} s")
+            build = build_once(projects[variant.name], variant, env, work / "logs")
+            samples[variant.name].builds.append(build)
+            note(
+                f"round {index + 1}/{rounds} {variant.name:<6} {build.seconds:6.2f} s "
+                f"(CPU {build.cpu_seconds:.2f} s)"
+            )
 
-    print_report(variants, samples, rounds)
+    print_report(variants, samples, rounds, offline=offline)
     hook_ratio = _median(samples["hook"]) / _median(samples["plain"])
     return 0 if hook_ratio <= TARGET_RATIO else 1
 
@@ -170,6 +206,33 @@ def build_plugin_wheel(wheelhouse: Path, env: Mapping[str, str]) -> None:
         raise SystemExit(msg)
 
 
+def download_requirements(
+    wheelhouse: Path, variants: Sequence[Variant], env: Mapping[str, str]
+) -> None:
+    """Every variant's build requirements (but hatch-attest), with dependencies, as wheels."""
+    wanted = sorted({r for v in variants for r in v.requires if r != "hatch-attest"})
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--only-binary=:all:",
+            "--dest",
+            str(wheelhouse),
+            *wanted,
+        ],
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        sys.stderr.write(completed.stdout + completed.stderr)
+        msg = "downloading the build requirements failed (output above)"
+        raise SystemExit(msg)
+
+
 def write_project(directory: Path, variant: Variant) -> Path:
     """A tiny project, identical across variants but for the build configuration."""
     shutil.rmtree(directory, ignore_errors=True)
@@ -198,10 +261,8 @@ packages = ["src/tiny_pkg"]
     return directory
 
 
-def build_once(
-    project: Path, variant: Variant, env: Mapping[str, str], logs: Path
-) -> tuple[float, int]:
-    """One isolated ``python -m build``: wall seconds and peak RSS (KiB) of its processes.
+def build_once(project: Path, variant: Variant, env: Mapping[str, str], logs: Path) -> Build:
+    """One isolated ``python -m build``: what it cost.
 
     The build's log is checked: it must succeed, and a variant with the hook must
     have taken the idle path (its "Not attesting" line, no attestation written).
@@ -214,8 +275,8 @@ def build_once(
     with log_path.open("w+b") as log:
         start = time.perf_counter()
         process = subprocess.Popen(argv, env=dict(env), stdout=log, stderr=subprocess.STDOUT)
-        # wait4 reports the child's own resource usage, which on Linux includes
-        # the peak RSS of every descendant it waited for (pip, the backend, ...).
+        # wait4 reports the child's resource usage, which on Linux includes the
+        # CPU time and peak RSS of every descendant it waited for (pip, the backend).
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - start
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -236,16 +297,33 @@ def build_once(
     if not variant.hook_table and IDLE_MARKER in output:
         msg = f"the {variant.name} variant ran the hook"
         raise SystemExit(msg)
-    return seconds, usage.ru_maxrss
+    return Build(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
 
 
-def print_report(variants: Sequence[Variant], samples: Mapping[str, Samples], rounds: int) -> None:
+def print_report(
+    variants: Sequence[Variant], samples: Mapping[str, Samples], rounds: int, *, offline: bool
+) -> None:
     """The results table, the ratios against ``plain``, and the verdict on the target."""
     base = samples["plain"]
-    header = ("variant", "median s", "min s", "median/plain", "min/plain", "peak RSS MiB")
+    header = (
+        "variant",
+        "median s",
+        "min s",
+        "median/plain",
+        "min/plain",
+        "paired",
+        "median CPU s",
+        "CPU/plain",
+        "peak RSS MiB",
+    )
+    base_cpu = statistics.median(base.cpu_seconds)
     rows = []
     for variant in variants:
         own = samples[variant.name]
+        cpu = statistics.median(own.cpu_seconds)
+        paired = statistics.median(
+            mine / theirs for mine, theirs in zip(own.seconds, base.seconds, strict=True)
+        )
         rows.append(
             (
                 variant.name,
@@ -253,15 +331,21 @@ def print_report(variants: Sequence[Variant], samples: Mapping[str, Samples], ro
                 f"{min(own.seconds):.2f}",
                 f"{_median(own) / _median(base):.2f}x",
                 f"{min(own.seconds) / min(base.seconds):.2f}x",
+                f"{paired:.2f}x",
+                f"{cpu:.2f}",
+                f"{cpu / base_cpu:.2f}x",
                 f"{own.peak_rss_kib / 1024:.0f}",
             )
         )
     print()
+    source = "a local wheelhouse only (--offline)" if offline else "the configured index"
     print(
-        f"python -m build (isolated, sdist + wheel) of a tiny project, no CI identity; "
-        f"{rounds} rounds after one warm-up build per variant; Python {sys.version.split()[0]}"
+        f"python -m build (isolated, sdist + wheel) of a tiny project, no CI identity, "
+        f"requirements from {source}; {rounds} rounds after one warm-up build per variant; "
+        f"Python {sys.version.split()[0]}"
     )
     print(_table(header, rows))
+    print("  paired: median over rounds of (this build / the plain build of the same round)")
     print()
     for variant in variants:
         print(f"  {variant.name:<6} requires = [{', '.join(variant.requires)}]")

@@ -7,7 +7,8 @@ runs at upload, locally. ``inspect`` shows what an attestation claims,
 unverified. ``demo`` runs the whole story against a local Sigstore instance.
 
 Exit status: 0 success, 1 failure (one clear line on stderr; ``-v`` adds the
-traceback), 2 misuse.
+traceback), 2 misuse: argparse's errors, invalid flag values, an invalid hook
+table in ./pyproject.toml, or ``verify`` without a publisher to verify against.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import logging
 import math
 import os
 import sys
+import textwrap
 import traceback
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -54,9 +56,10 @@ PROG = "hatch-attest"
 HOOK_TABLE = "tool.hatch.build.hooks.attest"
 DEFAULT_JOBS = 8
 EXIT_STATUS = (
-    "exit status: 0 success, 1 failure (one line on stderr; -v adds the traceback), "
-    "2 misuse or invalid configuration"
+    "Exit status: 0 success, 1 failure (one line on stderr; -v adds the traceback), "
+    "2 misuse or invalid configuration."
 )
+_HELP_WIDTH = 79
 # What -v shows: our own debug logs and sigstore's (neither ever logs a token).
 _LOGGERS = ("hatch_attest", "sigstore")
 
@@ -99,7 +102,8 @@ def _run(args: argparse.Namespace) -> int:
         for line in e.errors:
             _error(line)
         return 2
-    except AttestError as e:
+    except (AttestError, OSError) as e:
+        # OSError: a file or folder that cannot be read or written, said in one line.
         if args.verbose:
             traceback.print_exc()
         _error(str(e))
@@ -141,7 +145,7 @@ def _parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Sign Python distributions with Sigstore (PEP 740) and check them "
         "the way PyPI will.",
-        epilog=EXIT_STATUS,
+        epilog=_paragraphs(EXIT_STATUS),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -164,16 +168,21 @@ def _parser() -> argparse.ArgumentParser:
         "sign",
         parents=[common],
         help="attest wheels and sdists with the CI job's identity",
-        description="Attest wheels and sdists built by any backend (setuptools, maturin, "
-        "cibuildwheel, ...) with the identity of this CI job, and verify each attestation "
-        "as PyPI will before writing it next to its file. One identity token and one "
-        "signing certificate serve the whole run; Rekor entries are made concurrently. "
-        "All or nothing: if one artifact fails, no attestation from this run is left.\n\n"
-        "The `publisher`, `instance`, `trust-config`, `timeout` and "
-        "`allow-private-repository` of [tool.hatch.build.hooks.attest] in ./pyproject.toml "
-        "apply; the environment (HATCH_ATTEST_*) overrides them, and flags override both. "
-        "The table's `mode` is the build hook's and does not apply here.",
-        epilog=EXIT_STATUS,
+        description=_paragraphs(
+            "Attest wheels and sdists built by any backend (setuptools, maturin, "
+            "cibuildwheel, ...) with the identity of this CI job, and verify each "
+            "attestation as PyPI will before writing it next to its file. One identity "
+            "token and one signing certificate serve the whole run; Rekor entries are "
+            "made concurrently. All or nothing: if one artifact fails, no attestation "
+            "from this run is left.",
+            "The `publisher`, `instance`, `trust-config`, `timeout` and "
+            f"`allow-private-repository` of [{HOOK_TABLE}] in ./pyproject.toml apply "
+            "(without a `publisher`, a job in another repository than the one "
+            "[project.urls] names does not sign); the environment (HATCH_ATTEST_*) "
+            "overrides the table, and flags override both. The table's `mode` is the "
+            "build hook's and does not apply here.",
+        ),
+        epilog=_paragraphs(EXIT_STATUS),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sign.add_argument(
@@ -217,15 +226,17 @@ def _parser() -> argparse.ArgumentParser:
         "verify",
         parents=[common],
         help="run PyPI's upload checks on distributions and their attestations",
-        description="Check each distribution and its attestations as PyPI does at upload "
-        "(file name, at most two attestations, predicate types, subject name and digest, "
-        "signature and transparency log, Trusted Publisher identity) and as "
-        "`twine upload --attestations` does (an attestation exists and is JSON).\n\n"
-        "Without --publisher, the publisher is the `publisher` of "
-        "[tool.hatch.build.hooks.attest] in ./pyproject.toml, else the CI job's own "
-        "(GitHub Actions or GitLab CI). Prints one verdict per distribution; exits 1 if "
-        "PyPI would reject any of them.",
-        epilog=EXIT_STATUS,
+        description=_paragraphs(
+            "Check each distribution and its attestations as PyPI does at upload (file "
+            "name, at most two attestations, predicate types, subject name and digest, "
+            "signature and transparency log, Trusted Publisher identity) and as "
+            "`twine upload --attestations` does (an attestation exists and is JSON).",
+            "Without --publisher, the publisher is the `publisher` of "
+            f"[{HOOK_TABLE}] in ./pyproject.toml, else the CI job's own (GitHub Actions "
+            "or GitLab CI). Prints one verdict per distribution; exits 1 if PyPI would "
+            "reject any of them.",
+        ),
+        epilog=_paragraphs(EXIT_STATUS),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     verify.add_argument(
@@ -246,9 +257,12 @@ def _parser() -> argparse.ArgumentParser:
         "inspect",
         parents=[common],
         help="show what attestations claim (UNVERIFIED)",
-        description="Show the subject, predicate type, signer claims and Rekor log entry of "
-        "attestation files, as written in them. Nothing is verified: use `verify` for that.",
-        epilog=EXIT_STATUS,
+        description=_paragraphs(
+            "Show the subject, predicate type, signer claims and Rekor log entry of "
+            "attestation files, as written in them. Nothing is verified: use `verify` "
+            "for that."
+        ),
+        epilog=_paragraphs(EXIT_STATUS),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     inspect.add_argument(
@@ -264,16 +278,23 @@ def _parser() -> argparse.ArgumentParser:
         "demo",
         parents=[common],
         help="build an example project in an emulated CI job and verify its attestations",
-        description="Start a local Sigstore stand-in on 127.0.0.1 (NOT the public "
-        "instance), build examples/github-actions with `python -m build` in an emulated "
-        "GitHub Actions job with the attest hook, and verify the result with `hatch-attest "
-        "verify`. Nothing leaves this machine.",
-        epilog=EXIT_STATUS,
+        description=_paragraphs(
+            "Start a local Sigstore stand-in on 127.0.0.1 (NOT the public instance), build "
+            "examples/github-actions with `python -m build` in an emulated GitHub Actions "
+            "job with the attest hook, and verify the result with `hatch-attest verify`. "
+            "Nothing leaves this machine."
+        ),
+        epilog=_paragraphs(EXIT_STATUS),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     demo.add_argument("--keep", type=Path, metavar="DIR", help="build in DIR and keep it")
     demo.set_defaults(func=_cmd_demo)
     return parser
+
+
+def _paragraphs(*texts: str) -> str:
+    """Wrap each paragraph on its own (argparse would merge them into one)."""
+    return "\n\n".join(textwrap.fill(text, _HELP_WIDTH, break_on_hyphens=False) for text in texts)
 
 
 def _add_trust_options(parser: argparse.ArgumentParser) -> None:
@@ -458,13 +479,13 @@ def _cmd_sign(args: argparse.Namespace) -> int:
         msg = "no wheels or sdists to sign in " + " ".join(args.paths)
         raise DistributionError(msg)
     _check_names(dists)
+    # As in the hook, a stale attestation goes (and is reported) whatever happens next.
+    for dist in dists:
+        files.report_stale_attestations(dist, reporter)
     if config.mode == "never":
         reporter.display_info("Not attesting: attestations are off (mode = never)")
         return 0
     if not args.overwrite:
-        # Stale ones go (and are reported) whatever happens next; what remains matches.
-        for dist in dists:
-            files.report_stale_attestations(dist, reporter)
         existing = [a for d in dists if (a := files.attestation_path(d)).exists()]
         if existing:
             names = ", ".join(str(p) for p in existing)
@@ -589,6 +610,9 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
             targets.extend(found)
         else:
             targets.append(path)
+    if not targets:
+        msg = "no attestation files found in " + " ".join(args.paths)
+        raise DistributionError(msg)
     infos: list[AttestationInfo] = []
     for target in targets:
         try:
@@ -601,9 +625,6 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
         print(json.dumps([i.to_json_dict() for i in infos], indent=2))
     elif infos:
         print("\n".join(render_text(i) for i in infos), end="")
-    if not targets:
-        msg = "no attestation files found in " + " ".join(args.paths)
-        raise DistributionError(msg)
     return 1 if problems else 0
 
 

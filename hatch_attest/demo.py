@@ -19,9 +19,13 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import hatch_attest
 from hatch_attest.errors import AttestError
+
+if TYPE_CHECKING:
+    from hatch_attest.testing import LocalSigstore
 
 REPOSITORY = "octo-org/demo-pkg"
 WORKFLOW = "release.yml"
@@ -71,17 +75,18 @@ def run_demo(*, keep: Path | None = None) -> int:
         if project.exists():
             shutil.rmtree(project)
         shutil.copytree(source, project, ignore=shutil.ignore_patterns("dist", "__pycache__"))
-        status = _run(work, project, stack)
+        status = _build_and_verify(project, work / "sigstore")
         if keep is not None:
-            _say(f"The project, its dist/ and the trust config are kept in {work}.")
+            _say(f"The project, its dist/ and the trust config are kept in {work}; check")
+            _say("them again any time (no service needed) with the command of step 4.")
         else:
             _say("(Run `hatch-attest demo --keep DIR` to keep the files.)")
         _say("Demo " + ("succeeded." if status == 0 else "FAILED."))
         return status
 
 
-def _run(work: Path, project: Path, stack: contextlib.ExitStack) -> int:
-    from hatch_attest.testing import GitHubIdentity, LocalSigstore
+def _build_and_verify(project: Path, sigstore_directory: Path) -> int:
+    from hatch_attest.testing import LocalSigstore
 
     _say("hatch-attest demo")
     _say("=================")
@@ -89,7 +94,13 @@ def _run(work: Path, project: Path, stack: contextlib.ExitStack) -> int:
     _say("      issuer and transparency log started just now), NOT the public Sigstore")
     _say("      instance. Nothing is uploaded and nothing leaves this machine.")
     _say()
-    sigstore = stack.enter_context(LocalSigstore.start(directory=work / "sigstore"))
+    with LocalSigstore.start(directory=sigstore_directory) as sigstore:
+        return _steps(project, sigstore)
+
+
+def _steps(project: Path, sigstore: LocalSigstore) -> int:
+    from hatch_attest.testing import GitHubIdentity
+
     trust_config = os.path.relpath(sigstore.trust_config_path, project)
     identity = GitHubIdentity(repository=REPOSITORY, workflow=WORKFLOW)
     env = _job_environment()

@@ -15,10 +15,10 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 from pypi_attestations import Attestation, Distribution, GitHubPublisher
@@ -60,15 +60,19 @@ _CI_PREFIXES = (
 _CI_NAMES = {"CI", "GOOGLE_SERVICE_ACCOUNT_NAME"}
 
 
-def _without_ci(env: dict[str, str] | os._Environ[str]) -> dict[str, str]:
-    return {k: v for k, v in env.items() if not k.startswith(_CI_PREFIXES) and k not in _CI_NAMES}
+def _is_ci(name: str) -> bool:
+    return name.startswith(_CI_PREFIXES) or name in _CI_NAMES
+
+
+def _without_ci(env: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in env.items() if not _is_ci(k)}
 
 
 @pytest.fixture(autouse=True)
 def _laptop(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No CI identity, and a working directory without a pyproject.toml."""
-    for name in os.environ:
-        if name not in _without_ci(os.environ):
+    for name in list(os.environ):
+        if _is_ci(name):
             monkeypatch.delenv(name)
     work = tmp_path / "cwd"
     work.mkdir()
@@ -97,8 +101,12 @@ class Result:
         return [line for line in self.err.splitlines() if line.startswith("hatch-attest: error:")]
 
 
+class Cli(Protocol):
+    def __call__(self, *argv: str | Path) -> Result: ...
+
+
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
     """Runs ``main(argv)`` in-process and captures what it printed."""
 
     def run(*argv: str | Path) -> Result:
@@ -108,9 +116,6 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
         return Result(status, out, err)
 
     return run
-
-
-Cli = Callable[..., Result]
 
 
 @pytest.fixture
@@ -179,11 +184,9 @@ def sign_statement(
 
 
 def findings(out: str, dist: Path) -> list[str]:
-    """The check ids ``verify`` reported for ``dist`` (its block of the output)."""
-    block = out.split(f"{dist}: ", 1)[1].split("\n\n", 1)[0]
-    lines = block.splitlines()[1:]
+    """The check ids ``verify`` reported for ``dist``: the indented lines below its verdict."""
     ids: list[str] = []
-    for line in lines:
+    for line in out.split(f"{dist}: ", 1)[1].splitlines()[1:]:
         if not line.startswith("  "):
             break
         if match := re.search(r" \[([a-z-]+)\]$", line):
@@ -1025,10 +1028,11 @@ def test_inspect_text_says_unverified_and_reports_bad_files(cli: Cli, tmp_path: 
     assert line.startswith(f"hatch-attest: error: {bad} is not a PEP 740 attestation (")
 
 
-def test_inspect_without_attestations(cli: Cli, tmp_path: Path) -> None:
+@pytest.mark.parametrize("flags", [[], ["--json"]])
+def test_inspect_without_attestations(cli: Cli, tmp_path: Path, flags: list[str]) -> None:
     wheel = fake_wheel(tmp_path / "dist")
 
-    result = cli("inspect", wheel)
+    result = cli("inspect", *flags, wheel)
 
     assert (result.status, result.out) == (1, "")
     assert result.err == (
@@ -1098,7 +1102,7 @@ def test_help(cli: Cli, command: str, phrases: list[str]) -> None:
     assert result.out.startswith(f"usage: hatch-attest {command} [-h] [-v]")
     for phrase in phrases:
         assert phrase in " ".join(result.out.split()), phrase
-    assert result.out.rstrip().endswith("2 misuse or invalid configuration")
+    assert result.out.rstrip().endswith("2 misuse or invalid configuration.")
 
 
 # --- the installed console script and `python -m` ---------------------------------------
@@ -1126,15 +1130,24 @@ def test_python_m_hatch_attest(tmp_path: Path) -> None:
     assert (result.returncode, result.stdout) == (0, f"hatch-attest {__version__}\n")
 
 
-def test_console_script_sign_verify_inspect(
-    tmp_path: Path, sigstore_instance: LocalSigstore, github_identity: GitHubIdentity
-) -> None:
-    wheel = fake_wheel(tmp_path / "dist")
+@pytest.fixture
+def job_env(sigstore_instance: LocalSigstore, github_identity: GitHubIdentity) -> dict[str, str]:
+    """A child process's environment: the GitHub job, pointed at the local instance."""
     env = _without_ci(os.environ)
     env.update(sigstore_instance.github_env(github_identity))
     env["HATCH_ATTEST_TRUST_CONFIG"] = str(sigstore_instance.trust_config_path)
+    return env
 
-    sign = run_script([SCRIPT, "sign", "dist"], env, tmp_path)
+
+def test_console_script_sign(
+    tmp_path: Path,
+    job_env: dict[str, str],
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+) -> None:
+    wheel = fake_wheel(tmp_path / "dist")
+
+    sign = run_script([SCRIPT, "sign", "dist"], job_env, tmp_path)
 
     assert sign.returncode == 0, sign.stderr
     assert sign.stdout.splitlines()[2].startswith(
@@ -1142,22 +1155,33 @@ def test_console_script_sign_verify_inspect(
     )
     verify_as_pypi(wheel, github_identity, sigstore_instance)
 
-    verify = run_script([SCRIPT, "verify", "dist"], env, tmp_path)
 
-    assert verify.returncode == 0, verify.stdout + verify.stderr
-    assert verify.stdout.startswith(f"{Path('dist', wheel.name)}: OK\n")
+def test_console_script_verify(
+    tmp_path: Path, job_env: dict[str, str], signed: tuple[Path, Path]
+) -> None:
+    wheel, _ = signed
+
+    good = run_script([SCRIPT, "verify", "dist"], job_env, tmp_path)
+
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert good.stdout.startswith(f"{Path('dist', wheel.name)}: OK\n")
 
     wheel.write_bytes(b"tampered")
-    rejected = run_script([SCRIPT, "verify", "dist"], env, tmp_path)
+    rejected = run_script([SCRIPT, "verify", "dist"], job_env, tmp_path)
 
     assert rejected.returncode == 1
+    assert f"{Path('dist', wheel.name)}: REJECTED\n" in rejected.stdout
     assert "[attestation-digest]" in rejected.stdout
+    assert rejected.stderr.endswith("1 of 2 distributions would be rejected by PyPI\n")
 
-    inspect = run_script([SCRIPT, "inspect", "--json", "dist"], env, tmp_path)
 
-    assert inspect.returncode == 0, inspect.stderr
-    [info] = json.loads(inspect.stdout)
-    assert info["identity"] == workflow_uri(github_identity)
+def test_console_script_inspect(tmp_path: Path) -> None:
+    path = FIXTURES / "pypi_attestations-0.0.19.tar.gz.publish.attestation"
+
+    inspect = run_script([SCRIPT, "inspect", "--json", path], _without_ci(os.environ), tmp_path)
+
+    assert (inspect.returncode, inspect.stderr) == (0, "")
+    assert json.loads(inspect.stdout) == [PUBLISH_JSON]
 
 
 def test_console_script_demo_as_the_readme_shows_it(tmp_path: Path) -> None:
@@ -1182,3 +1206,31 @@ def test_console_script_demo_as_the_readme_shows_it(tmp_path: Path) -> None:
     # Without --keep, nothing is left behind.
     assert f"2. Building {scratch}/hatch-attest-demo-" in out
     assert list(scratch.iterdir()) == []
+
+
+def test_demo_keep_leaves_a_project_that_verifies_later(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keep = tmp_path / "kept"
+
+    demo = cli("demo", "--keep", keep)
+
+    assert demo.status == 0, demo.out + demo.err
+    project = keep / "demo-pkg"
+    assert f"The project, its dist/ and the trust config are kept in {keep}; check\n" in demo.out
+    assert sorted(p.name for p in (project / "dist").iterdir()) == [
+        "demo_pkg-0.1.0-py3-none-any.whl",
+        "demo_pkg-0.1.0-py3-none-any.whl.publish.attestation",
+        "demo_pkg-0.1.0.tar.gz",
+        "demo_pkg-0.1.0.tar.gz.publish.attestation",
+    ]
+    # Step 4's command, after the stand-in stopped: verifying needs only its trust root,
+    # and the publisher comes from the example's pyproject.toml.
+    monkeypatch.chdir(project)
+    again = cli("verify", "--trust-config", "../sigstore/trust_config.json", "dist/")
+
+    assert again.status == 0, again.out
+    assert again.err == (
+        "Verifying against GitHub repository octo-org/demo-pkg, workflow release.yml\n"
+        "all 2 distributions pass PyPI's attestation checks\n"
+    )
