@@ -287,15 +287,21 @@ def _sign_verify_write(
     for item in signed:
         _verify(item, verifier, policy_publisher, signer.identity)
 
-    written: list[Written] = []
+    # All or nothing: stage every file, then put them all in place.
+    staged: list[files.StagedFile] = []
     try:
         for item in signed:
-            path = files.write_attestation(item.dist, item.sha256, item.to_json_bytes())
-            written.append(Written(item.dist, path, signer.identity, item.log_index))
+            staged.append(files.stage_attestation(item.dist, item.sha256, item.to_json_bytes()))
+        for file in staged:
+            file.commit()
     except BaseException:
-        files.remove_quietly([w.path for w in written])
+        for file in staged:
+            file.discard()
         raise
-    return written
+    return [
+        Written(item.dist, file.path, signer.identity, item.log_index)
+        for item, file in zip(signed, staged, strict=True)
+    ]
 
 
 def _publisher_from_token(token: Token) -> ExpectedPublisher | None:

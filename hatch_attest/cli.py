@@ -459,7 +459,7 @@ def expand_paths(raw: Sequence[str], reporter: _Reporter) -> list[Path]:
 
 def _check_names(dists: Sequence[Path]) -> None:
     """Refuse, before anything is signed, file names that PyPI would reject."""
-    problems = [f"{p}: {reason}" for p in dists if (reason := files.invalid_name_reason(p.name))]
+    problems = [str(e) for e in map(_name_problem, dists) if e is not None]
     if len(problems) == 1:
         msg = f"PyPI would reject this file name, so nothing was signed: {problems[0]}"
         raise DistributionError(msg)
@@ -467,6 +467,14 @@ def _check_names(dists: Sequence[Path]) -> None:
         lines = "\n  ".join(problems)
         msg = f"PyPI would reject these file names, so nothing was signed:\n  {lines}"
         raise DistributionError(msg)
+
+
+def _name_problem(dist: Path) -> DistributionError | None:
+    try:
+        files.check_dist_filename(dist.name)
+    except DistributionError as e:
+        return e
+    return None
 
 
 def _cmd_sign(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import fnmatch
 import hashlib
 import json
 import os
@@ -49,42 +50,89 @@ def is_distribution(path: Path) -> bool:
     return path.name.endswith(DIST_SUFFIXES)
 
 
-def invalid_name_reason(filename: str) -> str | None:
-    """Why PyPI would reject a distribution with this file name, or None.
+def check_dist_filename(filename: str) -> None:
+    """Raise :class:`DistributionError` unless PyPI accepts ``filename`` for upload.
 
-    PyPI wants the normalised forms of PEP 427 and PEP 625: the project name
-    lower-cased with runs of ``-_.`` as one ``_``, and a normalised version.
+    Applies what warehouse checks from the name alone: no control characters or
+    path separators; a ``.whl`` or (PEP 625) ``.tar.gz`` file whose name
+    ``packaging`` parses; a normalised project name (lower case, runs of ``-_.``
+    as one ``_``) and, for sdists, a normalised version. PyPI also compares the
+    name and version with the file's metadata, and wheel platform tags with its
+    list; those are not checked here.
     """
-    try:
-        if filename.endswith(".whl"):
-            name, version, *_ = parse_wheel_filename(filename)
-            raw_name, raw_version = filename.split("-")[:2]
-        elif filename.endswith(".tar.gz"):
+    if any(ord(char) < 32 or ord(char) == 127 for char in filename):
+        msg = f"PyPI rejects file names with control characters: {filename!r}"
+        raise DistributionError(msg)
+    if "/" in filename or "\\" in filename:
+        msg = f"PyPI rejects file names containing '/' or '\\': {filename!r}"
+        raise DistributionError(msg)
+
+    if filename.endswith(".whl"):
+        try:
+            name, _, _, _ = parse_wheel_filename(filename)
+        except InvalidWheelFilename as e:
+            msg = (
+                f"PyPI rejects {filename!r} ({e}): a wheel is named "
+                "<name>-<version>[-<build>]-<python tag>-<abi tag>-<platform tag>.whl"
+            )
+            raise DistributionError(msg) from e
+        # warehouse compares the name as written (parse_wheel_filename normalises it).
+        written = filename.split("-", 1)[0]
+        expected_name = name.replace("-", "_")
+        if written != expected_name:
+            msg = (
+                f"PyPI rejects {filename!r}: the project name must be written in normalised "
+                f"form, {expected_name!r}, not {written!r}. Build with a current build "
+                "backend (hatchling >= 1.26 writes normalised names)"
+            )
+            raise DistributionError(msg)
+        return
+
+    if filename.endswith(".tar.gz"):
+        try:
             name, version = parse_sdist_filename(filename)
-            raw_name, _, raw_version = filename.removesuffix(".tar.gz").rpartition("-")
-        else:
-            return "not a wheel (.whl) or sdist (.tar.gz)"
-    except (InvalidWheelFilename, InvalidSdistFilename) as e:
-        return str(e)
-    expected_name = canonicalize_name(name).replace("-", "_")
-    if raw_name != expected_name:
-        return f"the project name must be normalised as {expected_name!r}, not {raw_name!r}"
-    if raw_version != str(version):
-        return f"the version must be normalised as {str(version)!r}, not {raw_version!r}"
-    return None
+        except InvalidSdistFilename as e:
+            msg = (
+                f"PyPI rejects {filename!r} ({e}): a source distribution is named "
+                "<name>-<version>.tar.gz"
+            )
+            raise DistributionError(msg) from e
+        expected = f"{canonicalize_name(name).replace('-', '_')}-{version}.tar.gz"
+        if filename != expected:
+            msg = (
+                f"PyPI rejects source distribution {filename!r}: by PEP 625 it must be named "
+                f"{expected!r} (normalised project name and version). Build with a current "
+                "build backend (hatchling >= 1.26 writes normalised names)"
+            )
+            raise DistributionError(msg)
+        return
+
+    if filename.endswith(".zip"):
+        msg = f"PyPI rejects {filename!r}: source distributions must be .tar.gz files (PEP 625)"
+        raise DistributionError(msg)
+    msg = f"{filename!r} is not a distribution: PyPI accepts only .whl and .tar.gz files"
+    raise DistributionError(msg)
+
+
+# --- Checking a distribution file and its attestation files -------------------------
 
 
 def find_attestations(dist: Path) -> list[Path]:
-    """Every ``<dist>.*.attestation`` beside ``dist``, the way twine finds them."""
-    prefix = f"{dist.name}."
+    """The attestation files ``twine upload --attestations`` would send with ``dist``.
+
+    twine's rule, exactly: every ``*.*.attestation`` whose name starts with the
+    distribution's file name. (uv publish takes only ``<dist>.<kind>.attestation``.)
+    """
     try:
-        entries = list(dist.parent.iterdir())
-    except FileNotFoundError:
+        siblings = list(dist.parent.iterdir())
+    except OSError:
         return []
     return sorted(
-        p
-        for p in entries
-        if p.name.startswith(prefix) and p.name.endswith(ATTESTATION_SUFFIX) and p.is_file()
+        path
+        for path in siblings
+        if path.name != dist.name
+        and path.name.startswith(dist.name)
+        and fnmatch.fnmatch(path.name, "*.*.attestation")
     )
 
 
@@ -138,6 +186,8 @@ def remove_stale_attestations(dist: Path) -> list[StaleAttestation]:
     actual = sha256_file(dist)
     removed: list[StaleAttestation] = []
     for path in find_attestations(dist):
+        if not path.is_file():
+            continue  # nothing we could delete; `verify` reports it
         claimed = subject_digest(path)
         if claimed == actual:
             continue
@@ -146,8 +196,16 @@ def remove_stale_attestations(dist: Path) -> list[StaleAttestation]:
             if claimed is None
             else f"it attests sha256 {claimed[:12]}…, the file is {actual[:12]}…"
         )
-        with contextlib.suppress(FileNotFoundError):
+        try:
             path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            msg = (
+                f"{path.name} does not match {dist.name} ({reason}) and cannot be removed: "
+                f"{e.strerror or e}. Delete it: PyPI would reject the upload."
+            )
+            raise DistributionError(msg) from e
         removed.append(StaleAttestation(path, reason))
     return removed
 
@@ -162,30 +220,46 @@ class _Reporter(Protocol):
     def display_warning(self, message: str) -> None: ...
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, whole.
+class StagedFile:
+    """A complete new file next to ``path``, put in place only by :meth:`commit`.
 
     The temporary file lives in the same directory (``os.replace`` is atomic only
     within a filesystem) and is fsynced before the rename, so a crash leaves
     either the previous state or the complete new file, never a truncated one.
+    Staging every file of a run first means a failure can still leave everything
+    as it was, including attestations that ``--overwrite`` was about to replace.
     """
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
+
+    def __init__(self, path: Path, data: bytes) -> None:
+        self.path = path
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        self._tmp = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(self._tmp, 0o644)
+        except BaseException:
+            self.discard()
+            raise
+
+    def commit(self) -> None:
+        """Put the new file in place (atomically replacing any old one)."""
+        try:
+            os.replace(self._tmp, self.path)
+        except BaseException:
+            self.discard()
+            raise
+
+    def discard(self) -> None:
+        """Forget the new file; the old one, if any, is untouched."""
         with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
+            self._tmp.unlink()
 
 
-def write_attestation(dist: Path, expected_sha256: str, payload: bytes) -> Path:
-    """Write the publish attestation of ``dist``, if ``dist`` still has the signed bytes.
+def stage_attestation(dist: Path, expected_sha256: str, payload: bytes) -> StagedFile:
+    """Stage the publish attestation of ``dist``, if ``dist`` still has the signed bytes.
 
     Signing takes seconds; a concurrent build could have replaced the artifact in
     the meantime. The digest is re-checked just before the write so that an
@@ -200,11 +274,21 @@ def write_attestation(dist: Path, expected_sha256: str, payload: bytes) -> Path:
         raise DistributionError(msg)
     target = attestation_path(dist)
     try:
-        write_atomic(target, payload)
+        return StagedFile(target, payload)
     except OSError as e:
         msg = f"cannot write {target}: {e.strerror or e}. Check that {dist.parent} is writable."
         raise DistributionError(msg) from e
-    return target
+
+
+def write_attestation(dist: Path, expected_sha256: str, payload: bytes) -> Path:
+    """:func:`stage_attestation`, then commit: the attestation is in place, whole."""
+    staged = stage_attestation(dist, expected_sha256, payload)
+    try:
+        staged.commit()
+    except OSError as e:
+        msg = f"cannot write {staged.path}: {e.strerror or e}"
+        raise DistributionError(msg) from e
+    return staged.path
 
 
 def remove_quietly(paths: Iterator[Path] | list[Path]) -> None:

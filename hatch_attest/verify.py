@@ -15,7 +15,6 @@ never raise.
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import json
 from collections.abc import Sequence
@@ -25,13 +24,6 @@ from typing import Any
 
 import sigstore.errors
 from cryptography import x509
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
 from pydantic import ValidationError
 from pypi_attestations import (
     Attestation,
@@ -51,6 +43,7 @@ from sigstore.verify import Verifier
 from sigstore.verify.policy import VerificationPolicy
 
 from hatch_attest.errors import DistributionError, VerificationError
+from hatch_attest.files import check_dist_filename, find_attestations
 from hatch_attest.inspect import (
     CLAIM_LABELS,
     AttestationInfo,
@@ -231,73 +224,6 @@ def _check_statement(payload: bytes, dist: Distribution) -> tuple[str, dict[str,
 # --- PyPI's file name rules ---------------------------------------------------------
 
 
-def check_dist_filename(filename: str) -> None:
-    """Raise :class:`DistributionError` unless PyPI accepts ``filename`` for upload.
-
-    Applies what warehouse checks from the name alone: no control characters or
-    path separators; a ``.whl`` or (PEP 625) ``.tar.gz`` file whose name
-    ``packaging`` parses; a normalised project name (lower case, runs of ``-_.``
-    as one ``_``) and, for sdists, a normalised version. PyPI also compares the
-    name and version with the file's metadata, and wheel platform tags with its
-    list; those are not checked here.
-    """
-    if any(ord(char) < 32 or ord(char) == 127 for char in filename):
-        msg = f"PyPI rejects file names with control characters: {filename!r}"
-        raise DistributionError(msg)
-    if "/" in filename or "\\" in filename:
-        msg = f"PyPI rejects file names containing '/' or '\\': {filename!r}"
-        raise DistributionError(msg)
-
-    if filename.endswith(".whl"):
-        try:
-            name, _, _, _ = parse_wheel_filename(filename)
-        except InvalidWheelFilename as e:
-            msg = (
-                f"PyPI rejects {filename!r} ({e}): a wheel is named "
-                "<name>-<version>[-<build>]-<python tag>-<abi tag>-<platform tag>.whl"
-            )
-            raise DistributionError(msg) from e
-        # warehouse compares the name as written (parse_wheel_filename normalises it).
-        written = filename.split("-", 1)[0]
-        expected_name = name.replace("-", "_")
-        if written != expected_name:
-            msg = (
-                f"PyPI rejects {filename!r}: the project name must be written in normalised "
-                f"form, {expected_name!r}, not {written!r}. Build with a current build "
-                "backend (hatchling >= 1.26 writes normalised names)"
-            )
-            raise DistributionError(msg)
-        return
-
-    if filename.endswith(".tar.gz"):
-        try:
-            name, version = parse_sdist_filename(filename)
-        except InvalidSdistFilename as e:
-            msg = (
-                f"PyPI rejects {filename!r} ({e}): a source distribution is named "
-                "<name>-<version>.tar.gz"
-            )
-            raise DistributionError(msg) from e
-        expected = f"{canonicalize_name(name).replace('-', '_')}-{version}.tar.gz"
-        if filename != expected:
-            msg = (
-                f"PyPI rejects source distribution {filename!r}: by PEP 625 it must be named "
-                f"{expected!r} (normalised project name and version). Build with a current "
-                "build backend (hatchling >= 1.26 writes normalised names)"
-            )
-            raise DistributionError(msg)
-        return
-
-    if filename.endswith(".zip"):
-        msg = f"PyPI rejects {filename!r}: source distributions must be .tar.gz files (PEP 625)"
-        raise DistributionError(msg)
-    msg = f"{filename!r} is not a distribution: PyPI accepts only .whl and .tar.gz files"
-    raise DistributionError(msg)
-
-
-# --- Checking a distribution file and its attestation files -------------------------
-
-
 @dataclass(frozen=True)
 class Finding:
     """One reason why an upload would fail, or lose its attestation.
@@ -358,25 +284,6 @@ class DistributionReport:
             for finding in self.findings
         )
         return "\n".join(lines)
-
-
-def find_attestations(dist_path: Path) -> list[Path]:
-    """Return the attestation files next to ``dist_path`` that twine would upload.
-
-    ``twine upload --attestations dist/*`` attaches every ``*.*.attestation`` file
-    whose name starts with the distribution's file name.
-    """
-    try:
-        siblings = list(dist_path.parent.iterdir())
-    except OSError:
-        return []
-    return sorted(
-        path
-        for path in siblings
-        if path.name != dist_path.name
-        and path.name.startswith(dist_path.name)
-        and fnmatch.fnmatch(path.name, "*.*.attestation")
-    )
 
 
 def check_distribution(

@@ -322,7 +322,9 @@ def test_a_name_pypi_rejects_stops_the_run_before_anything_is_signed(
     assert result.status == 1
     assert result.err == (
         "hatch-attest: error: PyPI would reject this file name, so nothing was signed: "
-        f"{bad}: the project name must be normalised as 'demo_pkg', not 'Demo_Pkg'\n"
+        f"PyPI rejects '{bad.name}': the project name must be written in normalised form, "
+        "'demo_pkg', not 'Demo_Pkg'. Build with a current build backend (hatchling >= 1.26 "
+        "writes normalised names)\n"
     )
     assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
     assert not list(dist.glob("*.attestation"))
@@ -344,10 +346,12 @@ def test_every_rejected_name_is_listed(
     assert result.status == 1
     assert result.err.splitlines() == [
         "hatch-attest: error: PyPI would reject these file names, so nothing was signed:",
-        f"  {dist / 'Demo.Pkg-1.0-py3-none-any.whl'}: the project name must be normalised as "
-        "'demo_pkg', not 'Demo.Pkg'",
-        f"  {dist / 'demo-pkg-1.0.tar.gz'}: the project name must be normalised as 'demo_pkg', "
-        "not 'demo-pkg'",
+        "  PyPI rejects 'Demo.Pkg-1.0-py3-none-any.whl': the project name must be written in "
+        "normalised form, 'demo_pkg', not 'Demo.Pkg'. Build with a current build backend "
+        "(hatchling >= 1.26 writes normalised names)",
+        "  PyPI rejects source distribution 'demo-pkg-1.0.tar.gz': by PEP 625 it must be named "
+        "'demo_pkg-1.0.tar.gz' (normalised project name and version). Build with a current "
+        "build backend (hatchling >= 1.26 writes normalised names)",
     ]
     assert sigstore_instance.counts()["fulcio"] == 0
 

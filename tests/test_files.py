@@ -31,16 +31,20 @@ def test_attestation_path_is_what_twine_and_uv_look_for(dist: Path) -> None:
     assert files.attestation_path(dist, "slsa").name == "pkg-1.0.tar.gz.slsa.attestation"
 
 
-def test_find_attestations_matches_by_prefix_only(dist: Path) -> None:
+def test_find_attestations_follows_twine(dist: Path) -> None:
+    """twine sends every `*.*.attestation` whose name starts with the dist's name."""
     for name in [
         "pkg-1.0.tar.gz.publish.attestation",
         "pkg-1.0.tar.gz.slsa.attestation",
         "pkg-1.0.tar.gz.publish.attestation.bak",
-        "pkg-1.0.tar.gz2.publish.attestation",
+        "pkg-1.0.tar.gz-copy.attestation",
+        "pkg-1.0.tar.gz.attestation",
         "other-1.0.tar.gz.publish.attestation",
     ]:
         (dist.parent / name).write_text("{}")
     assert [p.name for p in files.find_attestations(dist)] == [
+        "pkg-1.0.tar.gz-copy.attestation",
+        "pkg-1.0.tar.gz.attestation",
         "pkg-1.0.tar.gz.publish.attestation",
         "pkg-1.0.tar.gz.slsa.attestation",
     ]
