@@ -81,7 +81,9 @@ class Variant:
 VARIANTS = (
     Variant("plain", ("hatchling",), hook_table=False),
     Variant("hook", ("hatchling", "hatch-attest"), hook_table=True),
-    Variant("naive", ("hatchling", "hatch-attest", "sigstore", "pypi-attestations"), True),
+    Variant(
+        "naive", ("hatchling", "hatch-attest", "sigstore", "pypi-attestations"), hook_table=True
+    ),
 )
 
 
@@ -102,14 +104,17 @@ class Samples:
 
     @property
     def seconds(self) -> list[float]:
+        """Wall time of each build, in order."""
         return [b.seconds for b in self.builds]
 
     @property
     def cpu_seconds(self) -> list[float]:
+        """User + system CPU time of each build's processes, in order."""
         return [b.cpu_seconds for b in self.builds]
 
     @property
     def peak_rss_kib(self) -> int:
+        """The largest resident set of any process of any build."""
         return max(b.peak_rss_kib for b in self.builds)
 
 
@@ -159,6 +164,7 @@ def run(work: Path, variants: Sequence[Variant], rounds: int, *, offline: bool) 
     env["PIP_FIND_LINKS"] = f"{existing} {wheelhouse}".strip()
 
     projects = {v.name: write_project(work / v.name, v) for v in variants}
+    # Fills pip's HTTP cache, where the index lets responses be cached.
     for variant in variants:
         warm = build_once(projects[variant.name], variant, env, work / "logs")
         note(f"warm-up  {variant.name:<6} {warm.seconds:6.2f} s")

@@ -54,7 +54,7 @@ from hatch_attest.publisher import (
 
 PROG = "hatch-attest"
 HOOK_TABLE = "tool.hatch.build.hooks.attest"
-DEFAULT_JOBS = 8
+DEFAULT_JOBS = 32
 EXIT_STATUS = (
     "Exit status: 0 success, 1 failure (one line on stderr; -v adds the traceback), "
     "2 misuse or invalid configuration."

@@ -25,14 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
-
 from hatch_attest.errors import DistributionError
 
 ATTESTATION_SUFFIX = ".attestation"
@@ -60,6 +52,16 @@ def check_dist_filename(filename: str) -> None:
     name and version with the file's metadata, and wheel platform tags with its
     list; those are not checked here.
     """
+    # Imported here: the idle build path never checks names, and packaging.utils
+    # pulls in platform, subprocess and sysconfig.
+    from packaging.utils import (
+        InvalidSdistFilename,
+        InvalidWheelFilename,
+        canonicalize_name,
+        parse_sdist_filename,
+        parse_wheel_filename,
+    )
+
     if any(ord(char) < 32 or ord(char) == 127 for char in filename):
         msg = f"PyPI rejects file names with control characters: {filename!r}"
         raise DistributionError(msg)
@@ -181,11 +183,12 @@ def remove_stale_attestations(dist: Path) -> list[StaleAttestation]:
     Returns what was removed, so the caller can say so. Unreadable or malformed
     attestations are stale too: twine would send them and PyPI would refuse.
     """
-    if not find_attestations(dist):
+    candidates = find_attestations(dist)
+    if not candidates:
         return []
     actual = sha256_file(dist)
     removed: list[StaleAttestation] = []
-    for path in find_attestations(dist):
+    for path in candidates:
         if not path.is_file():
             continue  # nothing we could delete; `verify` reports it
         claimed = subject_digest(path)
