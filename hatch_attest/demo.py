@@ -30,12 +30,6 @@ if TYPE_CHECKING:
 REPOSITORY = "octo-org/demo-pkg"
 WORKFLOW = "release.yml"
 STEP_TIMEOUT_SECONDS = 300
-# What could make the build see another identity, Sigstore instance or mode than
-# the emulated job's.
-_CI_PREFIXES = ("GITHUB_", "GITLAB_", "CI_", "ACTIONS_", "HATCH_ATTEST_", "BUILDKITE", "CIRCLE")
-_CI_NAMES = frozenset(
-    {"CI", "SIGSTORE_ID_TOKEN", "SIGSTORE_IDENTITY_TOKEN", "GOOGLE_SERVICE_ACCOUNT_NAME"}
-)
 
 
 def example_project() -> Path:
@@ -53,13 +47,6 @@ def example_project() -> Path:
 
 def _say(message: str = "") -> None:
     print(message, flush=True)
-
-
-def _job_environment() -> dict[str, str]:
-    """This process's environment without any CI identity or hatch-attest override."""
-    return {
-        k: v for k, v in os.environ.items() if not k.startswith(_CI_PREFIXES) and k not in _CI_NAMES
-    }
 
 
 def run_demo(*, keep: Path | None = None) -> int:
@@ -99,11 +86,12 @@ def _build_and_verify(project: Path, sigstore_directory: Path) -> int:
 
 
 def _steps(project: Path, sigstore: LocalSigstore) -> int:
-    from hatch_attest.testing import GitHubIdentity
+    from hatch_attest.testing import GitHubIdentity, outside_ci
 
     trust_config = os.path.relpath(sigstore.trust_config_path, project)
     identity = GitHubIdentity(repository=REPOSITORY, workflow=WORKFLOW)
-    env = _job_environment()
+    # Outside CI first: the demo's job must not inherit a real one's identity.
+    env = outside_ci()
     env.update(sigstore.github_env(identity))
     env["HATCH_ATTEST_TRUST_CONFIG"] = str(sigstore.trust_config_path)
     _say(f"1. Emulated GitHub Actions job: {REPOSITORY}, workflow {WORKFLOW},")
@@ -129,7 +117,7 @@ def _steps(project: Path, sigstore: LocalSigstore) -> int:
     verify = _subprocess(
         [sys.executable, "-m", "hatch_attest", "verify", "--trust-config", trust_config, "dist/"],
         project,
-        _job_environment(),
+        outside_ci(),
     )
     counts = sigstore.counts()
     _say()

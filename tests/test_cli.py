@@ -15,7 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,7 +31,7 @@ from sigstore.verify import Verifier
 from hatch_attest import __version__
 from hatch_attest.cli import main
 from hatch_attest.files import attestation_path, sha256_file
-from hatch_attest.testing import Fault, GitHubIdentity, LocalSigstore
+from hatch_attest.testing import Fault, GitHubIdentity, LocalSigstore, outside_ci
 
 from .test_inspect import PUBLISH_JSON
 
@@ -44,39 +44,13 @@ SUBPROCESS_TIMEOUT = 300
 PUBLISH_V1 = "https://docs.pypi.org/attestations/publish/v1"
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 
-# Whatever a CI runner (including the one running this suite) may have set that
-# would change what the CLI sees. Each test states its own job's environment.
-_CI_PREFIXES = (
-    "GITHUB_",
-    "GITLAB_",
-    "ACTIONS_",
-    "CI_",
-    "RUNNER_",
-    "HATCH_ATTEST_",
-    "SIGSTORE_",
-    "BUILDKITE",
-    "CIRCLE",
-)
-_CI_NAMES = {"CI", "GOOGLE_SERVICE_ACCOUNT_NAME"}
-
-
-def _is_ci(name: str) -> bool:
-    return name.startswith(_CI_PREFIXES) or name in _CI_NAMES
-
-
-def _without_ci(env: Mapping[str, str]) -> dict[str, str]:
-    return {k: v for k, v in env.items() if not _is_ci(k)}
-
 
 @pytest.fixture(autouse=True)
-def _laptop(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def _laptop(no_ci: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No CI identity, and a working directory without a pyproject.toml."""
-    for name in list(os.environ):
-        if _is_ci(name):
-            monkeypatch.delenv(name)
     work = tmp_path / "cwd"
     work.mkdir()
-    monkeypatch.chdir(work)
+    no_ci.chdir(work)
 
 
 @pytest.fixture
@@ -204,7 +178,7 @@ def setuptools_dists(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pa
     subprocess.run(
         [sys.executable, "-m", "build", "--no-isolation", "--sdist", "--wheel", "-o", out, "."],
         cwd=source,
-        env=_without_ci(os.environ),
+        env=outside_ci(),
         check=True,
         capture_output=True,
         timeout=SUBPROCESS_TIMEOUT,
@@ -1137,7 +1111,7 @@ def test_python_m_hatch_attest(tmp_path: Path) -> None:
 @pytest.fixture
 def job_env(sigstore_instance: LocalSigstore, github_identity: GitHubIdentity) -> dict[str, str]:
     """A child process's environment: the GitHub job, pointed at the local instance."""
-    env = _without_ci(os.environ)
+    env = outside_ci()
     env.update(sigstore_instance.github_env(github_identity))
     env["HATCH_ATTEST_TRUST_CONFIG"] = str(sigstore_instance.trust_config_path)
     return env
@@ -1182,7 +1156,7 @@ def test_console_script_verify(
 def test_console_script_inspect(tmp_path: Path) -> None:
     path = FIXTURES / "pypi_attestations-0.0.19.tar.gz.publish.attestation"
 
-    inspect = run_script([SCRIPT, "inspect", "--json", path], _without_ci(os.environ), tmp_path)
+    inspect = run_script([SCRIPT, "inspect", "--json", path], outside_ci(), tmp_path)
 
     assert (inspect.returncode, inspect.stderr) == (0, "")
     assert json.loads(inspect.stdout) == [PUBLISH_JSON]

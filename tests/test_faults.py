@@ -68,21 +68,14 @@ SCENARIOS = [
     Scenario("rekor", Fault.bad_checkpoint(), "bad checkpoint", "does not verify"),
 ]
 
-_CI_PREFIXES = ("GITHUB_", "GITLAB_", "ACTIONS_", "CI_", "HATCH_ATTEST_", "SIGSTORE_")
-
 
 @pytest.fixture
 def github_job(
-    monkeypatch: pytest.MonkeyPatch,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    no_ci: pytest.MonkeyPatch, sigstore_instance: LocalSigstore, github_identity: GitHubIdentity
 ) -> GitHubIdentity:
     """This process, as a GitHub Actions job with `id-token: write`."""
-    for name in list(os.environ):
-        if name.startswith(_CI_PREFIXES) or name == "CI":
-            monkeypatch.delenv(name)
     for name, value in sigstore_instance.github_env(github_identity).items():
-        monkeypatch.setenv(name, value)
+        no_ci.setenv(name, value)
     return github_identity
 
 

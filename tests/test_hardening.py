@@ -23,19 +23,15 @@ from hatch_attest.attest import check_token
 from hatch_attest.cli import main
 from hatch_attest.config import load_config
 from hatch_attest.identity import Token
-from hatch_attest.testing import Fault, GitHubIdentity, LocalSigstore
+from hatch_attest.testing import Fault, GitHubIdentity, LocalSigstore, outside_ci
 
-_CI_PREFIXES = ("GITHUB_", "GITLAB_", "ACTIONS_", "CI_", "HATCH_ATTEST_", "SIGSTORE_")
 REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def job(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+def job(no_ci: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     """This process with no CI identity; tests add the job they need."""
-    for name in list(os.environ):
-        if name.startswith(_CI_PREFIXES) or name == "CI":
-            monkeypatch.delenv(name)
-    return monkeypatch
+    return no_ci
 
 
 def _enter(job: pytest.MonkeyPatch, env: dict[str, str]) -> None:
@@ -366,7 +362,7 @@ def test_concurrent_signers_into_one_folder_never_corrupt_each_other(
     """Matrix jobs sharing a folder: every attestation left matches the file beside it."""
     dist = tmp_path / "dist"
     wheels = [_wheel(dist, f"conc_pkg{i}") for i in range(4)]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_CI_PREFIXES) and k != "CI"}
+    env = outside_ci()
     env.update(sigstore_instance.github_env())
     command = [
         sys.executable,
@@ -438,9 +434,6 @@ def test_idle_hook_imports_nothing_heavy() -> None:
     script = textwrap.dedent(
         """
         import os, sys
-        for name in list(os.environ):
-            if name.startswith(("GITHUB_", "GITLAB_", "ACTIONS_", "SIGSTORE_")) or name == "CI":
-                del os.environ[name]
         from pathlib import Path
         from hatch_attest.build_hook import AttestBuildHook
         from hatch_attest.attest import decide
@@ -451,7 +444,12 @@ def test_idle_hook_imports_nothing_heavy() -> None:
         """
     )
     out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+        env=outside_ci(),
     ).stdout
     assert out.split(maxsplit=1) == ["Skip", "[]\n"]
 

@@ -34,8 +34,16 @@ and with answers only a verifier can catch. The package `hatch_attest` never
 imports this module; tests and `hatch-attest demo` do, explicitly.
 """
 
+from hatch_attest.testing._environ import is_ci_variable, outside_ci
 from hatch_attest.testing._faults import Fault
 from hatch_attest.testing._identity import GitHubIdentity, GitLabIdentity
 from hatch_attest.testing._instance import LocalSigstore
 
-__all__ = ["Fault", "GitHubIdentity", "GitLabIdentity", "LocalSigstore"]
+__all__ = [
+    "Fault",
+    "GitHubIdentity",
+    "GitLabIdentity",
+    "LocalSigstore",
+    "is_ci_variable",
+    "outside_ci",
+]

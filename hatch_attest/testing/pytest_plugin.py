@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from hatch_attest.testing import GitHubIdentity, GitLabIdentity, LocalSigstore
+from hatch_attest.testing import GitHubIdentity, GitLabIdentity, LocalSigstore, is_ci_variable
 
 # Third-party package caches and build environments the frontends fill: large,
 # and written by pip/uv, never by the code under test.
@@ -67,6 +67,15 @@ def sigstore_instance(local_sigstore: LocalSigstore) -> Iterator[LocalSigstore]:
     # A fault left behind must not break the next test that uses `local_sigstore`.
     local_sigstore.reset()
     local_sigstore.latency = 0.0
+
+
+@pytest.fixture
+def no_ci(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """This process outside any CI job (see `outside_ci`); returns the monkeypatch to add one."""
+    for name in list(os.environ):
+        if is_ci_variable(name):
+            monkeypatch.delenv(name)
+    return monkeypatch
 
 
 def _unique_name(request: pytest.FixtureRequest) -> str:

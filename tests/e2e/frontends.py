@@ -21,15 +21,12 @@ from pypi_attestations import Attestation, Distribution, Publisher
 from sigstore.models import ClientTrustConfig
 from sigstore.verify import Verifier
 
+from hatch_attest.testing import outside_ci
+
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = Path(__file__).resolve().parents[1] / "packages"
 BIN = Path(sys.executable).parent
 BUILD_TIMEOUT = 600
-
-# What a CI runner (including the one running this suite) may have set that
-# would change what the hook sees. Each test states its own job's environment.
-_CI_PREFIXES = ("GITHUB_", "GITLAB_", "CI_", "ACTIONS_", "HATCH_ATTEST_", "BUILDKITE", "CIRCLE")
-_CI_NAMES = {"CI", "SIGSTORE_ID_TOKEN", "SIGSTORE_IDENTITY_TOKEN", "GOOGLE_SERVICE_ACCOUNT_NAME"}
 
 FRONTENDS = ("hatch", "build", "build-no-isolation", "uv")
 
@@ -61,9 +58,7 @@ class Build:
 
 def base_env(wheelhouse: Path, tool_home: Path, extra: Mapping[str, str]) -> dict[str, str]:
     """The runner's environment without any CI identity, plus ``extra``."""
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(_CI_PREFIXES) and k not in _CI_NAMES
-    }
+    env = outside_ci()
     links = " ".join(filter(None, [str(wheelhouse), os.environ.get("PIP_FIND_LINKS", "")]))
     env.update(
         {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,31 +15,18 @@ from sigstore.verify import Verifier
 
 from hatch_attest.testing import LocalSigstore
 
-# Variables through which `id` detects an ambient identity, or that describe a CI job.
-_CI_PREFIXES = ("GITHUB_", "ACTIONS_", "RUNNER_", "GITLAB_", "CI_", "BUILDKITE", "CIRCLE")
-_CI_NAMES = (
-    "CI",
-    "GITHUB_ACTIONS",
-    "GITLAB_CI",
-    "SIGSTORE_ID_TOKEN",
-    "GOOGLE_SERVICE_ACCOUNT_NAME",
-)
-
 CIJob = Callable[[dict[str, str]], None]
 Attest = Callable[[Path], Attestation]
 Verify = Callable[[Attestation, Path, Publisher], None]
 
 
 @pytest.fixture
-def ci_job(monkeypatch: pytest.MonkeyPatch) -> CIJob:
+def ci_job(no_ci: pytest.MonkeyPatch) -> CIJob:
     """Replaces every CI variable of this process with exactly `env`."""
 
     def enter(env: dict[str, str]) -> None:
-        for name in os.environ:
-            if name.startswith(_CI_PREFIXES) or name in _CI_NAMES:
-                monkeypatch.delenv(name)
         for name, value in env.items():
-            monkeypatch.setenv(name, value)
+            no_ci.setenv(name, value)
 
     return enter
 
