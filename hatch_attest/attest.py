@@ -153,21 +153,13 @@ def signing_stack_missing() -> str | None:
     )
 
 
-def check_token(
-    token: Token,
-    config: AttestConfig,
-    expected: ExpectedPublisher | None,
-) -> str | None:
-    """Why this token must not be used to sign (a refusal, not an error), or None.
+def private_repository_refusal(token: Token, config: AttestConfig) -> str | None:
+    """Why this token must not sign on the public instance (a refusal), or None.
 
-    Checked before Fulcio sees the token: signing writes the identity into a
-    public, permanent log, so a wrong or private identity must never get there.
+    Checked before Fulcio sees the token: signing writes the repository and
+    workflow names into a public, permanent log.
     """
     claims = token.claims
-    if expected is not None:
-        mismatch = token_mismatch(expected, claims)
-        if mismatch is not None:
-            return mismatch
     visibility = claims.get("repository_visibility") or claims.get("project_visibility")
     if (
         visibility == "private"
@@ -247,7 +239,14 @@ def attest(
 
     with _http.deadline(config.timeout):
         token = obtain_token(env)
-    refusal = check_token(token, config, decision.publisher)
+    # The environment looked like the expected publisher; a token that says
+    # otherwise is never used, in any mode.
+    if decision.publisher is not None:
+        mismatch = token_mismatch(decision.publisher, token.claims)
+        if mismatch is not None:
+            msg = f"refusing to sign: {mismatch}"
+            raise IdentityError(msg)
+    refusal = private_repository_refusal(token, config)
     if refusal is not None:
         if config.mode == "always":
             msg = f"cannot attest (mode = always): {refusal}"

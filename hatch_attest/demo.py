@@ -122,8 +122,9 @@ def _steps(project: Path, sigstore: LocalSigstore) -> int:
     counts = sigstore.counts()
     _say()
     _say(
-        f"Local services answered: {counts['oidc']} token request(s), "
-        f"{counts['fulcio']} certificate(s), {counts['rekor']} log entr(y/ies)."
+        f"Local services answered: {_count(counts['oidc'], 'token request')}, "
+        f"{_count(counts['fulcio'], 'certificate')}, "
+        f"{_count(counts['rekor'], 'log entry', 'log entries')}."
     )
     if verify == 0:
         _say("Verification passed: PyPI would accept these files with their attestations.")
@@ -144,3 +145,7 @@ def _subprocess(argv: list[str], cwd: Path, env: dict[str, str]) -> int | None:
 
 def _outcome(status: int | None) -> str:
     return f"no result within {STEP_TIMEOUT_SECONDS} s" if status is None else f"exit {status}"
+
+
+def _count(number: int, one: str, many: str | None = None) -> str:
+    return f"{number} {one if number == 1 else (many or one + 's')}"

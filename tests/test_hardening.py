@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from pypi_attestations import Attestation, Distribution
 
-from hatch_attest.attest import check_token
+from hatch_attest.attest import private_repository_refusal
 from hatch_attest.cli import main
 from hatch_attest.config import load_config
 from hatch_attest.identity import Token
@@ -128,9 +128,9 @@ def test_private_repository_is_signed_when_allowed_or_on_a_private_instance(
     allowed = load_config({"allow-private-repository": True}, root=Path.cwd(), env={})
     private = load_config({"trust-config": "tc.json"}, root=Path.cwd(), env={})
 
-    assert check_token(token, public, None) is not None
-    assert check_token(token, allowed, None) is None
-    assert check_token(token, private, None) is None
+    assert private_repository_refusal(token, public) is not None
+    assert private_repository_refusal(token, allowed) is None
+    assert private_repository_refusal(token, private) is None
 
 
 def test_a_token_for_another_repository_is_never_used(
@@ -146,11 +146,23 @@ def test_a_token_for_another_repository_is_never_used(
     dist = tmp_path / "dist"
     _wheel(dist)
 
-    status = main(["sign", "--trust-config", str(sigstore_instance.trust_config_path), str(dist)])
+    status = main(
+        [
+            "sign",
+            "--mode",
+            "auto",
+            "--trust-config",
+            str(sigstore_instance.trust_config_path),
+            str(dist),
+        ]
+    )
 
     err = capsys.readouterr().err
-    assert status == 1
-    assert "the token is for repository evil/hard-pkg, expected octo-org/hard-pkg" in err
+    assert status == 1  # even in auto mode: the job is ours, the token is not
+    assert (
+        "hatch-attest: error: refusing to sign: the token is for repository evil/hard-pkg, "
+        "expected octo-org/hard-pkg" in err
+    )
     assert _no_requests(sigstore_instance)
 
 
