@@ -5,4 +5,25 @@ The build hook lives in :mod:`hatch_attest.build_hook`; the command line in
 sigstore, so an idle build (no CI identity) pays nothing for it.
 """
 
+from hatch_attest.errors import (
+    AttestError,
+    ConfigError,
+    DistributionError,
+    IdentityError,
+    SigningError,
+    TrustConfigError,
+    VerificationError,
+)
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "AttestError",
+    "ConfigError",
+    "DistributionError",
+    "IdentityError",
+    "SigningError",
+    "TrustConfigError",
+    "VerificationError",
+    "__version__",
+]
