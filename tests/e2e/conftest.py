@@ -1,7 +1,14 @@
-"""Session fixtures for the end-to-end tests (see :mod:`tests.e2e.frontends`)."""
+"""Session fixtures for the end-to-end tests (see :mod:`tests.e2e.frontends`).
+
+Isolated builds need hatchling and, when they sign, the signing stack. Those
+wheels are downloaded once into pytest's cache (the suite's only contact with
+the package index, skipped on later runs) and every frontend then runs with the
+index switched off, so the builds under test talk to nothing but 127.0.0.1.
+"""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,22 +17,33 @@ import pytest
 
 from .frontends import BUILD_TIMEOUT, REPO
 
+BUILD_REQUIREMENTS = ("hatchling", "build", "sigstore>=4.5,<5", "pypi-attestations>=0.0.30,<0.1")
+
 
 @pytest.fixture(scope="session")
-def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A wheel of this checkout, for isolated build environments to install."""
+def requirement_wheels(request: pytest.FixtureRequest) -> Path:
+    """Wheels of everything an isolated build may install, fetched once and kept."""
+    cache = Path(request.config.cache.mkdir("build-requirement-wheels"))
+    key = f"{sys.version_info[:2]} {' '.join(BUILD_REQUIREMENTS)}"
+    done = cache / "complete"
+    if not done.is_file() or done.read_text() != key:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "-q", "-d", str(cache), *BUILD_REQUIREMENTS],
+            check=True,
+            timeout=BUILD_TIMEOUT,
+        )
+        done.write_text(key)
+    return cache
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory, requirement_wheels: Path) -> Path:
+    """A wheel of this checkout beside the build requirements: all a frontend may install."""
     out = tmp_path_factory.mktemp("wheelhouse")
+    for wheel in requirement_wheels.glob("*.whl"):
+        shutil.copy2(wheel, out)
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "build",
-            "--wheel",
-            "--no-isolation",
-            "--outdir",
-            str(out),
-            str(REPO),
-        ],
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "-o", str(out), str(REPO)],
         check=True,
         capture_output=True,
         timeout=BUILD_TIMEOUT,

@@ -1,8 +1,8 @@
 """Helpers: real frontends building real projects, in emulated CI jobs, against the local Sigstore.
 
-Isolated builds install ``hatch-attest`` from a wheel of this checkout (built
-once per session, offered through ``PIP_FIND_LINKS``/``UV_FIND_LINKS``) and
-everything else from the package index, exactly as a user's CI would.
+Isolated builds install ``hatch-attest`` from a wheel of this checkout, and
+everything else from wheels downloaded once (see ``conftest.py``), offered
+through ``PIP_FIND_LINKS``/``UV_FIND_LINKS`` with the package index turned off.
 """
 
 from __future__ import annotations
@@ -57,13 +57,17 @@ class Build:
 
 
 def base_env(wheelhouse: Path, tool_home: Path, extra: Mapping[str, str]) -> dict[str, str]:
-    """The runner's environment without any CI identity, plus ``extra``."""
+    """The runner's environment without any CI identity, plus ``extra``.
+
+    Package indexes are off: frontends install only from ``wheelhouse``.
+    """
     env = outside_ci()
-    links = " ".join(filter(None, [str(wheelhouse), os.environ.get("PIP_FIND_LINKS", "")]))
     env.update(
         {
             "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
-            "PIP_FIND_LINKS": links,
+            "PIP_NO_INDEX": "1",
+            "PIP_FIND_LINKS": str(wheelhouse),
+            "UV_OFFLINE": "1",
             "UV_FIND_LINKS": str(wheelhouse),
             "UV_CACHE_DIR": str(tool_home / "uv-cache"),
             "HATCH_DATA_DIR": str(tool_home / "hatch-data"),
@@ -103,8 +107,6 @@ def build(frontend: str, project: Path, env: Mapping[str, str]) -> Build:
         "uv": [
             str(BIN / "uv"),
             "build",
-            "--refresh-package",
-            "hatch-attest",
             "--out-dir",
             str(dist),
         ],
