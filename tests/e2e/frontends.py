@@ -12,21 +12,22 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from pypi_attestations import Attestation, Distribution, Publisher
+from pypi_attestations import Attestation, Distribution, GitHubPublisher, Publisher
 from sigstore.models import ClientTrustConfig
 from sigstore.verify import Verifier
 
-from hatch_attest.testing import outside_ci
+from hatch_attest.testing import GitHubIdentity, outside_ci
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = Path(__file__).resolve().parents[1] / "packages"
 BIN = Path(sys.executable).parent
 BUILD_TIMEOUT = 600
+PUBLISH_V1 = "https://docs.pypi.org/attestations/publish/v1"
 
 FRONTENDS = ("hatch", "build", "build-no-isolation", "uv")
 
@@ -154,3 +155,11 @@ def verified_subjects(dist: Path, publisher: Publisher, trust_config: Path) -> s
     assert [s["name"] for s in statement["subject"]] == [dist.name]
     assert statement["subject"][0]["digest"]["sha256"] == Distribution.from_file(dist).digest
     return str(statement["predicateType"])
+
+
+def assert_attested_by(artifacts: Sequence[Path], job: GitHubIdentity, trust_config: Path) -> None:
+    """Each artifact has a publish attestation that PyPI would accept from ``job``'s workflow."""
+    assert artifacts
+    publisher = GitHubPublisher(repository=job.repository, workflow=job.workflow)
+    for artifact in artifacts:
+        assert verified_subjects(artifact, publisher, trust_config) == PUBLISH_V1

@@ -11,13 +11,20 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-from pypi_attestations import GitHubPublisher, GitLabPublisher
+from pypi_attestations import GitLabPublisher
 
 from hatch_attest.testing import Fault, GitHubIdentity, GitLabIdentity, LocalSigstore
 
-from .frontends import FRONTENDS, EnvFactory, base_env, build, make_project, verified_subjects
-
-PUBLISH_V1 = "https://docs.pypi.org/attestations/publish/v1"
+from .frontends import (
+    FRONTENDS,
+    PUBLISH_V1,
+    EnvFactory,
+    assert_attested_by,
+    base_env,
+    build,
+    make_project,
+    verified_subjects,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -54,11 +61,8 @@ def test_github_job_attests_wheel_and_sdist(
     assert result.attestations() == [
         p.with_name(p.name + ".publish.attestation") for p in artifacts
     ]
-    publisher = GitHubPublisher(repository=github_identity.repository, workflow="release.yml")
+    assert_attested_by(artifacts, github_identity, sigstore_instance.trust_config_path)
     for artifact in artifacts:
-        assert verified_subjects(artifact, publisher, sigstore_instance.trust_config_path) == (
-            PUBLISH_V1
-        )
         workflow_uri = (
             f"https://github.com/{github_identity.repository}/.github/workflows/release.yml"
             f"@{github_identity.ref}"
@@ -252,9 +256,7 @@ def test_stale_attestation_is_never_left_wrong(
         assert f"removed stale {path.name}" in result.output
     assert not stale[1].exists()
     if with_identity:
-        publisher = GitHubPublisher(repository=github_identity.repository, workflow="release.yml")
-        for artifact in result.artifacts():
-            verified_subjects(artifact, publisher, sigstore_instance.trust_config_path)
+        assert_attested_by(result.artifacts(), github_identity, sigstore_instance.trust_config_path)
     else:
         assert result.attestations() == []
 
@@ -366,9 +368,7 @@ def test_concurrent_builds_into_one_dist_folder(
     assert sorted(shared.glob("*.attestation")) == sorted(
         p.with_name(p.name + ".publish.attestation") for p in artifacts
     )
-    publisher = GitHubPublisher(repository=github_identity.repository, workflow="release.yml")
-    for artifact in artifacts:
-        verified_subjects(artifact, publisher, sigstore_instance.trust_config_path)
+    assert_attested_by(artifacts, github_identity, sigstore_instance.trust_config_path)
 
 
 def test_symlinked_dist_folder(
@@ -387,9 +387,7 @@ def test_symlinked_dist_folder(
 
     assert result.returncode == 0, result.output
     assert len(list(real.glob("*.publish.attestation"))) == 2
-    publisher = GitHubPublisher(repository=github_identity.repository, workflow="release.yml")
-    for artifact in result.artifacts():
-        verified_subjects(artifact, publisher, sigstore_instance.trust_config_path)
+    assert_attested_by(result.artifacts(), github_identity, sigstore_instance.trust_config_path)
 
 
 @pytest.fixture(scope="session")
