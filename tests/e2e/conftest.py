@@ -21,9 +21,16 @@ BUILD_REQUIREMENTS = ("hatchling", "build", "sigstore>=4.5,<5", "pypi-attestatio
 
 
 @pytest.fixture(scope="session")
-def requirement_wheels(request: pytest.FixtureRequest) -> Path:
+def requirement_wheels(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """Wheels of everything an isolated build may install, fetched once and kept."""
-    cache = Path(request.config.cache.mkdir("build-requirement-wheels"))
+    store = getattr(request.config, "cache", None)  # None with `-p no:cacheprovider`
+    cache = (
+        Path(store.mkdir("build-requirement-wheels"))
+        if store is not None
+        else tmp_path_factory.mktemp("build-requirement-wheels")
+    )
     key = f"{sys.version_info[:2]} {' '.join(BUILD_REQUIREMENTS)}"
     done = cache / "complete"
     if not done.is_file() or done.read_text() != key:
