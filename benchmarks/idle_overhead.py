@@ -49,6 +49,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from _report import note, table
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATIO = 1.10
 DESIGN_NAIVE_RATIO = 3.5
@@ -350,7 +352,7 @@ def print_report(
         f"requirements from {source}; {rounds} rounds after one warm-up build per variant; "
         f"Python {sys.version.split()[0]}"
     )
-    print(_table(header, rows))
+    print(table(header, rows))
     print("  paired: median over rounds of (this build / the plain build of the same round)")
     print()
     for variant in variants:
@@ -367,26 +369,8 @@ def print_report(
         )
 
 
-def note(message: str) -> None:
-    """Progress, on stderr, so stdout is the report alone."""
-    print(message, file=sys.stderr, flush=True)
-
-
 def _median(samples: Samples) -> float:
     return statistics.median(samples.seconds)
-
-
-def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
-    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
-    lines = [
-        "  ".join(
-            cell.ljust(width) if i == 0 else cell.rjust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        )
-        for row in (header, *rows)
-    ]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,8 @@ import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from _report import note, table
+
 from hatch_attest.cli import DEFAULT_JOBS
 from hatch_attest.testing import GitHubIdentity, LocalSigstore
 
@@ -300,7 +302,7 @@ def print_report(
         f"request; median of {rounds} runs (process start to exit); hatch-attest --jobs "
         f"{jobs if jobs is not None else f'{DEFAULT_JOBS} (default)'}"
     )
-    print(_table(header, rows))
+    print(table(header, rows))
     print()
     print(
         "baseline: pypi-attestations' own `sign` command (pypi_attestations._cli.main, "
@@ -342,30 +344,12 @@ def print_report(
     print(f"requests to the local instance, last run at N={largest}:")
     endpoints = sorted({e for c in counts.values() for e in c})
     print(
-        _table(
+        table(
             ("tool", *endpoints),
             [(tool, *(str(counts[tool].get(e, 0)) for e in endpoints)) for tool in TOOLS],
         )
     )
     return status
-
-
-def note(message: str) -> None:
-    """Progress, on stderr, so stdout is the report alone."""
-    print(message, file=sys.stderr, flush=True)
-
-
-def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
-    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
-    lines = [
-        "  ".join(
-            cell.ljust(width) if i == 0 else cell.rjust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        )
-        for row in (header, *rows)
-    ]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,8 @@ from types import TracebackType
 from hatch_attest.testing._faults import Fault
 from hatch_attest.testing._fulcio import Fulcio
 from hatch_attest.testing._http import Reply, Request, json_reply
-from hatch_attest.testing._identity import GitHubIdentity, GitLabIdentity, token_claims
-from hatch_attest.testing._oidc import Issuers
+from hatch_attest.testing._identity import Claims, GitHubIdentity, GitLabIdentity, token_claims
+from hatch_attest.testing._oidc import Issuer, Issuers
 from hatch_attest.testing._rekor import Rekor
 from hatch_attest.testing._server import Server
 from hatch_attest.testing._trust import client_trust_config
@@ -164,10 +164,7 @@ class LocalSigstore:
         issued_at: float | None = None,
     ) -> str:
         """A GitHub Actions ID token; `issued_at` is POSIX time (default: now)."""
-        claims = token_claims(
-            identity.claims(), audience=audience, issued_at=_seconds(issued_at), lifetime=lifetime
-        )
-        return self._remember(self._issuers.github.mint(claims))
+        return self._mint(self._issuers.github, identity.claims(), audience, lifetime, issued_at)
 
     def mint_gitlab_token(
         self,
@@ -178,10 +175,7 @@ class LocalSigstore:
         issued_at: float | None = None,
     ) -> str:
         """A GitLab CI ID token; `issued_at` is POSIX time (default: now)."""
-        claims = token_claims(
-            identity.claims(), audience=audience, issued_at=_seconds(issued_at), lifetime=lifetime
-        )
-        return self._remember(self._issuers.gitlab.mint(claims))
+        return self._mint(self._issuers.gitlab, identity.claims(), audience, lifetime, issued_at)
 
     def secrets(self) -> list[str]:
         """Every credential handed out so far: ID tokens and GitHub request tokens.
@@ -191,7 +185,18 @@ class LocalSigstore:
         with self._tokens_lock:
             return [*self._issued, *self._request_tokens]
 
-    def _remember(self, token: str) -> str:
+    def _mint(
+        self,
+        issuer: Issuer,
+        identity_claims: Claims,
+        audience: str,
+        lifetime: int,
+        issued_at: float | None,
+    ) -> str:
+        claims = token_claims(
+            identity_claims, audience=audience, issued_at=_seconds(issued_at), lifetime=lifetime
+        )
+        token = issuer.mint(claims)
         with self._tokens_lock:
             self._issued.append(token)
         return token
