@@ -42,6 +42,8 @@ from hatch_attest.publisher import (
 )
 
 if TYPE_CHECKING:
+    from sigstore.verify import Verifier
+
     from hatch_attest.config import AttestConfig
     from hatch_attest.signing import Signed
 
@@ -312,22 +314,20 @@ def _publisher_from_token(token: Token) -> ExpectedPublisher | None:
 
 def _verify(
     item: Signed,
-    verifier: Any,
+    verifier: Verifier,
     publisher: ExpectedPublisher | None,
     identity: str,
 ) -> None:
     from pypi_attestations import Distribution
-    from sigstore.verify.policy import Identity, UnsafeNoOp
+    from sigstore.verify.policy import Identity
 
     from hatch_attest.publisher import to_pypi_publisher
     from hatch_attest.verify import verify_attestation
 
     dist = Distribution(name=item.dist.name, digest=item.sha256)
-    policy: Any
-    if publisher is not None:
-        policy = to_pypi_publisher(publisher)
-    else:
-        policy = UnsafeNoOp() if not identity else Identity(identity=identity)
+    # Without a publisher, still verify signature, log and subject, for the
+    # identity the certificate names.
+    policy = Identity(identity=identity) if publisher is None else to_pypi_publisher(publisher)
     try:
         verify_attestation(item.attestation, dist, policy, verifier)
     except VerificationError as e:

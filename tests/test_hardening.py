@@ -17,7 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pypi_attestations import Attestation, Distribution
+from pypi_attestations import Attestation, Distribution, GitHubPublisher
+from sigstore.models import ClientTrustConfig
+from sigstore.verify import Verifier
 
 from hatch_attest.attest import private_repository_refusal
 from hatch_attest.cli import main
@@ -494,3 +496,30 @@ def test_timestamp_authority_is_never_called(
     assert len(list(dist.glob("*.publish.attestation"))) == 1
     assert counts == {"oidc": 1, "fulcio": 1, "rekor": 1, "tsa": 0}
     assert elapsed < 3 + 6
+
+
+def test_explicit_token_outside_ci_signs_and_says_the_publisher_was_not_checked(
+    tmp_path: Path,
+    job: pytest.MonkeyPatch,
+    sigstore_instance: LocalSigstore,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """SIGSTORE_IDENTITY_TOKEN on a machine that is no CI job: nothing to infer a publisher from."""
+    identity = GitHubIdentity(repository="octo-org/explicit-pkg")
+    job.setenv("SIGSTORE_IDENTITY_TOKEN", sigstore_instance.mint_github_token(identity))
+    dist = tmp_path / "dist"
+    wheel = _wheel(dist)
+
+    status = main(["sign", "--trust-config", str(sigstore_instance.trust_config_path), str(dist)])
+
+    err = capsys.readouterr().err
+    assert status == 0, err
+    assert "no Trusted Publisher could be determined for SIGSTORE_IDENTITY_TOKEN" in err
+    attestation = Attestation.model_validate_json(
+        (dist / f"{wheel.name}.publish.attestation").read_bytes()
+    )
+    config = ClientTrustConfig.from_json(sigstore_instance.trust_config_path.read_text())
+    Verifier(trusted_root=config.trusted_root).verify_dsse(
+        attestation.to_bundle(),
+        GitHubPublisher(repository=identity.repository, workflow=identity.workflow)._as_policy(),
+    )
