@@ -51,23 +51,11 @@ from pathlib import Path
 
 from _report import note, table
 
+from hatch_attest.testing import outside_ci
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATIO = 1.10
 DESIGN_NAIVE_RATIO = 3.5
-# Variables that could give the hook an identity, or change its mode, in a CI
-# job running this benchmark; without them the hook must take the idle path.
-CI_PREFIXES = (
-    "GITHUB_",
-    "GITLAB_",
-    "ACTIONS_",
-    "SIGSTORE_",
-    "HATCH_ATTEST_",
-    "CI_",
-    "BUILDKITE",
-    "CIRCLE",
-    "GOOGLE_SERVICE_ACCOUNT",
-)
-CI_NAMES = ("CI", "RUNNER_ENVIRONMENT", "PIP_BUILD_TRACKER")
 IDLE_MARKER = "Not attesting:"
 
 
@@ -154,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run(work: Path, variants: Sequence[Variant], rounds: int, *, offline: bool) -> int:
     """Build the wheelhouse and projects in ``work``, time every variant, print the table."""
-    env = idle_environment(os.environ)
+    env = outside_ci(os.environ)
     wheelhouse = work / "wheelhouse"
     note(f"building a wheel of hatch-attest from {REPO_ROOT} into {wheelhouse}")
     build_plugin_wheel(wheelhouse, env)
@@ -185,15 +173,6 @@ def run(work: Path, variants: Sequence[Variant], rounds: int, *, offline: bool) 
     print_report(variants, samples, rounds, offline=offline)
     hook_ratio = _median(samples["hook"]) / _median(samples["plain"])
     return 0 if hook_ratio <= TARGET_RATIO else 1
-
-
-def idle_environment(environ: Mapping[str, str]) -> dict[str, str]:
-    """``environ`` without anything that could give the hook an identity or a mode."""
-    return {
-        key: value
-        for key, value in environ.items()
-        if key not in CI_NAMES and not key.startswith(CI_PREFIXES)
-    }
 
 
 def build_plugin_wheel(wheelhouse: Path, env: Mapping[str, str]) -> None:

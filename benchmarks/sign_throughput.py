@@ -55,7 +55,7 @@ from pathlib import Path
 from _report import note, table
 
 from hatch_attest.cli import DEFAULT_JOBS
-from hatch_attest.testing import GitHubIdentity, LocalSigstore
+from hatch_attest.testing import GitHubIdentity, LocalSigstore, outside_ci
 
 SCALING_TARGET = 2.0
 SPEEDUP_TARGET = 8.0
@@ -69,20 +69,6 @@ STARTUP_IMPORTS = {
 }
 # pypi-attestations' own CLI, pointed at the local trust config (see its docstring).
 BASELINE_SCRIPT = Path(__file__).resolve().with_name("_pypi_attestations_local.py")
-# Variables of a real CI job running this benchmark, which would compete with
-# the emulated job's identity.
-CI_PREFIXES = (
-    "GITHUB_",
-    "GITLAB_",
-    "ACTIONS_",
-    "SIGSTORE_",
-    "HATCH_ATTEST_",
-    "CI_",
-    "BUILDKITE",
-    "CIRCLE",
-    "GOOGLE_SERVICE_ACCOUNT",
-)
-CI_NAMES = ("CI", "RUNNER_ENVIRONMENT")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -138,7 +124,7 @@ def run(work: Path, sizes: Sequence[int], latency: float, rounds: int, jobs: int
     counts: dict[str, dict[str, int]] = {}
     with LocalSigstore.start(directory=work / "sigstore") as sigstore:
         sigstore.latency = latency
-        env = {**ci_free_environment(os.environ), **sigstore.github_env(identity)}
+        env = {**outside_ci(os.environ), **sigstore.github_env(identity)}
         commands = {
             "hatch-attest": [
                 *_hatch_attest_command(),
@@ -175,15 +161,6 @@ def run(work: Path, sizes: Sequence[int], latency: float, rounds: int, jobs: int
                     note(f"N={n:<3} round {index + 1}/{rounds} {tool:<17} {seconds:6.2f} s")
 
     return print_report(sizes, times, counts, latency=latency, rounds=rounds, jobs=jobs)
-
-
-def ci_free_environment(environ: Mapping[str, str]) -> dict[str, str]:
-    """``environ`` without a real CI job's identity, so only the emulated one applies."""
-    return {
-        key: value
-        for key, value in environ.items()
-        if key not in CI_NAMES and not key.startswith(CI_PREFIXES)
-    }
 
 
 def _hatch_attest_command() -> list[str]:
