@@ -1,4 +1,4 @@
-"""Bounded network time for every call to an OIDC endpoint, Fulcio, Rekor and a TSA.
+"""Bounded network time for every call to an OIDC endpoint, Fulcio and Rekor.
 
 sigstore-python gives its Fulcio and Rekor clients plain ``requests.Session``
 objects and calls them without a timeout or a retry: a hung service hangs the
@@ -74,15 +74,10 @@ def _retry_after(response: requests.Response) -> float | None:
 
 
 class BoundedAdapter(HTTPAdapter):
-    """An :class:`HTTPAdapter` that retries within the calling thread's deadline.
-
-    ``attempts`` counts every attempt it makes, so callers (and tests) can see
-    that a transient failure was survived by a retry.
-    """
+    """An :class:`HTTPAdapter` that retries within the calling thread's deadline."""
 
     def __init__(self) -> None:
         super().__init__(max_retries=0)
-        self.attempts = 0
 
     def send(  # noqa: PLR0917 - requests' own signature
         self,
@@ -104,8 +99,6 @@ class BoundedAdapter(HTTPAdapter):
             if isinstance(timeout, (int, float)):
                 per_attempt = min(per_attempt, float(timeout))
             attempt += 1
-            self.attempts += 1
-            wait: float | None
             try:
                 response = super().send(
                     request,
@@ -122,9 +115,8 @@ class BoundedAdapter(HTTPAdapter):
                     raise BudgetExhausted(msg, request=request) from e
             else:
                 if response.status_code == 429:
-                    wait = _retry_after(response)
-                    if wait is None:
-                        wait = _backoff(attempt)
+                    retry_after = _retry_after(response)
+                    wait = _backoff(attempt) if retry_after is None else retry_after
                 elif response.status_code >= 500:
                     wait = _backoff(attempt)
                 else:

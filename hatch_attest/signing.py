@@ -97,8 +97,7 @@ class AttestationSigner:
 
     def __init__(self, config: ClientTrustConfig, token: Token, *, timeout: float) -> None:
         self.timeout = timeout
-        self.adapter = _http.BoundedAdapter()
-        self._context = bounded_signing_context(config, self.adapter)
+        self._context = bounded_signing_context(config, _http.BoundedAdapter())
         sigstore_token = token.to_sigstore()
         with _http.deadline(timeout):
             self._signer = _call("Fulcio", lambda: Signer(sigstore_token, self._context))
