@@ -23,6 +23,7 @@ import shutil
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from hatch_attest.errors import IdentityError
@@ -129,7 +130,7 @@ class Token:
     def __str__(self) -> str:
         return f"<identity token from {self.provider}>"
 
-    @property
+    @cached_property
     def claims(self) -> dict[str, Any]:
         """The token's claims, *unverified* (Fulcio verifies; we only read)."""
         return unverified_claims(self.raw)
