@@ -1,44 +1,56 @@
-"""One attestation run, shared by the build hook and ``hatch-attest sign``.
+"""The one attestation pipeline: the hook, the wrapper backend and the CLI all call :func:`attest`.
 
-The order of the steps is the design:
+A host passes artifacts, the configuration, the environment and a
+:class:`Reporter`, and displays what comes back; every decision about
+artifacts and files is made here, in this order:
 
 1. Remove any ``<dist>.*.attestation`` that does not describe the file next to
    it, whatever happens next (a stale file makes PyPI reject the upload).
 2. :func:`decide` whether to sign, from the configuration and the environment
    alone: no import of sigstore, no network. A fork, a stranger's CI rebuilding
-   our sdist, or a laptop is a *skip* in ``auto`` mode and an error in
-   ``always`` mode.
-3. Obtain the token and check it is the identity the project expects (and not
-   a private repository about to be named in a public log) *before* Fulcio or
-   Rekor hear of it.
-4. Sign, verify each attestation with the publisher policy PyPI will apply, and
-   only then write the files, atomically. If anything fails, nothing from this
-   run is left behind.
+   our sdist, a frontend that throws side files away, or a laptop is a *skip* in
+   ``auto`` mode and a :class:`~hatch_attest.errors.RefusalError` in ``always``.
+3. Check every cheap, local fact before the first expensive step: file names PyPI
+   accepts, attestations that must not be overwritten, targets that can be
+   written, the signing stack, a readable trust config.
+4. Obtain the token and check its claims (audience, validity, the expected
+   publisher, an identity PyPI accepts, a public repository) *before* the trust
+   root is loaded and before Fulcio or Rekor hear of it.
+5. Sign, verify each attestation with the publisher policy PyPI will apply as it
+   arrives, check that the set of attestations of each file is one PyPI accepts,
+   and only then put the files in place, all or nothing.
 
-From step 3 on, a failure is an error in every mode: a release that silently
-lost its attestations is worse than a red job.
+From step 4 on, a failure is an error in every mode: a release that silently
+lost its attestations is worse than a red job. One time budget per artifact
+(``timeout``) covers its token, its certificate and its log entry.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import sys
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from hatch_attest import files
-from hatch_attest.errors import AttestError, IdentityError, VerificationError
+from hatch_attest.errors import (
+    AttestError,
+    DistributionError,
+    IdentityError,
+    RefusalError,
+    VerificationError,
+)
 from hatch_attest.identity import Probe, Token, obtain_token, probe
 from hatch_attest.publisher import (
-    ExpectedPublisher,
-    GitHubPublisher,
-    GitLabPublisher,
-    GooglePublisher,
-    describe,
+    Publisher,
     environment_mismatch,
+    publisher_from_claims,
     publisher_from_environment,
     repository_from_project_urls,
+    same_repository,
 )
 
 if TYPE_CHECKING:
@@ -47,19 +59,35 @@ if TYPE_CHECKING:
     from hatch_attest.config import AttestConfig
     from hatch_attest.signing import Signed
 
-#: What the signing path needs beyond the idle install. The hook asks the build
-#: frontend for these through ``dependencies()`` only when it will sign.
+#: What the signing path needs beyond the idle install. Hosts ask the build
+#: frontend for these (:func:`requirements_for`) only when they will sign.
 SIGNING_REQUIREMENTS = ("sigstore>=4.5,<5", "pypi-attestations>=0.0.30,<0.1")
-
-PUBLIC_INSTANCES = ("production", "staging")
 
 
 class Reporter(Protocol):
-    """Where a run says what it did: hatchling's ``app`` in the hook, stderr in the CLI."""
+    """Where a run says what it did: hatchling's ``app`` in the hook, stderr elsewhere."""
 
     def display_info(self, message: str) -> None: ...
 
     def display_warning(self, message: str) -> None: ...
+
+
+class StderrReporter:
+    """A :class:`Reporter` for hosts without a build log of their own (the CLI, the wrapper).
+
+    Everything goes to stderr, so that stdout stays a command's result.
+    """
+
+    def __init__(self, prefix: str = "hatch-attest") -> None:
+        self.prefix = prefix
+
+    def display_info(self, message: str) -> None:
+        """One line as it is."""
+        print(message, file=sys.stderr)
+
+    def display_warning(self, message: str) -> None:
+        """One line, marked as a warning."""
+        print(f"{self.prefix}: warning: {message}", file=sys.stderr)
 
 
 @dataclass(frozen=True)
@@ -67,14 +95,19 @@ class Skip:
     """Signing will not happen, and why (one line for the build log)."""
 
     reason: str
+    warning: bool = False
+    """Shown as a warning: the job looks like the project's own release, yet will not sign."""
 
 
 @dataclass(frozen=True)
-class Go:
+class Plan:
     """Signing may proceed: who provides the token, and whom we expect it to name."""
 
     probe: Probe
-    publisher: ExpectedPublisher | None
+    publisher: Publisher | None
+    """The configured publisher, else the one the CI environment shows, else None."""
+    configured: bool
+    """Whether ``publisher`` was configured (rather than read from the environment)."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +125,7 @@ def decide(
     env: Mapping[str, str],
     *,
     project_urls: Mapping[str, str] | None = None,
-) -> Go | Skip:
+) -> Plan | Skip:
     """Whether to sign, from configuration and environment alone (cheap, offline)."""
     if config.mode == "never":
         return Skip("attestations are off (mode = never)")
@@ -107,38 +140,101 @@ def decide(
     found = probe(env)
     if not found.available:
         return Skip(found.explain())
+    running = publisher_from_environment(env)
     expected = config.publisher
     if expected is not None:
         mismatch = environment_mismatch(expected, env)
-        if mismatch is not None:
-            return Skip(f"{mismatch}; not signing as somebody else's CI")
-    elif project_urls:
-        stranger = _stranger_ci(project_urls, env)
-        if stranger is not None:
-            return Skip(stranger)
-    return Go(found, expected or publisher_from_environment(env))
+        if mismatch is None:
+            return Plan(found, expected, configured=True)
+        if _same_home(expected, running):
+            return Skip(
+                f"{mismatch}: this job of the project's own repository is not the Trusted "
+                "Publisher, and PyPI would reject its attestations. Build in the publishing "
+                "workflow, or correct `publisher`",
+                warning=True,
+            )
+        return Skip(f"{mismatch}; not signing as somebody else's CI")
+    home = repository_from_project_urls(project_urls or {})
+    if home is not None:
+        reason = _not_provably_home(home, running, env)
+        if reason is not None:
+            return Skip(reason)
+    return Plan(found, running, configured=False)
 
 
-def _stranger_ci(project_urls: Mapping[str, str], env: Mapping[str, str]) -> str | None:
-    """A reason to skip when the project's own repository is not the one building."""
-    home = repository_from_project_urls(project_urls)
-    running = publisher_from_environment(env)
-    if home is None or running is None:
-        return None
-    host, repository = home
-    if isinstance(running, GitHubPublisher):
-        running_host = "github"
-    elif isinstance(running, GitLabPublisher):
-        running_host = "gitlab"
-    else:
-        return None
-    if (running_host, running.repository) == (host, repository):
-        return None
+def _same_home(expected: Publisher, running: Publisher | None) -> bool:
+    mine, theirs = expected.home(), running.home() if running else None
     return (
-        f"this {running_host} job builds {running.repository}, but [project.urls] names "
-        f"{host} repository {repository}; not signing somebody else's build "
-        "(set `publisher` to sign from this repository)"
+        mine is not None
+        and theirs is not None
+        and mine[0] == theirs[0]
+        and same_repository(mine[1], theirs[1])
     )
+
+
+def _not_provably_home(
+    home: tuple[str, str], running: Publisher | None, env: Mapping[str, str]
+) -> str | None:
+    """Why this job cannot be shown to build the repository ``[project.urls]`` names.
+
+    Only a job that provably is that repository signs: one whose CI environment
+    names it (compared as the forge does, ignoring case), on the server PyPI trusts.
+    Anything unknown (another CI, GitHub Enterprise Server, self-managed GitLab, a
+    CI configuration from another project, missing variables) is a skip.
+    """
+    kind, repository = home
+    ours = f"{kind} repository {repository}"
+    fix = "set `publisher` to sign from this job"
+    where = running.home() if running is not None else None
+    if where is None:
+        from hatch_attest.publisher import running_job
+
+        job = running_job(env) or "this job"
+        return (
+            f"[project.urls] names {ours}, and {job} cannot be shown to build it (its CI "
+            "environment does not name a repository and workflow on a server PyPI trusts); "
+            f"not signing a build that may be somebody else's ({fix})"
+        )
+    if where[0] != kind or not same_repository(where[1], repository):
+        return (
+            f"this {where[0]} job builds {where[1]}, but [project.urls] names {ours}; "
+            f"not signing somebody else's build ({fix})"
+        )
+    return None
+
+
+def requirements_for(
+    config: AttestConfig,
+    env: Mapping[str, str],
+    *,
+    project_urls: Mapping[str, str] | None = None,
+) -> list[str]:
+    """What the build environment needs beyond the idle install, for this build.
+
+    The signing stack only when the build is going to sign, so that laptop builds
+    install nothing more (a frontend asks through ``get_requires_for_build_*``).
+    """
+    decision = decide(config, env, project_urls=project_urls)
+    return list(SIGNING_REQUIREMENTS) if isinstance(decision, Plan) else []
+
+
+def preflight(
+    config: AttestConfig,
+    env: Mapping[str, str],
+    *,
+    project_urls: Mapping[str, str] | None = None,
+) -> None:
+    """Fail before anything is built when ``mode = "always"`` and this build cannot attest.
+
+    Raises:
+        RefusalError: with the reason, so that no unattested artifact is left behind.
+    """
+    if config.mode != "always":
+        return
+    decision = decide(config, env, project_urls=project_urls)
+    reason = decision.reason if isinstance(decision, Skip) else signing_stack_missing()
+    if reason is not None:
+        raise RefusalError(reason)
 
 
 def signing_stack_missing() -> str | None:
@@ -155,55 +251,45 @@ def signing_stack_missing() -> str | None:
     )
 
 
-def private_repository_refusal(token: Token, config: AttestConfig) -> str | None:
-    """Why this token must not sign on the public instance (a refusal), or None.
+def identity_refusal(
+    token: Token, publisher: Publisher | None, config: AttestConfig, *, public: bool
+) -> str | None:
+    """Why this token must not sign (a refusal, a skip in ``auto``), or None.
 
-    Checked before Fulcio sees the token: signing writes the repository and
-    workflow names into a public, permanent log.
+    Checked before Fulcio sees the token. On the public-good instance a signature
+    writes the repository and workflow names into a permanent public log, so:
+
+    - without a configured publisher, an identity no index we know of accepts
+      (Buildkite, CircleCI, GitHub Enterprise Server, ...) does not sign;
+    - a repository that is not *provably* public (a visibility claim other than
+      exactly ``public``, or none) does not sign unless ``allow-private-repository``.
     """
-    claims = token.claims
-    visibility = claims.get("repository_visibility") or claims.get("project_visibility")
-    if (
-        visibility == "private"
-        and config.trust_config is None
-        and config.instance in PUBLIC_INSTANCES
-        and not config.allow_private_repository
-    ):
+    if not public:
+        return None
+    if publisher is None:
+        issuer = token.claims.get("iss", "an unknown issuer")
         return (
-            "the repository is private, and signing on the public Sigstore instance would "
-            "publish its name (and workflow) in a permanent public log; set "
-            "`allow-private-repository = true` if that is acceptable"
+            f"the identity from {token.provider} (issuer {issuer}) is not a Trusted Publisher "
+            "that PyPI can accept attestations from (GitHub, GitLab.com or Google), so a "
+            "signature would only add a public log entry; set `publisher` or a `trust-config` "
+            "of your own to sign anyway"
         )
-    return None
-
-
-def token_mismatch(expected: ExpectedPublisher, claims: Mapping[str, Any]) -> str | None:
-    """Compare the token's (unverified) claims with the expected publisher."""
-    if isinstance(expected, GitHubPublisher):
-        if claims.get("iss") != "https://token.actions.githubusercontent.com":
-            return f"the token is not from GitHub Actions, but {describe(expected)} is expected"
-        repository = claims.get("repository")
-        workflow_ref = str(claims.get("workflow_ref", ""))
-        workflow = workflow_ref.split("@", 1)[0].rsplit("/", 1)[-1]
-        if repository != expected.repository:
-            return f"the token is for repository {repository}, expected {expected.repository}"
-        if workflow != expected.workflow:
-            return f"the token is for workflow {workflow}, expected {expected.workflow}"
-    elif isinstance(expected, GitLabPublisher):
-        if claims.get("project_path") != expected.repository:
-            return (
-                f"the token is for project {claims.get('project_path')}, "
-                f"expected {expected.repository}"
-            )
-        config_ref = str(claims.get("ci_config_ref_uri", ""))
-        config_path = config_ref.split("//", 1)[-1].split("@", 1)[0]
-        if config_ref and config_path != expected.workflow_filepath:
-            return (
-                f"the token is for CI config {config_path}, expected {expected.workflow_filepath}"
-            )
-    elif isinstance(expected, GooglePublisher) and claims.get("email") != expected.email:
-        return f"the token is for {claims.get('email')}, expected {expected.email}"
-    return None
+    claim = type(publisher).visibility_claim
+    if claim is None or config.allow_private_repository:
+        return None
+    visibility = token.claims.get(claim)
+    if visibility == "public":
+        return None
+    if visibility == "private":
+        what = "the repository is private"
+    else:
+        found = "no visibility claim" if visibility is None else f"{claim} = {visibility!r}"
+        what = f"the repository is not provably public (the token has {found})"
+    return (
+        f"{what}, and signing on the public Sigstore instance would publish its name (and "
+        "workflow) in a permanent public log; set `allow-private-repository = true` if that "
+        "is acceptable"
+    )
 
 
 def attest(
@@ -214,128 +300,197 @@ def attest(
     *,
     project_urls: Mapping[str, str] | None = None,
     jobs: int = 1,
+    overwrite: bool = True,
 ) -> list[Written]:
     """Attest ``dists`` (already built, in place) according to ``config``.
+
+    Args:
+        overwrite: Replace an attestation that already describes a file; when
+            False, finding one is an error before anything is signed.
 
     Returns what was written; ``[]`` for a skip in ``auto`` mode. Raises an
     :class:`~hatch_attest.errors.AttestError` for anything else. On any error no
     attestation from this run is left behind.
     """
     for dist in dists:
-        files.report_stale_attestations(dist, reporter)
+        for stale in files.remove_stale_attestations(dist):
+            reporter.display_warning(f"removed stale {stale.path.name}: {stale.reason}")
 
     decision = decide(config, env, project_urls=project_urls)
-    if isinstance(decision, Go):
+    if isinstance(decision, Plan):
         missing = signing_stack_missing()
         if missing is not None:
             decision = Skip(missing)
     if isinstance(decision, Skip):
-        if config.mode == "always":
-            msg = f"cannot attest (mode = always): {decision.reason}"
-            raise IdentityError(msg)
-        if config.mode != "never":
-            reporter.display_info(f"Not attesting: {decision.reason}")
-        return []
+        return _skip(decision, config, reporter)
 
+    _check_before_signing(dists, overwrite=overwrite)
     from hatch_attest import _http  # imports requests: not on the idle path
+    from hatch_attest.trust import signs_publicly
 
+    public = signs_publicly(config.instance, config.trust_config)
+    started = time.monotonic()
     with _http.deadline(config.timeout):
         token = obtain_token(env)
-    # The environment looked like the expected publisher; a token that says
-    # otherwise is never used, in any mode.
-    if decision.publisher is not None:
-        mismatch = token_mismatch(decision.publisher, token.claims)
+    token.check()
+    publisher = decision.publisher
+    if publisher is not None:
+        # The environment looked like the expected publisher; a token that says
+        # otherwise is never used, in any mode.
+        mismatch = publisher.token_mismatch(token.claims)
         if mismatch is not None:
             msg = f"refusing to sign: {mismatch}"
             raise IdentityError(msg)
-    refusal = private_repository_refusal(token, config)
+    else:
+        publisher = publisher_from_claims(token.claims)
+        if publisher is not None:
+            reporter.display_info(
+                f"No publisher is configured, and the CI environment names none: verifying "
+                f"against {publisher.describe()}, which the identity token names"
+            )
+    refusal = identity_refusal(token, publisher, config, public=public)
     if refusal is not None:
-        if config.mode == "always":
-            msg = f"cannot attest (mode = always): {refusal}"
-            raise IdentityError(msg)
-        reporter.display_info(f"Not attesting: {refusal}")
-        return []
-    return _sign_verify_write(dists, config, token, decision.publisher, reporter, jobs=jobs)
+        return _skip(Skip(refusal), config, reporter)
+    return _sign_verify_write(dists, config, token, publisher, reporter, jobs=jobs, started=started)
+
+
+def _skip(decision: Skip, config: AttestConfig, reporter: Reporter) -> list[Written]:
+    if config.mode == "always":
+        raise RefusalError(decision.reason)
+    show = reporter.display_warning if decision.warning else reporter.display_info
+    show(f"Not attesting: {decision.reason}")
+    return []
+
+
+def _check_before_signing(dists: Sequence[Path], *, overwrite: bool) -> None:
+    """Everything that can fail on the local disk, checked before any token is requested."""
+    problems = [str(e) for e in map(_name_problem, dists) if e is not None]
+    if len(problems) == 1:
+        msg = f"PyPI would reject this file name, so nothing was signed: {problems[0]}"
+        raise DistributionError(msg)
+    if problems:
+        lines = "\n  ".join(problems)
+        msg = f"PyPI would reject these file names, so nothing was signed:\n  {lines}"
+        raise DistributionError(msg)
+    if not overwrite:
+        existing = [a for d in dists if (a := files.attestation_path(d)).exists()]
+        if existing:
+            names = ", ".join(str(p) for p in existing)
+            msg = f"attestations already exist: {names}. Pass --overwrite to replace them."
+            raise DistributionError(msg)
+    for dist in dists:
+        files.check_writable(files.attestation_path(dist))
+
+
+def _name_problem(dist: Path) -> DistributionError | None:
+    try:
+        files.check_dist_filename(dist.name)
+    except DistributionError as e:
+        return e
+    return None
 
 
 def _sign_verify_write(
     dists: Sequence[Path],
     config: AttestConfig,
     token: Token,
-    expected: ExpectedPublisher | None,
+    publisher: Publisher | None,
     reporter: Reporter,
     *,
     jobs: int,
+    started: float,
 ) -> list[Written]:
     from hatch_attest.signing import AttestationSigner
     from hatch_attest.trust import load_trust_config, verifier_for
 
     trust = load_trust_config(config.instance, config.trust_config)
-    signer = AttestationSigner(trust, token, timeout=config.timeout)
-    results = signer.sign_all(dists, jobs=jobs)
-    failures = [r for r in results if isinstance(r, BaseException)]
-    if failures:
-        _raise_all(failures)
-    signed: list[Signed] = [r for r in results if not isinstance(r, BaseException)]
-
     verifier = verifier_for(trust)
-    policy_publisher = expected or _publisher_from_token(token)
-    if policy_publisher is None:
+    signer = AttestationSigner(trust, token, timeout=config.timeout - (time.monotonic() - started))
+    if publisher is None:
         reporter.display_warning(
             f"no Trusted Publisher could be determined for {token.provider}; the attestation "
             "was verified, but not against the identity PyPI will require"
         )
-    for item in signed:
-        _verify(item, verifier, policy_publisher, signer.identity)
-
-    # All or nothing: stage every file, then put them all in place.
-    staged: list[files.StagedFile] = []
-    try:
-        for item in signed:
-            staged.append(files.stage_attestation(item.dist, item.sha256, item.to_json_bytes()))
-        for file in staged:
-            file.commit()
-    except BaseException:
-        for file in staged:
-            file.discard()
-        raise
+    # The token and the certificate serve every artifact: what they took counts
+    # against each artifact's budget.
+    budget = config.timeout - (time.monotonic() - started)
+    results = signer.sign_all(
+        dists,
+        jobs=jobs,
+        timeout=budget,
+        check=lambda item: _verify(item, verifier, publisher, signer.identity),
+    )
+    failures = [r for r in results if isinstance(r, BaseException)]
+    if failures:
+        _raise_all(failures)
+    signed: list[Signed] = [r for r in results if not isinstance(r, BaseException)]
+    _check_sets(signed, verifier, publisher)
+    paths = files.commit_attestations(
+        [(item.dist, item.sha256, item.to_json_bytes()) for item in signed]
+    )
     return [
-        Written(item.dist, file.path, signer.identity, item.log_index)
-        for item, file in zip(signed, staged, strict=True)
+        Written(item.dist, path, signer.identity, item.log_index)
+        for item, path in zip(signed, paths, strict=True)
     ]
 
 
-def _publisher_from_token(token: Token) -> ExpectedPublisher | None:
-    claims = token.claims
-    if claims.get("iss") == "https://accounts.google.com" and isinstance(claims.get("email"), str):
-        return GooglePublisher(email=claims["email"])
-    return None
-
-
-def _verify(
-    item: Signed,
-    verifier: Verifier,
-    publisher: ExpectedPublisher | None,
-    identity: str,
-) -> None:
-    from pypi_attestations import Distribution
+def _policy(publisher: Publisher | None, identity: str) -> object:
     from sigstore.verify.policy import Identity
 
-    from hatch_attest.publisher import to_pypi_publisher
+    # Without a publisher, still verify signature, log and subject, for the
+    # identity the certificate names.
+    return Identity(identity=identity) if publisher is None else publisher.to_pypi()
+
+
+def _verify(item: Signed, verifier: Verifier, publisher: Publisher | None, identity: str) -> None:
+    from pypi_attestations import Distribution
+
     from hatch_attest.verify import verify_attestation
 
     dist = Distribution(name=item.dist.name, digest=item.sha256)
-    # Without a publisher, still verify signature, log and subject, for the
-    # identity the certificate names.
-    policy = Identity(identity=identity) if publisher is None else to_pypi_publisher(publisher)
     try:
-        verify_attestation(item.attestation, dist, policy, verifier)
+        verify_attestation(item.attestation, dist, _policy(publisher, identity), verifier)  # type: ignore[arg-type]
     except VerificationError as e:
         msg = (
             f"the fresh attestation for {item.dist.name} does not verify, so it was not "
             f"written: {e}"
         )
         raise VerificationError(msg) from e
+
+
+def _check_sets(signed: Sequence[Signed], verifier: Verifier, publisher: Publisher | None) -> None:
+    """Refuse a run after which a file would carry a set of attestations PyPI rejects.
+
+    Stale files are gone by now; what remains beside a file is a digest-matching
+    attestation that is not ours (another kind, another workflow, a copy), which
+    twine would upload with ours.
+    """
+    from hatch_attest.verify import check_attestation_set
+
+    problems: list[str] = []
+    for item in signed:
+        others = [
+            path
+            for path in files.find_attestations(item.dist)
+            if path != files.attestation_path(item.dist)
+        ]
+        if others:
+            identity = _identity_of(item)
+            policy = _policy(publisher, identity)
+            problems += check_attestation_set(item.dist, item.attestation, others, policy, verifier)  # type: ignore[arg-type]
+    if problems:
+        lines = "\n  ".join(problems)
+        msg = (
+            "PyPI would reject the attestations of these files together with the new ones, "
+            f"so nothing was written:\n  {lines}"
+        )
+        raise VerificationError(msg)
+
+
+def _identity_of(item: Signed) -> str:
+    from hatch_attest.claims import attestation_identity
+
+    return attestation_identity(item.attestation) or ""
 
 
 def _raise_all(failures: Sequence[BaseException]) -> None:

@@ -5,10 +5,8 @@ the frontend's ``get_requires_for_build_*``), ``initialize()``, the build, then
 ``finalize()`` with the artifact path. ``python -m build`` and ``uv build``
 build the sdist and then the wheel in separate processes, so every call here
 works from the configuration and the environment alone, with no state shared
-between artifacts.
-
-Idle builds (no CI identity) stay as cheap as plain hatchling: no sigstore
-import, and no extra requirement for the frontend to install.
+between artifacts. All the deciding is done by :mod:`hatch_attest.attest`; this
+module only passes hatchling's inputs in and shows the results.
 """
 
 from __future__ import annotations
@@ -21,11 +19,9 @@ from typing import Any
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 from hatch_attest import files
-from hatch_attest.attest import SIGNING_REQUIREMENTS, Go, attest, decide
-from hatch_attest.config import AttestConfig, load_config
+from hatch_attest.attest import attest, preflight, requirements_for
+from hatch_attest.config import HOOK_TABLE, AttestConfig, load_config
 from hatch_attest.errors import AttestError, ConfigError
-
-ATTESTED_TARGETS = {"wheel": ".whl", "sdist": ".tar.gz"}
 
 
 class AttestBuildHook(BuildHookInterface):  # type: ignore[type-arg]
@@ -37,7 +33,7 @@ class AttestBuildHook(BuildHookInterface):  # type: ignore[type-arg]
     def attest_config(self) -> AttestConfig:
         """The validated hook table; a bad table aborts the build with every error."""
         try:
-            return load_config(self.config, root=Path(self.root), env=os.environ)
+            return load_config(self.config, root=Path(self.root), env=os.environ, prefix=HOOK_TABLE)
         except ConfigError as e:
             lines = "\n".join(f"  {error}" for error in e.errors)
             self.app.abort(f"Invalid configuration for build hook `attest`:\n{lines}")
@@ -45,25 +41,27 @@ class AttestBuildHook(BuildHookInterface):  # type: ignore[type-arg]
 
     def dependencies(self) -> list[str]:
         """Ask for the signing stack only when this build is going to sign."""
-        config = self.attest_config
-        if config.mode == "always":
-            return list(SIGNING_REQUIREMENTS)
-        if self.target_name not in ATTESTED_TARGETS:
+        if self.target_name not in files.DISTRIBUTIONS:
             return []
-        decision = decide(config, os.environ, project_urls=self._project_urls())
-        return list(SIGNING_REQUIREMENTS) if isinstance(decision, Go) else []
+        return requirements_for(self.attest_config, os.environ, project_urls=self._project_urls())
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
-        # Validate now, so that a bad table fails before anything is built.
-        _ = self.attest_config
+        # Validate now, and refuse now (mode = always), so that nothing is built in vain.
+        config = self.attest_config
+        if version == "editable" or self.target_name not in files.DISTRIBUTIONS:
+            return
+        try:
+            preflight(config, os.environ, project_urls=self._project_urls())
+        except AttestError as e:
+            self.app.abort(f"hatch-attest: {e}")
+            raise  # abort() exits; this is for type checkers
 
     def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
-        if version == "editable" or self.target_name not in ATTESTED_TARGETS:
+        if version == "editable" or self.target_name not in files.DISTRIBUTIONS:
             return
-        dist = Path(artifact_path)
         try:
             written = attest(
-                [dist],
+                [Path(artifact_path)],
                 self.attest_config,
                 os.environ,
                 self.app,
@@ -80,17 +78,11 @@ class AttestBuildHook(BuildHookInterface):  # type: ignore[type-arg]
 
     def clean(self, versions: list[str]) -> None:
         """Remove the attestations of the artifacts hatchling's own clean removes."""
-        suffix = ATTESTED_TARGETS.get(self.target_name)
+        suffix = files.DISTRIBUTIONS.get(self.target_name)
         directory = Path(self.directory)
         if suffix is None or not directory.is_dir():
             return
-        doomed = [
-            p
-            for p in directory.iterdir()
-            if p.name.endswith(files.ATTESTATION_SUFFIX) and f"{suffix}." in p.name
-        ]
-        files.remove_quietly(doomed)
-        for path in doomed:
+        for path in files.clean_attestations(directory, suffix):
             self.app.display_info(f"Removed {path.name}")
 
     def _project_urls(self) -> dict[str, str]:

@@ -15,45 +15,32 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import glob
 import json
 import logging
-import math
 import os
 import sys
 import textwrap
 import traceback
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 
 from hatch_attest import __version__, files
+from hatch_attest.attest import Reporter, StderrReporter
 from hatch_attest.config import (
     DEFAULT_TIMEOUT,
-    MAX_TIMEOUT,
-    MODE_ENV,
-    TIMEOUT_ENV,
-    TRUST_CONFIG_ENV,
+    HOOK_TABLE,
+    TIMEOUT_EXPECTED,
+    WRAPPER_TABLE,
     AttestConfig,
-    Mode,
-    load_config,
+    Pyproject,
+    read_pyproject,
+    timeout_from_text,
 )
 from hatch_attest.errors import AttestError, ConfigError, DistributionError
-from hatch_attest.publisher import (
-    ExpectedPublisher,
-    parse_publisher_spec,
-    publisher_from_environment,
-)
+from hatch_attest.publisher import Publisher, parse_publisher_spec, publisher_from_environment
 
 PROG = "hatch-attest"
-HOOK_TABLE = "tool.hatch.build.hooks.attest"
 DEFAULT_JOBS = 32
 EXIT_STATUS = (
     "Exit status: 0 success, 1 failure (one line on stderr; -v adds the traceback), "
@@ -64,16 +51,6 @@ _HELP_WIDTH = 79
 _LOGGERS = ("hatch_attest", "sigstore")
 
 logger = logging.getLogger(__name__)
-
-
-class _Reporter:
-    """Progress and notes go to stderr, so stdout stays the result."""
-
-    def display_info(self, message: str) -> None:
-        print(message, file=sys.stderr)
-
-    def display_warning(self, message: str) -> None:
-        print(f"{PROG}: warning: {message}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -176,7 +153,8 @@ def _parser() -> argparse.ArgumentParser:
             "made concurrently. All or nothing: if one artifact fails, no attestation "
             "from this run is left.",
             "The `publisher`, `instance`, `trust-config`, `timeout` and "
-            f"`allow-private-repository` of [{HOOK_TABLE}] in ./pyproject.toml apply "
+            f"`allow-private-repository` of [{HOOK_TABLE}] (or [{WRAPPER_TABLE}]) in "
+            "./pyproject.toml apply "
             "(without a `publisher`, a job in another repository than the one "
             "[project.urls] names does not sign); the environment (HATCH_ATTEST_*) "
             "overrides the table, and flags override both. The table's `mode` is the "
@@ -232,7 +210,8 @@ def _parser() -> argparse.ArgumentParser:
             "signature and transparency log, Trusted Publisher identity) and as "
             "`twine upload --attestations` does (an attestation exists and is JSON).",
             "Without --publisher, the publisher is the `publisher` of "
-            f"[{HOOK_TABLE}] in ./pyproject.toml, else the CI job's own (GitHub Actions "
+            f"[{HOOK_TABLE}] (or [{WRAPPER_TABLE}]) in ./pyproject.toml, else the CI job's "
+            "own (GitHub Actions "
             "or GitLab CI). Prints one verdict per distribution; exits 1 if PyPI would "
             "reject any of them.",
         ),
@@ -333,91 +312,45 @@ def _positive_int(value: str) -> int:
 
 
 def _timeout(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = math.nan
-    if not 0 < seconds <= MAX_TIMEOUT:  # False for NaN
-        msg = f"must be a number of seconds, more than 0 and at most {MAX_TIMEOUT:g}, not {value!r}"
+    seconds = timeout_from_text(value)
+    if seconds is None:
+        msg = f"{TIMEOUT_EXPECTED}, not {value!r}"
         raise argparse.ArgumentTypeError(msg)
     return seconds
 
 
-def _publisher(value: str) -> ExpectedPublisher:
+def _publisher(value: str) -> Publisher:
     try:
         return parse_publisher_spec(value)
     except ConfigError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
-def _pyproject(directory: Path, *keys: str) -> dict[str, Any]:
-    """The table at ``keys`` in ``directory/pyproject.toml``, or {} if there is none."""
-    path = directory / "pyproject.toml"
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-        msg = f"cannot read {path}: {e}"
-        raise ConfigError([msg]) from e
-    table: Any = data
-    for key in keys:
-        table = table.get(key, {}) if isinstance(table, dict) else {}
-    return table if isinstance(table, dict) else {}
+def _config(args: argparse.Namespace, *, sign: bool = False) -> tuple[AttestConfig, Pyproject]:
+    """The table of ./pyproject.toml, overridden by the environment, overridden by flags.
 
-
-def _pyproject_table(directory: Path) -> dict[str, Any]:
-    """The hook table of ``directory/pyproject.toml``, or {} if there is none."""
-    return _pyproject(directory, "tool", "hatch", "build", "hooks", "attest")
-
-
-def _project_urls(directory: Path) -> dict[str, str]:
-    """``[project.urls]`` of ``directory/pyproject.toml``: where the project says it lives."""
-    urls = _pyproject(directory, "project", "urls")
-    return {k: v for k, v in urls.items() if isinstance(v, str)}
-
-
-def _config(args: argparse.Namespace, *, mode: Mode | None = None) -> AttestConfig:
-    """The hook table of ./pyproject.toml, overridden by the environment, overridden by flags.
-
-    ``mode`` replaces the table's ``mode`` (the build hook's, which says when a
-    *build* attests); the environment and ``--mode`` still override it. Values
-    that flags replace are not read from the table or the environment at all, so
-    a flag also works around a broken setting there.
+    ``sign`` replaces the table's ``mode`` (the build's, which says when a *build*
+    attests) by ``always``; the environment and ``--mode`` still override it.
     """
-    cwd = Path.cwd()
-    table = dict(_pyproject_table(cwd))
-    hidden: set[str] = set()  # environment variables a flag overrides
-    if mode is not None:
-        table["mode"] = mode
-    if getattr(args, "mode", None) is not None:
-        hidden.add(MODE_ENV)
-    if getattr(args, "timeout", None) is not None:
-        table.pop("timeout", None)
-        hidden.add(TIMEOUT_ENV)
-    if args.instance is not None or args.trust_config is not None:
-        table.pop("instance", None)
-        table.pop("trust-config", None)
-        hidden.add(TRUST_CONFIG_ENV)
-    if args.publisher is not None:
-        table.pop("publisher", None)
-    env = {k: v for k, v in os.environ.items() if k not in hidden}
-    config = load_config(table, root=cwd, env=env, prefix=f"pyproject.toml {HOOK_TABLE}")
-
-    if getattr(args, "mode", None) is not None:
-        config = dataclasses.replace(config, mode=args.mode)
-    if getattr(args, "timeout", None) is not None:
-        config = dataclasses.replace(config, timeout=args.timeout)
-    if getattr(args, "allow_private_repository", False):
-        config = dataclasses.replace(config, allow_private_repository=True)
-    if args.instance is not None:
-        config = dataclasses.replace(config, instance=args.instance, trust_config=None)
-    if args.trust_config is not None:
-        config = dataclasses.replace(config, trust_config=args.trust_config.absolute())
-    if args.publisher is not None:
-        config = dataclasses.replace(config, publisher=args.publisher)
+    project = read_pyproject(Path.cwd())
+    given = {
+        "mode": ("--mode", getattr(args, "mode", None)),
+        "timeout": ("--timeout", getattr(args, "timeout", None)),
+        "allow-private-repository": (
+            "--allow-private-repository",
+            getattr(args, "allow_private_repository", False) or None,
+        ),
+        "instance": ("--instance", args.instance),
+        "trust-config": ("--trust-config", args.trust_config),
+        "publisher": ("--publisher", args.publisher),
+    }
+    config = project.config(
+        os.environ,
+        defaults={"mode": "always"} if sign else None,
+        flags={option: flag for option, flag in given.items() if flag[1] is not None},
+    )
     logger.debug("configuration: %s", config)
-    return config
+    return config, project
 
 
 def _files_named_by(item: str) -> list[Path]:
@@ -441,7 +374,7 @@ def _files_named_by(item: str) -> list[Path]:
     return named
 
 
-def expand_paths(raw: Sequence[str], reporter: _Reporter) -> list[Path]:
+def expand_paths(raw: Sequence[str], reporter: Reporter) -> list[Path]:
     """Files, directories (their wheels and sdists) and globs, as distributions.
 
     Other files are skipped with a note (attestations and hidden files silently).
@@ -457,48 +390,15 @@ def expand_paths(raw: Sequence[str], reporter: _Reporter) -> list[Path]:
     return list(found.values())
 
 
-def _check_names(dists: Sequence[Path]) -> None:
-    """Refuse, before anything is signed, file names that PyPI would reject."""
-    problems = [str(e) for e in map(_name_problem, dists) if e is not None]
-    if len(problems) == 1:
-        msg = f"PyPI would reject this file name, so nothing was signed: {problems[0]}"
-        raise DistributionError(msg)
-    if problems:
-        lines = "\n  ".join(problems)
-        msg = f"PyPI would reject these file names, so nothing was signed:\n  {lines}"
-        raise DistributionError(msg)
-
-
-def _name_problem(dist: Path) -> DistributionError | None:
-    try:
-        files.check_dist_filename(dist.name)
-    except DistributionError as e:
-        return e
-    return None
-
-
 def _cmd_sign(args: argparse.Namespace) -> int:
     from hatch_attest.attest import attest
 
-    reporter = _Reporter()
-    config = _config(args, mode="always")
+    reporter = StderrReporter(PROG)
+    config, project = _config(args, sign=True)
     dists = expand_paths(args.paths, reporter)
     if not dists:
         msg = "no wheels or sdists to sign in " + " ".join(args.paths)
         raise DistributionError(msg)
-    _check_names(dists)
-    # As in the hook, a stale attestation goes (and is reported) whatever happens next.
-    for dist in dists:
-        files.report_stale_attestations(dist, reporter)
-    if config.mode == "never":
-        reporter.display_info("Not attesting: attestations are off (mode = never)")
-        return 0
-    if not args.overwrite:
-        existing = [a for d in dists if (a := files.attestation_path(d)).exists()]
-        if existing:
-            names = ", ".join(str(p) for p in existing)
-            msg = f"attestations already exist: {names}. Pass --overwrite to replace them."
-            raise DistributionError(msg)
     logger.debug("signing %d distribution(s), %d at a time", len(dists), args.jobs)
     written = attest(
         dists,
@@ -506,7 +406,8 @@ def _cmd_sign(args: argparse.Namespace) -> int:
         os.environ,
         reporter,
         jobs=args.jobs,
-        project_urls=_project_urls(Path.cwd()),
+        project_urls=project.project_urls,
+        overwrite=args.overwrite,
     )
     if not written:
         return 0
@@ -528,7 +429,7 @@ def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
     return "\n".join(lines)
 
 
-def _append_step_summary(path: Path, rows: Sequence[tuple[str, ...]], reporter: _Reporter) -> None:
+def _append_step_summary(path: Path, rows: Sequence[tuple[str, ...]], reporter: Reporter) -> None:
     lines = [
         "### PEP 740 attestations",
         "",
@@ -547,7 +448,7 @@ def _append_step_summary(path: Path, rows: Sequence[tuple[str, ...]], reporter: 
         )
 
 
-def _verify_publisher(config: AttestConfig) -> ExpectedPublisher:
+def _verify_publisher(config: AttestConfig, project: Pyproject) -> Publisher:
     if config.publisher is not None:
         return config.publisher
     inferred = publisher_from_environment(os.environ)
@@ -556,20 +457,19 @@ def _verify_publisher(config: AttestConfig) -> ExpectedPublisher:
     msg = (
         "no Trusted Publisher to verify against: pass --publisher "
         "github:OWNER/REPO@WORKFLOW.yml, gitlab:NAMESPACE/PROJECT@PATH/TO/.gitlab-ci.yml or "
-        f"google:EMAIL, or set `publisher` in [{HOOK_TABLE}] of ./pyproject.toml, or run in "
-        "the GitHub Actions or GitLab CI job that publishes"
+        f"google:EMAIL, or set `publisher` in [{project.table_name}] of ./pyproject.toml, "
+        "or run in the GitHub Actions or GitLab CI job that publishes"
     )
     raise ConfigError([msg])
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from hatch_attest.publisher import describe, to_pypi_publisher
     from hatch_attest.trust import load_trust_config, verifier_for
     from hatch_attest.verify import check_distribution
 
-    reporter = _Reporter()
-    config = _config(args)
-    publisher = _verify_publisher(config)
+    reporter = StderrReporter(PROG)
+    config, project = _config(args)
+    publisher = _verify_publisher(config, project)
     # A name PyPI rejects is one of the findings, reported with the rest.
     dists = expand_paths(args.paths, reporter)
     if not dists:
@@ -577,8 +477,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         raise DistributionError(msg)
     trust = load_trust_config(config.instance, config.trust_config, offline=args.offline)
     verifier = verifier_for(trust)
-    policy = to_pypi_publisher(publisher)
-    reporter.display_info(f"Verifying against {describe(publisher)}")
+    policy = publisher.to_pypi()
+    reporter.display_info(f"Verifying against {publisher.describe()}")
     failed = 0
     for dist in dists:
         report = check_distribution(dist, policy, verifier)
@@ -599,9 +499,9 @@ def _count(number: int, noun: str) -> str:
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
-    from hatch_attest.inspect import AttestationInfo, describe, render_text
+    from hatch_attest.inspection import AttestationInfo, describe, render_text
 
-    reporter = _Reporter()
+    reporter = StderrReporter(PROG)
     targets: list[Path] = []
     problems = 0
     for item in args.paths:

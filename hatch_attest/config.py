@@ -59,37 +59,40 @@ import json
 import math
 import os
 import re
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+import sys
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, Final, Literal, TypeAlias, TypeVar
+from typing import Any, Final, Literal, TypeVar
 
 from hatch_attest.errors import ConfigError
-from hatch_attest.publisher import (
-    ExpectedPublisher,
-    GitHubPublisher,
-    GitLabPublisher,
-    GooglePublisher,
-    check_github_repository,
-    check_github_workflow,
-    check_gitlab_repository,
-    check_gitlab_workflow_filepath,
-    check_google_email,
-)
+from hatch_attest.publisher import KINDS, Publisher, describe_kinds
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 __all__ = [
     "DEFAULT_TIMEOUT",
     "HATCHLING_HOOK_OPTIONS",
+    "HOOK_TABLE",
+    "HOST_OPTIONS",
     "MAX_TIMEOUT",
     "MODE_ENV",
     "OPTIONS",
     "TIMEOUT_ENV",
+    "TIMEOUT_EXPECTED",
     "TRUST_CONFIG_ENV",
+    "WRAPPER_TABLE",
     "AttestConfig",
     "Instance",
     "Mode",
+    "Pyproject",
     "load_config",
+    "read_pyproject",
+    "timeout_from_text",
 ]
 
 Mode = Literal["auto", "always", "never"]
@@ -100,6 +103,11 @@ Instance = Literal["production", "staging"]
 DEFAULT_TIMEOUT: Final = 120.0
 MAX_TIMEOUT: Final = 3600.0
 
+HOOK_TABLE: Final = "tool.hatch.build.hooks.attest"
+"""The TOML path of the hatchling build hook's table."""
+WRAPPER_TABLE: Final = "tool.hatch-attest"
+"""The TOML path of the PEP 517 wrapper backend's table (:mod:`hatch_attest.backend`)."""
+
 OPTIONS: Final = (
     "mode",
     "instance",
@@ -108,7 +116,7 @@ OPTIONS: Final = (
     "timeout",
     "allow-private-repository",
 )
-"""The options of the ``attest`` hook table."""
+"""The options of the ``attest`` hook table (and of ``[tool.hatch-attest]``)."""
 
 HATCHLING_HOOK_OPTIONS: Final = frozenset(
     # hatchling.builders.config.BuilderConfig.hook_config and .dependencies read
@@ -122,10 +130,16 @@ HATCHLING_HOOK_OPTIONS: Final = frozenset(
 )
 """Options hatchling itself reads from a build hook table."""
 
+HOST_OPTIONS: Final[Mapping[str, frozenset[str]]] = {
+    HOOK_TABLE: HATCHLING_HOOK_OPTIONS,
+    WRAPPER_TABLE: frozenset({"build-backend"}),
+}
+"""The keys of each table that its host reads, beside :data:`OPTIONS`."""
+
 MODE_ENV: Final = "HATCH_ATTEST_MODE"
 """Overrides ``mode``."""
 TRUST_CONFIG_ENV: Final = "HATCH_ATTEST_TRUST_CONFIG"
-"""Overrides ``trust-config`` and ``instance``; relative to the current directory."""
+"""Overrides ``trust-config`` and ``instance``; must be an absolute path."""
 TIMEOUT_ENV: Final = "HATCH_ATTEST_TIMEOUT"
 """Overrides ``timeout``."""
 
@@ -135,7 +149,7 @@ _INSTANCES: Final[Mapping[str, Instance]] = {"production": "production", "stagin
 
 @dataclass(frozen=True)
 class AttestConfig:
-    """The validated hook configuration, environment overrides applied."""
+    """The validated configuration: table, then environment, then flags."""
 
     mode: Mode = "auto"
     """When to attest."""
@@ -143,7 +157,7 @@ class AttestConfig:
     """The public Sigstore instance; unused (and left at its default) with ``trust_config``."""
     trust_config: Path | None = None
     """Absolute path of a sigstore ``ClientTrustConfig`` JSON file (not checked to exist)."""
-    publisher: ExpectedPublisher | None = None
+    publisher: Publisher | None = None
     """The Trusted Publisher attestations must match; None: infer it from the CI."""
     timeout: float = DEFAULT_TIMEOUT
     """Total network time per artifact, in seconds (more than 0, at most 3600)."""
@@ -151,63 +165,165 @@ class AttestConfig:
     """Attest in private repositories too, publishing their names."""
 
 
+@dataclass(frozen=True)
+class Pyproject:
+    """What hatch-attest reads from a project's ``pyproject.toml``."""
+
+    path: Path
+    table: Mapping[str, Any]
+    """The hatch-attest table (hook or wrapper), ``{}`` when there is none."""
+    table_name: str
+    """Its TOML path: :data:`HOOK_TABLE` or :data:`WRAPPER_TABLE`."""
+    project_urls: Mapping[str, str]
+    """``[project.urls]``: where the project says it lives."""
+
+    @property
+    def prefix(self) -> str:
+        """Where configuration errors point: the file and the table."""
+        return f"pyproject.toml {self.table_name}"
+
+    def config(
+        self,
+        env: Mapping[str, str],
+        *,
+        defaults: Mapping[str, object] | None = None,
+        flags: Mapping[str, tuple[str, object]] | None = None,
+    ) -> AttestConfig:
+        """:func:`load_config` of this project's table, located in ``pyproject.toml``."""
+        return load_config(
+            self.table,
+            root=self.path.parent,
+            env=env,
+            prefix=self.prefix,
+            defaults=defaults,
+            flags=flags,
+            extra_options=HOST_OPTIONS[self.table_name],
+        )
+
+
+def read_pyproject(root: Path) -> Pyproject:
+    """Read the hatch-attest table and ``[project.urls]`` of ``root/pyproject.toml``.
+
+    The table is ``[tool.hatch-attest]`` in a project that builds through the
+    wrapper backend, else the hatchling hook's. A missing file reads as empty.
+
+    Raises:
+        ConfigError: the file cannot be read or parsed, or it has both tables.
+    """
+    path = root / "pyproject.toml"
+    try:
+        data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        data = {}
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        msg = f"cannot read {path}: {e}"
+        raise ConfigError([msg]) from e
+    hook = _table_at(data, HOOK_TABLE)
+    wrapper = _table_at(data, WRAPPER_TABLE)
+    if hook is not None and wrapper is not None:
+        msg = (
+            f"{path}: both [{HOOK_TABLE}] and [{WRAPPER_TABLE}] are set; keep the one of "
+            f"the backend that builds: [{WRAPPER_TABLE}] with build-backend = "
+            f'"hatch_attest.backend", [{HOOK_TABLE}] with hatchling'
+        )
+        raise ConfigError([msg])
+    urls = _table_at(data, "project.urls") or {}
+    return Pyproject(
+        path=path,
+        table=wrapper if wrapper is not None else hook or {},
+        table_name=WRAPPER_TABLE if wrapper is not None else HOOK_TABLE,
+        project_urls={k: v for k, v in urls.items() if isinstance(v, str)},
+    )
+
+
+def _table_at(data: Any, dotted: str) -> dict[str, Any] | None:
+    for key in dotted.split("."):
+        data = data.get(key) if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else None
+
+
 def load_config(
     table: Mapping[str, Any],
     *,
     root: Path,
     env: Mapping[str, str],
-    prefix: str = "tool.hatch.build.hooks.attest",
+    prefix: str = HOOK_TABLE,
+    defaults: Mapping[str, object] | None = None,
+    flags: Mapping[str, tuple[str, object]] | None = None,
+    extra_options: Collection[str] = HATCHLING_HOOK_OPTIONS,
 ) -> AttestConfig:
-    """Validate the hook *table* and apply the environment overrides in *env*.
+    """Validate *table*, then apply the environment in *env*, then *flags*.
 
     Args:
-        table: The hook's table as hatchling hands it over.
+        table: The table as found in ``pyproject.toml`` (hatchling hands it over).
         root: The project root; ``trust-config`` is relative to it.
-        env: The environment (``os.environ``); ``HATCH_ATTEST_TRUST_CONFIG`` is
-            relative to the current directory.
+        env: The environment (``os.environ``).
         prefix: The TOML path of *table*, to locate errors.
+        defaults: Option values that replace the table's (e.g. ``sign``'s
+            ``mode = "always"``), still below the environment.
+        flags: The highest layer: option -> (flag name, value), the value as a
+            command line gives it (a string, a bool, or a :class:`Publisher`). An
+            option a flag sets is not read from the table or the environment at all,
+            so a flag also works around a broken setting there.
+        extra_options: Keys of *table* that belong to its host and are not ours.
 
     Raises:
-        ConfigError: listing every problem, each prefixed with its TOML path or the
-            name of the environment variable.
+        ConfigError: listing every problem, each prefixed with its TOML path, the
+            name of the environment variable, or the flag.
     """
     if not isinstance(table, Mapping):
         raise ConfigError([f"{prefix}: must be a table, not {_render(table)}"])
+    flags = dict(flags or {})
+    hidden = {_SOURCE if option in _SOURCE_OPTIONS else option for option in flags}
+    merged = {
+        key: value
+        for key, value in {**table, **(defaults or {})}.items()
+        if (_SOURCE if key in _SOURCE_OPTIONS else key) not in hidden
+    }
     errors: list[str] = []
-    config = _apply_environment(_read_table(table, root, prefix, errors), env, errors)
+    values = _read_table(merged, root, prefix, errors, extra_options)
+    if "source" in hidden:
+        values.pop("instance", None)
+        values.pop("trust_config", None)
+    _read_environment(values, env, errors, hidden)
+    _read_flags(values, flags, errors)
     if errors:
         raise ConfigError(errors)
-    return config
+    return AttestConfig(**values)
+
+
+# `instance` and `trust-config` name one thing, the Sigstore instance: a higher layer
+# that sets either replaces both.
+_SOURCE: Final = "source"
+_SOURCE_OPTIONS: Final = frozenset({"instance", "trust-config"})
 
 
 def _read_table(
-    table: Mapping[Any, object], root: Path, prefix: str, errors: list[str]
-) -> AttestConfig:
-    mode: Mode = "auto"
-    instance: Instance = "production"
-    trust_config: Path | None = None
-    publisher: ExpectedPublisher | None = None
-    timeout = DEFAULT_TIMEOUT
-    allow_private_repository = False
-
+    table: Mapping[Any, object],
+    root: Path,
+    prefix: str,
+    errors: list[str],
+    extra_options: Collection[str],
+) -> dict[str, Any]:
+    values: dict[str, Any] = {}
     # In the table's order, so that the errors read like the file.
     for key, value in table.items():
         where = _path(prefix, key)
         try:
             if key == "mode":
-                mode = _choice(value, _MODES, where)
+                values["mode"] = _choice(value, _MODES, where)
             elif key == "instance":
-                instance = _choice(value, _INSTANCES, where)
+                values["instance"] = _choice(value, _INSTANCES, where)
             elif key == "trust-config":
-                trust_config = _trust_config(value, root, where)
+                values["trust_config"] = _trust_config(value, root, where)
             elif key == "publisher":
-                publisher = _publisher(value, where)
+                values["publisher"] = _publisher(value, where)
             elif key == "timeout":
-                timeout = _timeout(value, where)
+                values["timeout"] = _timeout(value, where)
             elif key == "allow-private-repository":
-                allow_private_repository = _boolean(value, where)
-            elif key not in HATCHLING_HOOK_OPTIONS:
-                errors.append(_unknown(key, where, OPTIONS, HATCHLING_HOOK_OPTIONS))
+                values["allow_private_repository"] = _boolean(value, where)
+            elif key not in extra_options:
+                errors.append(_unknown(key, where, OPTIONS, extra_options))
         except _Invalid as e:
             errors.extend(e.errors)
 
@@ -217,32 +333,62 @@ def _read_table(
             f"{_render(table['instance'])} and trust-config = {_render(table['trust-config'])}); "
             "a trust config already names its Sigstore instance"
         )
-    return AttestConfig(
-        mode=mode,
-        instance=instance,
-        trust_config=trust_config,
-        publisher=publisher,
-        timeout=timeout,
-        allow_private_repository=allow_private_repository,
-    )
+    return values
 
 
-def _apply_environment(
-    config: AttestConfig, env: Mapping[str, str], errors: list[str]
-) -> AttestConfig:
-    if (raw := _env(env, MODE_ENV)) is not None:
+def _read_environment(
+    values: dict[str, Any], env: Mapping[str, str], errors: list[str], hidden: Collection[str]
+) -> None:
+    if "mode" not in hidden and (raw := _env(env, MODE_ENV)) is not None:
         try:
-            config = replace(config, mode=_choice(raw, _MODES, MODE_ENV))
+            values["mode"] = _choice(raw, _MODES, MODE_ENV)
         except _Invalid as e:
             errors.extend(e.errors)
-    if (raw := _env(env, TRUST_CONFIG_ENV)) is not None:
-        config = replace(config, trust_config=Path(os.path.abspath(raw)), instance="production")
-    if (raw := _env(env, TIMEOUT_ENV)) is not None:
+    if _SOURCE not in hidden and (raw := _env(env, TRUST_CONFIG_ENV)) is not None:
+        # A build backend runs in a folder of the frontend's choosing (python -m build
+        # builds the wheel from an unpacked sdist in a temporary folder): a relative
+        # path would name a different file in each step.
+        if not os.path.isabs(raw):
+            errors.append(
+                f"{TRUST_CONFIG_ENV}: must be an absolute path, not {_quote(raw)}: build "
+                "frontends run each build step in a folder of their own, so a relative path "
+                f'names a different file in each; use e.g. "$PWD/{raw}"'
+            )
+        else:
+            values.pop("instance", None)
+            values["trust_config"] = Path(os.path.normpath(raw))
+    if "timeout" not in hidden and (raw := _env(env, TIMEOUT_ENV)) is not None:
         try:
-            config = replace(config, timeout=_env_timeout(raw))
+            values["timeout"] = _text_timeout(raw, TIMEOUT_ENV)
         except _Invalid as e:
             errors.extend(e.errors)
-    return config
+
+
+def _read_flags(
+    values: dict[str, Any], flags: Mapping[str, tuple[str, object]], errors: list[str]
+) -> None:
+    for option, (flag, value) in flags.items():
+        try:
+            if option == "mode":
+                values["mode"] = _choice(value, _MODES, flag)
+            elif option == "instance":
+                values["instance"] = _choice(value, _INSTANCES, flag)
+            elif option == "trust-config":
+                values["trust_config"] = _trust_config(value, Path.cwd(), flag)
+            elif option == "publisher":
+                if not isinstance(value, Publisher):
+                    msg = f"{flag}: expected a parsed publisher"
+                    raise TypeError(msg)
+                values["publisher"] = value
+            elif option == "timeout":
+                values["timeout"] = _timeout(value, flag)
+            elif option == "allow-private-repository":
+                values["allow_private_repository"] = _boolean(value, flag)
+            else:
+                msg = f"{flag}: no option {option!r}"
+                raise TypeError(msg)
+        except _Invalid as e:
+            errors.extend(e.errors)
 
 
 class _Invalid(Exception):
@@ -269,7 +415,7 @@ def _choice(value: object, choices: Mapping[str, _T], where: str) -> _T:
 
 
 def _trust_config(value: object, root: Path, where: str) -> Path:
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str | os.PathLike) or not str(value).strip():
         raise _Invalid(
             f"{where}: must be the path of a sigstore trust config JSON file, "
             f"relative to the project root, not {_render(value)}"
@@ -278,22 +424,31 @@ def _trust_config(value: object, root: Path, where: str) -> Path:
     return Path(os.path.abspath(root / value))
 
 
-_TIMEOUT_EXPECTED: Final = f"must be a number of seconds, more than 0 and at most {MAX_TIMEOUT:g}"
+TIMEOUT_EXPECTED: Final = f"must be a number of seconds, more than 0 and at most {MAX_TIMEOUT:g}"
 
 
 def _timeout(value: object, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not _in_range(value):
-        raise _Invalid(f"{where}: {_TIMEOUT_EXPECTED}, not {_render(value)}")
+        raise _Invalid(f"{where}: {TIMEOUT_EXPECTED}, not {_render(value)}")
     return float(value)
 
 
-def _env_timeout(raw: str) -> float:
+def timeout_from_text(raw: str) -> float | None:
+    """A timeout written as text (an environment variable or a flag); None if invalid.
+
+    Invalid values are described by :data:`TIMEOUT_EXPECTED`.
+    """
     try:
         value = float(raw)
     except ValueError:
-        value = math.nan
-    if not _in_range(value):
-        raise _Invalid(f"{TIMEOUT_ENV}: {_TIMEOUT_EXPECTED}, not {_quote(raw)}")
+        return None
+    return value if _in_range(value) else None
+
+
+def _text_timeout(raw: str, where: str) -> float:
+    value = timeout_from_text(raw)
+    if value is None:
+        raise _Invalid(f"{where}: {TIMEOUT_EXPECTED}, not {_quote(raw)}")
     return value
 
 
@@ -307,100 +462,72 @@ def _boolean(value: object, where: str) -> bool:
     return value
 
 
-_Check: TypeAlias = Callable[[str], "str | None"]
-# kind -> option -> (check, what the option holds)
-_PUBLISHER_OPTIONS: Final[Mapping[str, Mapping[str, tuple[_Check, str]]]] = {
-    "github": {
-        "repository": (check_github_repository, 'the repository as "OWNER/REPO"'),
-        "workflow": (check_github_workflow, 'the workflow\'s file name, e.g. "release.yml"'),
-    },
-    "gitlab": {
-        "repository": (check_gitlab_repository, 'the project path "NAMESPACE/PROJECT"'),
-        "workflow-filepath": (
-            check_gitlab_workflow_filepath,
-            'the CI configuration\'s path, e.g. ".gitlab-ci.yml"',
-        ),
-    },
-    "google": {
-        "email": (check_google_email, "the service account's email address"),
-    },
-}
 _PUBLISHER_EXAMPLE: Final = (
     '{ kind = "github", repository = "OWNER/REPO", workflow = "release.yml" }'
 )
 
 
-def _publisher(value: object, where: str) -> ExpectedPublisher:
+def _publisher(value: object, where: str) -> Publisher:
     if not isinstance(value, Mapping):
         raise _Invalid(
             f"{where}: must be a table such as {_PUBLISHER_EXAMPLE}, not {_render(value)}"
         )
-    kind, errors = _publisher_kind(value, where)
-    options = None if kind is None else _PUBLISHER_OPTIONS[kind]
-    errors += _foreign_publisher_options(value, where, kind, options)
-    if options is None:
+    cls, errors = _publisher_kind(value, where)
+    errors += _foreign_publisher_options(value, where, cls)
+    if cls is None:
         raise _Invalid(*errors)
 
     found: dict[str, str] = {}
-    for option, (check, meaning) in options.items():
-        at = _path(where, option)
-        if option not in value:
-            errors.append(f'{at}: missing; kind = "{kind}" needs {meaning}')
-        elif not isinstance(text := value[option], str):
+    for field in cls.fields:
+        at = _path(where, field.option)
+        if field.option not in value:
+            errors.append(f'{at}: missing; kind = "{cls.kind}" needs {field.meaning}')
+        elif not isinstance(text := value[field.option], str):
             errors.append(f"{at}: must be a string, not {_render(text)}")
-        elif (problem := check(text)) is not None:
+        elif (problem := field.check(text)) is not None:
             errors.append(f"{at}: {problem}")
         else:
-            found[option] = text
+            found[field.option] = text
     if errors:
         raise _Invalid(*errors)
-
-    if kind == "github":
-        return GitHubPublisher(repository=found["repository"], workflow=found["workflow"])
-    if kind == "gitlab":
-        return GitLabPublisher(
-            repository=found["repository"], workflow_filepath=found["workflow-filepath"]
-        )
-    return GooglePublisher(email=found["email"])
+    return cls.from_options(found)
 
 
-def _publisher_kind(table: Mapping[Any, object], where: str) -> tuple[str | None, list[str]]:
+def _publisher_kind(
+    table: Mapping[Any, object], where: str
+) -> tuple[type[Publisher] | None, list[str]]:
     """The publisher's valid ``kind``, or None and why not."""
     at = _path(where, "kind")
-    kinds = _alternatives(_PUBLISHER_OPTIONS)
     if "kind" not in table:
-        return None, [f"{at}: missing; must be one of {kinds}"]
+        return None, [f"{at}: missing; must be one of {describe_kinds()}"]
     kind = table["kind"]
-    if isinstance(kind, str) and kind in _PUBLISHER_OPTIONS:
-        return kind, []
-    message = f"{at}: must be one of {kinds}, not {_render(kind)}"
-    if isinstance(kind, str) and (
-        close := difflib.get_close_matches(kind.lower(), list(_PUBLISHER_OPTIONS), n=1)
-    ):
+    if isinstance(kind, str) and kind in KINDS:
+        return KINDS[kind], []
+    message = f"{at}: must be one of {describe_kinds()}, not {_render(kind)}"
+    if isinstance(kind, str) and (close := difflib.get_close_matches(kind.lower(), KINDS, n=1)):
         message += f'; did you mean "{close[0]}"?'
     return None, [message]
 
 
 def _foreign_publisher_options(
-    table: Mapping[Any, object],
-    where: str,
-    kind: str | None,
-    options: Mapping[str, tuple[_Check, str]] | None,
+    table: Mapping[Any, object], where: str, cls: type[Publisher] | None
 ) -> list[str]:
     """Errors for the keys of a publisher table that do not belong to its kind."""
     errors = []
-    every_option = {option for options in _PUBLISHER_OPTIONS.values() for option in options}
+    options = None if cls is None else [field.option for field in cls.fields]
+    owners_of: dict[str, list[str]] = {}
+    for kind, other in KINDS.items():
+        for field in other.fields:
+            owners_of.setdefault(field.option, []).append(kind)
     for key in table:
         at = _path(where, key)
         if key == "kind" or (options is not None and key in options):
             continue
-        if key in every_option:
-            if options is not None:  # with an unknown kind, who is to say
-                owners = " or ".join(
-                    f'kind = "{k}"' for k, v in _PUBLISHER_OPTIONS.items() if key in v
-                )
+        if key in owners_of:
+            if cls is not None and options is not None:  # with an unknown kind, who is to say
+                owners = " or ".join(f'kind = "{k}"' for k in owners_of[key])
                 errors.append(
-                    f'{at}: is for {owners}; kind = "{kind}" takes {_alternatives(options)}'
+                    f'{at}: is for {owners}; kind = "{cls.kind}" takes {_alternatives(options)}'
                 )
         elif key == "environment":
             errors.append(
@@ -408,7 +535,7 @@ def _foreign_publisher_options(
                 "environment, so attestations cannot be checked against it"
             )
         else:
-            valid = [*(options if options is not None else sorted(every_option)), "kind"]
+            valid = [*(options if options is not None else sorted(owners_of)), "kind"]
             errors.append(_unknown(key, at, valid))
     return errors
 

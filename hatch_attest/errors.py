@@ -15,7 +15,7 @@ class AttestError(Exception):
 
 
 class ConfigError(AttestError):
-    """The ``[tool.hatch.build.hooks.attest]`` table (or a CLI flag) is invalid.
+    """The hatch-attest table, an environment variable or a CLI flag is invalid.
 
     Carries every problem found, each prefixed with its full TOML path.
     """
@@ -27,6 +27,19 @@ class ConfigError(AttestError):
 
 class TrustConfigError(AttestError):
     """The Sigstore trust configuration could not be loaded."""
+
+
+class RefusalError(AttestError):
+    """``mode = "always"``, and this run will not attest; ``reason`` says why.
+
+    The same reasons are a one-line skip in ``auto`` mode: no identity, a frontend
+    that discards side files, a job that is not the expected publisher, a private
+    repository, an identity PyPI cannot accept, a missing signing stack.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"cannot attest (mode = always): {reason}")
 
 
 class IdentityError(AttestError):

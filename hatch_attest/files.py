@@ -12,24 +12,25 @@ identity) still removes stale attestations and must not import sigstore.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
+import errno
 import fnmatch
 import hashlib
-import json
 import os
+import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
+from hatch_attest.claims import MAX_ATTESTATION_BYTES, read_envelope_statement
 from hatch_attest.errors import DistributionError
 
 ATTESTATION_SUFFIX = ".attestation"
 PUBLISH_KIND = "publish"
-DIST_SUFFIXES = (".whl", ".tar.gz")
+DISTRIBUTIONS: Mapping[str, str] = {"wheel": ".whl", "sdist": ".tar.gz"}
+"""The file suffix of each distribution kind PyPI accepts (and hatchling's target names)."""
+_TMP_SUFFIX = ".tmp"
 
 
 def attestation_path(dist: Path, kind: str = PUBLISH_KIND) -> Path:
@@ -39,7 +40,7 @@ def attestation_path(dist: Path, kind: str = PUBLISH_KIND) -> Path:
 
 def is_distribution(path: Path) -> bool:
     """Whether ``path`` is named like a wheel or an sdist."""
-    return path.name.endswith(DIST_SUFFIXES)
+    return path.name.endswith(tuple(DISTRIBUTIONS.values()))
 
 
 def check_dist_filename(filename: str) -> None:
@@ -155,18 +156,18 @@ def subject_digest(attestation_file: Path) -> str | None:
     """The sha256 the attestation claims for its subject, or None if unreadable.
 
     This reads the (unverified) in-toto statement only to decide whether the file
-    can possibly belong to the artifact beside it; it is not a verification.
+    can possibly belong to the artifact beside it; it is not a verification. Any
+    content is handled: binary, huge, deeply nested, in any encoding.
     """
     try:
-        raw = json.loads(attestation_file.read_bytes())
-        statement = json.loads(base64.b64decode(raw["envelope"]["statement"], validate=True))
-        subjects = statement["subject"]
-        if not isinstance(subjects, list) or len(subjects) != 1:
-            return None
-        digest = subjects[0]["digest"]["sha256"]
-    except (OSError, ValueError, KeyError, TypeError, binascii.Error):
+        with attestation_file.open("rb") as f:
+            raw = f.read(MAX_ATTESTATION_BYTES + 1)
+    except OSError:
         return None
-    return digest if isinstance(digest, str) else None
+    statement = read_envelope_statement(raw)
+    if statement is None or len(statement.subjects) != 1:
+        return None
+    return statement.subjects[0][1]
 
 
 @dataclass(frozen=True)
@@ -175,22 +176,32 @@ class StaleAttestation:
 
     path: Path
     reason: str
+    removed: bool = True
+    """False when it could not safely be removed (a directory): the caller must say so."""
 
 
 def remove_stale_attestations(dist: Path) -> list[StaleAttestation]:
     """Delete every ``<dist>.*.attestation`` whose subject is not ``dist``'s bytes.
 
-    Returns what was removed, so the caller can say so. Unreadable or malformed
+    Also removes dangling symlinks of that name, and leftovers of runs that were
+    killed while staging (``.<dist>.<kind>.attestation.<pid>.*.tmp`` of a process
+    that no longer exists). Directories of that name are reported, not removed.
+    Returns what was found, so the caller can say so. Unreadable or malformed
     attestations are stale too: twine would send them and PyPI would refuse.
     """
+    found = [*_leftovers(dist)]
     candidates = find_attestations(dist)
     if not candidates:
-        return []
+        return found
     actual = sha256_file(dist)
-    removed: list[StaleAttestation] = []
     for path in candidates:
-        if not path.is_file():
-            continue  # nothing we could delete; `verify` reports it
+        if path.is_symlink() and not path.exists():
+            found.append(_remove(path, dist, "a symlink to nothing"))
+            continue
+        if path.is_dir():
+            reason = "a directory, not an attestation; remove it: twine would fail on it"
+            found.append(StaleAttestation(path, reason, removed=False))
+            continue
         claimed = subject_digest(path)
         if claimed == actual:
             continue
@@ -199,43 +210,98 @@ def remove_stale_attestations(dist: Path) -> list[StaleAttestation]:
             if claimed is None
             else f"it attests sha256 {claimed[:12]}…, the file is {actual[:12]}…"
         )
-        try:
-            path.unlink()
-        except FileNotFoundError:
-            pass
-        except OSError as e:
-            msg = (
-                f"{path.name} does not match {dist.name} ({reason}) and cannot be removed: "
-                f"{e.strerror or e}. Delete it: PyPI would reject the upload."
-            )
-            raise DistributionError(msg) from e
-        removed.append(StaleAttestation(path, reason))
-    return removed
+        found.append(_remove(path, dist, reason))
+    return found
 
 
-def report_stale_attestations(dist: Path, reporter: _Reporter) -> None:
-    """:func:`remove_stale_attestations`, saying what was removed and why."""
-    for stale in remove_stale_attestations(dist):
-        reporter.display_warning(f"removed stale {stale.path.name}: {stale.reason}")
+def _remove(path: Path, dist: Path, reason: str) -> StaleAttestation:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError as e:
+        msg = (
+            f"{path.name} does not match {dist.name} ({reason}) and cannot be removed: "
+            f"{e.strerror or e}. Delete it: PyPI would reject the upload."
+        )
+        raise DistributionError(msg) from e
+    return StaleAttestation(path, reason)
 
 
-class _Reporter(Protocol):
-    def display_warning(self, message: str) -> None: ...
+_LEFTOVER = re.compile(r"\.(?P<target>.+\.attestation)\.(?P<pid>\d+)\.[^.]+\.tmp")
+
+
+def _leftovers(dist: Path) -> Iterable[StaleAttestation]:
+    """Staging files of ``dist``'s attestations whose writer died (``kill -9``)."""
+    try:
+        siblings = list(dist.parent.iterdir())
+    except OSError:
+        return
+    for path in siblings:
+        match = _LEFTOVER.fullmatch(path.name)
+        if match is None or not match["target"].startswith(f"{dist.name}."):
+            continue
+        if _alive(int(match["pid"])):
+            continue  # a concurrent run is staging it right now
+        yield _remove(path, dist, "left behind by a run that was killed while writing")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+def check_writable(target: Path) -> None:
+    """Raise :class:`DistributionError` when ``target`` surely cannot be written.
+
+    Checked before signing, so that a wrong folder never costs a public log entry:
+    the name's length, a directory in the way, and a folder we cannot write to.
+    """
+    folder = target.parent
+    try:
+        name_max = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        name_max = 255
+    # The staging file's name is the longest one written.
+    longest = len(f".{target.name}.{os.getpid()}.XXXXXXXX{_TMP_SUFFIX}".encode())
+    if longest > name_max:
+        msg = (
+            f"cannot write {target.name}: the attestation's name would be too long for this "
+            f"filesystem ({longest} bytes while staging, at most {name_max}); shorten the "
+            "distribution's name (its project name, version or tags)"
+        )
+        raise DistributionError(msg)
+    if target.is_dir():
+        msg = f"cannot write {target}: a directory has that name. Remove it."
+        raise DistributionError(msg)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        msg = f"cannot write {target}: {folder} is not writable. Check its permissions."
+        raise DistributionError(msg)
 
 
 class StagedFile:
     """A complete new file next to ``path``, put in place only by :meth:`commit`.
 
     The temporary file lives in the same directory (``os.replace`` is atomic only
-    within a filesystem) and is fsynced before the rename, so a crash leaves
-    either the previous state or the complete new file, never a truncated one.
-    Staging every file of a run first means a failure can still leave everything
-    as it was, including attestations that ``--overwrite`` was about to replace.
+    within a filesystem), is named after this process (so a later run can tell a
+    leftover of a killed run from a concurrent one), and is fsynced before the
+    rename, so a crash leaves either the previous state or the complete new file,
+    never a truncated one. :meth:`rollback` undoes a commit, restoring the file it
+    replaced.
     """
 
     def __init__(self, path: Path, data: bytes) -> None:
         self.path = path
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        self._backup: Path | None = None
+        self._committed = False
+        fd, name = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=_TMP_SUFFIX
+        )
         self._tmp = Path(name)
         try:
             with os.fdopen(fd, "wb") as f:
@@ -248,26 +314,90 @@ class StagedFile:
             raise
 
     def commit(self) -> None:
-        """Put the new file in place (atomically replacing any old one)."""
-        try:
-            os.replace(self._tmp, self.path)
-        except BaseException:
-            self.discard()
-            raise
+        """Put the new file in place (atomically replacing any old one, kept for rollback)."""
+        if self.path.is_file() and not self.path.is_symlink():
+            backup = self._tmp.with_name(self._tmp.name.removesuffix(_TMP_SUFFIX) + ".old.tmp")
+            os.link(self.path, backup)
+            self._backup = backup
+        os.replace(self._tmp, self.path)
+        self._committed = True
+
+    def rollback(self) -> None:
+        """Undo :meth:`commit`: the previous file (or none) is back; nothing is left over."""
+        if self._committed:
+            if self._backup is not None:
+                os.replace(self._backup, self.path)
+                self._backup = None
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    self.path.unlink()
+            self._committed = False
+        self.discard()
 
     def discard(self) -> None:
-        """Forget the new file; the old one, if any, is untouched."""
-        with contextlib.suppress(FileNotFoundError):
-            self._tmp.unlink()
+        """Forget the new file (and the backup of a committed one)."""
+        for path in (self._tmp, self._backup):
+            if path is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
 
 
-def stage_attestation(dist: Path, expected_sha256: str, payload: bytes) -> StagedFile:
-    """Stage the publish attestation of ``dist``, if ``dist`` still has the signed bytes.
+def commit_attestations(items: Sequence[tuple[Path, str, bytes]]) -> list[Path]:
+    """Put each ``(dist, signed sha256, attestation bytes)`` in place, all or nothing.
 
-    Signing takes seconds; a concurrent build could have replaced the artifact in
-    the meantime. The digest is re-checked just before the write so that an
-    attestation never lands next to bytes it does not describe.
+    Each file is staged first. Then, file by file, the distribution's digest is
+    checked again immediately before its own rename (a concurrent build may have
+    replaced it while signing), and once all are in place the whole set is checked
+    once more. On any failure, everything this run put in place is rolled back
+    (an attestation it replaced is restored) and one clear error is raised.
     """
+    staged: list[StagedFile] = []
+    try:
+        for dist, _, payload in items:
+            staged.append(_stage(attestation_path(dist), payload))
+        for (dist, sha256, _), file in zip(items, staged, strict=True):
+            _check_unchanged(dist, sha256)
+            _commit(file)
+        for dist, sha256, _ in items:
+            _check_unchanged(dist, sha256)
+    except BaseException:
+        for file in reversed(staged):
+            with contextlib.suppress(OSError):
+                file.rollback()
+        raise
+    for file in staged:
+        file.discard()
+    return [file.path for file in staged]
+
+
+def _stage(target: Path, payload: bytes) -> StagedFile:
+    try:
+        return StagedFile(target, payload)
+    except OSError as e:
+        raise DistributionError(_write_error(target, e)) from e
+
+
+def _commit(file: StagedFile) -> None:
+    try:
+        file.commit()
+    except OSError as e:
+        raise DistributionError(_write_error(file.path, e)) from e
+
+
+def _write_error(target: Path, error: OSError) -> str:
+    if error.errno == errno.ENAMETOOLONG:
+        hint = "Shorten the distribution's name."
+    elif error.errno in {errno.EISDIR, errno.ENOTEMPTY, errno.EEXIST}:
+        hint = "A directory has that name: remove it."
+    else:
+        hint = f"Check that {target.parent} is writable."
+    return (
+        f"cannot write {target}: {error.strerror or error}. {hint} "
+        "No attestation from this run was left in place."
+    )
+
+
+def _check_unchanged(dist: Path, expected_sha256: str) -> None:
     actual = sha256_file(dist)
     if actual != expected_sha256:
         msg = (
@@ -275,26 +405,29 @@ def stage_attestation(dist: Path, expected_sha256: str, payload: bytes) -> Stage
             f"now {actual}); no attestation was written. Rebuild and sign again."
         )
         raise DistributionError(msg)
-    target = attestation_path(dist)
-    try:
-        return StagedFile(target, payload)
-    except OSError as e:
-        msg = f"cannot write {target}: {e.strerror or e}. Check that {dist.parent} is writable."
-        raise DistributionError(msg) from e
 
 
-def write_attestation(dist: Path, expected_sha256: str, payload: bytes) -> Path:
-    """:func:`stage_attestation`, then commit: the attestation is in place, whole."""
-    staged = stage_attestation(dist, expected_sha256, payload)
-    try:
-        staged.commit()
-    except OSError as e:
-        msg = f"cannot write {staged.path}: {e.strerror or e}"
-        raise DistributionError(msg) from e
-    return staged.path
+def clean_attestations(directory: Path, suffix: str) -> list[Path]:
+    """Remove the attestations of every ``*<suffix>`` in ``directory``, and dead runs' leftovers.
+
+    For a frontend's clean step (``hatch build -c``, ``hatch clean``): the
+    distributions are going, so their attestations go too.
+    """
+    doomed = []
+    for path in directory.iterdir():
+        match = _LEFTOVER.fullmatch(path.name)
+        target = match["target"] if match else path.name
+        if not target.endswith(ATTESTATION_SUFFIX) or f"{suffix}." not in target:
+            continue
+        if match and _alive(int(match["pid"])):
+            continue
+        if path.is_file() or path.is_symlink():
+            doomed.append(path)
+    remove_quietly(doomed)
+    return doomed
 
 
-def remove_quietly(paths: Iterator[Path] | list[Path]) -> None:
+def remove_quietly(paths: Iterable[Path]) -> None:
     """Delete files that this run created, ignoring ones already gone."""
     for path in paths:
         with contextlib.suppress(FileNotFoundError):

@@ -135,15 +135,13 @@ class Token:
         """The token's claims, *unverified* (Fulcio verifies; we only read)."""
         return unverified_claims(self.raw)
 
-    def to_sigstore(self) -> IdentityToken:
-        """The sigstore ``IdentityToken``, checked for audience and validity period.
+    def check(self) -> None:
+        """Check audience and validity period from the claims alone (no import, no network).
 
         sigstore reports every problem as "malformed or missing claims"; the common
-        ones are told apart here, so the message can say what to do.
+        ones are told apart here, so the message can say what to do, and before the
+        trust root is loaded.
         """
-        from sigstore.oidc import IdentityError as SigstoreIdentityError
-        from sigstore.oidc import IdentityToken
-
         claims = self.claims
         now = time.time()
         audience = claims.get("aud")
@@ -165,6 +163,13 @@ class Token:
                 "runner's clock"
             )
             raise IdentityError(msg)
+
+    def to_sigstore(self) -> IdentityToken:
+        """The sigstore ``IdentityToken``, after :meth:`check`."""
+        from sigstore.oidc import IdentityError as SigstoreIdentityError
+        from sigstore.oidc import IdentityToken
+
+        self.check()
         try:
             return IdentityToken(self.raw)
         except SigstoreIdentityError as e:

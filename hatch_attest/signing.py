@@ -27,7 +27,8 @@ from sigstore._internal.rekor.client import RekorClient
 from sigstore.sign import Signer, SigningContext
 
 from hatch_attest import _http
-from hatch_attest.errors import DistributionError, SigningError
+from hatch_attest.claims import certificate_identity
+from hatch_attest.errors import AttestError, DistributionError, SigningError
 
 if TYPE_CHECKING:
     from sigstore.models import ClientTrustConfig
@@ -96,21 +97,22 @@ class AttestationSigner:
     """Signs distributions as one identity, with one Fulcio certificate."""
 
     def __init__(self, config: ClientTrustConfig, token: Token, *, timeout: float) -> None:
-        self.timeout = timeout
+        """Obtain the certificate within ``timeout`` seconds."""
         self._context = bounded_signing_context(config, _http.BoundedAdapter())
         sigstore_token = token.to_sigstore()
         with _http.deadline(timeout):
             self._signer = _call("Fulcio", lambda: Signer(sigstore_token, self._context))
+        # sigstore requests the certificate in the constructor and keeps it private.
         self.certificate: x509.Certificate = self._signer._signing_cert()
 
     @property
     def identity(self) -> str:
         """Who the certificate says signed: the workflow URI, or an email."""
-        return certificate_identity(self.certificate)
+        return certificate_identity(self.certificate) or "<no subject alternative name>"
 
-    def sign(self, dist: Path) -> Signed:
-        """Sign one distribution (one Rekor entry), within the time budget."""
-        with _http.deadline(self.timeout):
+    def sign(self, dist: Path, *, timeout: float) -> Signed:
+        """Sign one distribution (one Rekor entry) within ``timeout`` seconds."""
+        with _http.deadline(timeout):
             try:
                 distribution = Distribution.from_file(dist)
             except (OSError, ValueError) as e:
@@ -121,33 +123,33 @@ class AttestationSigner:
         entry: Any = attestation.verification_material.transparency_entries[0]
         return Signed(dist, sha256, attestation, int(entry["logIndex"]))
 
-    def sign_all(self, dists: Sequence[Path], *, jobs: int) -> list[Signed | BaseException]:
-        """Sign every distribution concurrently; results in input order.
+    def sign_all(
+        self,
+        dists: Sequence[Path],
+        *,
+        jobs: int,
+        timeout: float,
+        check: Callable[[Signed], None] | None = None,
+    ) -> list[Signed | BaseException]:
+        """Sign every distribution concurrently, each within ``timeout``; results in input order.
 
-        A failure for one does not stop the others; the caller decides what an
-        all-or-nothing run does with partial success.
+        ``check`` runs on each result in the same worker as soon as it arrives (the
+        verification overlaps the other artifacts' Rekor round trips). A failure for
+        one does not stop the others; the caller decides what an all-or-nothing run
+        does with partial success.
         """
 
         def one(dist: Path) -> Signed | BaseException:
             try:
-                return self.sign(dist)
-            except (SigningError, DistributionError) as e:
+                signed = self.sign(dist, timeout=timeout)
+                if check is not None:
+                    check(signed)
+            except AttestError as e:
                 return e
+            return signed
 
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             return list(pool.map(one, dists))
-
-
-def certificate_identity(cert: x509.Certificate) -> str:
-    """The certificate's Subject Alternative Name: a URI (CI workflow) or an email."""
-    try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        return "<no subject alternative name>"
-    names = san.get_values_for_type(x509.UniformResourceIdentifier) or san.get_values_for_type(
-        x509.RFC822Name
-    )
-    return names[0] if names else "<no subject alternative name>"
 
 
 def _call(service: str, action: Callable[[], T]) -> T:

@@ -17,16 +17,74 @@ Two things every caller gets for free here:
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from hatch_attest.errors import TrustConfigError
 
 if TYPE_CHECKING:
     from sigstore.models import ClientTrustConfig
     from sigstore.verify import Verifier
+
+
+#: The public-good Sigstore deployments: production and staging.
+PUBLIC_GOOD_DOMAINS = ("sigstore.dev", "sigstage.dev")
+
+
+def signs_publicly(instance: str, trust_config: Path | None) -> bool:
+    """Whether a signature would go to the public-good Sigstore (its public, permanent log).
+
+    Judged by where the signature goes, not by a configuration key: a trust config
+    whose Fulcio or Rekor lives under sigstore.dev or sigstage.dev is public too.
+    Standard library only, and before any token is requested: a trust config that
+    cannot be read fails here, with its name.
+
+    Raises:
+        TrustConfigError: the trust config file cannot be read or is not JSON.
+    """
+    if trust_config is None:
+        return True  # "production" and "staging" are the public-good instance
+    document = _read_json(trust_config)
+    signing = document.get("signingConfig") if isinstance(document, dict) else None
+    urls = [
+        service.get("url")
+        for key in ("caUrls", "rekorTlogUrls", "tlogUrls")
+        for service in (signing or {}).get(key) or []
+        if isinstance(service, dict)
+    ]
+    return any(_public_good(url) for url in urls if isinstance(url, str))
+
+
+def _public_good(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return any(host == domain or host.endswith(f".{domain}") for domain in PUBLIC_GOOD_DOMAINS)
+
+
+def _read_json(trust_config: Path) -> Any:
+    try:
+        raw = trust_config.read_text(encoding="utf-8")
+    except OSError as e:
+        msg = (
+            f"cannot read the Sigstore trust config {trust_config}: {e.strerror or e}. "
+            "Check `trust-config` or HATCH_ATTEST_TRUST_CONFIG."
+        )
+        raise TrustConfigError(msg) from e
+    except UnicodeDecodeError as e:
+        msg = f"the Sigstore trust config {trust_config} is not UTF-8 text"
+        raise TrustConfigError(msg) from e
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError) as e:
+        msg = (
+            f"{trust_config} is not a valid Sigstore ClientTrustConfig (not JSON: {e}). It "
+            "must be the JSON that `ClientTrustConfig.from_json` reads: a trusted root plus "
+            "a signing config."
+        )
+        raise TrustConfigError(msg) from e
 
 
 def load_trust_config(

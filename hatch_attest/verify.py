@@ -15,7 +15,6 @@ never raise.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,11 +28,7 @@ from pypi_attestations import (
     Attestation,
     AttestationError,
     AttestationType,
-    CircleCIPublisher,
     Distribution,
-    GitHubPublisher,
-    GitLabPublisher,
-    GooglePublisher,
     Publisher,
 )
 from pypi_attestations._impl import _check_dist_filename
@@ -42,22 +37,24 @@ from sigstore.dsse import _Statement
 from sigstore.verify import Verifier
 from sigstore.verify.policy import VerificationPolicy
 
-from hatch_attest.errors import DistributionError, VerificationError
-from hatch_attest.files import check_dist_filename, find_attestations
-from hatch_attest.inspect import (
+from hatch_attest.claims import (
     CLAIM_LABELS,
-    AttestationInfo,
-    _first_validation_problem,
     certificate_claims,
     certificate_identity,
-    describe_attestation,
+    read_statement,
+    validation_problem,
 )
+from hatch_attest.errors import DistributionError, VerificationError
+from hatch_attest.files import check_dist_filename, find_attestations, sha256_file
+from hatch_attest.inspection import AttestationInfo, describe_attestation
+from hatch_attest.publisher import from_pypi
 
 __all__ = [
     "MAX_ATTESTATIONS_PER_FILE",
     "SUPPORTED_PREDICATE_TYPES",
     "DistributionReport",
     "Finding",
+    "check_attestation_set",
     "check_dist_filename",
     "check_distribution",
     "find_attestations",
@@ -72,18 +69,9 @@ SUPPORTED_PREDICATE_TYPES: frozenset[str] = frozenset(
 MAX_ATTESTATIONS_PER_FILE = len(SUPPORTED_PREDICATE_TYPES)
 """PyPI accepts at most one attestation per supported predicate type for a file."""
 
-# The members of `Publisher` (an Annotated union); a test keeps this list in step
-# with the library's.
-_PUBLISHER_CLASSES = (GitHubPublisher, GitLabPublisher, GooglePublisher, CircleCIPublisher)
-
 # The library compares with the same private constant and parses with the same
 # private model (`sigstore.dsse._Statement`), so both accept exactly the same payloads.
 _DSSE_PAYLOAD_TYPE: str = DsseEnvelope._TYPE
-
-_GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
-_GITLAB_ISSUER = "https://gitlab.com"
-_GOOGLE_ISSUER = "https://accounts.google.com"
-_CIRCLECI_ISSUER = "https://oidc.circleci.com"
 
 _FIX_PUBLISHER = (
     "Build in the workflow that PyPI knows as this project's Trusted Publisher "
@@ -315,9 +303,11 @@ def check_distribution(
     paths = tuple(find_attestations(dist_path) if attestation_paths is None else attestation_paths)
 
     try:
-        sha256 = _sha256(dist_path)
-    except OSError as e:
-        msg = f"cannot read the distribution: {e.strerror or e}"
+        sha256 = sha256_file(dist_path)
+    except DistributionError as e:
+        cause = e.__cause__
+        reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else cause
+        msg = f"cannot read the distribution: {reason or e}"
         findings.append(Finding("dist-unreadable", dist_path, msg))
         return DistributionReport(dist_path, None, paths, (), tuple(findings))
 
@@ -376,6 +366,39 @@ def check_distribution(
     return DistributionReport(dist_path, sha256, paths, tuple(verified), tuple(findings))
 
 
+def check_attestation_set(
+    dist: Path,
+    ours: Attestation,
+    others: Sequence[Path],
+    publisher: Publisher | VerificationPolicy,
+    verifier: Verifier,
+) -> list[str]:
+    """What PyPI would reject if ``others`` were uploaded with ``dist`` beside ``ours``.
+
+    ``ours`` is a fresh attestation that already verified; ``others`` are the other
+    attestation files twine would send with it. Each must pass
+    :func:`check_distribution`'s checks, their number must stay within
+    :data:`MAX_ATTESTATIONS_PER_FILE`, and no predicate type may repeat.
+    """
+    ours_type = read_statement(ours.envelope.statement).predicate_type
+    report = check_distribution(dist, publisher, verifier, attestation_paths=others)
+    problems = [str(finding) for finding in report.findings]
+    total = len(others) + 1
+    if total > MAX_ATTESTATIONS_PER_FILE:
+        problems.append(
+            f"{dist}: {total} attestations with the new one; PyPI accepts at most "
+            f"{MAX_ATTESTATIONS_PER_FILE}, one per predicate type. Remove "
+            f"{', '.join(p.name for p in others)}"
+        )
+    problems.extend(
+        f"{info.path}: it has predicate type {ours_type} too, and PyPI accepts one "
+        "attestation per predicate type for a file. Remove it"
+        for info in report.verified
+        if info.predicate_type == ours_type
+    )
+    return problems
+
+
 def _name_findings(path: Path, dist_path: Path) -> list[Finding]:
     # uv publish splits `<dist>.<kind>.attestation` at the last two dots and matches
     # `<dist>` exactly; twine accepts any `<dist>*.*.attestation`.
@@ -409,7 +432,7 @@ def _load(path: Path) -> Attestation | Finding:
         # warehouse: `TypeAdapter(list[Attestation]).validate_json(...)`.
         return Attestation.model_validate_json(json.dumps(document))
     except (ValidationError, ValueError, RecursionError) as e:
-        problem = _first_validation_problem(e) if isinstance(e, ValidationError) else str(e)
+        problem = validation_problem(e) if isinstance(e, ValidationError) else str(e)
         msg = (
             f"not a PEP 740 attestation ({problem}); PyPI rejects the upload as "
             "'Malformed attestations'. Delete it and build again to re-create it"
@@ -469,11 +492,13 @@ class _RecordingPolicy:
 
 
 def _policy(publisher: Publisher | VerificationPolicy) -> VerificationPolicy:
-    if isinstance(publisher, _PUBLISHER_CLASSES):
+    as_policy = getattr(publisher, "_as_policy", None)
+    if callable(as_policy):
         # The very policy `Attestation.verify` builds for a publisher; it is only
         # reachable through this private method.
-        return publisher._as_policy()
-    return publisher
+        policy: VerificationPolicy = as_policy()
+        return policy
+    return publisher  # type: ignore[return-value]  # a sigstore policy already
 
 
 def _publisher_mismatch(
@@ -484,51 +509,14 @@ def _publisher_mismatch(
     """Say which claim of the signing certificate differs from the expected publisher."""
     claims = certificate_claims(certificate)
     identity = certificate_identity(certificate)
-    expected: list[tuple[str, list[str]]] = []  # (claim name, acceptable values)
-    if isinstance(publisher, GitHubPublisher):
-        repository_uri = f"https://github.com/{publisher.repository}"
-        workflow = f"{repository_uri}/.github/workflows/{publisher.workflow}"
-        expected = [
-            ("issuer", [_GITHUB_ISSUER]),
-            ("source_repository_uri", [repository_uri]),
-            ("build_config_uri", _build_config_uris(workflow, claims)),
-        ]
-        wanted = f"GitHub repository {publisher.repository}, workflow {publisher.workflow}"
-    elif isinstance(publisher, GitLabPublisher):
-        repository_uri = f"https://gitlab.com/{publisher.repository}"
-        workflow = f"{repository_uri}//{publisher.workflow_filepath}"
-        expected = [
-            ("issuer", [_GITLAB_ISSUER]),
-            ("source_repository_uri", [repository_uri]),
-            ("build_config_uri", _build_config_uris(workflow, claims)),
-        ]
-        wanted = f"GitLab project {publisher.repository}, CI file {publisher.workflow_filepath}"
-    elif isinstance(publisher, GooglePublisher):
-        expected = [("issuer", [_GOOGLE_ISSUER]), ("identity", [publisher.email])]
-        claims["identity"] = identity or ""
-        wanted = f"Google service account {publisher.email}"
-    elif isinstance(publisher, CircleCIPublisher):
-        expected = [
-            ("issuer", [_CIRCLECI_ISSUER]),
-            (
-                "build_signer_uri",
-                [
-                    f"https://circleci.com/api/v2/projects/{publisher.project_id}/"
-                    f"pipeline-definitions/{publisher.pipeline_definition_id}"
-                ],
-            ),
-        ]
-        if publisher.vcs_origin is not None:
-            expected.append(("source_repository_uri", [publisher.vcs_origin]))
-        if publisher.vcs_ref is not None:
-            expected.append(("source_repository_ref", [publisher.vcs_ref]))
-        wanted = f"CircleCI project {publisher.project_id}"
-    else:
+    ours = from_pypi(publisher)
+    if ours is None:
         return (
             f"the signer ({identity or 'no identity'}, issuer {claims.get('issuer', 'unknown')}) "
             f"does not satisfy the verification policy: {failure}"
         )
-
+    claims["identity"] = identity or ""
+    expected = ours.expected_certificate_claims(claims)
     mismatches = [
         _mismatch(name, claims.get(name), values)
         for name, values in expected
@@ -537,18 +525,10 @@ def _publisher_mismatch(
     # Should the library's policy ever check something that is not listed above,
     # fall back to its own words rather than claim that everything matched.
     details = "; ".join(mismatches) if mismatches else str(failure)
-    return f"the attestation was not signed by the Trusted Publisher ({wanted}): {details}. " + (
-        _FIX_PUBLISHER
+    return (
+        f"the attestation was not signed by the Trusted Publisher ({ours.describe()}): "
+        f"{details}. {_FIX_PUBLISHER}"
     )
-
-
-def _build_config_uris(workflow: str, claims: dict[str, str]) -> list[str]:
-    # The policy accepts the workflow at the commit or at the ref that was built.
-    return [
-        f"{workflow}@{claims[suffix]}"
-        for suffix in ("source_repository_digest", "source_repository_ref")
-        if suffix in claims
-    ] or [f"{workflow}@<ref or commit>"]
 
 
 def _mismatch(name: str, found: str | None, expected: list[str]) -> str:
@@ -564,12 +544,3 @@ def _mismatch(name: str, found: str | None, expected: list[str]) -> str:
 def _or(values: Sequence[str]) -> str:
     quoted = [repr(value) for value in values]
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
-
-
-def _sha256(path: Path) -> str:
-    # hashlib.file_digest is Python >= 3.11.
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        while chunk := file.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()

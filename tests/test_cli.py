@@ -33,7 +33,7 @@ from hatch_attest.cli import main
 from hatch_attest.files import attestation_path, sha256_file
 from hatch_attest.testing import Fault, GitHubIdentity, LocalSigstore, outside_ci
 
-from .test_inspect import PUBLISH_JSON
+from .test_inspection import PUBLISH_JSON
 
 TESTS = Path(__file__).resolve().parent
 PACKAGES = TESTS / "packages"
@@ -521,7 +521,9 @@ def test_a_wrong_publisher_flag_refuses_before_any_token(
     assert result.status == 1
     assert result.err == (
         "hatch-attest: error: cannot attest (mode = always): expected workflow ci.yml, found "
-        "release.yml (GITHUB_WORKFLOW_REF); not signing as somebody else's CI\n"
+        "release.yml (GITHUB_WORKFLOW_REF): this job of the project's own repository is not "
+        "the Trusted Publisher, and PyPI would reject its attestations. Build in the "
+        "publishing workflow, or correct `publisher`\n"
     )
     assert sigstore_instance.counts()["oidc"] == 0
 

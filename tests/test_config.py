@@ -399,12 +399,16 @@ class TestEnvironment:
         table = {"mode": "always", "instance": "staging", "timeout": 5}
         assert load(table, env) == AttestConfig(mode="always", instance="staging", timeout=5.0)
 
-    def test_trust_config_is_relative_to_the_working_directory(
-        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        monkeypatch.chdir(tmp_path)
+    def test_a_relative_trust_config_is_refused(self) -> None:
+        # Frontends run each build step in a folder of their own (python -m build
+        # builds the wheel from an unpacked sdist): a relative path would name a
+        # different file in each.
         env = {"HATCH_ATTEST_TRUST_CONFIG": "local/trust.json"}
-        assert load({}, env) == AttestConfig(trust_config=tmp_path / "local" / "trust.json")
+        assert errors_of({}, env) == [
+            'HATCH_ATTEST_TRUST_CONFIG: must be an absolute path, not "local/trust.json": '
+            "build frontends run each build step in a folder of their own, so a relative "
+            'path names a different file in each; use e.g. "$PWD/local/trust.json"'
+        ]
 
     @pytest.mark.parametrize(
         "table", [{"instance": "staging"}, {"trust-config": "pyproject-trust.json"}]

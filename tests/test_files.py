@@ -85,7 +85,7 @@ def test_write_refuses_when_the_artifact_changed_while_signing(dist: Path) -> No
     dist.write_bytes(b"rebuilt by a concurrent job")
 
     with pytest.raises(DistributionError, match="changed while it was being signed"):
-        files.write_attestation(dist, signed, b"{}")
+        files.commit_attestations([(dist, signed, b"{}")])
     assert files.find_attestations(dist) == []
 
 
@@ -100,13 +100,13 @@ def test_interrupted_write_leaves_the_old_file_whole(
 
     monkeypatch.setattr(os, "replace", crash)
     with pytest.raises(KeyboardInterrupt):
-        files.write_attestation(dist, files.sha256_file(dist), b"new" * 1000)
+        files.commit_attestations([(dist, files.sha256_file(dist), b"new" * 1000)])
 
     assert target.read_bytes() == b"old"
     assert sorted(p.name for p in dist.parent.iterdir()) == [dist.name, target.name]
 
 
 def test_written_file_is_complete_and_readable(dist: Path) -> None:
-    path = files.write_attestation(dist, files.sha256_file(dist), b"payload")
+    [path] = files.commit_attestations([(dist, files.sha256_file(dist), b"payload")])
     assert path.read_bytes() == b"payload"
     assert path.stat().st_mode & 0o777 == 0o644

@@ -21,10 +21,11 @@ from pypi_attestations import Attestation, Distribution, GitHubPublisher
 from sigstore.models import ClientTrustConfig
 from sigstore.verify import Verifier
 
-from hatch_attest.attest import private_repository_refusal
+from hatch_attest.attest import identity_refusal
 from hatch_attest.cli import main
 from hatch_attest.config import load_config
 from hatch_attest.identity import Token
+from hatch_attest.publisher import GitHubPublisher as OurGitHubPublisher
 from hatch_attest.testing import Fault, GitHubIdentity, LocalSigstore, outside_ci
 
 REPO = Path(__file__).resolve().parents[1]
@@ -126,13 +127,13 @@ def test_private_repository_is_signed_when_allowed_or_on_a_private_instance(
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/secret-pkg", visibility="private")
     token = Token(sigstore_instance.mint_github_token(identity), "GitHub Actions")
-    public = load_config({}, root=Path.cwd(), env={})
+    publisher = OurGitHubPublisher(repository="octo-org/secret-pkg", workflow="release.yml")
+    default = load_config({}, root=Path.cwd(), env={})
     allowed = load_config({"allow-private-repository": True}, root=Path.cwd(), env={})
-    private = load_config({"trust-config": "tc.json"}, root=Path.cwd(), env={})
 
-    assert private_repository_refusal(token, public) is not None
-    assert private_repository_refusal(token, allowed) is None
-    assert private_repository_refusal(token, private) is None
+    assert identity_refusal(token, publisher, default, public=True) is not None
+    assert identity_refusal(token, publisher, allowed, public=True) is None
+    assert identity_refusal(token, publisher, default, public=False) is None
 
 
 def test_a_token_for_another_repository_is_never_used(
@@ -498,7 +499,7 @@ def test_timestamp_authority_is_never_called(
     assert elapsed < 3 + 6
 
 
-def test_explicit_token_outside_ci_signs_and_says_the_publisher_was_not_checked(
+def test_explicit_token_outside_ci_signs_and_says_which_publisher_was_checked(
     tmp_path: Path,
     job: pytest.MonkeyPatch,
     sigstore_instance: LocalSigstore,
@@ -514,7 +515,11 @@ def test_explicit_token_outside_ci_signs_and_says_the_publisher_was_not_checked(
 
     err = capsys.readouterr().err
     assert status == 0, err
-    assert "no Trusted Publisher could be determined for SIGSTORE_IDENTITY_TOKEN" in err
+    assert (
+        "No publisher is configured, and the CI environment names none: verifying against "
+        f"GitHub repository {identity.repository}, workflow {identity.workflow}, which the "
+        "identity token names"
+    ) in err
     attestation = Attestation.model_validate_json(
         (dist / f"{wheel.name}.publish.attestation").read_bytes()
     )

@@ -16,12 +16,10 @@ from hatch_attest.publisher import (
     check_gitlab_repository,
     check_gitlab_workflow_filepath,
     check_google_email,
-    describe,
     environment_mismatch,
     parse_publisher_spec,
     publisher_from_environment,
     repository_from_project_urls,
-    to_pypi_publisher,
 )
 
 # What a tag-triggered job in octo-org/demo's release.yml sees (trimmed to the
@@ -385,7 +383,7 @@ class TestPublisherFromEnvironment:
     ],
 )
 def test_describe(publisher: ExpectedPublisher, text: str) -> None:
-    assert describe(publisher) == text
+    assert publisher.describe() == text
 
 
 class TestEnvironmentMismatch:
@@ -562,7 +560,7 @@ class TestRepositoryFromProjectUrls:
 
 class TestToPyPIPublisher:
     def test_github(self) -> None:
-        converted = to_pypi_publisher(GITHUB)
+        converted = GITHUB.to_pypi()
         assert converted == pypi_attestations.GitHubPublisher(
             repository="octo-org/demo", workflow="release.yml"
         )
@@ -570,14 +568,14 @@ class TestToPyPIPublisher:
         assert converted.environment is None
 
     def test_gitlab(self) -> None:
-        converted = to_pypi_publisher(GITLAB)
+        converted = GITLAB.to_pypi()
         assert converted == pypi_attestations.GitLabPublisher(
             repository="group/sub/demo", workflow_filepath=".gitlab-ci.yml"
         )
         assert converted.kind == "GitLab"
 
     def test_google(self) -> None:
-        converted = to_pypi_publisher(GOOGLE)
+        converted = GOOGLE.to_pypi()
         assert converted == pypi_attestations.GooglePublisher(
             email="release@demo-project.iam.gserviceaccount.com"
         )
@@ -586,8 +584,6 @@ class TestToPyPIPublisher:
     @pytest.mark.parametrize("publisher", [GITHUB, GITLAB, GOOGLE])
     def test_round_trips_through_an_attestation_bundle(self, publisher: ExpectedPublisher) -> None:
         # PEP 740 provenance objects carry the publisher as JSON with a "kind" tag.
-        bundle = pypi_attestations.AttestationBundle(
-            publisher=to_pypi_publisher(publisher), attestations=[]
-        )
+        bundle = pypi_attestations.AttestationBundle(publisher=publisher.to_pypi(), attestations=[])
         again = pypi_attestations.AttestationBundle.model_validate_json(bundle.model_dump_json())
-        assert again.publisher == to_pypi_publisher(publisher)
+        assert again.publisher == publisher.to_pypi()
