@@ -122,7 +122,7 @@ class Principal:
     """What a certificate says about its subject: SAN URI and claim extensions."""
 
     san: str
-    extensions: dict[int, str]
+    extensions: dict[int, str | None]
     # Fulcio still writes the deprecated 1.1-1.6 extensions as raw strings.
     legacy_extensions: dict[int, str]
 
@@ -161,7 +161,7 @@ def _github_principal(c: Claims) -> Principal:
             19: c["workflow_sha"],
             20: c["event_name"],
             21: f"{repository_url}/actions/runs/{c['run_id']}/attempts/{c['run_attempt']}",
-            22: c["repository_visibility"],
+            22: c.get("repository_visibility"),
         },
         legacy_extensions={
             1: c["iss"],
@@ -308,10 +308,12 @@ def _issue(
             ),
             critical=False,
         )
-    for number, value in sorted(subject.extensions.items()):
+    for number, claim in sorted(subject.extensions.items()):
+        if claim is None:  # a claim the token lacks: Fulcio omits its extension
+            continue
         builder = builder.add_extension(
             x509.UnrecognizedExtension(
-                x509.ObjectIdentifier(f"{_FULCIO_OID}{number}"), _der.utf8_string(value)
+                x509.ObjectIdentifier(f"{_FULCIO_OID}{number}"), _der.utf8_string(claim)
             ),
             critical=False,
         )

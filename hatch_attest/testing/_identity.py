@@ -34,7 +34,8 @@ class GitHubIdentity:
     workflow: str = "release.yml"
     ref: str = "refs/heads/main"
     sha: str = "3f786850e387550fdab836ed7e6dc881de23001b"
-    visibility: str = "public"
+    visibility: str | None = "public"
+    """The ``repository_visibility`` claim; None leaves it out."""
     event_name: str = "push"
     repository_id: str = "600000001"
     owner_id: str = "90000001"
@@ -87,7 +88,6 @@ class GitHubIdentity:
             "repository_id": self.repository_id,
             "repository_owner": self.owner,
             "repository_owner_id": self.owner_id,
-            "repository_visibility": self.visibility,
             "actor": self.actor,
             "actor_id": "1",
             "workflow": self.workflow_name,
@@ -103,6 +103,8 @@ class GitHubIdentity:
             "head_ref": "",
             "base_ref": "",
         }
+        if self.visibility is not None:
+            claims["repository_visibility"] = self.visibility
         if self.environment is not None:
             claims["environment"] = self.environment
         return claims
@@ -145,6 +147,8 @@ class GitLabIdentity:
 
     project_path: str = "octo-group/demo-pkg"
     ci_config_path: str = ".gitlab-ci.yml"
+    ci_config_project: str | None = None
+    """The project the CI configuration file belongs to (a template); None: this one."""
     ref: str = "main"
     ref_type: str = "branch"
     sha: str = "3f786850e387550fdab836ed7e6dc881de23001b"
@@ -172,7 +176,8 @@ class GitLabIdentity:
     @property
     def ci_config_ref_uri(self) -> str:
         """`gitlab.com/<project>//<config path>@<ref path>` (no scheme, as GitLab sends it)."""
-        return f"gitlab.com/{self.project_path}//{self.ci_config_path}@{self.ref_path}"
+        project = self.ci_config_project or self.project_path
+        return f"gitlab.com/{project}//{self.ci_config_path}@{self.ref_path}"
 
     def claims(self) -> Claims:
         """The identity claims of this job's ID token (no aud/iat/exp/jti)."""
@@ -219,7 +224,11 @@ class GitLabIdentity:
             "CI_PROJECT_ID": self.project_id,
             "CI_PROJECT_URL": f"https://gitlab.com/{self.project_path}",
             "CI_PROJECT_VISIBILITY": self.visibility,
-            "CI_CONFIG_PATH": self.ci_config_path,
+            "CI_CONFIG_PATH": (
+                f"{self.ci_config_path}@{self.ci_config_project}"
+                if self.ci_config_project
+                else self.ci_config_path
+            ),
             "CI_COMMIT_SHA": self.sha,
             "CI_COMMIT_REF_NAME": self.ref,
             "CI_PIPELINE_ID": self.pipeline_id,

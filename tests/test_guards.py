@@ -1,0 +1,420 @@
+"""Who may sign: guards that hold in every CI (issue: hardening, round two, items 1-4, 9).
+
+Each test runs ``hatch-attest sign`` in-process (the same pipeline the build hook
+and the wrapper backend call) in an emulated job against the local Sigstore, and
+asserts what a user sees: the exit status, the one line that says why, the files
+on disk, and how many requests each service received.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import stat
+import time
+from pathlib import Path
+
+import pytest
+
+from hatch_attest.cli import main
+from hatch_attest.files import attestation_path
+from hatch_attest.testing import Fault, GitHubIdentity, GitLabIdentity, LocalSigstore
+
+NO_REQUESTS = {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+TOKEN_ONLY = {"oidc": 1, "fulcio": 0, "rekor": 0, "tsa": 0}
+
+
+@pytest.fixture(autouse=True)
+def _laptop(no_ci: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    work = tmp_path / "cwd"
+    work.mkdir()
+    no_ci.chdir(work)
+
+
+def _enter(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+
+def _wheel(tmp_path: Path) -> Path:
+    dist = tmp_path / "dist"
+    dist.mkdir(exist_ok=True)
+    wheel = dist / "guarded_pkg-1.0-py3-none-any.whl"
+    wheel.write_bytes(os.urandom(256))
+    return wheel
+
+
+def _project_urls(url: str) -> None:
+    Path("pyproject.toml").write_text(f'[project]\nname = "guarded-pkg"\nurls.Source = "{url}"\n')
+
+
+def _sign(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str]:
+    capsys.readouterr()
+    status = main(["sign", *map(str, argv)])
+    return status, capsys.readouterr().err
+
+
+def _public_good_trust_config(instance: LocalSigstore, tmp_path: Path) -> Path:
+    """The local trust config, but signing at sigstore.dev: where the signature would go."""
+    document = json.loads(instance.trust_config_path.read_text())
+    for key in ("caUrls", "rekorTlogUrls"):
+        for service in document["signingConfig"][key]:
+            service["url"] = (
+                "https://fulcio.sigstore.dev" if key == "caUrls" else ("https://rekor.sigstore.dev")
+            )
+    path = tmp_path / "public-good-trust-config.json"
+    path.write_text(json.dumps(document))
+    return path
+
+
+# --- 1. Private means "not provably public" -------------------------------------
+
+
+@pytest.mark.parametrize("visibility", ["private", "internal", "Private", "PUBLIC", None])
+@pytest.mark.parametrize("mode", ["auto", "always"])
+def test_a_repository_not_provably_public_never_reaches_the_public_instance(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    sigstore_instance: LocalSigstore,
+    visibility: str | None,
+    mode: str,
+) -> None:
+    identity = GitHubIdentity(repository="octo-org/guarded-pkg", visibility=visibility)
+    _enter(monkeypatch, sigstore_instance.github_env(identity))
+    trust = _public_good_trust_config(sigstore_instance, tmp_path)
+    wheel = _wheel(tmp_path)
+
+    status, err = _sign(capsys, "--mode", mode, "--trust-config", trust, wheel)
+
+    found = (
+        "the repository is private"
+        if visibility == "private"
+        else "the repository is not provably public (the token has "
+        + (
+            "no visibility claim"
+            if visibility is None
+            else f"repository_visibility = '{visibility}'"
+        )
+        + ")"
+    )
+    assert found in err
+    assert "set `allow-private-repository = true` if that is acceptable" in err
+    assert status == (0 if mode == "auto" else 1)
+    assert not attestation_path(wheel).exists()
+    assert sigstore_instance.counts() == TOKEN_ONLY
+
+
+def test_the_named_public_instances_are_public_good_too(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    sigstore_instance: LocalSigstore,
+) -> None:
+    identity = GitHubIdentity(repository="octo-org/guarded-pkg", visibility="internal")
+    _enter(monkeypatch, sigstore_instance.github_env(identity))
+
+    status, err = _sign(capsys, "--mode", "auto", "--instance", "staging", _wheel(tmp_path))
+
+    assert status == 0
+    assert err.startswith("Not attesting: the repository is not provably public")
+    assert sigstore_instance.counts() == TOKEN_ONLY
+
+
+@pytest.mark.parametrize("visibility", ["internal", None])
+def test_a_private_instance_signs_whatever_the_visibility(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    sigstore_instance: LocalSigstore,
+    visibility: str | None,
+) -> None:
+    identity = GitHubIdentity(repository="octo-org/guarded-pkg", visibility=visibility)
+    _enter(monkeypatch, sigstore_instance.github_env(identity))
+    wheel = _wheel(tmp_path)
+
+    status, err = _sign(capsys, "--trust-config", sigstore_instance.trust_config_path, wheel)
+
+    assert status == 0, err
+    assert attestation_path(wheel).is_file()
+
+
+# --- 2 and 3. Sign only in a job that provably is the project's own ----------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "job"),
+    [
+        ({"GITHUB_WORKFLOW_REF": ""}, "a GitHub Actions job in octo-org/guarded-pkg"),
+        (
+            {"GITHUB_SERVER_URL": "https://github.example.com"},
+            "a GitHub Actions job in octo-org/guarded-pkg",
+        ),
+    ],
+    ids=["no GITHUB_WORKFLOW_REF", "GitHub Enterprise Server"],
+)
+def test_a_github_job_that_cannot_be_shown_to_be_ours_does_not_sign(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    sigstore_instance: LocalSigstore,
+    changes: dict[str, str],
+    job: str,
+) -> None:
+    identity = GitHubIdentity(repository="octo-org/guarded-pkg")
+    _enter(monkeypatch, sigstore_instance.github_env(identity) | changes)
+    _project_urls("https://github.com/octo-org/guarded-pkg")
+    wheel = _wheel(tmp_path)
+
+    status, err = _sign(
+        capsys, "--mode", "auto", "--trust-config", sigstore_instance.trust_config_path, wheel
+    )
+
+    assert status == 0
+    assert err == (
+        "Not attesting: [project.urls] names github repository octo-org/guarded-pkg, and "
+        f"{job} cannot be shown to build it (its CI environment does not name a repository "
+        "and workflow on a server PyPI trusts); not signing a build that may be somebody "
+        "else's (set `publisher` to sign from this job)\n"
+    )
+    assert not attestation_path(wheel).exists()
+    assert sigstore_instance.counts() == NO_REQUESTS
+
+
+@pytest.mark.parametrize(
+    "identity",
+    [
+        GitLabIdentity(project_path="octo-group/guarded-pkg"),
+        GitLabIdentity(
+            project_path="octo-group/guarded-pkg",
+            ci_config_path="templates/python.yml",
+            ci_config_project="stranger/ci-templates",
+        ),
+    ],
+    ids=["self-managed GitLab", "CI config of another project"],
+)
+def test_a_gitlab_job_that_cannot_be_shown_to_be_ours_does_not_sign(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    sigstore_instance: LocalSigstore,
+    identity: GitLabIdentity,
+) -> None:
+    env = sigstore_instance.gitlab_env(identity)
+    if identity.ci_config_project is None:
+        env |= {
+            "CI_SERVER_HOST": "gitlab.example.com",
+            "CI_SERVER_URL": "https://gitlab.example.com",
+        }
+    _enter(monkeypatch, env)
+    _project_urls("https://gitlab.com/octo-group/guarded-pkg")
+    wheel = _wheel(tmp_path)
+
+    status, err = _sign(
+        capsys, "--mode", "auto", "--trust-config", sigstore_instance.trust_config_path, wheel
+    )
+
+    assert status == 0
+    assert err.startswith(
+        "Not attesting: [project.urls] names gitlab repository octo-group/guarded-pkg, and "
+        "a GitLab CI job in octo-group/guarded-pkg cannot be shown to build it"
+    )
+    assert sigstore_instance.counts() == NO_REQUESTS
+
+
+def test_a_buildkite_job_rebuilding_the_sdist_does_not_sign(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    sigstore_instance: LocalSigstore,
+) -> None:
+    # An agent that would hand out a token, and records that it was asked.
+    agent_dir = tmp_path / "bin"
+    agent_dir.mkdir()
+    asked = tmp_path / "agent-was-asked"
+    agent = agent_dir / "buildkite-agent"
+    agent.write_text(f"#!/bin/sh\ntouch {asked}\nexit 1\n")
+    agent.chmod(agent.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("BUILDKITE", "true")
+    monkeypatch.setenv("PATH", f"{agent_dir}{os.pathsep}{os.environ['PATH']}")
+    _project_urls("https://github.com/octo-org/guarded-pkg")
+    wheel = _wheel(tmp_path)
+
+    status, err = _sign(
+        capsys, "--mode", "auto", "--trust-config", sigstore_instance.trust_config_path, wheel
+    )
+
+    assert status == 0
+    assert err.startswith(
+        "Not attesting: [project.urls] names github repository octo-org/guarded-pkg, and "
+        "a Buildkite job cannot be shown to build it"
+    )
+    assert not asked.exists()
+    assert sigstore_instance.counts() == NO_REQUESTS
+
+
+def test_project_urls_in_another_letter_case_still_name_our_repository(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    sigstore_instance: LocalSigstore,
+) -> None:
+    identity = GitHubIdentity(repository="octo-org/guarded-pkg")
+    _enter(monkeypatch, sigstore_instance.github_env(identity))
+    _project_urls("https://github.com/Octo-Org/Guarded-Pkg")
+    wheel = _wheel(tmp_path)
+
+    status, err = _sign(capsys, "--trust-config", sigstore_instance.trust_config_path, wheel)
+
+    assert status == 0, err
+    # The policy keeps the job's exact spelling: `verify` passes for it.
+    verified = main(
+        [
+            "verify",
+            "--trust-config",
+            str(sigstore_instance.trust_config_path),
+            "--publisher",
+            "github:octo-org/guarded-pkg@release.yml",
+            str(wheel),
+        ]
+    )
+    assert verified == 0
+
+
+# --- 4. Identities PyPI cannot accept ------------------------------------------------
+
+
+def _unsigned_jwt(claims: dict[str, object]) -> str:
+    def part(value: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'ES256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
+def test_an_identity_no_index_accepts_does_not_sign_on_the_public_instance(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    sigstore_instance: LocalSigstore,
+) -> None:
+    token = _unsigned_jwt(
+        {
+            "iss": "https://agent.buildkite.com",
+            "aud": "sigstore",
+            "exp": int(time.time()) + 300,
+            "sub": "organization:acme:pipeline:release:ref:refs/heads/main",
+        }
+    )
+    monkeypatch.setenv("SIGSTORE_IDENTITY_TOKEN", token)
+    trust = _public_good_trust_config(sigstore_instance, tmp_path)
+    wheel = _wheel(tmp_path)
+
+    status, err = _sign(capsys, "--mode", "auto", "--trust-config", trust, wheel)
+
+    assert status == 0
+    assert err == (
+        "Not attesting: the identity from SIGSTORE_IDENTITY_TOKEN (issuer "
+        "https://agent.buildkite.com) is not a Trusted Publisher that PyPI can accept "
+        "attestations from (GitHub, GitLab.com or Google), so a signature would only add a "
+        "public log entry; set `publisher` or a `trust-config` of your own to sign anyway\n"
+    )
+    assert token not in err
+    assert not attestation_path(wheel).exists()
+    assert sigstore_instance.counts()["fulcio"] == 0
+
+
+@pytest.mark.parametrize(
+    ("token_identity", "message"),
+    [
+        (
+            GitLabIdentity(
+                project_path="octo-group/guarded-pkg",
+                ci_config_path="templates/python.yml",
+                ci_config_project="stranger/ci-templates",
+            ),
+            "refusing to sign: the token's CI config templates/python.yml belongs to project "
+            "stranger/ci-templates, not to octo-group/guarded-pkg; expected GitLab project "
+            "octo-group/guarded-pkg, CI config .gitlab-ci.yml",
+        ),
+        (
+            GitHubIdentity(repository="octo-group/guarded-pkg"),
+            "refusing to sign: the token is from "
+            "'https://token.actions.githubusercontent.com', but GitLab project "
+            "octo-group/guarded-pkg, CI config .gitlab-ci.yml is expected",
+        ),
+        (
+            GitLabIdentity(project_path="octo-group/guarded-pkg", ci_config_path="ci/other.yml"),
+            "refusing to sign: the token is for CI config ci/other.yml, expected .gitlab-ci.yml",
+        ),
+    ],
+    ids=["another project's CI config", "another issuer", "another CI config"],
+)
+def test_a_gitlab_token_is_checked_before_fulcio_as_a_github_token_is(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    sigstore_instance: LocalSigstore,
+    token_identity: GitLabIdentity | GitHubIdentity,
+    message: str,
+) -> None:
+    # The job's environment is the expected publisher's; only the token differs.
+    job = GitLabIdentity(project_path="octo-group/guarded-pkg")
+    env = sigstore_instance.gitlab_env(job)
+    if isinstance(token_identity, GitLabIdentity):
+        env["SIGSTORE_ID_TOKEN"] = sigstore_instance.mint_gitlab_token(token_identity)
+    else:
+        env["SIGSTORE_ID_TOKEN"] = sigstore_instance.mint_github_token(token_identity)
+    _enter(monkeypatch, env)
+    sigstore_instance.reset()
+    wheel = _wheel(tmp_path)
+
+    status, err = _sign(
+        capsys,
+        "--mode",
+        "auto",
+        "--publisher",
+        "gitlab:octo-group/guarded-pkg@.gitlab-ci.yml",
+        "--trust-config",
+        sigstore_instance.trust_config_path,
+        wheel,
+    )
+
+    assert status == 1
+    assert err == f"hatch-attest: error: {message}\n"
+    assert sigstore_instance.counts()["fulcio"] == 0
+    assert sigstore_instance.counts()["rekor"] == 0
+
+
+# --- 9. One deadline per artifact ----------------------------------------------------
+
+
+def test_the_timeout_covers_token_certificate_and_log_entry_together(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    sigstore_instance: LocalSigstore,
+) -> None:
+    identity = GitHubIdentity(repository="octo-org/guarded-pkg")
+    _enter(monkeypatch, sigstore_instance.github_env(identity))
+    for endpoint in ("oidc", "fulcio", "rekor"):
+        sigstore_instance.inject(endpoint, Fault.delay(2.5))
+    wheel = _wheel(tmp_path)
+
+    started = time.monotonic()
+    status, err = _sign(
+        capsys,
+        "--timeout",
+        "3",
+        "--trust-config",
+        sigstore_instance.trust_config_path,
+        wheel,
+    )
+    elapsed = time.monotonic() - started
+
+    assert status == 1
+    assert "did not answer within the time budget" in err
+    assert not attestation_path(wheel).exists()
+    # Each phase alone would fit in 3 s; together they do not. The slack covers
+    # one attempt's own timeout rounding and the process's work.
+    assert elapsed < 3 + 2, elapsed
