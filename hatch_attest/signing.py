@@ -23,6 +23,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import requests
 from cryptography import x509
 from pypi_attestations import Attestation, AttestationError, Distribution
+
+# Private API (tracked): sigstore's own Rekor v1 client, subclassed only to give its
+# per-thread sessions our bounded adapter (see `_BoundedRekorClient._session`).
 from sigstore._internal.rekor.client import RekorClient
 from sigstore.sign import Signer, SigningContext
 
@@ -103,7 +106,7 @@ class AttestationSigner:
         with _http.deadline(timeout):
             self._signer = _call("Fulcio", lambda: Signer(sigstore_token, self._context))
         # sigstore requests the certificate in the constructor and keeps it private.
-        self.certificate: x509.Certificate = self._signer._signing_cert()
+        self.certificate: x509.Certificate = self._signer._signing_cert()  # noqa: SLF001
 
     @property
     def identity(self) -> str:

@@ -31,8 +31,13 @@ from pypi_attestations import (
     Distribution,
     Publisher,
 )
+
+# Private API (tracked): the library's own subject-name parser, so that names compare
+# exactly as in `Attestation.verify`; the parity tests fail if it drifts.
 from pypi_attestations._impl import _check_dist_filename
 from sigstore.dsse import Envelope as DsseEnvelope
+
+# Private API (tracked): the statement model `Attestation.verify` parses with.
 from sigstore.dsse import _Statement
 from sigstore.verify import Verifier
 from sigstore.verify.policy import VerificationPolicy
@@ -71,7 +76,7 @@ MAX_ATTESTATIONS_PER_FILE = len(SUPPORTED_PREDICATE_TYPES)
 
 # The library compares with the same private constant and parses with the same
 # private model (`sigstore.dsse._Statement`), so both accept exactly the same payloads.
-_DSSE_PAYLOAD_TYPE: str = DsseEnvelope._TYPE
+_DSSE_PAYLOAD_TYPE: str = DsseEnvelope._TYPE  # noqa: SLF001 - the library's own constant
 
 _FIX_PUBLISHER = (
     "Build in the workflow that PyPI knows as this project's Trusted Publisher "
@@ -492,6 +497,7 @@ class _RecordingPolicy:
 
 
 def _policy(publisher: Publisher | VerificationPolicy) -> VerificationPolicy:
+    # Private API (tracked): `_as_policy` is the very policy `Attestation.verify` uses.
     as_policy = getattr(publisher, "_as_policy", None)
     if callable(as_policy):
         # The very policy `Attestation.verify` builds for a publisher; it is only
