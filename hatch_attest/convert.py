@@ -25,6 +25,7 @@ nothing, as with ``sign``: every file is staged first, then all are put in place
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -425,7 +426,9 @@ def _collisions(ready: Sequence[_Ready], *, overwrite: bool) -> list[str]:
                 f"{item.converted.bundle}: would write {target}, as {other} does; PyPI "
                 "accepts one attestation per predicate type for a file, so keep one of them"
             )
-        elif target.exists() and not overwrite:
+        # lexists: a dangling link is a file too, and a name too long for the
+        # filesystem is reported when the file is written.
+        elif os.path.lexists(target) and not overwrite:
             problems.append(f"{target} already exists; pass --overwrite to replace it")
     return problems
 
