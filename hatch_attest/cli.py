@@ -10,7 +10,8 @@ Sigstore instance.
 
 Exit status: 0 success, 1 failure (one clear line on stderr; ``-v`` adds the
 traceback), 2 misuse: argparse's errors, invalid flag values, an invalid hook
-table in ./pyproject.toml, or ``verify`` without a publisher to verify against.
+table in ./pyproject.toml, or ``verify`` or ``convert`` without a publisher to
+verify against.
 """
 
 from __future__ import annotations

@@ -851,3 +851,41 @@ def test_without_a_publisher_says_how_to_pass_one(
 
     assert result.status == 2
     assert result.errors()[0].startswith("no Trusted Publisher to verify against: pass --publisher")
+
+
+def test_help(cli: Cli) -> None:
+    result = cli("convert", "--help")
+
+    assert (result.status, result.err) == (0, "")
+    assert result.out.startswith(
+        "usage: hatch-attest convert [-h] [-v] [--output FILE | --output-dir DIR]"
+    )
+    text = " ".join(result.out.split())
+    for phrase in ["--overwrite", "--publisher SPEC", "Rekor v1", "All or nothing"]:
+        assert phrase in text, phrase
+
+
+def test_console_script(
+    tmp_path: Path, sigstore_instance: LocalSigstore, github_identity: GitHubIdentity
+) -> None:
+    wheel = fake_wheel(tmp_path / "dist")
+    bundle = save(
+        api_bundle(sigstore_instance, github_identity, [(wheel.name, sha256_file(wheel))]),
+        tmp_path / "bundle.json",
+    )
+    env = {**outside_ci(), "HATCH_ATTEST_TRUST_CONFIG": str(sigstore_instance.trust_config_path)}
+    script = Path(sys.executable).parent / "hatch-attest"
+
+    result = subprocess.run(
+        [script, "convert", *publisher_flags(github_identity), "--output-dir", "dist", bundle],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=SUBPROCESS_TIMEOUT,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"dist/{wheel.name}.publish.attestation: publish attestation")
+    assert (wheel.parent / f"{wheel.name}.publish.attestation").is_file()
