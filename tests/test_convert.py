@@ -889,3 +889,13 @@ def test_console_script(
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"dist/{wheel.name}.publish.attestation: publish attestation")
     assert (wheel.parent / f"{wheel.name}.publish.attestation").is_file()
+
+
+def test_output_dir_must_exist(convert: Cli, tmp_path: Path) -> None:
+    missing = tmp_path / "dist"
+
+    result = convert("--output-dir", missing, tmp_path / "bundle.json")
+
+    assert result.status == 1
+    assert result.errors() == [f"{missing}: no such directory (--output-dir must exist)"]
+    assert not missing.exists()
