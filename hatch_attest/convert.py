@@ -35,10 +35,15 @@ from pydantic import ValidationError
 from pypi_attestations import Attestation, AttestationType, Distribution, Publisher
 from pypi_attestations import ConversionError as LibraryConversionError
 from sigstore.dsse import Envelope as DsseEnvelope
+
+# The private model `Attestation.verify` parses statements with (as in verify.py).
 from sigstore.dsse import _Statement
 from sigstore.models import Bundle
 from sigstore.verify import Verifier
 from sigstore.verify.policy import VerificationPolicy
+
+# The bundle model under `sigstore.models.Bundle` (a dependency of sigstore): it
+# parses without sigstore's own invariants, so a refusal can say what is missing.
 from sigstore_models.bundle.v1 import Bundle as BundleModel
 
 from hatch_attest import files
@@ -218,6 +223,11 @@ def _convert(bundle: Path) -> _Unverified:
             "make one with `cosign attest-blob --new-bundle-format --bundle FILE`"
         )
         raise _Refused(msg)
+    material = document.get("verificationMaterial") if isinstance(document, dict) else None
+    if isinstance(material, dict) and not {"tlogEntries", "tlog_entries"} & material.keys():
+        # Protobuf JSON may leave out an empty list (a bundle with only a timestamp).
+        material["tlogEntries"] = []
+        raw = json.dumps(document).encode()
     try:
         model = BundleModel.model_validate_json(raw)
     except ValidationError as e:

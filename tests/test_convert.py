@@ -704,17 +704,22 @@ def test_a_rekor_v1_entry_without_its_inclusion_promise(
     )
 
 
+@pytest.mark.parametrize("absent", [False, True], ids=["empty-list", "no-list"])
 def test_no_transparency_log_entry_at_all(
     cli: Cli,
     tsa_instance: LocalSigstore,
     github_identity: GitHubIdentity,
     timestamped: tuple[Bundle, Path],
+    absent: bool,
 ) -> None:
     bundle, wheel = timestamped
 
     def timestamp_only(document: dict[str, Any]) -> None:
         # GitHub's own instance, for private repositories: a timestamp and no log.
-        document["verificationMaterial"]["tlogEntries"] = []
+        if absent:
+            del document["verificationMaterial"]["tlogEntries"]
+        else:
+            document["verificationMaterial"]["tlogEntries"] = []
 
     path = save(edited(bundle, timestamp_only), wheel.with_name("bundle.json"))
 
