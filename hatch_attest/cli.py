@@ -48,7 +48,7 @@ from hatch_attest.config import (
     Mode,
     load_config,
 )
-from hatch_attest.errors import AttestError, ConfigError, DistributionError
+from hatch_attest.errors import AttestError, BundleError, ConfigError, DistributionError
 from hatch_attest.publisher import (
     ExpectedPublisher,
     parse_publisher_spec,
@@ -636,7 +636,6 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 def _cmd_convert(args: argparse.Namespace) -> int:
     from hatch_attest.convert import convert_bundles
-    from hatch_attest.errors import BundleError
     from hatch_attest.publisher import describe, to_pypi_publisher
     from hatch_attest.trust import load_trust_config, verifier_for
 

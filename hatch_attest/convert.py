@@ -45,6 +45,7 @@ from sigstore.verify.policy import VerificationPolicy
 # The bundle model under `sigstore.models.Bundle` (a dependency of sigstore): it
 # parses without sigstore's own invariants, so a refusal can say what is missing.
 from sigstore_models.bundle.v1 import Bundle as BundleModel
+from sigstore_models.intoto import Envelope as DsseEnvelopeModel
 
 from hatch_attest import files
 from hatch_attest.errors import BundleError, DistributionError, VerificationError
@@ -238,7 +239,7 @@ def _convert(bundle: Path) -> _Unverified:
         )
         raise _Refused(msg) from e
 
-    _check_shape(model)
+    envelope = _check_shape(model)
     try:
         parsed = Bundle.from_json(raw)
     except (sigstore.errors.Error, ValueError) as e:
@@ -247,10 +248,7 @@ def _convert(bundle: Path) -> _Unverified:
             "with it; attest again with a current Sigstore client"
         )
         raise _Refused(msg) from e
-    payload_type = model.dsse_envelope.payload_type if model.dsse_envelope else ""
-    subject, sha256, predicate_type = _check_statement(
-        payload_type, model.dsse_envelope.payload if model.dsse_envelope else b""
-    )
+    subject, sha256, predicate_type = _check_statement(envelope.payload_type, envelope.payload)
     try:
         attestation = Attestation.from_bundle(parsed)
     except LibraryConversionError as e:
@@ -259,8 +257,8 @@ def _convert(bundle: Path) -> _Unverified:
     return _Unverified(bundle, attestation, subject, sha256, predicate_type)
 
 
-def _check_shape(model: BundleModel) -> None:
-    """Refuse bundles whose signature PyPI could never verify as an attestation."""
+def _check_shape(model: BundleModel) -> DsseEnvelopeModel:
+    """Refuse bundles whose signature PyPI could never verify; returns the DSSE envelope."""
     material = model.verification_material
     if material.public_key is not None:
         msg = (
@@ -328,6 +326,7 @@ def _check_shape(model: BundleModel) -> None:
             f"{_SIGN_AGAIN}"
         )
         raise _Refused(msg)
+    return model.dsse_envelope
 
 
 def _check_statement(payload_type: str, payload: bytes) -> tuple[str, str, str]:
