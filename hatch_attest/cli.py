@@ -1,14 +1,17 @@
-"""The ``hatch-attest`` command line: sign, verify, inspect, demo.
+"""The ``hatch-attest`` command line: sign, verify, convert, inspect, demo.
 
 ``sign`` attests artifacts made by any backend (setuptools, maturin,
 cibuildwheel, downloaded from other jobs) with the same identity, signing,
 verification and file code as the build hook. ``verify`` runs every check PyPI
-runs at upload, locally. ``inspect`` shows what an attestation claims,
-unverified. ``demo`` runs the whole story against a local Sigstore instance.
+runs at upload, locally. ``convert`` turns Sigstore bundles (``actions/attest``,
+``sigstore attest``, cosign) into PEP 740 attestations. ``inspect`` shows what
+an attestation claims, unverified. ``demo`` runs the whole story against a local
+Sigstore instance.
 
 Exit status: 0 success, 1 failure (one clear line on stderr; ``-v`` adds the
 traceback), 2 misuse: argparse's errors, invalid flag values, an invalid hook
-table in ./pyproject.toml, or ``verify`` without a publisher to verify against.
+table in ./pyproject.toml, or ``verify`` or ``convert`` without a publisher to
+verify against.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from hatch_attest.config import (
     read_pyproject,
     timeout_from_text,
 )
-from hatch_attest.errors import AttestError, ConfigError, DistributionError
+from hatch_attest.errors import AttestError, BundleError, ConfigError, DistributionError
 from hatch_attest.publisher import Publisher, parse_publisher_spec, publisher_from_environment
 
 PROG = "hatch-attest"
@@ -231,6 +234,43 @@ def _parser() -> argparse.ArgumentParser:
         help="with production or staging: use the cached TUF trust root, no refresh",
     )
     verify.set_defaults(func=_cmd_verify)
+
+    convert = commands.add_parser(
+        "convert",
+        parents=[common],
+        help="turn Sigstore bundles (actions/attest, sigstore attest, cosign) into PEP 740 "
+        "attestations",
+        description=_paragraphs(
+            "Convert Sigstore bundles (JSON v0.1 to v0.3, as `actions/attest`, `sigstore "
+            "attest` and `cosign attest-blob --new-bundle-format` write) into PEP 740 "
+            "attestations named <subject>.<publish|slsa>.attestation, next to each bundle "
+            "by default. Each one is verified as `verify` does, against the distribution "
+            "file beside it if there is one. Refused: several subjects, a predicate type "
+            "PyPI does not accept, message signatures, and bundles without a Rekor v1 "
+            "entry. All or nothing: if one bundle fails, nothing is written.",
+            "The publisher and trust options work as for `verify`.",
+        ),
+        epilog=_paragraphs(EXIT_STATUS),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    convert.add_argument("bundles", nargs="+", type=Path, metavar="BUNDLE", help="bundle files")
+    where = convert.add_mutually_exclusive_group()
+    where.add_argument(
+        "--output", type=Path, metavar="FILE", help="write the attestation to FILE (one bundle)"
+    )
+    where.add_argument(
+        "--output-dir", type=Path, metavar="DIR", help="write the attestations into DIR"
+    )
+    convert.add_argument(
+        "--overwrite", action="store_true", help="replace existing attestation files"
+    )
+    _add_trust_options(convert)
+    convert.add_argument(
+        "--offline",
+        action="store_true",
+        help="with production or staging: use the cached TUF trust root, no refresh",
+    )
+    convert.set_defaults(func=_cmd_convert)
 
     inspect = commands.add_parser(
         "inspect",
@@ -491,6 +531,46 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         return 1
     every = "the distribution passes" if len(dists) == 1 else f"all {len(dists)} distributions pass"
     reporter.display_info(f"{every} PyPI's attestation checks")
+    return 0
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    from hatch_attest.convert import convert_bundles
+    from hatch_attest.trust import load_trust_config, verifier_for
+
+    reporter = StderrReporter(PROG)
+    if args.output is not None and len(args.bundles) > 1:
+        msg = (
+            f"--output names one file, but {len(args.bundles)} bundles were given; "
+            "use --output-dir DIR for several"
+        )
+        raise ConfigError([msg])
+    config, project = _config(args)
+    publisher = _verify_publisher(config, project)
+    trust = load_trust_config(config.instance, config.trust_config, offline=args.offline)
+    reporter.display_info(f"Verifying against {publisher.describe()}")
+    try:
+        converted = convert_bundles(
+            args.bundles,
+            verifier=verifier_for(trust),
+            publisher=publisher.to_pypi(),
+            output=args.output,
+            output_dir=args.output_dir,
+            overwrite=args.overwrite,
+        )
+    except BundleError as e:
+        for problem in e.problems:
+            _error(problem)
+        if len(args.bundles) > 1:
+            reporter.display_info("no attestation was written (all or nothing)")
+        return 1
+    for item in converted:
+        print(item.render())
+        if not item.uploadable:
+            reporter.display_warning(
+                f"twine and uv publish upload {item.path.name} only if it is named "
+                f"{item.subject}.{item.kind}.attestation, next to {item.subject}"
+            )
     return 0
 
 

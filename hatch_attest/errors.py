@@ -56,3 +56,14 @@ class VerificationError(AttestError):
 
 class DistributionError(AttestError):
     """A distribution file is missing, unreadable, or has a name PyPI rejects."""
+
+
+class BundleError(AttestError):
+    """Sigstore bundles that cannot become PEP 740 attestations PyPI accepts.
+
+    Carries one line per refused bundle (or output), each starting with its path.
+    """
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))

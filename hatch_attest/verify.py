@@ -55,6 +55,7 @@ from hatch_attest.inspection import AttestationInfo, describe_attestation
 from hatch_attest.publisher import from_pypi
 
 __all__ = [
+    "DSSE_PAYLOAD_TYPE",
     "MAX_ATTESTATIONS_PER_FILE",
     "SUPPORTED_PREDICATE_TYPES",
     "DistributionReport",
@@ -76,7 +77,7 @@ MAX_ATTESTATIONS_PER_FILE = len(SUPPORTED_PREDICATE_TYPES)
 
 # The library compares with the same private constant and parses with the same
 # private model (`sigstore.dsse._Statement`), so both accept exactly the same payloads.
-_DSSE_PAYLOAD_TYPE: str = DsseEnvelope._TYPE  # noqa: SLF001 - the library's own constant
+DSSE_PAYLOAD_TYPE: str = DsseEnvelope._TYPE  # noqa: SLF001 - the library's own constant
 
 _FIX_PUBLISHER = (
     "Build in the workflow that PyPI knows as this project's Trusted Publisher "
@@ -153,8 +154,8 @@ def _verify_signature(
             msg = f"the signature could not be verified ({type(e).__name__}: {e})"
         raise _Rejected("attestation-signature", msg) from e
 
-    if payload_type != _DSSE_PAYLOAD_TYPE:
-        msg = f"the signed payload has type {payload_type!r}; expected {_DSSE_PAYLOAD_TYPE!r}"
+    if payload_type != DSSE_PAYLOAD_TYPE:
+        msg = f"the signed payload has type {payload_type!r}; expected {DSSE_PAYLOAD_TYPE!r}"
         raise _Rejected("attestation-statement", msg)
     return payload
 
