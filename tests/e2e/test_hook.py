@@ -451,3 +451,20 @@ def test_no_isolation_without_the_signing_stack_names_what_to_install(
         assert "cannot attest (mode = always)" in proc.stdout
     assert list((project / "dist").glob("*.attestation")) == []
     assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+
+
+@pytest.mark.parametrize("frontend", ["build", "uv", "hatch"])
+def test_always_without_an_identity_fails_before_anything_is_built(
+    frontend: str,
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    env_for: EnvFactory,
+) -> None:
+    project = make_project(tmp_path, 'mode = "always"\n')
+
+    result = build(frontend, project, env_for())
+
+    assert result.returncode != 0
+    assert "cannot attest (mode = always): no CI identity found" in result.output
+    assert result.artifacts() == []
+    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}

@@ -1,0 +1,137 @@
+"""What a new user hits in the first hour, as they see it (issue 11, section 4)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from hatch_attest.cli import main
+from hatch_attest.files import attestation_path
+from hatch_attest.testing import GitHubIdentity, LocalSigstore
+
+NO_REQUESTS = {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+
+
+@pytest.fixture(autouse=True)
+def _laptop(no_ci: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    work = tmp_path / "cwd"
+    work.mkdir()
+    no_ci.chdir(work)
+
+
+@pytest.fixture
+def job(
+    monkeypatch: pytest.MonkeyPatch, sigstore_instance: LocalSigstore, tmp_path: Path
+) -> GitHubIdentity:
+    identity = GitHubIdentity(repository="octo-org/first-hour")
+    for name, value in sigstore_instance.github_env(identity).items():
+        monkeypatch.setenv(name, value)
+    return identity
+
+
+def _wheel(tmp_path: Path) -> Path:
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    wheel = dist / "first_hour-1.0-py3-none-any.whl"
+    wheel.write_bytes(os.urandom(64))
+    return wheel
+
+
+def _sign(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str]:
+    capsys.readouterr()
+    status = main(["sign", *map(str, argv)])
+    return status, capsys.readouterr().err
+
+
+def test_a_typo_in_the_workflow_is_a_warning_that_says_what_differs(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    sigstore_instance: LocalSigstore,
+    job: GitHubIdentity,
+) -> None:
+    Path("pyproject.toml").write_text(
+        "[tool.hatch.build.hooks.attest]\n"
+        'publisher = { kind = "github", repository = "octo-org/first-hour", '
+        'workflow = "relase.yml" }\n'
+    )
+    wheel = _wheel(tmp_path)
+
+    status, err = _sign(
+        capsys, "--mode", "auto", "--trust-config", sigstore_instance.trust_config_path, wheel
+    )
+
+    assert status == 0
+    assert err == (
+        "hatch-attest: warning: Not attesting: expected workflow relase.yml, found release.yml "
+        "(GITHUB_WORKFLOW_REF): this job of the project's own repository is not the Trusted "
+        "Publisher, and PyPI would reject its attestations. Build in the publishing workflow, "
+        "or correct `publisher`\n"
+    )
+    assert "somebody else" not in err
+    assert not attestation_path(wheel).exists()
+    assert sigstore_instance.counts() == NO_REQUESTS
+
+
+def test_another_repository_is_an_info_line_about_somebody_elses_ci(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    sigstore_instance: LocalSigstore,
+    job: GitHubIdentity,
+) -> None:
+    wheel = _wheel(tmp_path)
+
+    status, err = _sign(
+        capsys,
+        "--mode",
+        "auto",
+        "--publisher",
+        "github:octo-org/the-original@release.yml",
+        "--trust-config",
+        sigstore_instance.trust_config_path,
+        wheel,
+    )
+
+    assert status == 0
+    assert err == (
+        "Not attesting: expected GitHub repository octo-org/the-original, found "
+        "octo-org/first-hour (GITHUB_REPOSITORY); not signing as somebody else's CI\n"
+    )
+    assert sigstore_instance.counts() == NO_REQUESTS
+
+
+def test_a_relative_trust_config_variable_is_refused_before_any_request(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    sigstore_instance: LocalSigstore,
+    job: GitHubIdentity,
+) -> None:
+    monkeypatch.setenv("HATCH_ATTEST_TRUST_CONFIG", "ci/trust.json")
+    wheel = _wheel(tmp_path)
+
+    status, err = _sign(capsys, wheel)
+
+    assert status == 2
+    assert err == (
+        "hatch-attest: error: HATCH_ATTEST_TRUST_CONFIG: must be an absolute path, not "
+        '"ci/trust.json": build frontends run each build step in a folder of their own, so a '
+        'relative path names a different file in each; use e.g. "$PWD/ci/trust.json"\n'
+    )
+    assert sigstore_instance.counts() == NO_REQUESTS
+
+
+def test_an_unreadable_trust_config_is_found_before_the_token_is_requested(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    sigstore_instance: LocalSigstore,
+    job: GitHubIdentity,
+) -> None:
+    wheel = _wheel(tmp_path)
+
+    status, err = _sign(capsys, "--trust-config", tmp_path / "missing.json", wheel)
+
+    assert status == 1
+    assert err.startswith("hatch-attest: error: cannot read the Sigstore trust config")
+    assert sigstore_instance.counts() == NO_REQUESTS
