@@ -1,0 +1,224 @@
+"""Never a wrong file, even under races; all or nothing, for real (hardening, items 10-14).
+
+File-level behaviour of :func:`hatch_attest.files.commit_attestations` with real
+faults injected into the filesystem calls it makes, and the same guarantees seen
+through ``hatch-attest sign`` against the local Sigstore.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hatch_attest import files
+from hatch_attest.cli import main
+from hatch_attest.errors import DistributionError
+from hatch_attest.testing import GitHubIdentity, LocalSigstore
+
+
+def _dists(folder: Path, count: int) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for index in range(count):
+        path = folder / f"race_pkg-1.{index}-py3-none-any.whl"
+        path.write_bytes(os.urandom(128))
+        paths.append(path)
+    return paths
+
+
+def _items(dists: list[Path]) -> list[tuple[Path, str, bytes]]:
+    return [(d, files.sha256_file(d), f"attestation of {d.name}".encode()) for d in dists]
+
+
+def _listing(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_an_artifact_replaced_after_its_rename_rolls_back_the_whole_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = _dists(tmp_path, 2)
+    items = _items([first, second])
+    real_replace = os.replace
+    calls = 0
+
+    def replace_then_rebuild_the_first(src: str | Path, dst: str | Path) -> None:
+        nonlocal calls
+        real_replace(src, dst)
+        calls += 1
+        if calls == 2:  # both attestations in place: a concurrent build rewrites the first
+            first.write_bytes(b"rebuilt")
+
+    monkeypatch.setattr(os, "replace", replace_then_rebuild_the_first)
+    with pytest.raises(DistributionError, match="changed while it was being signed"):
+        files.commit_attestations(items)
+
+    assert _listing(tmp_path) == sorted([first.name, second.name])
+
+
+def test_a_failed_rename_restores_what_it_replaced_and_leaves_nothing_new(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = _dists(tmp_path, 2)
+    previous = files.attestation_path(first)
+    previous.write_bytes(b"the previous attestation")
+    real_replace = os.replace
+    calls = 0
+
+    def fail_the_second(src: str | Path, dst: str | Path) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", fail_the_second)
+    with pytest.raises(DistributionError) as info:
+        files.commit_attestations(_items([first, second]))
+
+    assert str(info.value) == (
+        f"cannot write {files.attestation_path(second)}: No space left on device. Check that "
+        f"{tmp_path} is writable. No attestation from this run was left in place."
+    )
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert previous.read_bytes() == b"the previous attestation"
+    assert _listing(tmp_path) == sorted([first.name, second.name, previous.name])
+
+
+def test_a_leftover_of_a_killed_run_is_removed_by_the_next_one(tmp_path: Path) -> None:
+    [dist] = _dists(tmp_path, 1)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    leftover = tmp_path / f".{dist.name}.publish.attestation.{dead}.k3j2h1.tmp"
+    leftover.write_bytes(b"half")
+    ours = tmp_path / f".{dist.name}.publish.attestation.{os.getpid()}.a1b2c3.tmp"
+    ours.write_bytes(b"a concurrent run, still staging")
+
+    found = files.remove_stale_attestations(dist)
+
+    assert [(f.path.name, f.reason) for f in found] == [
+        (leftover.name, "left behind by a run that was killed while writing")
+    ]
+    assert not leftover.exists()
+    assert ours.exists()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"[" * 100_000 + b"]" * 100_000,
+        os.urandom(4096),
+        "{}".encode("utf-16"),
+        b"{" + b" " * (2 << 20) + b"}",
+    ],
+)
+def test_a_stale_file_with_any_content_is_stale(tmp_path: Path, content: bytes) -> None:
+    [dist] = _dists(tmp_path, 1)
+    stale = files.attestation_path(dist)
+    stale.write_bytes(content)
+
+    [found] = files.remove_stale_attestations(dist)
+
+    assert (found.path, found.reason) == (stale, "unreadable or not an attestation")
+    assert not stale.exists()
+
+
+def test_a_dangling_symlink_is_removed_and_a_directory_is_reported(tmp_path: Path) -> None:
+    first, second = _dists(tmp_path, 2)
+    link = files.attestation_path(first)
+    link.symlink_to(tmp_path / "gone")
+    folder = files.attestation_path(second)
+    folder.mkdir()
+
+    found = files.remove_stale_attestations(first) + files.remove_stale_attestations(second)
+
+    assert [(f.path.name, f.removed) for f in found] == [(link.name, True), (folder.name, False)]
+    assert not link.is_symlink()
+    assert folder.is_dir()
+
+
+# --- Through `hatch-attest sign` ----------------------------------------------------
+
+
+@pytest.fixture
+def job(
+    no_ci: pytest.MonkeyPatch, tmp_path: Path, sigstore_instance: LocalSigstore
+) -> GitHubIdentity:
+    identity = GitHubIdentity(repository="octo-org/race-pkg")
+    for name, value in sigstore_instance.github_env(identity).items():
+        no_ci.setenv(name, value)
+    work = tmp_path / "cwd"
+    work.mkdir()
+    no_ci.chdir(work)
+    return identity
+
+
+def _sign(
+    capsys: pytest.CaptureFixture[str], instance: LocalSigstore, *argv: str | Path
+) -> tuple[int, str]:
+    capsys.readouterr()
+    status = main(["sign", "--trust-config", str(instance.trust_config_path), *map(str, argv)])
+    return status, capsys.readouterr().err
+
+
+def test_what_can_be_checked_on_disk_is_checked_before_any_request(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    sigstore_instance: LocalSigstore,
+    job: GitHubIdentity,
+) -> None:
+    dist = tmp_path / "dist"
+    long_name = dist / f"{'a' * 204}-1.0-py3-none-any.whl"
+    dist.mkdir()
+    long_name.write_bytes(b"wheel")
+
+    status, err = _sign(capsys, sigstore_instance, long_name)
+
+    assert status == 1
+    assert "the attestation's name would be too long for this filesystem" in err
+    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+
+    [wheel] = _dists(tmp_path / "other", 1)
+    files.attestation_path(wheel).mkdir()
+    status, err = _sign(capsys, sigstore_instance, wheel)
+
+    assert status == 1
+    assert f"cannot write {files.attestation_path(wheel)}: a directory has that name" in err
+    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+
+
+def test_a_set_pypi_would_reject_fails_the_run_and_writes_nothing(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    sigstore_instance: LocalSigstore,
+    job: GitHubIdentity,
+) -> None:
+    # A digest-matching publish attestation from another workflow of the same repository.
+    [wheel] = _dists(tmp_path / "dist", 1)
+    other = GitHubIdentity(repository=job.repository, workflow="ci.yml")
+    with pytest.MonkeyPatch.context() as other_job:
+        for name, value in sigstore_instance.github_env(other).items():
+            other_job.setenv(name, value)
+        assert _sign(capsys, sigstore_instance, wheel)[0] == 0
+    foreign = files.attestation_path(wheel).rename(
+        wheel.with_name(f"{wheel.name}.copy.attestation")
+    )
+
+    status, err = _sign(capsys, sigstore_instance, wheel)
+
+    assert status == 1
+    assert err.startswith(
+        "hatch-attest: error: PyPI would reject the attestations of these files together with "
+        "the new ones, so nothing was written:\n"
+    )
+    assert f"{foreign}: the attestation was not signed by the Trusted Publisher" in err
+    assert not files.attestation_path(wheel).exists()
+    assert foreign.exists()
