@@ -314,7 +314,10 @@ def attest(
     """
     for dist in dists:
         for stale in files.remove_stale_attestations(dist):
-            reporter.display_warning(f"removed stale {stale.path.name}: {stale.reason}")
+            if stale.removed:
+                reporter.display_warning(f"removed stale {stale.path.name}: {stale.reason}")
+            else:
+                reporter.display_warning(f"{stale.path.name} is {stale.reason}")
 
     decision = decide(config, env, project_urls=project_urls)
     if isinstance(decision, Plan):
@@ -372,14 +375,14 @@ def _check_before_signing(dists: Sequence[Path], *, overwrite: bool) -> None:
         lines = "\n  ".join(problems)
         msg = f"PyPI would reject these file names, so nothing was signed:\n  {lines}"
         raise DistributionError(msg)
+    for dist in dists:
+        files.check_writable(files.attestation_path(dist))
     if not overwrite:
         existing = [a for d in dists if (a := files.attestation_path(d)).exists()]
         if existing:
             names = ", ".join(str(p) for p in existing)
             msg = f"attestations already exist: {names}. Pass --overwrite to replace them."
             raise DistributionError(msg)
-    for dist in dists:
-        files.check_writable(files.attestation_path(dist))
 
 
 def _name_problem(dist: Path) -> DistributionError | None:
