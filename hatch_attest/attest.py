@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from hatch_attest import files
-from hatch_attest.errors import AttestError, IdentityError, VerificationError
+from hatch_attest.errors import AttestError, IdentityError, NoIdentityError, VerificationError
 from hatch_attest.identity import Probe, Token, obtain_token, probe
 from hatch_attest.publisher import (
     ExpectedPublisher,
@@ -240,7 +240,17 @@ def attest(
     from hatch_attest import _http  # imports requests: not on the idle path
 
     with _http.deadline(config.timeout):
-        token = obtain_token(env)
+        try:
+            token = obtain_token(env)
+        except NoIdentityError as e:
+            # The environment only looked like CI or a cloud VM (a laptop with
+            # GOOGLE_SERVICE_ACCOUNT_NAME, an agent that cannot issue tokens):
+            # like no identity at all, a skip in auto mode.
+            if config.mode == "always":
+                msg = f"cannot attest (mode = always): {e}"
+                raise IdentityError(msg) from None
+            reporter.display_info(f"Not attesting: {e}")
+            return []
     # The environment looked like the expected publisher; a token that says
     # otherwise is never used, in any mode.
     if decision.publisher is not None:
