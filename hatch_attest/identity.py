@@ -269,8 +269,9 @@ def _github_token(env: Mapping[str, str]) -> str:
     return value
 
 
-# A JWT, or any run of base64url long enough to be one's segment.
-_JWT_SHAPED = re.compile(r"[A-Za-z0-9_-]{16,}(?:\.[A-Za-z0-9_-]*){0,2}")
+# A JWT or a piece of one: its header and payload are base64url JSON objects,
+# which always start with "eyJ" (`{"`).
+_JWT_SHAPED = re.compile(r"eyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*){0,2}")
 _CREDENTIAL_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|KEY", re.IGNORECASE)
 _MAX_DETAIL = 200
 
