@@ -369,9 +369,7 @@ def test_circleci_job_signs_as_its_pipeline_definition(
     extensions = fulcio_extensions(certificate)
     assert extensions[8] == utf8("https://oidc.circleci.com")
     assert extensions[9] == utf8(build_signer)
-    assert extensions[18] == utf8(
-        f"https://circleci.com/api/v2/pipeline/{job.pipeline_id}/config"
-    )
+    assert extensions[18] == utf8(f"https://circleci.com/api/v2/pipeline/{job.pipeline_id}/config")
 
 
 # A job whose agent cannot issue a token
