@@ -32,7 +32,6 @@ from hatch_attest.testing import (
     BuildkiteIdentity,
     CircleCIIdentity,
     Fault,
-    GoogleCloud,
     GoogleIdentity,
     LocalSigstore,
 )
