@@ -54,6 +54,11 @@ def deadline(seconds: float) -> Iterator[None]:
         _local.deadline = previous
 
 
+def remaining() -> float:
+    """Seconds left before this thread's deadline (a default budget outside any); never negative."""
+    return max(0.0, _deadline() - time.monotonic())
+
+
 def _deadline() -> float:
     """The thread's deadline, or a default budget for a call made outside any."""
     end = getattr(_local, "deadline", None)

@@ -40,6 +40,7 @@ from hatch_attest.errors import (
     AttestError,
     DistributionError,
     IdentityError,
+    NoIdentityError,
     RefusalError,
     VerificationError,
 )
@@ -334,27 +335,40 @@ def attest(
     public = signs_publicly(config.instance, config.trust_config)
     started = time.monotonic()
     with _http.deadline(config.timeout):
-        token = obtain_token(env)
+        try:
+            token = obtain_token(env)
+        except NoIdentityError as e:
+            # The environment only looked like CI or a cloud VM (a laptop with
+            # GOOGLE_SERVICE_ACCOUNT_NAME, an agent that cannot issue tokens):
+            # like no identity at all, a skip in auto mode.
+            return _skip(Skip(str(e)), config, reporter)
     token.check()
-    publisher = decision.publisher
-    if publisher is not None:
-        # The environment looked like the expected publisher; a token that says
-        # otherwise is never used, in any mode.
-        mismatch = publisher.token_mismatch(token.claims)
-        if mismatch is not None:
-            msg = f"refusing to sign: {mismatch}"
-            raise IdentityError(msg)
-    else:
-        publisher = publisher_from_claims(token.claims)
-        if publisher is not None:
-            reporter.display_info(
-                f"No publisher is configured, and the CI environment names none: verifying "
-                f"against {publisher.describe()}, which the identity token names"
-            )
+    publisher = _publisher_for(token, decision.publisher, reporter)
     refusal = identity_refusal(token, publisher, config, public=public)
     if refusal is not None:
         return _skip(Skip(refusal), config, reporter)
     return _sign_verify_write(dists, config, token, publisher, reporter, jobs=jobs, started=started)
+
+
+def _publisher_for(
+    token: Token, expected: Publisher | None, reporter: Reporter
+) -> Publisher | None:
+    """The publisher to verify against: the expected one, checked against the token's claims."""
+    if expected is not None:
+        # The environment looked like the expected publisher; a token that says
+        # otherwise is never used, in any mode.
+        mismatch = expected.token_mismatch(token.claims)
+        if mismatch is not None:
+            msg = f"refusing to sign: {mismatch}"
+            raise IdentityError(msg)
+        return expected
+    named = publisher_from_claims(token.claims)
+    if named is not None:
+        reporter.display_info(
+            "No publisher is configured, and the CI environment names none: verifying "
+            f"against {named.describe()}, which the identity token names"
+        )
+    return named
 
 
 def _skip(decision: Skip, config: AttestConfig, reporter: Reporter) -> list[Written]:

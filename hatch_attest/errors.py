@@ -46,6 +46,15 @@ class IdentityError(AttestError):
     """No usable identity token (missing, no permission, expired, wrong publisher)."""
 
 
+class NoIdentityError(IdentityError):
+    """The environment looked like it has an identity, but there is none to be had.
+
+    A provider was detected and asked, and said there is no token for this job
+    (no metadata server, a VM without a service account, an agent that cannot
+    issue one). Not an outage: in ``auto`` mode this is a skip, like a laptop.
+    """
+
+
 class SigningError(AttestError):
     """Fulcio, Rekor or the timestamp authority failed, or the network did."""
 

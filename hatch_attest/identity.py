@@ -7,7 +7,12 @@ Two steps, deliberately apart:
   calls it from ``dependencies()`` so a laptop build never installs the signing
   stack, and its answer carries the fix when the job is CI without permission.
 * :func:`obtain_token` actually asks for the token. The hook calls it in
-  ``finalize``, per artifact, because tokens live for minutes.
+  ``finalize``, per artifact, because tokens live for minutes. When the provider
+  it was told of has no token for this job (a laptop with
+  ``GOOGLE_SERVICE_ACCOUNT_NAME`` set, a VM without a service account, an agent
+  that refuses), it raises :class:`~hatch_attest.errors.NoIdentityError`, which
+  ``auto`` mode treats as a skip; an outage (5xx, no answer in time) stays an
+  :class:`~hatch_attest.errors.IdentityError`.
 
 The token itself is wrapped in :class:`Token`, whose ``repr`` and ``str`` never
 show it; it only leaves this module as a sigstore ``IdentityToken``.
@@ -19,21 +24,26 @@ import base64
 import binascii
 import json
 import os
+import re
 import shutil
+import subprocess
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from hatch_attest.errors import IdentityError
+from hatch_attest.errors import IdentityError, NoIdentityError
 
 if TYPE_CHECKING:
     from sigstore.oidc import IdentityToken
 
 AUDIENCE = "sigstore"
 EXPLICIT_TOKEN_VARIABLE = "SIGSTORE_IDENTITY_TOKEN"  # noqa: S105 - a variable name
-_GCP_PRODUCT_NAME_FILE = "/sys/class/dmi/id/product_name"
+#: Where a Google Compute Engine VM names itself (``id`` reads the same file).
+#: A module constant, so tests can point it elsewhere.
+GCP_PRODUCT_NAME_FILE = "/sys/class/dmi/id/product_name"
 # sigstore's own leeway for clock skew between the runner and the issuer.
 _LEEWAY = 5
 
@@ -114,7 +124,7 @@ def probe(env: Mapping[str, str] | None = None) -> Probe:
 
 def _on_google_compute() -> bool:
     try:
-        with open(_GCP_PRODUCT_NAME_FILE, encoding="utf-8") as f:
+        with open(GCP_PRODUCT_NAME_FILE, encoding="utf-8") as f:
             return f.read().strip() in {"Google", "Google Compute Engine"}
     except OSError:
         return False
@@ -194,21 +204,35 @@ def unverified_claims(raw: str) -> dict[str, Any]:
 def obtain_token(env: Mapping[str, str] | None = None) -> Token:
     """Ask the ambient provider for a token with the ``sigstore`` audience.
 
-    Never falls back to an interactive browser login. The GitHub Actions request
-    goes through :mod:`hatch_attest._http` so it is bounded and retried like every
-    other call; the other providers are reached through ``id``.
+    Never falls back to an interactive browser login. Every provider is asked
+    within the calling thread's :func:`hatch_attest._http.deadline`: the GitHub
+    Actions request goes through :mod:`hatch_attest._http` (bounded and retried
+    like every other call); ``buildkite-agent`` and ``circleci`` are run here,
+    with the argv ``id`` uses, and stopped when the time is up; Google's metadata
+    server is asked through ``id``, and no longer waited for when the time is up.
+
+    Raises :class:`~hatch_attest.errors.NoIdentityError` when there is no token
+    to be had here, :class:`~hatch_attest.errors.IdentityError` for a provider
+    that fails or does not answer in time.
     """
     env = os.environ if env is None else env
     found = probe(env)
     if found.provider is None:
-        raise IdentityError(found.explain())
+        raise NoIdentityError(found.explain())
     if env.get(EXPLICIT_TOKEN_VARIABLE):
         return Token(env[EXPLICIT_TOKEN_VARIABLE].strip(), found.provider)
     if found.provider == "GitHub Actions":
         return Token(_github_token(env), found.provider)
     if found.provider == "GitLab CI":
         return Token(env["SIGSTORE_ID_TOKEN"].strip(), found.provider)
-    return Token(_id_token(found.provider), found.provider)
+    if found.provider == "Buildkite":
+        argv = ["buildkite-agent", "oidc", "request-token", "--audience", AUDIENCE]
+        return Token(_agent_token(found.provider, argv, env), found.provider)
+    if found.provider == "CircleCI":
+        claims = json.dumps({"aud": AUDIENCE})
+        argv = ["circleci", "run", "oidc", "get", "--claims", claims, "--root-issuer"]
+        return Token(_agent_token(found.provider, argv, env), found.provider)
+    return Token(_google_token(env), found.provider)
 
 
 def _github_token(env: Mapping[str, str]) -> str:
@@ -250,15 +274,161 @@ def _github_token(env: Mapping[str, str]) -> str:
     return value
 
 
-def _id_token(provider: str) -> str:
-    import id as id_
+# A JWT or a piece of one: its header and payload are base64url JSON objects,
+# which always start with "eyJ" (`{"`).
+_JWT_SHAPED = re.compile(r"eyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*){0,2}")
+_CREDENTIAL_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|KEY", re.IGNORECASE)
+_MAX_DETAIL = 200
 
+
+def _tool_output(text: str, env: Mapping[str, str]) -> str:
+    """The last line a tool printed, safe to show: no credential of the job, no JWT."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    line = lines[-1]
+    for name, value in env.items():
+        if len(value) >= 8 and _CREDENTIAL_NAME.search(name):
+            line = line.replace(value, "<redacted>")
+    line = _JWT_SHAPED.sub("<redacted>", line)
+    return line if len(line) <= _MAX_DETAIL else line[: _MAX_DETAIL - 3] + "..."
+
+
+def _agent_token(provider: str, argv: list[str], env: Mapping[str, str]) -> str:
+    """Run a CI agent's token command (``id``'s exact argv), within the time budget.
+
+    ``id`` runs these without a timeout, so a hung agent would hold the build for as
+    long as it hangs; here the agent is killed when the budget is spent. The
+    executable is looked up on the job's PATH, as ``id`` does.
+    """
+    from hatch_attest import _http
+
+    tool = argv[0]
+    executable = shutil.which(tool, path=env.get("PATH"))
+    if executable is None:
+        msg = f"{provider} was detected, but `{tool}` is not on PATH"
+        raise NoIdentityError(msg)
+    budget = _http.remaining()
     try:
-        token = id_.detect_credential(AUDIENCE)
-    except id_.IdentityError as e:
-        msg = f"{provider} did not issue an OIDC token: {e}"
+        done = subprocess.run(
+            argv,
+            executable=executable,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=budget,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        msg = (
+            f"`{tool}` did not issue an OIDC token within the time budget ({budget:.0f} s) "
+            "and was stopped. Retry the job; if the agent is slow rather than hung, raise "
+            "`timeout` (HATCH_ATTEST_TIMEOUT)."
+        )
         raise IdentityError(msg) from None
-    if token is None:
-        msg = f"{provider} was detected, but `id` found no credential"
+    except OSError as e:
+        msg = f"{provider} was detected, but `{tool}` could not be run: {e.strerror or e}"
+        raise NoIdentityError(msg) from None
+    if done.returncode != 0:
+        detail = _tool_output(done.stderr, env) or _tool_output(done.stdout, env)
+        msg = (
+            f"{provider} was detected, but `{tool}` could not issue an OIDC token "
+            f"(exit status {done.returncode}{': ' + detail if detail else ''})"
+        )
+        raise NoIdentityError(msg)
+    token = done.stdout.strip()
+    if not token:
+        msg = f"`{tool}` exited successfully but printed no OIDC token"
         raise IdentityError(msg)
     return token
+
+
+def _google_token(env: Mapping[str, str]) -> str:
+    """Ask Google Cloud's metadata server (through ``id``), within the time budget.
+
+    ``id`` gives each request 30 s and urllib3's retries; past the budget the
+    request is left to finish in a daemon thread, unheard.
+    """
+    from hatch_attest import _http
+
+    outcome: list[str | BaseException | None] = []
+
+    def ask() -> None:
+        # id's own GCP detector, not detect_credential: only the provider that
+        # probe() named is asked, never an agent that `id` would run unbounded.
+        from id._internal.oidc.ambient import detect_gcp
+
+        try:
+            outcome.append(detect_gcp(AUDIENCE))
+        except Exception as e:  # id also lets JSON errors through; sorted below
+            outcome.append(e)
+
+    budget = _http.remaining()
+    worker = threading.Thread(target=ask, name="hatch-attest-google-token", daemon=True)
+    worker.start()
+    worker.join(budget)
+    if worker.is_alive() or not outcome:
+        msg = (
+            f"Google Cloud's metadata server did not answer within the time budget "
+            f"({budget:.0f} s). Retry the job; if it is slow rather than hung, raise "
+            "`timeout` (HATCH_ATTEST_TIMEOUT)."
+        )
+        raise IdentityError(msg)
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise _google_failure(result, env) from None
+    if not result:
+        msg = "Google Cloud was detected, but `id` found no credential"
+        raise NoIdentityError(msg)
+    return result
+
+
+def _google_failure(error: BaseException, env: Mapping[str, str]) -> IdentityError:
+    """Sort ``id``'s GCP errors: no identity here (a skip in ``auto``), or a failure.
+
+    ``id`` says "timed out" for any connection failure and quotes the server's body;
+    neither reaches the user. The connection error it wraps, and the status code in
+    its message, tell the cases apart.
+    """
+    import urllib3.exceptions
+
+    account = env.get("GOOGLE_SERVICE_ACCOUNT_NAME")
+    where = (
+        "GOOGLE_SERVICE_ACCOUNT_NAME is set"
+        if account
+        else "this looks like a Google Compute Engine VM"
+    )
+    cause = error.__context__
+    if isinstance(cause, urllib3.exceptions.MaxRetryError):
+        if isinstance(cause.reason, urllib3.exceptions.NewConnectionError):
+            return NoIdentityError(
+                f"{where}, but no Google Cloud metadata server answered, so there is no "
+                "Google Cloud identity here"
+            )
+        return IdentityError(
+            "Google Cloud's metadata server did not answer in time. Retry the job."
+        )
+    status = re.search(r"\(code=(\d+)", str(error))
+    if status is None:
+        return IdentityError(
+            "Google Cloud's metadata server answered with something that is not an OIDC token"
+        )
+    code = int(status.group(1))
+    if code >= 500 or code == 429:
+        return IdentityError(
+            f"Google Cloud's metadata server is unavailable (HTTP {code}). Retry the job."
+        )
+    if account and str(error).startswith("GCP: OIDC token request"):
+        return NoIdentityError(
+            f"Google Cloud refused an ID token for {account} (HTTP {code}); to attest, grant "
+            "this VM's service account roles/iam.serviceAccountOpenIdTokenCreator on it"
+        )
+    if code == 404:
+        return NoIdentityError(
+            f"{where}, but the VM has no service account (the metadata server answered "
+            "HTTP 404); to attest, attach a service account to the VM"
+        )
+    return NoIdentityError(
+        f"{where}, but its metadata server refused an identity token (HTTP {code})"
+    )

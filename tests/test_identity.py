@@ -6,8 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from hatch_attest.errors import IdentityError
+from hatch_attest.errors import IdentityError, NoIdentityError
 from hatch_attest.identity import Token, obtain_token, probe, unverified_claims
+
+
+@pytest.fixture(autouse=True)
+def product_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The DMI product name file probe() reads, as on an ordinary PC (not the host's)."""
+    path = tmp_path / "product_name"
+    path.write_text("Standard PC (Q35 + ICH9, 2009)\n")
+    monkeypatch.setattr("hatch_attest.identity.GCP_PRODUCT_NAME_FILE", str(path))
+    return path
 
 
 @pytest.mark.parametrize(
@@ -69,6 +78,12 @@ def test_buildkite_agent_on_path(tmp_path: Path) -> None:
     assert probe({"BUILDKITE": "true", "PATH": str(tmp_path)}).provider == "Buildkite"
 
 
+@pytest.mark.parametrize("name", ["Google", "Google Compute Engine"])
+def test_compute_engine_vm_is_google_cloud(product_name: Path, name: str) -> None:
+    product_name.write_text(f"{name}\n")
+    assert probe({}).provider == "Google Cloud"
+
+
 def test_laptop_has_no_identity() -> None:
     found = probe({})
     assert not found.available
@@ -76,7 +91,7 @@ def test_laptop_has_no_identity() -> None:
 
 
 def test_obtaining_without_identity_says_why() -> None:
-    with pytest.raises(IdentityError, match="no OIDC permission"):
+    with pytest.raises(NoIdentityError, match="no OIDC permission"):
         obtain_token({"GITHUB_ACTIONS": "true"})
 
 

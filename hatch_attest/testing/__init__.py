@@ -15,34 +15,63 @@ accept everything, and the publisher policies PyPI applies pass:
 - the GitHub Actions ID-token endpoint (`ACTIONS_ID_TOKEN_REQUEST_URL`/`_TOKEN`)
   and GitLab's `SIGSTORE_ID_TOKEN`, minting ES256 tokens with the real issuer
   URLs and claims;
-- Fulcio v2 `signingCert`: a two-level CA issuing 10-minute certificates with the
-  SAN and 1.3.6.1.4.1.57264.1.* extensions Fulcio derives from those claims, and
-  an embedded SCT from a CT log key listed in the trusted root;
+- Google Cloud (`google_cloud()`): a VM's metadata server (`.../service-accounts/
+  default/identity?audience=...&format=full`, and `.../token` plus IAM's
+  `generateIdToken` for GOOGLE_SERVICE_ACCOUNT_NAME impersonation), minting
+  tokens from `https://accounts.google.com` with an `email` claim;
+- Buildkite and CircleCI (`buildkite_env()`, `circleci_env()`): stand-in
+  `buildkite-agent` and `circleci` executables on PATH that fetch tokens from
+  this instance (issuers `https://agent.buildkite.com`, `https://oidc.circleci.com`);
+- Fulcio v2 `signingCert`: a two-level CA issuing 10-minute certificates with what
+  the real Fulcio derives from each issuer's claims (GitHub, GitLab, Buildkite,
+  CircleCI: SAN URI and 1.3.6.1.4.1.57264.1.* extensions; Google: the email SAN),
+  and an embedded SCT from a CT log key listed in the trusted root;
 - Rekor v1 `log/entries` for `hashedrekord` and `dsse`: an RFC 6962 Merkle tree,
   inclusion proofs, signed checkpoints and signed entry timestamps;
 - optionally (`tsa=True`) an RFC 3161 timestamp authority;
 - a ClientTrustConfig (trusted root and signing config v0.2) describing all that.
 
+The Google seam: `id` reaches the metadata server and IAM through urllib3 at URLs
+hard-coded as module constants of `id._internal.oidc.ambient` (no proxy variable
+redirects it), and tells a Compute Engine VM by the DMI product name file, another
+constant there (`hatch_attest.identity.GCP_PRODUCT_NAME_FILE` is the probe's own).
+`GoogleCloud.patched()` points those constants at this instance in this process;
+`GoogleCloud.environ()` does it in a child Python process through a
+`sitecustomize` on PYTHONPATH (so only frontends that keep PYTHONPATH, such as
+`python -m build --no-isolation`). A private constant of `id`: an `id` upgrade may
+move it, and the Google tests then fail rather than pass vacuously.
+
 What it does not emulate: TUF (the trust config is a plain file), Rekor v2,
 Rekor's read APIs (entry lookup, log info, consistency proofs), the CT log API,
 OIDC discovery and JWKS (Fulcio trusts the local issuer keys directly, since the
-tokens name the real GitHub and GitLab issuers), interactive OAuth sign-in,
-other identity providers, and persistence (everything lives in memory).
+tokens name the real issuers), interactive OAuth sign-in, other identity
+providers, and persistence (everything lives in memory).
 
 `Fault` makes one endpoint misbehave, to test how callers cope with outages
 and with answers only a verifier can catch. The package `hatch_attest` never
 imports this module; tests and `hatch-attest demo` do, explicitly.
 """
 
+from hatch_attest.testing._ambient import GoogleCloud
 from hatch_attest.testing._environ import is_ci_variable, outside_ci
 from hatch_attest.testing._faults import Fault
-from hatch_attest.testing._identity import GitHubIdentity, GitLabIdentity
+from hatch_attest.testing._identity import (
+    BuildkiteIdentity,
+    CircleCIIdentity,
+    GitHubIdentity,
+    GitLabIdentity,
+    GoogleIdentity,
+)
 from hatch_attest.testing._instance import LocalSigstore
 
 __all__ = [
+    "BuildkiteIdentity",
+    "CircleCIIdentity",
     "Fault",
     "GitHubIdentity",
     "GitLabIdentity",
+    "GoogleCloud",
+    "GoogleIdentity",
     "LocalSigstore",
     "is_ci_variable",
     "outside_ci",

@@ -1,9 +1,17 @@
 """Fulcio: short-lived code-signing certificates bound to an OIDC identity.
 
 Implements `POST /api/v2/signingCert` with a CSR, as sigstore-python calls it.
-The certificate carries what the real Fulcio derives from GitHub and GitLab
-tokens (its `ci-provider` templates, documented in Fulcio's `docs/oid-info.md`):
-the SAN URI and the 1.3.6.1.4.1.57264.1.* extensions that publisher policies read.
+The certificate carries what the real Fulcio derives from each issuer's tokens
+(`config/identity/config.yaml`, `pkg/identity/ciprovider` and `pkg/identity/email`
+in sigstore/fulcio; OIDs in its `docs/oid-info.md`):
+
+- GitHub, GitLab, Buildkite, CircleCI (`ci-provider` issuers): the SAN URI and the
+  1.3.6.1.4.1.57264.1.* extensions of the provider's templates;
+- Google (an `email` issuer): the verified `email` claim as an email SAN, with
+  only the issuer and subject extensions.
+
+Every certificate also has the deprecated raw issuer (1.1), the issuer (1.8) and
+the token's subject (1.24).
 """
 
 from __future__ import annotations
@@ -24,7 +32,14 @@ from hatch_attest.testing import _der
 from hatch_attest.testing._ctlog import CTLog
 from hatch_attest.testing._faults import Fault, UntrustedCA, WrongSCTKey
 from hatch_attest.testing._http import Reply, Request, json_reply
-from hatch_attest.testing._identity import GITHUB_ISSUER, GITLAB_ISSUER, Claims
+from hatch_attest.testing._identity import (
+    BUILDKITE_ISSUER,
+    CIRCLECI_ISSUER,
+    GITHUB_ISSUER,
+    GITLAB_ISSUER,
+    GOOGLE_ISSUER,
+    Claims,
+)
 from hatch_attest.testing._oidc import Issuers, TokenError
 
 _LEAF_LIFETIME = datetime.timedelta(minutes=10)
@@ -32,6 +47,12 @@ _CA_LIFETIME = datetime.timedelta(days=3650)
 _FULCIO_OID = "1.3.6.1.4.1.57264.1."
 _GITHUB = "https://github.com/"
 _GITLAB = "https://gitlab.com/"
+_BUILDKITE = "https://buildkite.com/"
+# Fulcio's `default-template-values` for CircleCI; a claim of the same name wins.
+_CIRCLECI_DEFAULTS = {
+    "api_url": "https://circleci.com/api/v2",
+    "platform_url": "https://app.circleci.com/",
+}
 # gRPC status codes, which Fulcio's HTTP gateway puts in its error bodies.
 _INVALID_ARGUMENT = 3
 _UNAUTHENTICATED = 16
@@ -119,21 +140,30 @@ def _ca_builder(
 
 @dataclass(frozen=True)
 class Principal:
-    """What a certificate says about its subject: SAN URI and claim extensions."""
+    """What a certificate says about its subject: SAN and claim extensions."""
 
     san: str
     extensions: dict[int, str | None]
     # Fulcio still writes the deprecated 1.1-1.6 extensions as raw strings.
     legacy_extensions: dict[int, str]
+    # An email SAN (Fulcio's `email` issuers) instead of a URI.
+    san_is_email: bool = False
 
 
 def principal(claims: Claims) -> Principal:
     """Maps verified token claims to certificate contents, as Fulcio does."""
+    issuer = claims["iss"]
     try:
-        if claims["iss"] == GITHUB_ISSUER:
+        if issuer == GITHUB_ISSUER:
             return _github_principal(claims)
-        if claims["iss"] == GITLAB_ISSUER:
+        if issuer == GITLAB_ISSUER:
             return _gitlab_principal(claims)
+        if issuer == GOOGLE_ISSUER:
+            return _email_principal(claims)
+        if issuer == BUILDKITE_ISSUER:
+            return _buildkite_principal(claims)
+        if issuer == CIRCLECI_ISSUER or issuer.startswith(f"{CIRCLECI_ISSUER}/org/"):
+            return _circleci_principal(claims)
     except KeyError as e:
         msg = f"token is missing the {e.args[0]!r} claim"
         raise TokenError(msg) from e
@@ -162,6 +192,7 @@ def _github_principal(c: Claims) -> Principal:
             20: c["event_name"],
             21: f"{repository_url}/actions/runs/{c['run_id']}/attempts/{c['run_attempt']}",
             22: c.get("repository_visibility"),
+            24: c["sub"],
         },
         legacy_extensions={
             1: c["iss"],
@@ -196,8 +227,78 @@ def _gitlab_principal(c: Claims) -> Principal:
             20: c["pipeline_source"],
             21: f"{repository_url}/-/jobs/{c['job_id']}",
             22: c["project_visibility"],
+            24: c["sub"],
         },
         legacy_extensions={1: c["iss"]},
+    )
+
+
+def _email_principal(c: Claims) -> Principal:
+    # pkg/identity/email: the email must be verified; only issuer and subject go in.
+    if c["email_verified"] is not True:
+        msg = "email_verified claim was false"
+        raise TokenError(msg)
+    return Principal(
+        san=c["email"],
+        extensions={8: c["iss"], 24: c["sub"]},
+        legacy_extensions={1: c["iss"]},
+        san_is_email=True,
+    )
+
+
+def _go_string(value: object) -> str:
+    """A claim as Fulcio's templates see it (Go's `%v`; whole floats without a fraction)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if value is None:
+        return "<nil>"
+    return str(value)
+
+
+def _buildkite_principal(c: Claims) -> Principal:
+    pipeline_url = f"{_BUILDKITE}{c['organization_slug']}/{c['pipeline_slug']}"
+    return Principal(
+        san=pipeline_url,
+        extensions={
+            8: c["iss"],
+            11: _go_string(c["runner_environment"]),
+            13: _go_string(c["build_commit"]),
+            20: _go_string(c["build_source"]),
+            21: f"{pipeline_url}/builds/{_go_string(c['build_number'])}#{_go_string(c['job_id'])}",
+            24: c["sub"],
+        },
+        legacy_extensions={1: c["iss"]},
+    )
+
+
+def _circleci_principal(claims: Claims) -> Principal:
+    c = {**_CIRCLECI_DEFAULTS, **{k: _go_string(v) for k, v in claims.items()}}
+    build_signer = (
+        f"{c['api_url']}/projects/{c['oidc.circleci.com/project-id']}"
+        f"/pipeline-definitions/{c['oidc.circleci.com/pipeline-definition-id']}"
+    )
+    # The template writes the two characters `""` when there was no SSH rerun,
+    # and Fulcio keeps any non-empty value: so does this emulation.
+    ssh_rerun = c["oidc.circleci.com/ssh-rerun"] == "true"
+    return Principal(
+        san=build_signer,
+        extensions={
+            8: claims["iss"],
+            9: build_signer,
+            11: "ssh-rerun" if ssh_rerun else '""',
+            12: c["oidc.circleci.com/vcs-origin"],
+            14: c["oidc.circleci.com/vcs-ref"],
+            18: f"{c['api_url']}/pipeline/{c['oidc.circleci.com/pipeline-id']}/config",
+            # platform_url ends in "/" and the template adds one: Fulcio's URI has "//".
+            21: (
+                f"{c['platform_url']}/workflow/{c['oidc.circleci.com/workflow-id']}"
+                f"/job/{c['oidc.circleci.com/job-id']}"
+            ),
+            24: claims["sub"],
+        },
+        legacy_extensions={1: claims["iss"]},
     )
 
 
@@ -297,7 +398,13 @@ def _issue(
         )
         # The subject is empty, so RFC 5280 makes the SAN critical.
         .add_extension(
-            x509.SubjectAlternativeName([x509.UniformResourceIdentifier(subject.san)]),
+            x509.SubjectAlternativeName(
+                [
+                    x509.RFC822Name(subject.san)
+                    if subject.san_is_email
+                    else x509.UniformResourceIdentifier(subject.san)
+                ]
+            ),
             critical=True,
         )
     )

@@ -2,9 +2,9 @@
 
 Each identity describes one CI job the way its platform describes it: the claims
 of the ID token the platform would mint, and the environment the job would see.
-Claim names and formats follow GitHub's and GitLab's documentation of their ID
-tokens; the values that Fulcio copies into certificates must be exact, the rest
-only plausible.
+Claim names and formats follow each platform's documentation of its ID tokens
+(GitHub, GitLab, Google, Buildkite, CircleCI); the values that Fulcio copies into
+certificates must be exact, the rest only plausible.
 """
 
 from __future__ import annotations
@@ -15,6 +15,11 @@ from typing import Any
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 GITLAB_ISSUER = "https://gitlab.com"
+GOOGLE_ISSUER = "https://accounts.google.com"
+BUILDKITE_ISSUER = "https://agent.buildkite.com"
+# `circleci run oidc get --root-issuer` tokens; without the flag, the issuer is
+# the organization's own `https://oidc.circleci.com/org/<org-id>`.
+CIRCLECI_ISSUER = "https://oidc.circleci.com"
 
 Claims = dict[str, Any]
 
@@ -238,6 +243,138 @@ class GitLabIdentity:
         }
         env["CI_COMMIT_BRANCH" if self.ref_type == "branch" else "CI_COMMIT_TAG"] = self.ref
         return env
+
+
+@dataclass(frozen=True)
+class GoogleIdentity:
+    """A Google Cloud service account, as Google's ID tokens describe it.
+
+    Fulcio signs for the `email` claim (it must be verified), which PyPI's Google
+    publisher names.
+    """
+
+    email: str = "release@demo-project.iam.gserviceaccount.com"
+    unique_id: str = "100000000000000000001"
+
+    def claims(self) -> Claims:
+        """The identity claims of the account's ID token (no aud/iat/exp)."""
+        return {
+            "iss": GOOGLE_ISSUER,
+            "azp": self.unique_id,
+            "sub": self.unique_id,
+            "email": self.email,
+            "email_verified": True,
+        }
+
+
+@dataclass(frozen=True)
+class BuildkiteIdentity:
+    """A Buildkite job: the claims of `buildkite-agent oidc request-token`."""
+
+    organization_slug: str = "octo-org"
+    pipeline_slug: str = "demo-pkg"
+    build_number: int = 42
+    branch: str = "main"
+    commit: str = "3f786850e387550fdab836ed7e6dc881de23001b"
+    step_key: str = "release"
+    job_id: str = "0190b5c6-6a2e-4c4a-9d6e-5f0a9c1e2b3d"
+    agent_id: str = "0190b5c6-0000-4000-8000-00000000a9e7"
+    build_source: str = "webhook"
+    runner_environment: str = "buildkite-hosted"
+    organization_id: str = "0190b5c6-0000-4000-8000-0000000000a1"
+    pipeline_id: str = "0190b5c6-0000-4000-8000-0000000000b2"
+
+    def claims(self) -> Claims:
+        """The identity claims of the job's ID token (no aud/iat/exp/jti)."""
+        return {
+            "iss": BUILDKITE_ISSUER,
+            "sub": (
+                f"organization:{self.organization_slug}:pipeline:{self.pipeline_slug}"
+                f":ref:refs/heads/{self.branch}:commit:{self.commit}:step:{self.step_key}"
+            ),
+            "organization_slug": self.organization_slug,
+            "organization_id": self.organization_id,
+            "pipeline_slug": self.pipeline_slug,
+            "pipeline_id": self.pipeline_id,
+            "build_number": self.build_number,
+            "build_branch": self.branch,
+            "build_tag": None,
+            "build_commit": self.commit,
+            "build_source": self.build_source,
+            "step_key": self.step_key,
+            "job_id": self.job_id,
+            "agent_id": self.agent_id,
+            "runner_environment": self.runner_environment,
+        }
+
+    def environ(self) -> dict[str, str]:
+        """The job's environment, without the agent's access token and endpoint."""
+        return {
+            "CI": "true",
+            "BUILDKITE": "true",
+            "BUILDKITE_ORGANIZATION_SLUG": self.organization_slug,
+            "BUILDKITE_PIPELINE_SLUG": self.pipeline_slug,
+            "BUILDKITE_BUILD_NUMBER": str(self.build_number),
+            "BUILDKITE_BRANCH": self.branch,
+            "BUILDKITE_COMMIT": self.commit,
+            "BUILDKITE_STEP_KEY": self.step_key,
+            "BUILDKITE_JOB_ID": self.job_id,
+            "BUILDKITE_AGENT_ID": self.agent_id,
+            "BUILDKITE_SOURCE": self.build_source,
+            "BUILDKITE_REPO": f"https://github.com/{self.organization_slug}/{self.pipeline_slug}.git",
+        }
+
+
+@dataclass(frozen=True)
+class CircleCIIdentity:
+    """A CircleCI job: the claims of `circleci run oidc get`.
+
+    `vcs_origin` has no scheme (`github.com/org/repo`), as CircleCI sends it.
+    """
+
+    org_id: str = "8f7e1c2a-0000-4000-8000-000000000001"
+    project_id: str = "8f7e1c2a-0000-4000-8000-000000000002"
+    pipeline_definition_id: str = "8f7e1c2a-0000-4000-8000-000000000003"
+    pipeline_id: str = "8f7e1c2a-0000-4000-8000-000000000004"
+    workflow_id: str = "8f7e1c2a-0000-4000-8000-000000000005"
+    job_id: str = "8f7e1c2a-0000-4000-8000-000000000006"
+    user_id: str = "8f7e1c2a-0000-4000-8000-000000000007"
+    vcs_origin: str = "github.com/octo-org/demo-pkg"
+    vcs_ref: str = "refs/heads/main"
+    ssh_rerun: bool = False
+
+    def claims(self, *, root_issuer: bool = True) -> Claims:
+        """The identity claims of the job's ID token (no aud/iat/exp/jti)."""
+        issuer = CIRCLECI_ISSUER if root_issuer else f"{CIRCLECI_ISSUER}/org/{self.org_id}"
+        return {
+            "iss": issuer,
+            "sub": f"org/{self.org_id}/project/{self.project_id}/user/{self.user_id}",
+            "oidc.circleci.com/org-id": self.org_id,
+            "oidc.circleci.com/project-id": self.project_id,
+            "oidc.circleci.com/pipeline-definition-id": self.pipeline_definition_id,
+            "oidc.circleci.com/pipeline-id": self.pipeline_id,
+            "oidc.circleci.com/workflow-id": self.workflow_id,
+            "oidc.circleci.com/job-id": self.job_id,
+            "oidc.circleci.com/context-ids": [],
+            "oidc.circleci.com/vcs-origin": self.vcs_origin,
+            "oidc.circleci.com/vcs-ref": self.vcs_ref,
+            "oidc.circleci.com/ssh-rerun": self.ssh_rerun,
+        }
+
+    def environ(self) -> dict[str, str]:
+        """The job's environment, without the emulated token channel."""
+        owner, _, repository = self.vcs_origin.partition("/")[2].partition("/")
+        return {
+            "CI": "true",
+            "CIRCLECI": "true",
+            "CIRCLE_PROJECT_USERNAME": owner,
+            "CIRCLE_PROJECT_REPONAME": repository,
+            "CIRCLE_BRANCH": self.vcs_ref.removeprefix("refs/heads/"),
+            "CIRCLE_SHA1": "3f786850e387550fdab836ed7e6dc881de23001b",
+            "CIRCLE_WORKFLOW_ID": self.workflow_id,
+            "CIRCLE_PIPELINE_ID": self.pipeline_id,
+            "CIRCLE_JOB": "release",
+        }
 
 
 def token_claims(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import secrets
 import shutil
 import tempfile
@@ -12,10 +13,19 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from hatch_attest.testing._ambient import AmbientProviders, GoogleCloud
 from hatch_attest.testing._faults import Fault
 from hatch_attest.testing._fulcio import Fulcio
 from hatch_attest.testing._http import Reply, Request, json_reply
-from hatch_attest.testing._identity import Claims, GitHubIdentity, GitLabIdentity, token_claims
+from hatch_attest.testing._identity import (
+    BuildkiteIdentity,
+    CircleCIIdentity,
+    Claims,
+    GitHubIdentity,
+    GitLabIdentity,
+    GoogleIdentity,
+    token_claims,
+)
 from hatch_attest.testing._oidc import Issuer, Issuers
 from hatch_attest.testing._rekor import Rekor
 from hatch_attest.testing._server import Server
@@ -29,6 +39,9 @@ _TSA_PATH = "/api/v1/timestamp"
 # Frozen, so sharing one instance as a default is safe.
 _GITHUB_JOB = GitHubIdentity()
 _GITLAB_JOB = GitLabIdentity()
+_GOOGLE_ACCOUNT = GoogleIdentity()
+_BUILDKITE_JOB = BuildkiteIdentity()
+_CIRCLECI_JOB = CircleCIIdentity()
 # Keys and CA certificates are valid from slightly before start-up, so that
 # clocks that differ by a little still agree they are valid.
 _BACKDATE = datetime.timedelta(minutes=5)
@@ -54,8 +67,14 @@ class LocalSigstore:
         self._request_tokens: dict[str, GitHubIdentity] = {}
         self._issued: list[str] = []
         self._tokens_lock = threading.Lock()
+        self._ambient = AmbientProviders(
+            self.url,
+            self._issuers,
+            lambda issuer, claims, audience: self._mint(issuer, claims, audience, 300, None),
+        )
 
         self._server.route("GET", _ACTIONS_OIDC_PATH, "oidc", self._github_token)
+        self._ambient.register(self._server)
         self._server.route("POST", "/api/v2/signingCert", "fulcio", self._fulcio.signing_cert)
         self._server.route("POST", "/api/v1/log/entries", "rekor", self._rekor.create_entry)
         if self._tsa is not None:
@@ -155,6 +174,93 @@ class LocalSigstore:
             env["SIGSTORE_ID_TOKEN"] = self.mint_gitlab_token(identity)
         return env
 
+    def google_cloud(
+        self,
+        directory: Path,
+        service_account: GoogleIdentity | None = _GOOGLE_ACCOUNT,
+        *,
+        impersonates: tuple[str, ...] = (),
+        on_compute_engine: bool = True,
+        metadata_server: bool = True,
+    ) -> GoogleCloud:
+        """Google Cloud around a process: a VM's metadata server and Google's IAM.
+
+        `service_account` is the VM's default account (None: a VM without one,
+        whose metadata server answers 404); the VM may impersonate the accounts
+        named in `impersonates` (emails), for jobs that set
+        GOOGLE_SERVICE_ACCOUNT_NAME. `on_compute_engine` decides what the DMI
+        product name file says; without `metadata_server`, nothing answers at the
+        metadata and IAM URLs (a laptop). Files go to `directory`. Enter it with
+        `GoogleCloud.patched()` (this process) or `GoogleCloud.environ()` (a child).
+        """
+        return self._ambient.google_cloud(
+            directory,
+            service_account,
+            impersonates=impersonates,
+            on_compute_engine=on_compute_engine,
+            metadata_server=metadata_server,
+        )
+
+    def buildkite_env(
+        self,
+        directory: Path,
+        identity: BuildkiteIdentity = _BUILDKITE_JOB,
+        *,
+        path: str | None = None,
+        access_token: bool = True,
+    ) -> dict[str, str]:
+        """The environment of a Buildkite job running as `identity`.
+
+        Writes a stand-in `buildkite-agent` to `directory` and puts it first on
+        PATH (before `path`, default this process's PATH). With `access_token`,
+        the job has BUILDKITE_AGENT_ACCESS_TOKEN, bound to `identity`; without it,
+        the agent cannot issue a token and exits 1.
+        """
+        return self._ambient.buildkite_env(
+            identity,
+            directory,
+            path=os.environ.get("PATH", "") if path is None else path,
+            access_token=access_token,
+        )
+
+    def circleci_env(
+        self,
+        directory: Path,
+        identity: CircleCIIdentity = _CIRCLECI_JOB,
+        *,
+        path: str | None = None,
+        can_issue: bool = True,
+    ) -> dict[str, str]:
+        """The environment of a CircleCI job running as `identity`.
+
+        Writes a stand-in `circleci` CLI to `directory` and puts it first on PATH
+        (before `path`, default this process's PATH). Without `can_issue`, the
+        CLI cannot reach a token service and exits 1.
+        """
+        return self._ambient.circleci_env(
+            identity,
+            directory,
+            path=os.environ.get("PATH", "") if path is None else path,
+            token_channel=can_issue,
+        )
+
+    def mint_token(
+        self,
+        identity: GoogleIdentity | BuildkiteIdentity | CircleCIIdentity,
+        *,
+        audience: str = "sigstore",
+        lifetime: int = 300,
+        issued_at: float | None = None,
+    ) -> str:
+        """An ID token for a Google account, a Buildkite job or a CircleCI job (root issuer)."""
+        if isinstance(identity, GoogleIdentity):
+            issuer = self._issuers.google
+        elif isinstance(identity, BuildkiteIdentity):
+            issuer = self._issuers.buildkite
+        else:
+            issuer = self._issuers.circleci
+        return self._mint(issuer, identity.claims(), audience, lifetime, issued_at)
+
     def mint_github_token(
         self,
         identity: GitHubIdentity = _GITHUB_JOB,
@@ -178,12 +284,13 @@ class LocalSigstore:
         return self._mint(self._issuers.gitlab, identity.claims(), audience, lifetime, issued_at)
 
     def secrets(self) -> list[str]:
-        """Every credential handed out so far: ID tokens and GitHub request tokens.
+        """Every credential handed out so far: ID tokens, request and access tokens.
 
         For leak checks: none of these may appear in any output, log or file.
         """
         with self._tokens_lock:
-            return [*self._issued, *self._request_tokens]
+            own = [*self._issued, *self._request_tokens]
+        return [*own, *self._ambient.secrets()]
 
     def _mint(
         self,

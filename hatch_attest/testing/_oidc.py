@@ -1,7 +1,8 @@
-"""OIDC: the ID tokens of GitHub Actions and GitLab CI, signed with local keys.
+"""OIDC: the ID tokens of GitHub Actions, GitLab CI, Google Cloud, Buildkite and CircleCI.
 
-Tokens carry the real issuer URLs (`https://token.actions.githubusercontent.com`,
-`https://gitlab.com`) because the certificate's issuer extension must say so for
+Tokens are signed with local keys but carry the real issuer URLs
+(`https://token.actions.githubusercontent.com`, `https://gitlab.com`,
+`https://accounts.google.com`, ...) because the certificate's issuer extension must say so for
 pypi-attestations' publisher policies to pass. Nothing can discover those issuers'
 keys offline, so the local Fulcio trusts the local signing keys directly instead
 of fetching `/.well-known/openid-configuration` and JWKS the way the real one does.
@@ -24,7 +25,14 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
-from hatch_attest.testing._identity import GITHUB_ISSUER, GITLAB_ISSUER, Claims
+from hatch_attest.testing._identity import (
+    BUILDKITE_ISSUER,
+    CIRCLECI_ISSUER,
+    GITHUB_ISSUER,
+    GITLAB_ISSUER,
+    GOOGLE_ISSUER,
+    Claims,
+)
 
 # A P-256 coordinate or signature half is 32 bytes (RFC 7518, section 3.4).
 _P256_SIZE = 32
@@ -71,7 +79,26 @@ class Issuers:
     def __init__(self) -> None:
         self.github = Issuer(GITHUB_ISSUER, ec.generate_private_key(ec.SECP256R1()), "github-1")
         self.gitlab = Issuer(GITLAB_ISSUER, ec.generate_private_key(ec.SECP256R1()), "gitlab-1")
-        self._by_url = {issuer.url: issuer for issuer in (self.github, self.gitlab)}
+        self.google = Issuer(GOOGLE_ISSUER, ec.generate_private_key(ec.SECP256R1()), "google-1")
+        self.buildkite = Issuer(
+            BUILDKITE_ISSUER, ec.generate_private_key(ec.SECP256R1()), "buildkite-1"
+        )
+        self.circleci = Issuer(
+            CIRCLECI_ISSUER, ec.generate_private_key(ec.SECP256R1()), "circleci-1"
+        )
+        self._by_url = {
+            issuer.url: issuer
+            for issuer in (self.github, self.gitlab, self.google, self.buildkite, self.circleci)
+        }
+
+    def _issuer(self, url: str) -> Issuer | None:
+        # CircleCI's per-organization issuers (`.../org/<id>`) share the root's
+        # key here; Fulcio accepts them through its `oidc.circleci.com/org/*` meta-issuer.
+        if url.startswith(f"{CIRCLECI_ISSUER}/org/") and "/" not in url.removeprefix(
+            f"{CIRCLECI_ISSUER}/org/"
+        ):
+            return self.circleci
+        return self._by_url.get(url)
 
     def verify(self, token: str, *, audience: str) -> Claims:
         """The claims of a token from a known issuer, or `TokenError` saying why not."""
@@ -89,7 +116,7 @@ class Issuers:
         if header.get("alg") != "ES256" or len(signature) != 2 * _P256_SIZE:
             msg = f"unsupported token algorithm {header.get('alg')!r}"
             raise TokenError(msg)
-        issuer = self._by_url.get(str(claims.get("iss")))
+        issuer = self._issuer(str(claims.get("iss")))
         if issuer is None:
             msg = f"unknown issuer {claims.get('iss')!r}"
             raise TokenError(msg)

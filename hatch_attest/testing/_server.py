@@ -50,6 +50,7 @@ class Server(ThreadingHTTPServer):
         self.faults = FaultTable()
         self.latency = 0.0
         self._routes: dict[tuple[str, str], tuple[str, Handler]] = {}
+        self._prefix_routes: list[tuple[str, str, str, Handler]] = []
         self._counts = dict.fromkeys(ENDPOINTS, 0)
         self._lock = threading.Lock()
         self._thread = threading.Thread(
@@ -62,13 +63,29 @@ class Server(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def route(self, method: str, path: str, endpoint: str, handler: Handler) -> None:
-        """Serves `method path` with `handler`, counted under `endpoint`."""
-        self._routes[(method, path)] = (endpoint, handler)
+    def route(
+        self, method: str, path: str, endpoint: str, handler: Handler, *, prefix: bool = False
+    ) -> None:
+        """Serves `method path` with `handler`, counted under `endpoint`.
+
+        With `prefix`, every path that starts with `path` goes to `handler` (for
+        paths that carry a name, like `/serviceAccounts/<email>:generateIdToken`).
+        """
+        if prefix:
+            self._prefix_routes.append((method, path, endpoint, handler))
+            self._prefix_routes.sort(key=lambda route: len(route[1]), reverse=True)
+        else:
+            self._routes[(method, path)] = (endpoint, handler)
 
     def lookup(self, method: str, path: str) -> tuple[str, Handler] | None:
-        """The endpoint and handler of a request, if any."""
-        return self._routes.get((method, path))
+        """The endpoint and handler of a request, if any (exact paths first, then prefixes)."""
+        found = self._routes.get((method, path))
+        if found is not None:
+            return found
+        for route_method, start, endpoint, handler in self._prefix_routes:
+            if route_method == method and path.startswith(start):
+                return endpoint, handler
+        return None
 
     def count(self, endpoint: str) -> None:
         """Records one request to `endpoint`."""

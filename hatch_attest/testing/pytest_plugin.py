@@ -71,10 +71,17 @@ def sigstore_instance(local_sigstore: LocalSigstore) -> Iterator[LocalSigstore]:
 
 @pytest.fixture
 def no_ci(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    """This process outside any CI job (see `outside_ci`); returns the monkeypatch to add one."""
+    """This process outside any CI job or cloud VM; returns the monkeypatch to add one.
+
+    Removes every CI variable (see `outside_ci`), and points the DMI product name
+    file that `id` and hatch-attest read to tell a Google Compute Engine VM at an
+    empty file, so that a test means the same on a laptop and on a GCE runner.
+    """
     for name in list(os.environ):
         if is_ci_variable(name):
             monkeypatch.delenv(name)
+    monkeypatch.setattr("hatch_attest.identity.GCP_PRODUCT_NAME_FILE", os.devnull)
+    monkeypatch.setattr("id._internal.oidc.ambient._GCP_PRODUCT_NAME_FILE", os.devnull)
     return monkeypatch
 
 

@@ -7,7 +7,6 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -27,19 +26,6 @@ from .frontends import (
 )
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def env_for(wheelhouse: Path, tool_home: Path, sigstore_instance: LocalSigstore) -> EnvFactory:
-    """Build the environment of a job: CI variables plus the local trust config."""
-
-    def make(ci: Mapping[str, str] | None = None, **extra: str) -> dict[str, str]:
-        variables = {"HATCH_ATTEST_TRUST_CONFIG": str(sigstore_instance.trust_config_path)}
-        variables.update(ci or {})
-        variables.update(extra)
-        return base_env(wheelhouse, tool_home, variables)
-
-    return make
 
 
 @pytest.mark.parametrize("frontend", FRONTENDS)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import subprocess
 import time
+from pathlib import Path
 
 import id
 import pytest
@@ -13,7 +15,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sigstore.oidc import IdentityError, IdentityToken
 
-from hatch_attest.testing import GitHubIdentity, GitLabIdentity, LocalSigstore
+from hatch_attest.testing import (
+    BuildkiteIdentity,
+    CircleCIIdentity,
+    GitHubIdentity,
+    GitLabIdentity,
+    GoogleIdentity,
+    LocalSigstore,
+)
 
 from .conftest import CIJob
 
@@ -123,6 +132,83 @@ def test_gitlab_job_without_id_token(sigstore_instance: LocalSigstore, ci_job: C
 
     with pytest.raises(id.AmbientCredentialError, match="SIGSTORE_ID_TOKEN"):
         id.detect_credential("sigstore")
+
+
+def test_id_gets_the_google_vm_token_from_the_metadata_server(
+    tmp_path: Path, sigstore_instance: LocalSigstore, ci_job: CIJob
+) -> None:
+    ci_job({})
+    account = GoogleIdentity(email="builder@octo-project.iam.gserviceaccount.com")
+
+    with sigstore_instance.google_cloud(tmp_path / "gce", account).patched():
+        token = id.detect_credential("sigstore")
+
+    assert token is not None
+    identity = IdentityToken(token)
+    assert identity.issuer == "https://accounts.google.com"
+    assert identity.identity == account.email  # sigstore signs for the email claim
+    assert sigstore_instance.counts()["oidc"] == 1
+
+
+def test_id_runs_the_stand_in_buildkite_agent(
+    tmp_path: Path, sigstore_instance: LocalSigstore, ci_job: CIJob
+) -> None:
+    job = BuildkiteIdentity(pipeline_slug="octo-pipeline")
+    ci_job(sigstore_instance.buildkite_env(tmp_path / "agent", job))
+
+    token = id.detect_credential("sigstore")
+
+    assert token is not None
+    identity = IdentityToken(token)
+    assert identity.issuer == "https://agent.buildkite.com"
+    assert identity.identity == job.claims()["sub"]
+    assert sigstore_instance.counts()["oidc"] == 1
+
+
+def test_id_runs_the_stand_in_circleci_cli(
+    tmp_path: Path, sigstore_instance: LocalSigstore, ci_job: CIJob
+) -> None:
+    job = CircleCIIdentity()
+    ci_job(sigstore_instance.circleci_env(tmp_path / "cli", job))
+
+    token = id.detect_credential("sigstore")
+
+    assert token is not None
+    identity = IdentityToken(token)
+    assert identity.issuer == "https://oidc.circleci.com"  # id asks for the root issuer
+    assert identity.identity == job.claims()["sub"]
+    assert sigstore_instance.counts()["oidc"] == 1
+
+
+@pytest.mark.parametrize(
+    ("tool", "argv"),
+    [
+        ("buildkite-agent", ["oidc", "request-token"]),
+        ("buildkite-agent", ["oidc", "request-token", "--audience", "sigstore", "--lifetime", "5"]),
+        ("circleci", ["run", "oidc", "get", "--claims", '{"aud": "sigstore"}', "--org-issuer"]),
+    ],
+)
+def test_stand_in_agents_accept_only_what_id_runs(
+    tool: str, argv: list[str], tmp_path: Path, sigstore_instance: LocalSigstore
+) -> None:
+    env = (
+        sigstore_instance.buildkite_env(tmp_path / "bin")
+        if tool == "buildkite-agent"
+        else sigstore_instance.circleci_env(tmp_path / "bin")
+    )
+
+    done = subprocess.run(
+        [str(tmp_path / "bin" / tool), *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"{tool}: unexpected arguments")
+    assert sigstore_instance.counts()["oidc"] == 0
 
 
 def _csr(*, proves_possession: bool = True) -> str:
