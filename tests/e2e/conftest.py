@@ -11,11 +11,14 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
-from .frontends import BUILD_TIMEOUT, REPO
+from hatch_attest.testing import LocalSigstore
+
+from .frontends import BUILD_TIMEOUT, REPO, EnvFactory, base_env
 
 BUILD_REQUIREMENTS = ("hatchling", "build", "sigstore>=4.5,<5", "pypi-attestations>=0.0.30,<0.1")
 
@@ -62,3 +65,16 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory, requirement_wheels: Pat
 def tool_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Private data/cache folders for hatch and uv (shared by the session, for speed)."""
     return tmp_path_factory.mktemp("tool-home")
+
+
+@pytest.fixture
+def env_for(wheelhouse: Path, tool_home: Path, sigstore_instance: LocalSigstore) -> EnvFactory:
+    """Build the environment of a job: CI variables plus the local trust config."""
+
+    def make(ci: Mapping[str, str] | None = None, **extra: str) -> dict[str, str]:
+        variables = {"HATCH_ATTEST_TRUST_CONFIG": str(sigstore_instance.trust_config_path)}
+        variables.update(ci or {})
+        variables.update(extra)
+        return base_env(wheelhouse, tool_home, variables)
+
+    return make

@@ -7,7 +7,6 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -27,19 +26,6 @@ from .frontends import (
 )
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def env_for(wheelhouse: Path, tool_home: Path, sigstore_instance: LocalSigstore) -> EnvFactory:
-    """Build the environment of a job: CI variables plus the local trust config."""
-
-    def make(ci: Mapping[str, str] | None = None, **extra: str) -> dict[str, str]:
-        variables = {"HATCH_ATTEST_TRUST_CONFIG": str(sigstore_instance.trust_config_path)}
-        variables.update(ci or {})
-        variables.update(extra)
-        return base_env(wheelhouse, tool_home, variables)
-
-    return make
 
 
 @pytest.mark.parametrize("frontend", FRONTENDS)
@@ -70,24 +56,6 @@ def test_github_job_attests_wheel_and_sdist(
         assert f"Attested {artifact.name} as {workflow_uri} (Rekor log index " in result.output
     assert sigstore_instance.counts()["fulcio"] == 2  # one certificate per artifact process
     assert sigstore_instance.counts()["rekor"] == 2
-
-
-def test_pip_wheel_builds_and_explains_why_it_cannot_attest(
-    tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
-    env_for: EnvFactory,
-) -> None:
-    """pip keeps only the .whl from its temporary build folder: signing would be wasted."""
-    project = make_project(tmp_path)
-    result = build("pip-wheel", project, env_for(sigstore_instance.github_env(github_identity)))
-
-    assert result.returncode == 0, result.output
-    assert len(result.artifacts()) == 1
-    assert result.attestations() == []
-    assert "Not attesting: pip builds in a temporary folder" in result.output
-    assert "hatch-attest sign" in result.output
-    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 
 
 @pytest.mark.parametrize("frontend", ["build", "hatch"])
