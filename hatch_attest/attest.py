@@ -44,6 +44,7 @@ from hatch_attest.errors import (
     RefusalError,
     VerificationError,
 )
+from hatch_attest.frontends import discarding_frontend
 from hatch_attest.identity import Probe, Token, obtain_token, probe
 from hatch_attest.publisher import (
     Publisher,
@@ -126,18 +127,19 @@ def decide(
     env: Mapping[str, str],
     *,
     project_urls: Mapping[str, str] | None = None,
+    output_dir: Path | None = None,
 ) -> Plan | Skip:
-    """Whether to sign, from configuration and environment alone (cheap, offline)."""
+    """Whether to sign, from configuration and environment alone (cheap, offline).
+
+    ``output_dir`` is the folder the frontend built into, when known (the hook's
+    ``dependencies()`` runs before any build and passes none).
+    """
     if config.mode == "never":
         return Skip("attestations are off (mode = never)")
-    if env.get("PIP_BUILD_TRACKER"):
-        # pip builds into a temporary folder and keeps only the .whl: an
-        # attestation would be discarded, leaving a public log entry for nothing.
-        return Skip(
-            "pip builds in a temporary folder and keeps only the wheel, so an attestation "
-            "would be lost; build with `python -m build`, `uv build` or `hatch build`, "
-            "or attest pip's output with `hatch-attest sign`"
-        )
+    # An attestation the frontend throws away would leave a public log entry for nothing.
+    discarded = discarding_frontend(output_dir, env)
+    if discarded is not None:
+        return Skip(discarded)
     found = probe(env)
     if not found.available:
         return Skip(found.explain())
@@ -320,7 +322,8 @@ def attest(
             else:
                 reporter.display_warning(f"{stale.path.name} is {stale.reason}")
 
-    decision = decide(config, env, project_urls=project_urls)
+    output_dir = dists[0].parent if dists else None
+    decision = decide(config, env, project_urls=project_urls, output_dir=output_dir)
     if isinstance(decision, Plan):
         missing = signing_stack_missing()
         if missing is not None:

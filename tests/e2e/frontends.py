@@ -123,9 +123,15 @@ def build(frontend: str, project: Path, env: Mapping[str, str]) -> Build:
             ".",
         ],
     }
+    returncode, output = run(commands[frontend], project, env)
+    return Build(returncode, output, dist)
+
+
+def run(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> tuple[int, str]:
+    """Run a frontend command; its exit status and its combined output."""
     proc = subprocess.run(
-        commands[frontend],
-        cwd=project,
+        argv,
+        cwd=cwd,
         env=dict(env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -135,7 +141,7 @@ def build(frontend: str, project: Path, env: Mapping[str, str]) -> Build:
     )
     # Printed so that pytest captures it: the credential leak scan reads it.
     print(proc.stdout)
-    return Build(proc.returncode, proc.stdout, dist)
+    return proc.returncode, proc.stdout
 
 
 def verified_subjects(dist: Path, publisher: Publisher, trust_config: Path) -> str:

@@ -58,24 +58,6 @@ def test_github_job_attests_wheel_and_sdist(
     assert sigstore_instance.counts()["rekor"] == 2
 
 
-def test_pip_wheel_builds_and_explains_why_it_cannot_attest(
-    tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
-    env_for: EnvFactory,
-) -> None:
-    """pip keeps only the .whl from its temporary build folder: signing would be wasted."""
-    project = make_project(tmp_path)
-    result = build("pip-wheel", project, env_for(sigstore_instance.github_env(github_identity)))
-
-    assert result.returncode == 0, result.output
-    assert len(result.artifacts()) == 1
-    assert result.attestations() == []
-    assert "Not attesting: pip builds in a temporary folder" in result.output
-    assert "hatch-attest sign" in result.output
-    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
-
-
 @pytest.mark.parametrize("frontend", ["build", "hatch"])
 def test_gitlab_job_attests_wheel_and_sdist(
     frontend: str,
