@@ -272,7 +272,7 @@ def identity_refusal(
     if publisher is None:
         issuer = token.claims.get("iss", "an unknown issuer")
         return (
-            f"the identity from {token.provider} (issuer {issuer}) is not a Trusted Publisher "
+            f"the identity from {token.source} (issuer {issuer}) is not a Trusted Publisher "
             "that PyPI can accept attestations from (GitHub, GitLab.com or Google), so a "
             "signature would only add a public log entry; set `publisher` or a `trust-config` "
             "of your own to sign anyway"
@@ -428,7 +428,7 @@ def _sign_verify_write(
     signer = AttestationSigner(trust, token, timeout=config.timeout - (time.monotonic() - started))
     if publisher is None:
         reporter.display_warning(
-            f"no Trusted Publisher could be determined for {token.provider}; the attestation "
+            f"no Trusted Publisher could be determined for {token.source}; the attestation "
             "was verified, but not against the identity PyPI will require"
         )
     # The token and the certificate serve every artifact: what they took counts

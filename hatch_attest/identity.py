@@ -58,17 +58,20 @@ GITLAB_TOKEN_FIX = "add `id_tokens: SIGSTORE_ID_TOKEN: aud: sigstore` to the job
 class Probe:
     """What the environment says about an identity, without asking for one.
 
-    ``provider`` is set when a token can be requested. Otherwise ``reason`` says
-    why not and ``fix`` (if any) what would make it possible.
+    ``source`` is set when a token can be requested: the CI provider that issues
+    it (``"GitHub Actions"``, ``"GitLab CI"``, ``"Google Cloud"``, ``"Buildkite"``,
+    ``"CircleCI"``), or :data:`EXPLICIT_TOKEN_VARIABLE` when the token is given
+    explicitly. Otherwise ``reason`` says why not and ``fix`` (if any) what would
+    make it possible.
     """
 
-    provider: str | None
+    source: str | None
     reason: str = ""
     fix: str = ""
 
     @property
     def available(self) -> bool:
-        return self.provider is not None
+        return self.source is not None
 
     def explain(self) -> str:
         """One line: why there is no identity, and what to do about it."""
@@ -135,10 +138,11 @@ class Token:
     """An identity token that never prints itself."""
 
     raw: str = field(repr=False)
-    provider: str
+    source: str
+    """Where it came from: a :attr:`Probe.source`."""
 
     def __str__(self) -> str:
-        return f"<identity token from {self.provider}>"
+        return f"<identity token from {self.source}>"
 
     @cached_property
     def claims(self) -> dict[str, Any]:
@@ -157,19 +161,19 @@ class Token:
         audience = claims.get("aud")
         if audience != AUDIENCE and not (isinstance(audience, list) and AUDIENCE in audience):
             msg = (
-                f"the identity token from {self.provider} is for audience {audience!r}; "
+                f"the identity token from {self.source} is for audience {audience!r}; "
                 f"Sigstore needs a token for {AUDIENCE!r}"
             )
             raise IdentityError(msg)
         if isinstance(claims.get("exp"), (int, float)) and claims["exp"] < now - _LEEWAY:
             msg = (
-                f"the identity token from {self.provider} has expired. Tokens live for "
+                f"the identity token from {self.source} has expired. Tokens live for "
                 "minutes: obtain it in the step that builds, and check the runner's clock."
             )
             raise IdentityError(msg)
         if isinstance(claims.get("nbf"), (int, float)) and claims["nbf"] > now + _LEEWAY:
             msg = (
-                f"the identity token from {self.provider} is not valid yet; check the "
+                f"the identity token from {self.source} is not valid yet; check the "
                 "runner's clock"
             )
             raise IdentityError(msg)
@@ -183,7 +187,7 @@ class Token:
         try:
             return IdentityToken(self.raw)
         except SigstoreIdentityError as e:
-            msg = f"the identity token from {self.provider} is not usable: {e}"
+            msg = f"the identity token from {self.source} is not usable: {e}"
             raise IdentityError(msg) from None
 
 
@@ -217,22 +221,22 @@ def obtain_token(env: Mapping[str, str] | None = None) -> Token:
     """
     env = os.environ if env is None else env
     found = probe(env)
-    if found.provider is None:
+    if found.source is None:
         raise NoIdentityError(found.explain())
     if env.get(EXPLICIT_TOKEN_VARIABLE):
-        return Token(env[EXPLICIT_TOKEN_VARIABLE].strip(), found.provider)
-    if found.provider == "GitHub Actions":
-        return Token(_github_token(env), found.provider)
-    if found.provider == "GitLab CI":
-        return Token(env["SIGSTORE_ID_TOKEN"].strip(), found.provider)
-    if found.provider == "Buildkite":
+        return Token(env[EXPLICIT_TOKEN_VARIABLE].strip(), found.source)
+    if found.source == "GitHub Actions":
+        return Token(_github_token(env), found.source)
+    if found.source == "GitLab CI":
+        return Token(env["SIGSTORE_ID_TOKEN"].strip(), found.source)
+    if found.source == "Buildkite":
         argv = ["buildkite-agent", "oidc", "request-token", "--audience", AUDIENCE]
-        return Token(_agent_token(found.provider, argv, env), found.provider)
-    if found.provider == "CircleCI":
+        return Token(_agent_token(found.source, argv, env), found.source)
+    if found.source == "CircleCI":
         claims = json.dumps({"aud": AUDIENCE})
         argv = ["circleci", "run", "oidc", "get", "--claims", claims, "--root-issuer"]
-        return Token(_agent_token(found.provider, argv, env), found.provider)
-    return Token(_google_token(env), found.provider)
+        return Token(_agent_token(found.source, argv, env), found.source)
+    return Token(_google_token(env), found.source)
 
 
 def _github_token(env: Mapping[str, str]) -> str:

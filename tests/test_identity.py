@@ -36,7 +36,7 @@ def product_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     ],
 )
 def test_available(env: dict[str, str], provider: str) -> None:
-    assert probe(env).provider == provider
+    assert probe(env).source == provider
 
 
 @pytest.mark.parametrize(
@@ -75,13 +75,13 @@ def test_buildkite_agent_on_path(tmp_path: Path) -> None:
     agent = tmp_path / "buildkite-agent"
     agent.write_text("#!/bin/sh\n")
     agent.chmod(0o755)
-    assert probe({"BUILDKITE": "true", "PATH": str(tmp_path)}).provider == "Buildkite"
+    assert probe({"BUILDKITE": "true", "PATH": str(tmp_path)}).source == "Buildkite"
 
 
 @pytest.mark.parametrize("name", ["Google", "Google Compute Engine"])
 def test_compute_engine_vm_is_google_cloud(product_name: Path, name: str) -> None:
     product_name.write_text(f"{name}\n")
-    assert probe({}).provider == "Google Cloud"
+    assert probe({}).source == "Google Cloud"
 
 
 def test_laptop_has_no_identity() -> None:
