@@ -28,6 +28,7 @@ lost its attestations is worse than a red job. One time budget per artifact
 from __future__ import annotations
 
 import importlib.util
+import logging
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -60,6 +61,8 @@ if TYPE_CHECKING:
 
     from hatch_attest.config import AttestConfig
     from hatch_attest.signing import Signed
+
+logger = logging.getLogger(__name__)
 
 #: What the signing path needs beyond the idle install. Hosts ask the build
 #: frontend for these (:func:`requirements_for`) only when they will sign.
@@ -345,6 +348,7 @@ def attest(
             # GOOGLE_SERVICE_ACCOUNT_NAME, an agent that cannot issue tokens):
             # like no identity at all, a skip in auto mode.
             return _skip(Skip(str(e)), config, reporter)
+    logger.debug("phase token: %.3f s", time.monotonic() - started)
     token.check()
     publisher = _publisher_for(token, decision.publisher, reporter)
     refusal = identity_refusal(token, publisher, config, public=public)
@@ -423,9 +427,13 @@ def _sign_verify_write(
     from hatch_attest.signing import AttestationSigner
     from hatch_attest.trust import load_trust_config, verifier_for
 
+    mark = time.monotonic()
     trust = load_trust_config(config.instance, config.trust_config)
     verifier = verifier_for(trust)
+    logger.debug("phase trust root: %.3f s", time.monotonic() - mark)
+    mark = time.monotonic()
     signer = AttestationSigner(trust, token, timeout=config.timeout - (time.monotonic() - started))
+    logger.debug("phase certificate: %.3f s", time.monotonic() - mark)
     if publisher is None:
         reporter.display_warning(
             f"no Trusted Publisher could be determined for {token.source}; the attestation "
@@ -434,20 +442,32 @@ def _sign_verify_write(
     # The token and the certificate serve every artifact: what they took counts
     # against each artifact's budget.
     budget = config.timeout - (time.monotonic() - started)
-    results = signer.sign_all(
-        dists,
-        jobs=jobs,
-        timeout=budget,
-        check=lambda item: _verify(item, verifier, publisher, signer.identity),
-    )
-    failures = [r for r in results if isinstance(r, BaseException)]
-    if failures:
-        _raise_all(failures)
-    signed: list[Signed] = [r for r in results if not isinstance(r, BaseException)]
-    _check_sets(signed, verifier, publisher)
+    staged: dict[Path, files.StagedFile] = {}
+
+    def finish(item: Signed) -> None:
+        # In the worker, as soon as the log entry is back: verify, then stage the
+        # file, overlapping the other artifacts' round trips.
+        _verify(item, verifier, publisher, signer.identity)
+        staged[item.dist] = files.stage_attestation(item.dist, item.to_json_bytes())
+
+    mark = time.monotonic()
+    try:
+        results = signer.sign_all(dists, jobs=jobs, timeout=budget, check=finish)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            _raise_all(failures)
+        signed: list[Signed] = [r for r in results if not isinstance(r, BaseException)]
+        logger.debug("phase log entries, verification, staging: %.3f s", time.monotonic() - mark)
+        mark = time.monotonic()
+        _check_sets(signed, verifier, publisher)
+    except BaseException:
+        for file in staged.values():
+            file.discard()
+        raise
     paths = files.commit_attestations(
-        [(item.dist, item.sha256, item.to_json_bytes()) for item in signed]
+        [(item.dist, item.sha256, staged[item.dist]) for item in signed]
     )
+    logger.debug("phase files: %.3f s", time.monotonic() - mark)
     return [
         Written(item.dist, path, signer.identity, item.log_index)
         for item, path in zip(signed, paths, strict=True)

@@ -342,10 +342,16 @@ class StagedFile:
                     path.unlink()
 
 
-def commit_attestations(items: Sequence[tuple[Path, str, bytes]]) -> list[Path]:
-    """Put each ``(dist, signed sha256, attestation bytes)`` in place, all or nothing.
+def stage_attestation(dist: Path, payload: bytes) -> StagedFile:
+    """Write the attestation of ``dist`` beside it, under a temporary name, for a later commit."""
+    return _stage(attestation_path(dist), payload)
 
-    Each file is staged first. Then, file by file, the distribution's digest is
+
+def commit_attestations(items: Sequence[tuple[Path, str, bytes | StagedFile]]) -> list[Path]:
+    """Put each ``(dist, signed sha256, attestation)`` in place, all or nothing.
+
+    Each attestation is staged first, unless it already is (a
+    :func:`stage_attestation`). Then, file by file, the distribution's digest is
     checked again immediately before its own rename (a concurrent build may have
     replaced it while signing), and once all are in place the whole set is checked
     once more. On any failure, everything this run put in place is rolled back
@@ -354,13 +360,18 @@ def commit_attestations(items: Sequence[tuple[Path, str, bytes]]) -> list[Path]:
     staged: list[StagedFile] = []
     try:
         for dist, _, payload in items:
-            staged.append(_stage(attestation_path(dist), payload))
+            staged.append(
+                payload if isinstance(payload, StagedFile) else stage_attestation(dist, payload)
+            )
         for (dist, sha256, _), file in zip(items, staged, strict=True):
             _check_unchanged(dist, sha256)
             _commit(file)
         for dist, sha256, _ in items:
             _check_unchanged(dist, sha256)
     except BaseException:
+        for _, _, payload in items:
+            if isinstance(payload, StagedFile) and payload not in staged:
+                payload.discard()
         for file in reversed(staged):
             with contextlib.suppress(OSError):
                 file.rollback()

@@ -173,8 +173,7 @@ class Token:
             raise IdentityError(msg)
         if isinstance(claims.get("nbf"), (int, float)) and claims["nbf"] > now + _LEEWAY:
             msg = (
-                f"the identity token from {self.source} is not valid yet; check the "
-                "runner's clock"
+                f"the identity token from {self.source} is not valid yet; check the runner's clock"
             )
             raise IdentityError(msg)
 

@@ -9,6 +9,19 @@ from .matrix import FAULT_MATRIX
 pytest_plugins = ["hatch_attest.testing.pytest_plugin"]
 
 
+@pytest.fixture(autouse=True)
+def _outside_any_project(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Every test starts in an empty folder, not in this repository.
+
+    The CLI reads ./pyproject.toml, and this repository's own names its GitHub
+    repository in [project.urls], which (rightly) stops emulated jobs of other
+    repositories from signing. A test that wants a project makes one.
+    """
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Print the fault x endpoint -> outcome table when the fault matrix ran."""
     if not FAULT_MATRIX:
