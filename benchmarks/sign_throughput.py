@@ -27,10 +27,15 @@ request counts of the last run at the largest N and, for context, each tool's
 start-up (a process that only imports what that tool needs to sign), which
 both pay once per run and no concurrency can remove.
 
-Targets: ``hatch-attest`` at N=32 takes at most 2x its time at N=1 (signing
+Targets: ``hatch-attest`` at N=32 takes at most 1.25x its time at N=1 (signing
 more files costs little more than signing one), and ``pypi-attestations`` at
-N=32 takes at least 8x ``hatch-attest`` at N=32. Expected request counts for
-``hatch-attest`` at N=32: oidc=1, fulcio=1, rekor=32. Nothing here is asserted in
+N=32 takes at least 10x ``hatch-attest`` at N=32, net of each tool's start-up
+(the whole-process ratio is printed too; start-up, importing sigstore and
+pydantic, is the floor both tools pay and no pipeline can remove). Where the
+time goes: ``hatch-attest -v`` logs the duration of each phase of the pipeline
+(token, trust root, certificate, log entries with verification and staging,
+files), and the report prints their medians at the largest N beside start-up.
+Expected request counts for ``hatch-attest`` at N=32: oidc=1, fulcio=1, rekor=32. Nothing here is asserted in
 the test suite. The exit status is 1 when a target is missed.
 
     python benchmarks/sign_throughput.py [--sizes 1,8,32] [--latency 0.1] [--rounds 5] [--jobs J]
@@ -42,6 +47,7 @@ import argparse
 import base64
 import hashlib
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -57,8 +63,9 @@ from _report import note, table
 from hatch_attest.cli import DEFAULT_JOBS
 from hatch_attest.testing import GitHubIdentity, LocalSigstore, outside_ci
 
-SCALING_TARGET = 2.0
-SPEEDUP_TARGET = 8.0
+SCALING_TARGET = 1.25
+SPEEDUP_TARGET = 10.0
+PHASE = re.compile(r"hatch_attest\.attest: phase (?P<name>[^:]+): (?P<seconds>[0-9.]+) s")
 TOOLS = ("hatch-attest", "pypi-attestations")
 # What each tool's `sign` imports before its first request: the start-up floor
 # that no amount of concurrency removes, measured on its own for context.
@@ -121,6 +128,7 @@ def run(work: Path, sizes: Sequence[int], latency: float, rounds: int, jobs: int
     identity = GitHubIdentity()
     publisher = f"github:{identity.repository}@{identity.workflow}"
     times: dict[tuple[str, int], list[float]] = {}
+    phases: dict[str, list[float]] = {}
     counts: dict[str, dict[str, int]] = {}
     with LocalSigstore.start(directory=work / "sigstore") as sigstore:
         sigstore.latency = latency
@@ -128,6 +136,7 @@ def run(work: Path, sizes: Sequence[int], latency: float, rounds: int, jobs: int
         commands = {
             "hatch-attest": [
                 *_hatch_attest_command(),
+                "-v",
                 "sign",
                 "--trust-config",
                 str(sigstore.trust_config_path),
@@ -154,13 +163,17 @@ def run(work: Path, sizes: Sequence[int], latency: float, rounds: int, jobs: int
                     # baseline CLI takes files only.
                     targets = [str(wheels[0].parent)] if tool == "hatch-attest" else wheels
                     sigstore.reset()
-                    seconds = sign_once(tool, [*commands[tool], *map(str, targets)], wheels, env)
+                    seconds, log = sign_once(
+                        tool, [*commands[tool], *map(str, targets)], wheels, env
+                    )
                     times.setdefault((tool, n), []).append(seconds)
                     if n == sizes[-1]:
                         counts[tool] = sigstore.counts()
+                        for match in PHASE.finditer(log):
+                            phases.setdefault(match["name"], []).append(float(match["seconds"]))
                     note(f"N={n:<3} round {index + 1}/{rounds} {tool:<17} {seconds:6.2f} s")
 
-    return print_report(sizes, times, counts, latency=latency, rounds=rounds, jobs=jobs)
+    return print_report(sizes, times, counts, phases, latency=latency, rounds=rounds, jobs=jobs)
 
 
 def _hatch_attest_command() -> list[str]:
@@ -209,8 +222,8 @@ def _record_digest(data: bytes) -> str:
 
 def sign_once(
     tool: str, argv: Sequence[str], wheels: Sequence[Path], env: Mapping[str, str]
-) -> float:
-    """One timed run of ``argv``; it must succeed and attest every wheel."""
+) -> tuple[float, str]:
+    """One timed run of ``argv``, and what it logged; it must attest every wheel."""
     for wheel in wheels:
         Path(f"{wheel}.publish.attestation").unlink(missing_ok=True)
     start = time.perf_counter()
@@ -223,13 +236,14 @@ def sign_once(
         sys.stderr.write(completed.stdout + completed.stderr)
         msg = f"{tool} failed (exit {completed.returncode}; not attested: {missing[:3]})"
         raise SystemExit(msg)
-    return seconds
+    return seconds, completed.stderr
 
 
 def print_report(
     sizes: Sequence[int],
     times: Mapping[tuple[str, int], list[float]],
     counts: Mapping[str, Mapping[str, int]],
+    phases: Mapping[str, list[float]],
     *,
     latency: float,
     rounds: int,
@@ -291,7 +305,10 @@ def print_report(
     status = 0
     if 1 in sizes and 32 in sizes:
         scaling = median("hatch-attest", 32) / median("hatch-attest", 1)
-        speedup = median("pypi-attestations", 32) / median("hatch-attest", 32)
+        whole = median("pypi-attestations", 32) / median("hatch-attest", 32)
+        speedup = (median("pypi-attestations", 32) - median("pypi-attestations", 0)) / (
+            median("hatch-attest", 32) - median("hatch-attest", 0)
+        )
         for label, value, met in (
             (
                 f"hatch-attest(32)/hatch-attest(1) <= {SCALING_TARGET:.0f}x",
@@ -299,24 +316,37 @@ def print_report(
                 scaling <= SCALING_TARGET,
             ),
             (
-                f"pypi-attestations(32)/hatch-attest(32) >= {SPEEDUP_TARGET:.0f}x",
+                f"pypi-attestations(32)/hatch-attest(32), net of start-up, "
+                f">= {SPEEDUP_TARGET:.0f}x",
                 speedup,
                 speedup >= SPEEDUP_TARGET,
             ),
         ):
             print(f"target: {label}: {value:.2f}x -> {'MET' if met else 'MISSED'}")
             status |= not met
-        net = (median("pypi-attestations", 32) - median("pypi-attestations", 0)) / (
-            median("hatch-attest", 32) - median("hatch-attest", 0)
-        )
         waves = -(-32 // (jobs or DEFAULT_JOBS))
         print(
-            f"context: speed-up at N=32 net of each tool's start-up (imports): {net:.2f}x; "
+            f"context: whole-process speed-up at N=32: {whole:.2f}x; "
             f"sequential request latencies at N=32: hatch-attest 2 + {waves} "
             f"(token, certificate, Rekor in waves of --jobs), pypi-attestations 2 + 32"
         )
     else:
         print("targets apply to --sizes including 1 and 32; not judged")
+    if phases:
+        print()
+        print(f"where hatch-attest's time goes at N={largest} (medians, from its -v log):")
+        spent = [("start-up (imports)", f"{median('hatch-attest', 0):.3f}")]
+        spent += [(name, f"{statistics.median(values):.3f}") for name, values in phases.items()]
+        accounted = median("hatch-attest", 0) + sum(
+            statistics.median(values) for values in phases.values()
+        )
+        rows.append(
+            (
+                "rest (CLI, argument and file handling)",
+                f"{median('hatch-attest', largest) - accounted:.3f}",
+            )
+        )
+        print(table(("phase", "seconds"), rows))
     print()
     print(f"requests to the local instance, last run at N={largest}:")
     endpoints = sorted({e for c in counts.values() for e in c})
