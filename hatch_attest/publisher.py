@@ -280,11 +280,24 @@ def github_workflow_file(workflow_ref: str) -> tuple[str, str] | None:
 
 
 @dataclass(frozen=True)
-class GitHubPublisher(Publisher):
-    """A GitHub Actions Trusted Publisher (on github.com)."""
+class _ForgePublisher(Publisher):
+    """A publisher that builds from a source repository on a forge (GitHub, GitLab)."""
 
     repository: str
-    """``OWNER/REPO``, spelled exactly as GitHub does (PyPI compares it exactly)."""
+    """The repository's path on the forge, spelled exactly as the forge does."""
+
+    def home(self) -> tuple[str, str] | None:
+        return (self.kind, self.repository)
+
+
+@dataclass(frozen=True)
+class GitHubPublisher(_ForgePublisher):
+    """A GitHub Actions Trusted Publisher (on github.com).
+
+    ``repository`` is ``OWNER/REPO``, spelled exactly as GitHub does (PyPI compares it
+    exactly).
+    """
+
     workflow: str
     """File name of the top-level workflow, e.g. ``release.yml`` (no directories)."""
 
@@ -310,9 +323,6 @@ class GitHubPublisher(Publisher):
     @classmethod
     def from_options(cls, values: Mapping[str, str]) -> GitHubPublisher:
         return cls(repository=values["repository"], workflow=values["workflow"])
-
-    def home(self) -> tuple[str, str] | None:
-        return (self.kind, self.repository)
 
     def describe(self) -> str:
         return f"GitHub repository {self.repository}, workflow {self.workflow}"
@@ -435,11 +445,13 @@ def gitlab_config_ref(uri: str) -> tuple[str, str] | None:
 
 
 @dataclass(frozen=True)
-class GitLabPublisher(Publisher):
-    """A GitLab CI/CD Trusted Publisher on gitlab.com."""
+class GitLabPublisher(_ForgePublisher):
+    """A GitLab CI/CD Trusted Publisher on gitlab.com.
 
-    repository: str
-    """Project path with all its namespaces, e.g. ``group/subgroup/project``."""
+    ``repository`` is the project path with all its namespaces, e.g.
+    ``group/subgroup/project``.
+    """
+
     workflow_filepath: str
     """CI configuration file, relative to the project root, e.g. ``.gitlab-ci.yml``."""
 
@@ -469,9 +481,6 @@ class GitLabPublisher(Publisher):
     @classmethod
     def from_options(cls, values: Mapping[str, str]) -> GitLabPublisher:
         return cls(repository=values["repository"], workflow_filepath=values["workflow-filepath"])
-
-    def home(self) -> tuple[str, str] | None:
-        return (self.kind, self.repository)
 
     def describe(self) -> str:
         return f"GitLab project {self.repository}, CI config {self.workflow_filepath}"

@@ -64,9 +64,9 @@ def _public_good(url: str) -> bool:
     return any(host == domain or host.endswith(f".{domain}") for domain in PUBLIC_GOOD_DOMAINS)
 
 
-def _read_json(trust_config: Path) -> Any:
+def _read_text(trust_config: Path) -> str:
     try:
-        raw = trust_config.read_text(encoding="utf-8")
+        return trust_config.read_text(encoding="utf-8")
     except OSError as e:
         msg = (
             f"cannot read the Sigstore trust config {trust_config}: {e.strerror or e}. "
@@ -76,6 +76,10 @@ def _read_json(trust_config: Path) -> Any:
     except UnicodeDecodeError as e:
         msg = f"the Sigstore trust config {trust_config} is not UTF-8 text"
         raise TrustConfigError(msg) from e
+
+
+def _read_json(trust_config: Path) -> Any:
+    raw = _read_text(trust_config)
     try:
         return json.loads(raw)
     except (ValueError, RecursionError) as e:
@@ -97,17 +101,7 @@ def load_trust_config(
     from sigstore.models import ClientTrustConfig
 
     if trust_config is not None:
-        try:
-            raw = trust_config.read_text(encoding="utf-8")
-        except OSError as e:
-            msg = (
-                f"cannot read the Sigstore trust config {trust_config}: {e.strerror or e}. "
-                "Check `trust-config` or HATCH_ATTEST_TRUST_CONFIG."
-            )
-            raise TrustConfigError(msg) from e
-        except UnicodeDecodeError as e:
-            msg = f"the Sigstore trust config {trust_config} is not UTF-8 text"
-            raise TrustConfigError(msg) from e
+        raw = _read_text(trust_config)
         try:
             config = ClientTrustConfig.from_json(raw)
             # Touch both halves now so that a broken file fails here, with its name,
