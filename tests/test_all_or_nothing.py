@@ -222,3 +222,26 @@ def test_a_set_pypi_would_reject_fails_the_run_and_writes_nothing(
     assert f"{foreign}: the attestation was not signed by the Trusted Publisher" in err
     assert not files.attestation_path(wheel).exists()
     assert foreign.exists()
+
+
+def test_clean_removes_attestations_and_leftovers_of_its_target_only(tmp_path: Path) -> None:
+    [wheel] = _dists(tmp_path, 1)
+    sdist = tmp_path / "race_pkg-1.0.tar.gz"
+    sdist.write_bytes(b"sdist")
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    wheel_attestation = files.attestation_path(wheel)
+    wheel_attestation.write_bytes(b"{}")
+    leftover = tmp_path / f".{wheel.name}.slsa.attestation.{dead}.x1y2z3.tmp"
+    leftover.write_bytes(b"half")
+    sdist_attestation = files.attestation_path(sdist)
+    sdist_attestation.write_bytes(b"{}")
+
+    removed = files.clean_attestations(tmp_path, ".whl")
+
+    assert sorted(p.name for p in removed) == sorted([wheel_attestation.name, leftover.name])
+    assert _listing(tmp_path) == sorted([wheel.name, sdist.name, sdist_attestation.name])
