@@ -43,3 +43,7 @@ class VerificationError(AttestError):
 
 class DistributionError(AttestError):
     """A distribution file is missing, unreadable, or has a name PyPI rejects."""
+
+
+class PredicateError(AttestError):
+    """The chosen predicate cannot be made for this identity, or it contradicts the certificate."""

@@ -28,6 +28,7 @@ from sigstore.sign import Signer, SigningContext
 
 from hatch_attest import _http
 from hatch_attest.errors import DistributionError, SigningError
+from hatch_attest.predicates import PUBLISH, Predicate, sign_statement
 
 if TYPE_CHECKING:
     from sigstore.models import ClientTrustConfig
@@ -86,6 +87,8 @@ class Signed:
     sha256: str
     attestation: Attestation
     log_index: int
+    predicate: Predicate = PUBLISH
+    """Which predicate the attestation carries; its file is ``predicate.file_name(dist.name)``."""
 
     def to_json_bytes(self) -> bytes:
         """The attestation file's content (PEP 740 JSON)."""
@@ -99,6 +102,8 @@ class AttestationSigner:
         self.timeout = timeout
         self._context = bounded_signing_context(config, _http.BoundedAdapter())
         sigstore_token = token.to_sigstore()
+        # Provenance is built from the claims of the token Fulcio certifies, never the env.
+        self._claims = token.claims
         with _http.deadline(timeout):
             self._signer = _call("Fulcio", lambda: Signer(sigstore_token, self._context))
         self.certificate: x509.Certificate = self._signer._signing_cert()
@@ -108,8 +113,15 @@ class AttestationSigner:
         """Who the certificate says signed: the workflow URI, or an email."""
         return certificate_identity(self.certificate)
 
-    def sign(self, dist: Path) -> Signed:
-        """Sign one distribution (one Rekor entry), within the time budget."""
+    def sign(self, dist: Path, predicate: Predicate = PUBLISH) -> Signed:
+        """Sign one distribution (one Rekor entry), within the time budget.
+
+        ``predicate`` chooses the attestation's predicate (publish by default);
+        raises :class:`PredicateError` when it cannot be made for this identity.
+        """
+        return self._sign(dist, predicate, predicate.build(self._claims))
+
+    def _sign(self, dist: Path, predicate: Predicate, body: dict[str, Any] | None) -> Signed:
         with _http.deadline(self.timeout):
             try:
                 distribution = Distribution.from_file(dist)
@@ -117,20 +129,33 @@ class AttestationSigner:
                 msg = f"cannot sign {dist.name}: {e}"
                 raise DistributionError(msg) from e
             sha256 = distribution.digest
-            attestation = _call("Rekor", lambda: Attestation.sign(self._signer, distribution))
+            if predicate is PUBLISH:
+                attestation = _call("Rekor", lambda: Attestation.sign(self._signer, distribution))
+            else:
+                attestation = _call(
+                    "Rekor",
+                    lambda: sign_statement(
+                        self._signer, distribution, predicate.predicate_type, body
+                    ),
+                )
         entry: Any = attestation.verification_material.transparency_entries[0]
-        return Signed(dist, sha256, attestation, int(entry["logIndex"]))
+        return Signed(dist, sha256, attestation, int(entry["logIndex"]), predicate)
 
-    def sign_all(self, dists: Sequence[Path], *, jobs: int) -> list[Signed | BaseException]:
+    def sign_all(
+        self, dists: Sequence[Path], *, jobs: int, predicate: Predicate = PUBLISH
+    ) -> list[Signed | BaseException]:
         """Sign every distribution concurrently; results in input order.
 
         A failure for one does not stop the others; the caller decides what an
-        all-or-nothing run does with partial success.
+        all-or-nothing run does with partial success. A ``predicate`` that cannot
+        be made for this identity raises :class:`PredicateError` before anything
+        is signed.
         """
+        body = predicate.build(self._claims)
 
         def one(dist: Path) -> Signed | BaseException:
             try:
-                return self.sign(dist)
+                return self._sign(dist, predicate, body)
             except (SigningError, DistributionError) as e:
                 return e
 
