@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from hatch_attest.errors import PredicateError
@@ -45,6 +46,7 @@ __all__ = [
     "Predicate",
     "PublishPredicate",
     "SlsaProvenancePredicate",
+    "auto_predicate",
     "check_attestation",
     "for_predicate_type",
     "sign_statement",
@@ -210,6 +212,24 @@ def for_predicate_type(predicate_type: str) -> Predicate | None:
         if predicate.predicate_type == predicate_type:
             return predicate
     return None
+
+
+def auto_predicate(
+    env: Mapping[str, str] | None = None, *, cwd: Path | None = None
+) -> tuple[Predicate, str]:
+    """What ``predicate = "auto"`` writes in this job, and one line saying why.
+
+    SLSA provenance when the job's workflow may publish with
+    gh-action-pypi-publish signing its own publish attestations (or when that
+    cannot be ruled out: a publish attestation would make the action fail), a
+    publish attestation otherwise. See :mod:`hatch_attest.publish_action`.
+    """
+    from hatch_attest.publish_action import workflow_uses_pypi_publish_action
+
+    uses_action, reason = workflow_uses_pypi_publish_action(env, cwd=cwd)
+    if uses_action:
+        return SLSA_PROVENANCE, f"SLSA provenance, to sit beside the action's own: {reason}"
+    return PUBLISH, f"a publish attestation: {reason}"
 
 
 # --- GitHub: GitHub's own format (@actions/attest provenance.ts) -----------------------
