@@ -247,6 +247,22 @@ def twine_upload(packages_dir: Path, repository_url: str) -> str:
     )
 
 
+def uv_publish(packages_dir: Path, repository_url: str) -> str:
+    """`uv publish dist/*`: it uploads `<dist>.<kind>.attestation` files by default."""
+    result = subprocess.run(
+        [sys.executable, "-m", "uv", "publish", "--publish-url", repository_url,
+         "--token", "pypi-api-token", str(packages_dir).rstrip("/") + "/*"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )  # fmt: skip
+    if result.returncode != 0:
+        msg = f"uv publish failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        raise ActionFailed(msg)
+    return result.stdout + result.stderr
+
+
 def _twine(*args: str, env: Mapping[str, str] | None = None) -> str:
     """Run the twine CLI; `dist/*` is expanded as bash would (sorted, as given)."""
     expanded: list[str] = []

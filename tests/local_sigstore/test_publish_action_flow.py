@@ -9,6 +9,7 @@ index that records the form fields twine sends.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,7 @@ from ..gh_action_pypi_publish import (
     run_action,
     twine_upload,
     upload_recorder,
+    uv_publish,
 )
 from .conftest import CIJob
 
@@ -221,16 +223,22 @@ def test_without_the_action_twine_uploads_the_publish_attestation(
         assert_verified(upload, github_identity, trust_config)
 
 
-def test_both_predicates_are_uploaded_by_twine(
-    github_identity: GitHubIdentity, trust_config: ClientTrustConfig, job: Path, tmp_path: Path
+@pytest.mark.parametrize("upload", [twine_upload, uv_publish], ids=["twine", "uv"])
+def test_both_predicates_are_uploaded(
+    github_identity: GitHubIdentity,
+    trust_config: ClientTrustConfig,
+    job: Path,
+    tmp_path: Path,
+    upload: Callable[[Path, str], str],
 ) -> None:
+    """`predicate = both`, for uploaders other than the action."""
     dist = build_dists(tmp_path)
     build_step(trust_config, dist, PUBLISH, SLSA_PROVENANCE)
 
     with upload_recorder() as index:
-        twine_upload(dist, index.url)
+        upload(dist, index.url)
 
     assert len(index.uploads) == 2
-    for upload in index.uploads:
-        assert predicate_types(upload) == [PUBLISH_V1, SLSA_V1]
-        assert_verified(upload, github_identity, trust_config)
+    for item in index.uploads:
+        assert predicate_types(item) == [PUBLISH_V1, SLSA_V1]
+        assert_verified(item, github_identity, trust_config)
