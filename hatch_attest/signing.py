@@ -27,7 +27,8 @@ from sigstore._internal.rekor.client import RekorClient
 from sigstore.sign import Signer, SigningContext
 
 from hatch_attest import _http
-from hatch_attest.errors import DistributionError, SigningError
+from hatch_attest.errors import DistributionError, PredicateError, SigningError
+from hatch_attest.inspect import certificate_claims
 from hatch_attest.predicates import PUBLISH, Predicate, sign_statement
 
 if TYPE_CHECKING:
@@ -119,7 +120,21 @@ class AttestationSigner:
         ``predicate`` chooses the attestation's predicate (publish by default);
         raises :class:`PredicateError` when it cannot be made for this identity.
         """
-        return self._sign(dist, predicate, predicate.build(self._claims))
+        return self._sign(dist, predicate, self._predicate_body(predicate))
+
+    def _predicate_body(self, predicate: Predicate) -> dict[str, Any] | None:
+        """The predicate from the token's claims, checked against the certificate before
+        anything is signed: a contradiction would be a permanent, public false statement."""
+        body = predicate.build(self._claims)
+        problem = predicate.check(body, certificate_claims(self.certificate))
+        if problem is not None:
+            msg = (
+                f"the {predicate.kind} predicate made from the identity token contradicts the "
+                f"certificate Fulcio issued for it: {problem}. Nothing was signed. Retry the "
+                'job; if it happens again, use `predicate = "publish"` and report it'
+            )
+            raise PredicateError(msg)
+        return body
 
     def _sign(self, dist: Path, predicate: Predicate, body: dict[str, Any] | None) -> Signed:
         with _http.deadline(self.timeout):
@@ -151,7 +166,7 @@ class AttestationSigner:
         be made for this identity raises :class:`PredicateError` before anything
         is signed.
         """
-        body = predicate.build(self._claims)
+        body = self._predicate_body(predicate)
 
         def one(dist: Path) -> Signed | BaseException:
             try:

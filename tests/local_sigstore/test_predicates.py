@@ -24,7 +24,7 @@ from hatch_attest.predicates import (
     sign_statement,
 )
 from hatch_attest.signing import AttestationSigner, Signed
-from hatch_attest.testing import GitHubIdentity, GitLabIdentity, LocalSigstore
+from hatch_attest.testing import Fault, GitHubIdentity, GitLabIdentity, LocalSigstore
 from hatch_attest.verify import verify_attestation
 
 from .conftest import CIJob, Verify
@@ -396,3 +396,33 @@ def test_a_gitlab_ci_configuration_from_another_project_is_refused() -> None:
 def test_the_github_build_type_is_github_s() -> None:
     """The constant the format is recognised by, spelled as @actions/attest spells it."""
     assert GITHUB_BUILD_TYPE == "https://actions.github.io/buildtypes/workflow/v1"
+
+
+def test_a_certificate_that_contradicts_the_token_stops_provenance_before_the_log(
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+    trust_config: ClientTrustConfig,
+    ci_job: CIJob,
+    wheel: Path,
+) -> None:
+    """A Fulcio that certifies another commit than the token's (1.13, Source Repository Digest)."""
+    ci_job(sigstore_instance.github_env(github_identity))
+    sigstore_instance.inject("fulcio", Fault.certified_claim(13, "f" * 40))
+    signer = AttestationSigner(trust_config, obtain_token(), timeout=30)
+
+    with pytest.raises(PredicateError) as error:
+        signer.sign_all([wheel], jobs=1, predicate=SLSA_PROVENANCE)
+
+    assert str(error.value) == (
+        "the slsa-provenance predicate made from the identity token contradicts the "
+        "certificate Fulcio issued for it: the provenance's "
+        f"resolvedDependencies[0].digest.gitCommit is {github_identity.sha!r}, but the "
+        f"certificate's source_repository_digest says {'f' * 40!r}. Nothing was signed. "
+        'Retry the job; if it happens again, use `predicate = "publish"` and report it'
+    )
+    with pytest.raises(PredicateError):
+        signer.sign(wheel, SLSA_PROVENANCE)
+    assert sigstore_instance.counts()["rekor"] == 0
+    # A publish attestation states nothing about the commit: nothing to contradict.
+    assert isinstance(signer.sign(wheel, PUBLISH), Signed)
+    assert sigstore_instance.counts()["rekor"] == 1
