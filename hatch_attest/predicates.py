@@ -117,6 +117,13 @@ class Predicate(ABC):
         contradiction too: nothing unverifiable is written.
         """
 
+    def describe(self, predicate: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+        """The predicate's main values as (label, value) lines, for ``inspect``.
+
+        Read as written, without checking anything; missing values are left out.
+        """
+        return []
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.kind!r}>"
 
@@ -197,6 +204,32 @@ class SlsaProvenancePredicate(Predicate):
             if not isinstance(value, str) or certified is None or value != certified
         ]
         return "; ".join(problems) if problems else None
+
+    def describe(self, predicate: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+        """Build type, source, workflow or CI configuration, ref, commit, builder, run."""
+        external = ("buildDefinition", "externalParameters")
+        dependencies = _at(predicate, "buildDefinition", "resolvedDependencies")
+        source = dependencies[0] if isinstance(dependencies, list) and dependencies else None
+        if _at(predicate, *external, "workflow") is not None:  # GitHub's format
+            workflow = (*external, "workflow")
+            repository = _at(predicate, *workflow, "repository")
+            entry = ("Workflow", _at(predicate, *workflow, "path"))
+            ref = _at(predicate, *workflow, "ref")
+        else:
+            repository = _at(predicate, *external, "source")
+            entry = ("CI configuration", _at(predicate, *external, "entryPoint"))
+            uri = _at(source, "uri")
+            ref = uri.rpartition("@")[2] if isinstance(uri, str) and "@" in uri else None
+        rows = [
+            ("Build type", _at(predicate, "buildDefinition", "buildType")),
+            ("Repository", repository),
+            entry,
+            ("Ref", ref),
+            ("Commit", _at(source, "digest", "gitCommit")),
+            ("Builder", _at(predicate, "runDetails", "builder", "id")),
+            ("Run", _at(predicate, "runDetails", "metadata", "invocationId")),
+        ]
+        return [(label, value) for label, value in rows if isinstance(value, str)]
 
 
 PUBLISH = PublishPredicate()
