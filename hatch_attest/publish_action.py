@@ -245,11 +245,15 @@ def _action_verdict(where: str, uses: str, with_: Any) -> _Verdict:
         return _Verdict(3, f"{signs} (`attestations` is on by default)")
     if not isinstance(with_, dict):
         return _Verdict(2, f"cannot read the `with:` of {uses} in {where}; assuming it signs")
-    value: Any = _UNKNOWN if "<<" in with_ else None
-    for key, item in with_.items():
-        # Inputs reach the action as INPUT_<NAME uppercased>.
-        if isinstance(key, str) and key.lower() == "attestations":
-            value = item
+    # Inputs reach the action as INPUT_<NAME uppercased> (hyphen or underscore).
+    inputs = {
+        key.lower().replace("_", "-"): item for key, item in with_.items() if isinstance(key, str)
+    }
+    url = inputs.get("repository-url")
+    if isinstance(url, str) and "${{" not in url and not re.search(r"pypi\.org", url):
+        # twine-upload.sh turns attestations off for an index other than (Test)PyPI.
+        return _Verdict(1, f"{where} uses {uses} to upload to {url}, where it does not sign")
+    value: Any = _UNKNOWN if "<<" in with_ else inputs.get("attestations")
     if value is None:
         return _Verdict(3, f"{signs} (`attestations` is on by default)")
     if isinstance(value, str) and "${{" not in value:

@@ -205,6 +205,18 @@ def test_anything_but_false_leaves_the_action_s_signing_on(
     assert reason.endswith(f"which signs its own publish attestations ({said})")
 
 
+def test_the_action_does_not_sign_for_another_index(tmp_path: Path) -> None:
+    line = "repository_url: https://pkgs.example.com/simple/  # private index"
+    write(tmp_path, ".github/workflows/release.yml", options(line))
+
+    assert workflow_uses_pypi_publish_action(job_env(tmp_path), cwd=tmp_path) == (
+        False,
+        "job `publish` of .github/workflows/release.yml uses "
+        "pypa/gh-action-pypi-publish@76f52bc884231f62b9a034ebfe128415bbaabdfc to upload to "
+        "https://pkgs.example.com/simple/, where it does not sign",
+    )
+
+
 def test_an_expression_cannot_be_ruled_out(tmp_path: Path) -> None:
     write(
         tmp_path,
