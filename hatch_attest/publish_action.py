@@ -451,7 +451,19 @@ def _unquote(text: str) -> str:
     inner = text[1:-1]
     if text[0] == "'":
         return inner.replace("''", "'")
-    return re.sub(r"\\(.)", r"\1", inner)
+    return _ESCAPE.sub(_unescape, inner)
+
+
+_ESCAPE = re.compile(r"\\(x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)")
+_ESCAPES = dict(zip("0abtnvfreN_LP", "\0\a\b\t\n\v\f\r\x1b\x85\xa0\u2028\u2029", strict=True))
+
+
+def _unescape(match: re.Match[str]) -> str:
+    """A double-quoted scalar's escape sequence (YAML 1.2, 5.7)."""
+    code = match.group(1)
+    if len(code) > 1:
+        return chr(int(code[1:], 16))
+    return _ESCAPES.get(code, code)
 
 
 def _value(raw: str) -> Any:

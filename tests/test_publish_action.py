@@ -428,6 +428,7 @@ url: https://example.com/#fragment
 colon: a:b
 multi: first
   second
+escapes: "tab\\there\\nnew line \\u00e9\\x41 \\\\ \\" \\/"
 """
 
 
