@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from sigstore.verify import Verifier
 
     from hatch_attest.config import AttestConfig
+    from hatch_attest.predicates import Predicate
     from hatch_attest.signing import Signed
 
 logger = logging.getLogger(__name__)
@@ -123,6 +124,8 @@ class Written:
     path: Path
     identity: str
     log_index: int
+    predicate: str = "publish"
+    """Which predicate it carries, by its ``predicate`` name."""
 
 
 def decide(
@@ -334,7 +337,8 @@ def attest(
     if isinstance(decision, Skip):
         return _skip(decision, config, reporter)
 
-    _check_before_signing(dists, overwrite=overwrite)
+    predicates, why = choose_predicates(config, env)
+    _check_before_signing(dists, [p.file_kind for p in predicates], overwrite=overwrite)
     from hatch_attest import _http  # imports requests: not on the idle path
     from hatch_attest.trust import signs_publicly
 
@@ -354,7 +358,25 @@ def attest(
     refusal = identity_refusal(token, publisher, config, public=public)
     if refusal is not None:
         return _skip(Skip(refusal), config, reporter)
-    return _sign_verify_write(dists, config, token, publisher, reporter, jobs=jobs, started=started)
+    for predicate in predicates:
+        predicate.build(token.claims)  # a predicate this identity cannot make fails here
+    if why is not None:
+        reporter.display_info(f"Predicate (auto): {why}")
+    work = [(dist, predicate) for dist in dists for predicate in predicates]
+    return _sign_verify_write(work, config, token, publisher, reporter, jobs=jobs, started=started)
+
+
+def choose_predicates(
+    config: AttestConfig, env: Mapping[str, str]
+) -> tuple[list[Predicate], str | None]:
+    """The predicates to write, and for ``predicate = "auto"`` one line saying why."""
+    from hatch_attest.config import AUTO_PREDICATE
+    from hatch_attest.predicates import PREDICATES, auto_predicate
+
+    if config.predicate != (AUTO_PREDICATE,):
+        return [PREDICATES[kind] for kind in config.predicate], None
+    chosen, reason = auto_predicate(env)
+    return [chosen], reason
 
 
 def _publisher_for(
@@ -386,7 +408,7 @@ def _skip(decision: Skip, config: AttestConfig, reporter: Reporter) -> list[Writ
     return []
 
 
-def _check_before_signing(dists: Sequence[Path], *, overwrite: bool) -> None:
+def _check_before_signing(dists: Sequence[Path], kinds: Sequence[str], *, overwrite: bool) -> None:
     """Everything that can fail on the local disk, checked before any token is requested."""
     problems = [str(e) for e in map(_name_problem, dists) if e is not None]
     if len(problems) == 1:
@@ -396,10 +418,11 @@ def _check_before_signing(dists: Sequence[Path], *, overwrite: bool) -> None:
         lines = "\n  ".join(problems)
         msg = f"PyPI would reject these file names, so nothing was signed:\n  {lines}"
         raise DistributionError(msg)
-    for dist in dists:
-        files.check_writable(files.attestation_path(dist))
+    targets = [files.attestation_path(dist, kind) for dist in dists for kind in kinds]
+    for target in targets:
+        files.check_writable(target)
     if not overwrite:
-        existing = [a for d in dists if (a := files.attestation_path(d)).exists()]
+        existing = [target for target in targets if target.exists()]
         if existing:
             names = ", ".join(str(p) for p in existing)
             msg = f"attestations already exist: {names}. Pass --overwrite to replace them."
@@ -415,7 +438,7 @@ def _name_problem(dist: Path) -> DistributionError | None:
 
 
 def _sign_verify_write(
-    dists: Sequence[Path],
+    work: Sequence[tuple[Path, Predicate]],
     config: AttestConfig,
     token: Token,
     publisher: Publisher | None,
@@ -448,11 +471,13 @@ def _sign_verify_write(
         # In the worker, as soon as the log entry is back: verify, then stage the
         # file, overlapping the other artifacts' round trips.
         _verify(item, verifier, publisher, signer.identity)
-        staged[item.dist] = files.stage_attestation(item.dist, item.to_json_bytes())
+        staged[item.path] = files.stage_attestation(
+            item.dist, item.to_json_bytes(), item.predicate.file_kind
+        )
 
     mark = time.monotonic()
     try:
-        results = signer.sign_all(dists, jobs=jobs, timeout=budget, check=finish)
+        results = signer.sign_all(work, jobs=jobs, timeout=budget, check=finish)
         failures = [r for r in results if isinstance(r, BaseException)]
         if failures:
             _raise_all(failures)
@@ -465,11 +490,11 @@ def _sign_verify_write(
             file.discard()
         raise
     paths = files.commit_attestations(
-        [(item.dist, item.sha256, staged[item.dist]) for item in signed]
+        [(item.dist, item.sha256, staged[item.path]) for item in signed]
     )
     logger.debug("phase files: %.3f s", time.monotonic() - mark)
     return [
-        Written(item.dist, path, signer.identity, item.log_index)
+        Written(item.dist, path, signer.identity, item.log_index, item.predicate.kind)
         for item, path in zip(signed, paths, strict=True)
     ]
 
@@ -489,13 +514,31 @@ def _verify(item: Signed, verifier: Verifier, publisher: Publisher | None, ident
 
     dist = Distribution(name=item.dist.name, digest=item.sha256)
     try:
-        verify_attestation(item.attestation, dist, _policy(publisher, identity), verifier)  # type: ignore[arg-type]
+        predicate_type, _ = verify_attestation(
+            item.attestation,
+            dist,
+            _policy(publisher, identity),  # type: ignore[arg-type]
+            verifier,
+        )
+        _check_predicate(item, predicate_type)
     except VerificationError as e:
         msg = (
             f"the fresh attestation for {item.dist.name} does not verify, so it was not "
             f"written: {e}"
         )
         raise VerificationError(msg) from e
+
+
+def _check_predicate(item: Signed, predicate_type: str) -> None:
+    """The attestation has the predicate asked for, and only values its certificate certifies."""
+    from hatch_attest.predicates import check_attestation
+
+    if predicate_type != item.predicate.predicate_type:
+        msg = f"it carries predicate type {predicate_type}, not {item.predicate.predicate_type}"
+        raise VerificationError(msg)
+    contradiction = check_attestation(item.attestation)
+    if contradiction is not None:
+        raise VerificationError(contradiction)
 
 
 def _check_sets(signed: Sequence[Signed], verifier: Verifier, publisher: Publisher | None) -> None:
@@ -508,16 +551,21 @@ def _check_sets(signed: Sequence[Signed], verifier: Verifier, publisher: Publish
     from hatch_attest.verify import check_attestation_set
 
     problems: list[str] = []
+    by_dist: dict[Path, list[Signed]] = {}
     for item in signed:
-        others = [
-            path
-            for path in files.find_attestations(item.dist)
-            if path != files.attestation_path(item.dist)
-        ]
+        by_dist.setdefault(item.dist, []).append(item)
+    for dist, ours in by_dist.items():
+        mine = {item.path for item in ours}
+        others = [path for path in files.find_attestations(dist) if path not in mine]
         if others:
-            identity = _identity_of(item)
-            policy = _policy(publisher, identity)
-            problems += check_attestation_set(item.dist, item.attestation, others, policy, verifier)  # type: ignore[arg-type]
+            policy = _policy(publisher, _identity_of(ours[0]))
+            problems += check_attestation_set(
+                dist,
+                [item.attestation for item in ours],
+                others,
+                policy,  # type: ignore[arg-type]
+                verifier,
+            )
     if problems:
         lines = "\n  ".join(problems)
         msg = (

@@ -38,6 +38,14 @@ Every option is optional; keys are kebab-case.
     The total network time per artifact for all Sigstore calls, retries included;
     more than 0 and at most 3600.
 
+``predicate`` -- string or array, default ``"auto"``, environment ``HATCH_ATTEST_PREDICATE``
+    Which attestations to write: ``"publish"`` (``<dist>.publish.attestation``, PyPI's
+    publish/v1 predicate), ``"slsa-provenance"`` (``<dist>.slsa.attestation``, SLSA
+    build provenance v1, made from the identity token's claims), ``"both"`` (or
+    an array of those two), or ``"auto"``: SLSA provenance when the job's own
+    workflow publishes with pypa/gh-action-pypi-publish signing its own publish
+    attestation (or when that cannot be ruled out), a publish attestation otherwise.
+
 ``allow-private-repository`` -- boolean, default ``false``
     Attest in a private or internal repository too. Off by default because a
     signature publishes the repository and workflow names in Sigstore's public,
@@ -82,6 +90,8 @@ __all__ = [
     "MAX_TIMEOUT",
     "MODE_ENV",
     "OPTIONS",
+    "PREDICATE_ENV",
+    "PREDICATE_KINDS",
     "TIMEOUT_ENV",
     "TIMEOUT_EXPECTED",
     "TRUST_CONFIG_ENV",
@@ -115,6 +125,7 @@ OPTIONS: Final = (
     "publisher",
     "timeout",
     "allow-private-repository",
+    "predicate",
 )
 """The options of the ``attest`` hook table (and of ``[tool.hatch-attest]``)."""
 
@@ -142,6 +153,18 @@ TRUST_CONFIG_ENV: Final = "HATCH_ATTEST_TRUST_CONFIG"
 """Overrides ``trust-config`` and ``instance``; must be an absolute path."""
 TIMEOUT_ENV: Final = "HATCH_ATTEST_TIMEOUT"
 """Overrides ``timeout``."""
+PREDICATE_ENV: Final = "HATCH_ATTEST_PREDICATE"
+"""Overrides ``predicate``: one of its string values."""
+
+AUTO_PREDICATE: Final = "auto"
+PREDICATE_KINDS: Final = ("publish", "slsa-provenance")
+"""The predicates that can be written, by their ``predicate`` name."""
+_PREDICATE_CHOICES: Final[Mapping[str, tuple[str, ...]]] = {
+    AUTO_PREDICATE: (AUTO_PREDICATE,),
+    "publish": ("publish",),
+    "slsa-provenance": ("slsa-provenance",),
+    "both": PREDICATE_KINDS,
+}
 
 _MODES: Final[Mapping[str, Mode]] = {"auto": "auto", "always": "always", "never": "never"}
 _INSTANCES: Final[Mapping[str, Instance]] = {"production": "production", "staging": "staging"}
@@ -163,6 +186,8 @@ class AttestConfig:
     """Total network time per artifact, in seconds (more than 0, at most 3600)."""
     allow_private_repository: bool = False
     """Attest in private repositories too, publishing their names."""
+    predicate: tuple[str, ...] = (AUTO_PREDICATE,)
+    """``("auto",)``, or the predicates to write, from :data:`PREDICATE_KINDS`."""
 
 
 @dataclass(frozen=True)
@@ -322,6 +347,8 @@ def _read_table(
                 values["timeout"] = _timeout(value, where)
             elif key == "allow-private-repository":
                 values["allow_private_repository"] = _boolean(value, where)
+            elif key == "predicate":
+                values["predicate"] = _predicate(value, where)
             elif key not in extra_options:
                 errors.append(_unknown(key, where, OPTIONS, extra_options))
         except _Invalid as e:
@@ -357,6 +384,11 @@ def _read_environment(
         else:
             values.pop("instance", None)
             values["trust_config"] = Path(os.path.normpath(raw))
+    if "predicate" not in hidden and (raw := _env(env, PREDICATE_ENV)) is not None:
+        try:
+            values["predicate"] = _predicate(raw, PREDICATE_ENV)
+        except _Invalid as e:
+            errors.extend(e.errors)
     if "timeout" not in hidden and (raw := _env(env, TIMEOUT_ENV)) is not None:
         try:
             values["timeout"] = _text_timeout(raw, TIMEOUT_ENV)
@@ -384,6 +416,8 @@ def _read_flags(
                 values["timeout"] = _timeout(value, flag)
             elif option == "allow-private-repository":
                 values["allow_private_repository"] = _boolean(value, flag)
+            elif option == "predicate":
+                values["predicate"] = _predicate(value, flag)
             else:
                 msg = f"{flag}: no option {option!r}"
                 raise TypeError(msg)
@@ -454,6 +488,22 @@ def _text_timeout(raw: str, where: str) -> float:
 
 def _in_range(seconds: float) -> bool:
     return 0 < seconds <= MAX_TIMEOUT  # False for NaN
+
+
+def _predicate(value: object, where: str) -> tuple[str, ...]:
+    if isinstance(value, str) and value in _PREDICATE_CHOICES:
+        return _PREDICATE_CHOICES[value]
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(item, str) and item in PREDICATE_KINDS for item in value)
+        and len(set(value)) == len(value)
+    ):
+        return tuple(kind for kind in PREDICATE_KINDS if kind in value)
+    raise _Invalid(
+        f"{where}: must be one of {_alternatives(_PREDICATE_CHOICES)}, or an array of "
+        f"{_alternatives(PREDICATE_KINDS)} without repeats, not {_render(value)}"
+    )
 
 
 def _boolean(value: object, where: str) -> bool:

@@ -76,3 +76,7 @@ class BundleError(AttestError):
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = list(problems)
         super().__init__("\n".join(self.problems))
+
+
+class PredicateError(AttestError):
+    """The chosen predicate cannot be made for this identity, or it contradicts the certificate."""

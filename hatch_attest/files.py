@@ -342,9 +342,9 @@ class StagedFile:
                     path.unlink()
 
 
-def stage_attestation(dist: Path, payload: bytes) -> StagedFile:
-    """Write the attestation of ``dist`` beside it, under a temporary name, for a later commit."""
-    return _stage(attestation_path(dist), payload)
+def stage_attestation(dist: Path, payload: bytes, kind: str = PUBLISH_KIND) -> StagedFile:
+    """Write the ``kind`` attestation of ``dist`` beside it, under a temporary name, to commit."""
+    return _stage(attestation_path(dist, kind), payload)
 
 
 def commit_attestations(items: Sequence[tuple[Path, str, bytes | StagedFile]]) -> list[Path]:

@@ -53,6 +53,8 @@ class AttestationInfo:
     claims: Mapping[str, str]
     log_index: int
     integrated_time: datetime
+    predicate_fields: tuple[tuple[str, str], ...] = ()
+    """What the predicate states, as labelled values (SLSA provenance: builder, source, run)."""
 
     @property
     def issuer(self) -> str | None:
@@ -67,6 +69,7 @@ class AttestationInfo:
             "predicate_type": self.predicate_type,
             "identity": self.identity,
             "claims": dict(self.claims),
+            "predicate": dict(self.predicate_fields),
             "rekor": {
                 "log_index": self.log_index,
                 "integrated_time": _iso8601(self.integrated_time),
@@ -127,8 +130,18 @@ def describe_attestation(attestation: Attestation, path: Path) -> AttestationInf
         identity=certificate_identity(certificate),
         claims=certificate_claims(certificate),
         log_index=log_index,
+        predicate_fields=_predicate_fields(predicate_type, statement.predicate),
         integrated_time=integrated_time,
     )
+
+
+def _predicate_fields(predicate_type: str, predicate: Any) -> tuple[tuple[str, str], ...]:
+    from hatch_attest.predicates import for_predicate_type
+
+    kind = for_predicate_type(predicate_type)
+    if kind is None or not (predicate is None or isinstance(predicate, dict)):
+        return ()
+    return tuple(kind.describe(predicate))
 
 
 def render_text(info: AttestationInfo) -> str:
@@ -149,6 +162,12 @@ def render_text(info: AttestationInfo) -> str:
         lines.extend(
             f"  {CLAIM_LABELS[name] + ':':<{width + 1}} {value}"
             for name, value in info.claims.items()
+        )
+    if info.predicate_fields:
+        lines.append("Predicate:")
+        label_width = max(len(label) for label, _ in info.predicate_fields)
+        lines.extend(
+            f"  {label + ':':<{label_width + 1}} {value}" for label, value in info.predicate_fields
         )
     lines.append(f"Rekor log index: {info.log_index} (integrated {_iso8601(info.integrated_time)})")
     return "\n".join(lines) + "\n"

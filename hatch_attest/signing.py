@@ -30,8 +30,9 @@ from sigstore._internal.rekor.client import RekorClient
 from sigstore.sign import Signer, SigningContext
 
 from hatch_attest import _http
-from hatch_attest.claims import certificate_identity
-from hatch_attest.errors import AttestError, DistributionError, SigningError
+from hatch_attest.claims import certificate_claims, certificate_identity
+from hatch_attest.errors import AttestError, DistributionError, PredicateError, SigningError
+from hatch_attest.predicates import PUBLISH, Predicate, sign_statement
 
 if TYPE_CHECKING:
     from sigstore.models import ClientTrustConfig
@@ -90,6 +91,13 @@ class Signed:
     sha256: str
     attestation: Attestation
     log_index: int
+    predicate: Predicate = PUBLISH
+    """Which predicate the attestation carries; its file is ``predicate.file_name(dist.name)``."""
+
+    @property
+    def path(self) -> Path:
+        """Where the attestation goes: ``<dist>.<kind>.attestation`` beside the distribution."""
+        return self.dist.with_name(self.predicate.file_name(self.dist.name))
 
     def to_json_bytes(self) -> bytes:
         """The attestation file's content (PEP 740 JSON)."""
@@ -103,6 +111,9 @@ class AttestationSigner:
         """Obtain the certificate within ``timeout`` seconds."""
         self._context = bounded_signing_context(config, _http.BoundedAdapter())
         sigstore_token = token.to_sigstore()
+        # Provenance is built from the claims of the token Fulcio certifies, never the env.
+        self._claims = token.claims
+        self._bodies: dict[str, dict[str, Any] | None] = {}
         with _http.deadline(timeout):
             self._signer = _call("Fulcio", lambda: Signer(sigstore_token, self._context))
         # sigstore requests the certificate in the constructor and keeps it private.
@@ -113,8 +124,37 @@ class AttestationSigner:
         """Who the certificate says signed: the workflow URI, or an email."""
         return certificate_identity(self.certificate) or "<no subject alternative name>"
 
-    def sign(self, dist: Path, *, timeout: float) -> Signed:
-        """Sign one distribution (one Rekor entry) within ``timeout`` seconds."""
+    def predicate_body(self, predicate: Predicate) -> dict[str, Any] | None:
+        """The predicate made from the token's claims, checked against the certificate.
+
+        Checked before anything is signed: a contradiction would be a permanent,
+        public false statement.
+
+        Raises:
+            PredicateError: it cannot be made for this identity, or contradicts the
+                certificate.
+        """
+        if predicate.kind in self._bodies:
+            return self._bodies[predicate.kind]
+        body = predicate.build(self._claims)
+        problem = predicate.check(body, certificate_claims(self.certificate))
+        if problem is not None:
+            msg = (
+                f"the {predicate.kind} predicate made from the identity token contradicts the "
+                f"certificate Fulcio issued for it: {problem}. Nothing was signed. Retry the "
+                'job; if it happens again, use `predicate = "publish"` and report it'
+            )
+            raise PredicateError(msg)
+        self._bodies[predicate.kind] = body
+        return body
+
+    def sign(self, dist: Path, *, timeout: float, predicate: Predicate = PUBLISH) -> Signed:
+        """Sign one distribution (one Rekor entry) within ``timeout`` seconds.
+
+        ``predicate`` chooses the attestation's predicate (publish by default);
+        raises :class:`PredicateError` when it cannot be made for this identity.
+        """
+        body = self.predicate_body(predicate)
         with _http.deadline(timeout):
             try:
                 distribution = Distribution.from_file(dist)
@@ -122,29 +162,42 @@ class AttestationSigner:
                 msg = f"cannot sign {dist.name}: {e}"
                 raise DistributionError(msg) from e
             sha256 = distribution.digest
-            attestation = _call("Rekor", lambda: Attestation.sign(self._signer, distribution))
+            if predicate is PUBLISH:
+                attestation = _call("Rekor", lambda: Attestation.sign(self._signer, distribution))
+            else:
+                attestation = _call(
+                    "Rekor",
+                    lambda: sign_statement(
+                        self._signer, distribution, predicate.predicate_type, body
+                    ),
+                )
         entry: Any = attestation.verification_material.transparency_entries[0]
-        return Signed(dist, sha256, attestation, int(entry["logIndex"]))
+        return Signed(dist, sha256, attestation, int(entry["logIndex"]), predicate)
 
     def sign_all(
         self,
-        dists: Sequence[Path],
+        work: Sequence[tuple[Path, Predicate]],
         *,
         jobs: int,
         timeout: float,
         check: Callable[[Signed], None] | None = None,
     ) -> list[Signed | BaseException]:
-        """Sign every distribution concurrently, each within ``timeout``; results in input order.
+        """Sign every ``(distribution, predicate)`` concurrently, each within ``timeout``.
 
-        ``check`` runs on each result in the same worker as soon as it arrives (the
-        verification overlaps the other artifacts' Rekor round trips). A failure for
-        one does not stop the others; the caller decides what an all-or-nothing run
-        does with partial success.
+        Results come in input order. Each predicate's body is made (and checked
+        against the certificate) once, before anything is signed. ``check`` runs on
+        each result in the same worker as soon as it arrives (verification overlaps
+        the other artifacts' Rekor round trips). A failure for one does not stop the
+        others; the caller decides what an all-or-nothing run does with partial
+        success.
         """
+        for predicate in {predicate.kind: predicate for _, predicate in work}.values():
+            self.predicate_body(predicate)
 
-        def one(dist: Path) -> Signed | BaseException:
+        def one(item: tuple[Path, Predicate]) -> Signed | BaseException:
+            dist, predicate = item
             try:
-                signed = self.sign(dist, timeout=timeout)
+                signed = self.sign(dist, timeout=timeout, predicate=predicate)
                 if check is not None:
                     check(signed)
             except AttestError as e:
@@ -152,7 +205,7 @@ class AttestationSigner:
             return signed
 
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            return list(pool.map(one, dists))
+            return list(pool.map(one, work))
 
 
 def _call(service: str, action: Callable[[], T]) -> T:

@@ -374,33 +374,33 @@ def check_distribution(
 
 def check_attestation_set(
     dist: Path,
-    ours: Attestation,
+    ours: Sequence[Attestation],
     others: Sequence[Path],
     publisher: Publisher | VerificationPolicy,
     verifier: Verifier,
 ) -> list[str]:
     """What PyPI would reject if ``others`` were uploaded with ``dist`` beside ``ours``.
 
-    ``ours`` is a fresh attestation that already verified; ``others`` are the other
-    attestation files twine would send with it. Each must pass
+    ``ours`` are fresh attestations that already verified; ``others`` are the other
+    attestation files twine would send with them. Each must pass
     :func:`check_distribution`'s checks, their number must stay within
     :data:`MAX_ATTESTATIONS_PER_FILE`, and no predicate type may repeat.
     """
-    ours_type = read_statement(ours.envelope.statement).predicate_type
+    our_types = {read_statement(a.envelope.statement).predicate_type for a in ours}
     report = check_distribution(dist, publisher, verifier, attestation_paths=others)
     problems = [str(finding) for finding in report.findings]
-    total = len(others) + 1
+    total = len(others) + len(ours)
     if total > MAX_ATTESTATIONS_PER_FILE:
         problems.append(
-            f"{dist}: {total} attestations with the new one; PyPI accepts at most "
+            f"{dist}: {total} attestations with the new ones; PyPI accepts at most "
             f"{MAX_ATTESTATIONS_PER_FILE}, one per predicate type. Remove "
             f"{', '.join(p.name for p in others)}"
         )
     problems.extend(
-        f"{info.path}: it has predicate type {ours_type} too, and PyPI accepts one "
+        f"{info.path}: it has predicate type {info.predicate_type} too, and PyPI accepts one "
         "attestation per predicate type for a file. Remove it"
         for info in report.verified
-        if info.predicate_type == ours_type
+        if info.predicate_type in our_types
     )
     return problems
 

@@ -31,10 +31,16 @@ from hatch_attest.publisher import (
 
 P = "tool.hatch.build.hooks.attest"
 ROOT = Path("/srv/project")
-ENV_VARS = ("HATCH_ATTEST_MODE", "HATCH_ATTEST_TRUST_CONFIG", "HATCH_ATTEST_TIMEOUT")
+ENV_VARS = (
+    "HATCH_ATTEST_MODE",
+    "HATCH_ATTEST_TRUST_CONFIG",
+    "HATCH_ATTEST_TIMEOUT",
+    "HATCH_ATTEST_PREDICATE",
+)
 KINDS = '"github", "gitlab", "google"'
 VALID_OPTIONS = (
-    '"mode", "instance", "trust-config", "publisher", "timeout", "allow-private-repository"'
+    '"mode", "instance", "trust-config", "publisher", "timeout", "allow-private-repository", '
+    '"predicate"'
 )
 TIMEOUT_EXPECTED = "must be a number of seconds, more than 0 and at most 3600"
 
@@ -161,11 +167,39 @@ class TestErrors:
             f"{P}.colour: unknown option; valid options are {VALID_OPTIONS}",
         ]
 
-    def test_predicate_is_not_an_option(self) -> None:
-        # The design sketch's `predicate` is not implemented; it must not pass silently.
-        assert errors_of({"predicate": "publish"}) == [
-            f"{P}.predicate: unknown option; valid options are {VALID_OPTIONS}"
+    @pytest.mark.parametrize(
+        ("value", "predicates"),
+        [
+            ("auto", ("auto",)),
+            ("publish", ("publish",)),
+            ("slsa-provenance", ("slsa-provenance",)),
+            ("both", ("publish", "slsa-provenance")),
+            (["slsa-provenance", "publish"], ("publish", "slsa-provenance")),
+            (["slsa-provenance"], ("slsa-provenance",)),
+        ],
+    )
+    def test_predicate(self, value: object, predicates: tuple[str, ...]) -> None:
+        assert load({"predicate": value}).predicate == predicates
+
+    @pytest.mark.parametrize(
+        ("value", "shown"),
+        [
+            ("slsa", '"slsa"'),
+            ([], "[]"),
+            (["publish", "publish"], '["publish", "publish"]'),
+            (["auto"], '["auto"]'),
+            (1, "1"),
+        ],
+    )
+    def test_bad_predicate(self, value: object, shown: str) -> None:
+        assert errors_of({"predicate": value}) == [
+            f'{P}.predicate: must be one of "auto", "publish", "slsa-provenance", "both", or '
+            f'an array of "publish", "slsa-provenance" without repeats, not {shown}'
         ]
+
+    def test_predicate_environment_override(self) -> None:
+        env = {"HATCH_ATTEST_PREDICATE": "both"}
+        assert load({"predicate": "publish"}, env).predicate == ("publish", "slsa-provenance")
 
     def test_odd_keys_are_quoted(self) -> None:
         assert errors_of({"my key": 1, "a.b": 2}) == [

@@ -51,6 +51,7 @@ PUBLISH_JSON: dict[str, Any] = {
         ),
         "source_repository_visibility": "public",
     },
+    "predicate": {},
     "rekor": {"log_index": 153454663, "integrated_time": "2024-12-04T23:14:01Z"},
 }
 

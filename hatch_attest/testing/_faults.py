@@ -2,8 +2,8 @@
 
 Transport faults (`status`, `delay`, `hang`, `malformed`) apply to every endpoint.
 The others corrupt one service's answer in a way only a verifier can notice:
-`wrong_sct_key` and `untrusted_ca` apply to "fulcio"; `bad_inclusion_proof`,
-`bad_set` and `bad_checkpoint` apply to "rekor".
+`wrong_sct_key`, `untrusted_ca` and `certified_claim` apply to "fulcio";
+`bad_inclusion_proof`, `bad_set` and `bad_checkpoint` apply to "rekor".
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ class Fault:
     """Base of all faults; build them with the constructors below.
 
     `status`, `delay`, `hang` and `malformed` apply to every endpoint ("oidc",
-    "fulcio", "rekor", "tsa"); `wrong_sct_key` and `untrusted_ca` only to
-    "fulcio"; `bad_inclusion_proof`, `bad_set` and `bad_checkpoint` only to
-    "rekor". `LocalSigstore.inject` raises ValueError for any other pairing.
+    "fulcio", "rekor", "tsa"); `wrong_sct_key`, `untrusted_ca` and
+    `certified_claim` only to "fulcio"; `bad_inclusion_proof`, `bad_set` and
+    `bad_checkpoint` only to "rekor". `LocalSigstore.inject` raises ValueError for any
+    other pairing.
     """
 
     endpoints: ClassVar[tuple[str, ...]] = ENDPOINTS
@@ -56,6 +57,12 @@ class Fault:
     def untrusted_ca() -> UntrustedCA:
         """Fulcio: issue from a CA outside the trusted root (its SCT is still valid)."""
         return UntrustedCA()
+
+    @staticmethod
+    def certified_claim(extension: int, value: str) -> CertifiedClaim:
+        """Fulcio: certify `value` as claim 1.3.6.1.4.1.57264.1.<extension>, whatever the
+        token says (a Fulcio that maps claims differently from the client)."""
+        return CertifiedClaim(extension, value)
 
     @staticmethod
     def bad_inclusion_proof() -> BadInclusionProof:
@@ -111,6 +118,15 @@ class UntrustedCA(Fault):
     """Fulcio's certificate chains to a root outside the trusted root."""
 
     endpoints: ClassVar[tuple[str, ...]] = ("fulcio",)
+
+
+@dataclass(frozen=True)
+class CertifiedClaim(Fault):
+    """Fulcio's certificate carries another value for one claim extension."""
+
+    endpoints: ClassVar[tuple[str, ...]] = ("fulcio",)
+    extension: int
+    value: str
 
 
 @dataclass(frozen=True)

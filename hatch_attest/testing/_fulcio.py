@@ -21,7 +21,7 @@ import binascii
 import datetime
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -30,7 +30,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from hatch_attest.testing import _der
 from hatch_attest.testing._ctlog import CTLog
-from hatch_attest.testing._faults import Fault, UntrustedCA, WrongSCTKey
+from hatch_attest.testing._faults import CertifiedClaim, Fault, UntrustedCA, WrongSCTKey
 from hatch_attest.testing._http import Reply, Request, json_reply
 from hatch_attest.testing._identity import (
     BUILDKITE_ISSUER,
@@ -344,6 +344,10 @@ class Fulcio:
                 400,
                 _INVALID_ARGUMENT,
                 "The signature supplied in the request could not be verified",
+            )
+        if isinstance(fault, CertifiedClaim):
+            subject = replace(
+                subject, extensions={**subject.extensions, fault.extension: fault.value}
             )
         ca = self._untrusted_ca if isinstance(fault, UntrustedCA) else self.ca
         ct_log = self._rogue_ct_log if isinstance(fault, WrongSCTKey) else self.ct_log

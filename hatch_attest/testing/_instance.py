@@ -38,6 +38,21 @@ _ACTIONS_OIDC_PATH = "/github/idtoken"
 _TSA_PATH = "/api/v1/timestamp"
 # Frozen, so sharing one instance as a default is safe.
 _GITHUB_JOB = GitHubIdentity()
+
+RELEASE_WORKFLOW = """\
+name: Release
+on: { push: { tags: ["v*"] } }
+jobs:
+  release:
+    runs-on: ubuntu-latest
+    permissions: { id-token: write }
+    steps:
+      - uses: actions/checkout@v4
+      - uses: astral-sh/setup-uv@v6
+      - run: uv build
+      - run: uv publish --trusted-publishing always
+"""
+"""The emulated job's workflow file: it publishes with `uv publish`."""
 _GITLAB_JOB = GitLabIdentity()
 _GOOGLE_ACCOUNT = GoogleIdentity()
 _BUILDKITE_JOB = BuildkiteIdentity()
@@ -144,15 +159,30 @@ class LocalSigstore:
         self._server.latency = seconds
 
     def github_env(
-        self, identity: GitHubIdentity = _GITHUB_JOB, *, id_token_permission: bool = True
+        self,
+        identity: GitHubIdentity = _GITHUB_JOB,
+        *,
+        id_token_permission: bool = True,
+        workflow: str | None = RELEASE_WORKFLOW,
     ) -> dict[str, str]:
         """The environment of a GitHub Actions job running as `identity`.
 
         With `id_token_permission` (the workflow's `id-token: write`), it includes
         ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN; the request token is bound to
         `identity`, so the token service mints that identity's tokens.
+
+        As in a real job, GITHUB_WORKSPACE is a checkout holding the job's own
+        workflow file, with the text `workflow` (by default one that publishes with
+        `uv publish`; `predicate = "auto"` reads it). `workflow=None` leaves the
+        checkout out.
         """
         env = identity.environ()
+        if workflow is not None:
+            workspace = self._directory / "workspaces" / identity.repository
+            path = workspace / ".github" / "workflows" / identity.workflow
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(workflow)
+            env["GITHUB_WORKSPACE"] = str(workspace)
         if id_token_permission:
             request_token = secrets.token_urlsafe(24)
             with self._tokens_lock:

@@ -1,0 +1,244 @@
+"""Build-time attestations and pypa/gh-action-pypi-publish, in one emulated GitHub job.
+
+The build step signs what ``predicate = "auto"`` chooses for the job's workflow
+(:func:`auto_predicate`, then the signer, as the hook will), and then the
+action's own flow runs (``tests/gh_action_pypi_publish.py``) and uploads to an
+index that records the form fields twine sends.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from hatchling.builders.sdist import SdistBuilder
+from hatchling.builders.wheel import WheelBuilder
+from pypi_attestations import GitHubPublisher
+from sigstore.models import ClientTrustConfig
+from sigstore.verify import Verifier
+
+from hatch_attest.identity import obtain_token
+from hatch_attest.predicates import PUBLISH, SLSA_PROVENANCE, Predicate, auto_predicate
+from hatch_attest.signing import AttestationSigner, Signed
+from hatch_attest.testing import GitHubIdentity, LocalSigstore
+from hatch_attest.verify import verify_attestation
+
+from ..gh_action_pypi_publish import (
+    ActionFailed,
+    Upload,
+    run_action,
+    twine_upload,
+    upload_recorder,
+    uv_publish,
+)
+from .conftest import CIJob
+
+PUBLISH_V1 = "https://docs.pypi.org/attestations/publish/v1"
+SLSA_V1 = "https://slsa.dev/provenance/v1"
+
+WORKFLOW = """\
+name: Release
+on:
+  push:
+    tags: ["v*"]
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    permissions:
+      id-token: write
+    steps:
+      - uses: actions/checkout@v4
+      - run: pipx run build   # hatch-attest signs here
+      - uses: actions/upload-artifact@v4
+        with: {name: dist, path: dist/}
+  publish:
+    needs: build
+    runs-on: ubuntu-latest
+    environment: pypi
+    permissions:
+      id-token: write
+    steps:
+      - uses: actions/download-artifact@v4
+        with: {name: dist, path: dist/}
+      - uses: pypa/gh-action-pypi-publish@release/v1
+WITH
+"""
+
+
+@pytest.fixture
+def job(
+    sigstore_instance: LocalSigstore, github_identity: GitHubIdentity, ci_job: CIJob, tmp_path: Path
+) -> Path:
+    """A GitHub job whose checkout (GITHUB_WORKSPACE) is returned; write its workflow there."""
+    workspace = tmp_path / "workspace"
+    (workspace / ".github" / "workflows").mkdir(parents=True)
+    ci_job({**sigstore_instance.github_env(github_identity), "GITHUB_WORKSPACE": str(workspace)})
+    return workspace
+
+
+def write_workflow(workspace: Path, with_: str = "") -> None:
+    text = WORKFLOW.replace("WITH\n", with_)
+    (workspace / ".github" / "workflows" / "release.yml").write_text(text, encoding="utf-8")
+
+
+def build_dists(tmp_path: Path) -> Path:
+    """A real sdist and wheel (twine checks and reads their metadata), in ``dist/``."""
+    project = tmp_path / "project"
+    (project / "demo_pkg").mkdir(parents=True)
+    (project / "demo_pkg" / "__init__.py").write_text("")
+    (project / "README.md").write_text("# demo-pkg\n")
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "demo-pkg"\nversion = "0.1.0"\ndescription = "A demo"\n'
+        'readme = "README.md"\n'
+    )
+    dist = tmp_path / "dist"
+    list(SdistBuilder(str(project)).build(directory=str(dist)))
+    list(WheelBuilder(str(project)).build(directory=str(dist)))
+    return dist
+
+
+def build_step(trust_config: ClientTrustConfig, dist: Path, *predicates: Predicate) -> None:
+    """What the hook does after building: sign each file and write its attestation."""
+    signer = AttestationSigner(trust_config, obtain_token(), timeout=30)
+    dists = sorted(dist.iterdir())
+    for predicate in predicates:
+        for result in signer.sign_all([(d, predicate) for d in dists], jobs=2, timeout=30):
+            assert isinstance(result, Signed), result
+            target = result.dist.with_name(predicate.file_name(result.dist.name))
+            target.write_bytes(result.to_json_bytes())
+
+
+def predicate_types(upload: Upload) -> list[str]:
+    return sorted(json.loads(a.envelope.statement)["predicateType"] for a in upload.attestations())
+
+
+def assert_verified(
+    upload: Upload, identity: GitHubIdentity, trust_config: ClientTrustConfig
+) -> None:
+    """Every attestation of the upload passes PyPI's checks for the Trusted Publisher."""
+    publisher = GitHubPublisher(repository=identity.repository, workflow="release.yml")
+    verifier = Verifier(trusted_root=trust_config.trusted_root)
+    for attestation in upload.attestations():
+        verify_attestation(attestation, upload.distribution, publisher, verifier)
+
+
+def test_default_beside_the_action_gives_two_attestations_per_file(
+    github_identity: GitHubIdentity, trust_config: ClientTrustConfig, job: Path, tmp_path: Path
+) -> None:
+    write_workflow(job)
+    dist = build_dists(tmp_path)
+
+    predicate, reason = auto_predicate()
+    assert predicate is SLSA_PROVENANCE
+    assert reason == (
+        "SLSA provenance, to sit beside the action's own: job `publish` of "
+        ".github/workflows/release.yml uses pypa/gh-action-pypi-publish@release/v1, which "
+        "signs its own publish attestations (`attestations` is on by default)"
+    )
+    build_step(trust_config, dist, predicate)
+    with upload_recorder() as index:
+        run_action(dist, trust_config=trust_config, repository_url=index.url)
+
+    assert sorted(u.filename for u in index.uploads) == [
+        "demo_pkg-0.1.0-py2.py3-none-any.whl",
+        "demo_pkg-0.1.0.tar.gz",
+    ]
+    for upload in index.uploads:
+        assert predicate_types(upload) == [PUBLISH_V1, SLSA_V1]
+        assert_verified(upload, github_identity, trust_config)
+
+
+def test_a_publish_attestation_from_the_build_makes_the_action_fail(
+    trust_config: ClientTrustConfig, job: Path, tmp_path: Path
+) -> None:
+    """Why `auto` exists: what `predicate = "publish"` would do beside the action."""
+    write_workflow(job)
+    dist = build_dists(tmp_path)
+    build_step(trust_config, dist, PUBLISH)
+
+    with upload_recorder() as index, pytest.raises(ActionFailed) as failure:
+        run_action(dist, trust_config=trust_config, repository_url=index.url)
+
+    assert str(failure.value).startswith(
+        "The following distributions already have publish attestations: * "
+    )
+    assert index.uploads == []
+
+
+def test_with_attestations_false_the_build_s_own_attestation_is_a_publish_one(
+    github_identity: GitHubIdentity, trust_config: ClientTrustConfig, job: Path, tmp_path: Path
+) -> None:
+    """The action neither signs nor uploads attestations; it must still succeed."""
+    write_workflow(job, "        with:\n          attestations: false\n")
+    dist = build_dists(tmp_path)
+
+    predicate, reason = auto_predicate()
+    assert predicate is PUBLISH
+    assert reason == (
+        "a publish attestation: job `publish` of .github/workflows/release.yml uses "
+        "pypa/gh-action-pypi-publish@release/v1 with `attestations: false`"
+    )
+    build_step(trust_config, dist, predicate)
+    with upload_recorder() as index:
+        run_action(
+            dist,
+            trust_config=trust_config,
+            repository_url=index.url,
+            inputs={"attestations": "false"},
+        )
+
+    assert len(index.uploads) == 2
+    # twine without --attestations sends none, though the files are there.
+    assert [u.attestations() for u in index.uploads] == [[], []]
+    assert sorted(p.name for p in dist.glob("*.publish.attestation")) == [
+        "demo_pkg-0.1.0-py2.py3-none-any.whl.publish.attestation",
+        "demo_pkg-0.1.0.tar.gz.publish.attestation",
+    ]
+
+
+def test_without_the_action_twine_uploads_the_publish_attestation(
+    github_identity: GitHubIdentity, trust_config: ClientTrustConfig, job: Path, tmp_path: Path
+) -> None:
+    (job / ".github" / "workflows" / "release.yml").write_text(
+        WORKFLOW.replace("pypa/gh-action-pypi-publish@release/v1", "astral-sh/setup-uv@v5").replace(
+            "WITH\n", "      - run: uv build && uv publish\n"
+        )
+    )
+    dist = build_dists(tmp_path)
+
+    predicate, reason = auto_predicate()
+    assert predicate is PUBLISH
+    assert reason == (
+        "a publish attestation: .github/workflows/release.yml does not use "
+        "pypa/gh-action-pypi-publish"
+    )
+    build_step(trust_config, dist, predicate)
+    with upload_recorder() as index:
+        twine_upload(dist, index.url)
+
+    for upload in index.uploads:
+        assert predicate_types(upload) == [PUBLISH_V1]
+        assert_verified(upload, github_identity, trust_config)
+
+
+@pytest.mark.parametrize("upload", [twine_upload, uv_publish], ids=["twine", "uv"])
+def test_both_predicates_are_uploaded(
+    github_identity: GitHubIdentity,
+    trust_config: ClientTrustConfig,
+    job: Path,
+    tmp_path: Path,
+    upload: Callable[[Path, str], str],
+) -> None:
+    """`predicate = both`, for uploaders other than the action."""
+    dist = build_dists(tmp_path)
+    build_step(trust_config, dist, PUBLISH, SLSA_PROVENANCE)
+
+    with upload_recorder() as index:
+        upload(dist, index.url)
+
+    assert len(index.uploads) == 2
+    for item in index.uploads:
+        assert predicate_types(item) == [PUBLISH_V1, SLSA_V1]
+        assert_verified(item, github_identity, trust_config)
