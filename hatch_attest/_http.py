@@ -11,7 +11,8 @@ line of how sigstore builds, sends or parses its requests.
 
 The budget is a *deadline* (not a per-call timeout): :func:`deadline` sets it
 for the current thread, every attempt gets at most the time that is left, and
-backoff sleeps never pass it. Retried: connection errors, timeouts and 5xx
+backoff sleeps never pass it. :class:`Budget` makes one deadline of an
+artifact's token, certificate and log entry. Retried: connection errors, timeouts and 5xx
 answers, with exponential backoff and full jitter. Not retried: any other 4xx,
 except 429, which honours ``Retry-After`` if the wait fits in the budget.
 """
@@ -52,6 +53,41 @@ def deadline(seconds: float) -> Iterator[None]:
         yield
     finally:
         _local.deadline = previous
+
+
+class Budget:
+    """The network time of one artifact: its token, its certificate and its log entry.
+
+    When artifacts share a token and a certificate (``hatch-attest sign`` signs
+    many with one), the time those shared phases took counts against every
+    artifact's budget, and each artifact's own calls get what is left, counted
+    from when they start (time spent queued behind other artifacts is not theirs).
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._shared = 0.0
+        self._lock = threading.Lock()
+
+    def remaining(self) -> float:
+        """What the shared phases so far have left of the budget (may be negative)."""
+        with self._lock:
+            return self.seconds - self._shared
+
+    @contextlib.contextmanager
+    def shared(self) -> Iterator[None]:
+        """Bound a phase every artifact needs (the token, the certificate)."""
+        started = time.monotonic()
+        try:
+            with deadline(self.remaining()):
+                yield
+        finally:
+            with self._lock:
+                self._shared += time.monotonic() - started
+
+    def per_artifact(self) -> contextlib.AbstractContextManager[None]:
+        """Bound one artifact's own calls (its log entry) to what is left."""
+        return deadline(self.remaining())
 
 
 def _deadline() -> float:

@@ -44,6 +44,7 @@ from hatch_attest.publisher import (
 if TYPE_CHECKING:
     from sigstore.verify import Verifier
 
+    from hatch_attest._http import Budget
     from hatch_attest.config import AttestConfig
     from hatch_attest.signing import Signed
 
@@ -239,7 +240,9 @@ def attest(
 
     from hatch_attest import _http  # imports requests: not on the idle path
 
-    with _http.deadline(config.timeout):
+    # One budget covers each artifact's token, certificate and log entry.
+    budget = _http.Budget(config.timeout)
+    with budget.shared():
         token = obtain_token(env)
     # The environment looked like the expected publisher; a token that says
     # otherwise is never used, in any mode.
@@ -255,7 +258,9 @@ def attest(
             raise IdentityError(msg)
         reporter.display_info(f"Not attesting: {refusal}")
         return []
-    return _sign_verify_write(dists, config, token, decision.publisher, reporter, jobs=jobs)
+    return _sign_verify_write(
+        dists, config, token, decision.publisher, reporter, jobs=jobs, budget=budget
+    )
 
 
 def _sign_verify_write(
@@ -266,12 +271,13 @@ def _sign_verify_write(
     reporter: Reporter,
     *,
     jobs: int,
+    budget: Budget,
 ) -> list[Written]:
     from hatch_attest.signing import AttestationSigner
     from hatch_attest.trust import load_trust_config, verifier_for
 
     trust = load_trust_config(config.instance, config.trust_config)
-    signer = AttestationSigner(trust, token, timeout=config.timeout)
+    signer = AttestationSigner(trust, token, budget=budget)
     results = signer.sign_all(dists, jobs=jobs)
     failures = [r for r in results if isinstance(r, BaseException)]
     if failures:
