@@ -91,17 +91,16 @@ class _BoundedRekorClient(RekorClient):
             if conflict.response.status_code != 409:
                 raise
             entry_uuid = _existing_entry_uuid(conflict.response)
+        # _EntryNotFetched says what went wrong as a clause of a longer message.
         if entry_uuid is None:
-            msg = "Rekor already holds the entry, but its answer did not say which one it is"
+            msg = "its 409 answer did not name the logged entry"
             raise _EntryNotFetched(msg)
         try:
-            # GET {url}/log/entries/<uuid> on our own bounded session: the same
-            # request cosign and sigstore-js make, never to a host the answer names.
+            # GET {url}/log/entries/<uuid> on our own bounded session: the request
+            # cosign and sigstore-js make, never to a host the answer names.
             return self.log.entries.get(uuid=entry_uuid)
         except Exception as e:  # any failure means the same: sign again
-            msg = (
-                f"Rekor already holds the entry ({entry_uuid}), but reading it failed: {_reason(e)}"
-            )
+            msg = f"reading entry {entry_uuid} back failed ({_reason(e)})"
             raise _EntryNotFetched(msg) from e
 
 
@@ -201,10 +200,9 @@ class AttestationSigner:
                 return Attestation.sign(self._signer, distribution)
             except Exception as again:  # name both failures, whatever the second was
                 msg = (
-                    f"Rekor logged the entry for {distribution.name}, but its answer was lost; "
-                    f"{_lowercase_first(str(lost))}; signing again failed too: {_reason(again)}. "
-                    "Retry the job; if Rekor is slow rather than down, raise `timeout` "
-                    "(HATCH_ATTEST_TIMEOUT)."
+                    f"Rekor logged the entry for {distribution.name}, but its answer was lost "
+                    f"and {lost}; signing again failed too ({_reason(again)}). Retry the job; "
+                    "if Rekor is slow rather than down, raise `timeout` (HATCH_ATTEST_TIMEOUT)."
                 )
                 raise SigningError(msg) from again
 
@@ -293,10 +291,6 @@ def _reason(error: BaseException) -> str:
     if _find_cause(error, requests.ConnectionError) is not None:
         return "the connection failed"
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-
-
-def _lowercase_first(text: str) -> str:
-    return text[:1].lower() + text[1:]
 
 
 def _server_reason(response: requests.Response) -> str:
