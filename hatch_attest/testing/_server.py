@@ -212,12 +212,17 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return None
         return self._send(reply)
 
-    def _send(self, reply: Reply) -> int:
-        self.send_response(reply.status)
-        self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(reply.body)))
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(reply.body)
+    def _send(self, reply: Reply) -> int | None:
+        """Writes `reply`; its status, or None when the client had already gone."""
+        try:
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(reply.body)))
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(reply.body)
+        except (BrokenPipeError, ConnectionResetError):
+            # A client that timed out before a delayed answer: nothing to report.
+            return None
         return reply.status
