@@ -32,7 +32,7 @@ import requests
 from cryptography import x509
 from pypi_attestations import Attestation, AttestationError, Distribution
 
-# sigstore has no public Rekor v1 client; SigningContext takes this one.
+# sigstore-python has no public Rekor v1 client or error type; SigningContext takes these.
 from sigstore._internal.rekor import EntryRequestBody, RekorClientError
 from sigstore._internal.rekor.client import RekorClient
 from sigstore.sign import Signer, SigningContext

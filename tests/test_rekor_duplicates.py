@@ -8,6 +8,7 @@ again with a fresh signature; it fails, saying why, only when neither works.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -180,3 +181,44 @@ def test_a_read_back_entry_that_does_not_verify_is_not_written(
     assert status == 1
     assert f"the fresh attestation for {wheel.name} does not verify" in err
     assert sorted(p.name for p in wheel.parent.iterdir()) == [wheel.name]
+
+
+def test_a_conflict_without_location_is_read_by_the_uuid_in_its_message(
+    wheel: Path,
+    sigstore_instance: LocalSigstore,
+    github_job: GitHubIdentity,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A 409 (with no Location) for an entry the log cannot find, to every POST."""
+    unknown = "ab" * 40
+    message = f"an equivalent entry already exists in the transparency log with UUID {unknown}"
+    body = json.dumps({"code": 409, "message": message})
+    sigstore_instance.inject("rekor", Fault.status(409, body=body), method="POST")
+
+    status = _sign(sigstore_instance, wheel)
+
+    err = capsys.readouterr().err
+    assert status == 1
+    lost = f"reading entry {unknown} back failed (HTTP 404: Not Found)"
+    assert err.splitlines()[-1] == (
+        f"hatch-attest: error: Rekor logged the entry for {wheel.name}, but its answer was lost "
+        f"and {lost}; signing again failed too ({lost}). Retry the job; if Rekor is slow "
+        "rather than down, raise `timeout` (HATCH_ATTEST_TIMEOUT)."
+    )
+    assert _rekor(sigstore_instance) == [("POST", 409), ("GET", 404)] * 2
+    assert sorted(p.name for p in wheel.parent.iterdir()) == [wheel.name]
+
+
+def test_a_conflict_that_names_no_entry_is_signed_again(
+    wheel: Path,
+    sigstore_instance: LocalSigstore,
+    github_job: GitHubIdentity,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sigstore_instance.inject("rekor", Fault.status(409, body="conflict"), times=1)
+
+    status = _sign(sigstore_instance, wheel)
+
+    assert status == 0, capsys.readouterr().err
+    _verified(wheel, github_job, sigstore_instance)
+    assert _rekor(sigstore_instance) == [("POST", 409), ("POST", 201)]

@@ -203,12 +203,13 @@ class Rekor:
     def get_entry(self, request: Request, fault: Fault | None) -> Reply:
         """`GET /api/v1/log/entries/<uuid>`: the entry as its POST answered, with a
         fresh inclusion proof and checkpoint over the current tree."""
-        entry_id = request.path.removeprefix(_ENTRIES_PATH + "/").lower()
+        given = request.path.removeprefix(_ENTRIES_PATH + "/")
+        entry_id = given.lower()
         tree_id, leaf_hex = entry_id[:-_LEAF_HEX], entry_id[-_LEAF_HEX:]
         if len(entry_id) not in {_LEAF_HEX, _TREE_ID_HEX + _LEAF_HEX} or any(
             c not in "0123456789abcdef" for c in entry_id
         ):
-            message = f"incorrectly formatted uuid {entry_id}"
+            message = f"incorrectly formatted uuid {given}"
             return json_reply(400, {"code": 400, "message": message})
         leaf = bytes.fromhex(leaf_hex)
         if (tree_id and int(tree_id, 16) != self._tree_id) or leaf not in self._logged:
