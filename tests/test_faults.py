@@ -250,7 +250,8 @@ def test_one_budget_covers_the_token_the_certificate_and_the_log_entry(
     err = capsys.readouterr().err
     assert status == 1
     assert "hatch-attest: error: Rekor did not answer within the time budget" in err
-    # Interpreter work (importing sigstore, crypto) is not network time; a second covers it.
-    assert elapsed < 2 + 1.0
+    # Bounded by the budget; interpreter work (imports, crypto) comes on top, so leave room
+    # for a busy machine.
+    assert elapsed < 2 + 2.0
     assert sigstore_instance.counts() == {"oidc": 1, "fulcio": 1, "rekor": 1, "tsa": 0}
     assert _leftovers(dist) == []
