@@ -9,23 +9,33 @@ thread for exactly this).
 Every network call runs under :mod:`hatch_attest._http`'s deadline; every
 failure becomes a :class:`~hatch_attest.errors.SigningError` that names the
 service, the reason it gave, and what to do.
+
+A Rekor POST whose answer was lost after the entry landed is retried, and Rekor
+v1 answers the identical resubmission with 409 and the existing entry's
+location. sigstore-python turns that into an error; like cosign and sigstore-js,
+we read the existing entry back instead, and if that fails, sign once more with a
+fresh signature (a new, distinct entry).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 from cryptography import x509
 from pypi_attestations import Attestation, AttestationError, Distribution
 
-# Private API (tracked): sigstore's own Rekor v1 client, subclassed only to give its
-# per-thread sessions our bounded adapter (see `_BoundedRekorClient._session`).
+# Private API (tracked): sigstore's own Rekor v1 client (SigningContext takes it),
+# subclassed to give its per-thread sessions our bounded adapter and to read back
+# an entry that a lost answer left behind; sigstore has no public equivalent.
+from sigstore._internal.rekor import EntryRequestBody, RekorClientError
 from sigstore._internal.rekor.client import RekorClient
 from sigstore.sign import Signer, SigningContext
 
@@ -35,16 +45,27 @@ from hatch_attest.errors import AttestError, DistributionError, PredicateError, 
 from hatch_attest.predicates import PUBLISH, Predicate, sign_statement
 
 if TYPE_CHECKING:
-    from sigstore.models import ClientTrustConfig
+    from sigstore.models import ClientTrustConfig, TransparencyLogEntry
 
     from hatch_attest.identity import Token
 
 T = TypeVar("T")
 
+# A Rekor v1 entry UUID: the hex leaf hash, optionally after the 16-hex-digit tree ID.
+_ENTRY_UUID = re.compile(r"(?:[0-9a-f]{16})?[0-9a-f]{64}")
+_ENTRY_UUID_IN_MESSAGE = re.compile(r"with UUID ([0-9A-Fa-f]+)")
+
+
+class _EntryNotFetched(Exception):
+    """Rekor holds our entry (409 to a resubmission), but it could not be read back."""
+
 
 class _BoundedRekorClient(RekorClient):
-    """sigstore's Rekor v1 client; it makes one session per thread, lazily, and
-    each gets the bounded adapter the first time its thread uses it."""
+    """sigstore's Rekor v1 client, bounded, and at ease with its own retries.
+
+    sigstore makes one session per thread, lazily; each gets the bounded adapter
+    the first time its thread uses it.
+    """
 
     def __init__(self, url: str, adapter: _http.BoundedAdapter) -> None:
         super().__init__(url)
@@ -56,6 +77,47 @@ class _BoundedRekorClient(RekorClient):
         if session.get_adapter("https://") is not self._adapter:
             _http.mount(session, self._adapter)
         return session
+
+    def create_entry(self, request: EntryRequestBody) -> TransparencyLogEntry:
+        """Submit ``request``; if Rekor already holds an equivalent entry, that one.
+
+        "Equivalent" means the same canonical body: our signature and our
+        certificate. So a 409 means an earlier attempt of ours landed (the
+        adapter retried a POST whose answer was lost), and the entry Rekor holds
+        is the one we asked for. The attestation is verified before it is written.
+        """
+        try:
+            return super().create_entry(request)
+        except RekorClientError as e:
+            conflict = _find_cause(e, requests.HTTPError)
+            if conflict is None or conflict.response is None:
+                raise
+            if conflict.response.status_code != 409:
+                raise
+            entry_uuid = _existing_entry_uuid(conflict.response)
+        # _EntryNotFetched says what went wrong as a clause of a longer message.
+        if entry_uuid is None:
+            msg = "its 409 answer did not name the logged entry"
+            raise _EntryNotFetched(msg)
+        try:
+            # GET {url}/log/entries/<uuid> on our own bounded session: the request
+            # cosign and sigstore-js make, never to a host the answer names.
+            return self.log.entries.get(uuid=entry_uuid)
+        except Exception as e:  # any failure means the same: sign again
+            msg = f"reading entry {entry_uuid} back failed ({_reason(e)})"
+            raise _EntryNotFetched(msg) from e
+
+
+def _existing_entry_uuid(response: requests.Response) -> str | None:
+    """The UUID a 409 names: from ``Location``, else from the message (Rekor sends both)."""
+    location = urlsplit(response.headers.get("Location", "")).path.rstrip("/")
+    candidate = location.rsplit("/", 1)[-1].lower()
+    if _ENTRY_UUID.fullmatch(candidate):
+        return candidate
+    found = _ENTRY_UUID_IN_MESSAGE.search(_server_reason(response))
+    if found is not None and _ENTRY_UUID.fullmatch(found.group(1).lower()):
+        return found.group(1).lower()
+    return None
 
 
 def bounded_signing_context(
@@ -162,17 +224,33 @@ class AttestationSigner:
                 msg = f"cannot sign {dist.name}: {e}"
                 raise DistributionError(msg) from e
             sha256 = distribution.digest
-            if predicate is PUBLISH:
-                attestation = _call("Rekor", lambda: Attestation.sign(self._signer, distribution))
-            else:
-                attestation = _call(
-                    "Rekor",
-                    lambda: sign_statement(
-                        self._signer, distribution, predicate.predicate_type, body
-                    ),
-                )
+            attestation = _call("Rekor", lambda: self._attest(distribution, predicate, body))
         entry: Any = attestation.verification_material.transparency_entries[0]
         return Signed(dist, sha256, attestation, int(entry["logIndex"]), predicate)
+
+    def _attest(
+        self, distribution: Distribution, predicate: Predicate, body: dict[str, Any] | None
+    ) -> Attestation:
+        def once() -> Attestation:
+            if predicate is PUBLISH:
+                return Attestation.sign(self._signer, distribution)
+            return sign_statement(self._signer, distribution, predicate.predicate_type, body)
+
+        try:
+            return once()
+        except _EntryNotFetched as lost:
+            # Our entry is in the log but out of reach. A fresh signature (ECDSA
+            # signatures are randomized) proposes a new, distinct entry; the lost
+            # one stays in the log, harmless: it attests the same distribution.
+            try:
+                return once()
+            except Exception as again:  # name both failures, whatever the second was
+                msg = (
+                    f"Rekor logged the entry for {distribution.name}, but its answer was lost "
+                    f"and {lost}; signing again failed too ({_reason(again)}). Retry the job; "
+                    "if Rekor is slow rather than down, raise `timeout` (HATCH_ATTEST_TIMEOUT)."
+                )
+                raise SigningError(msg) from again
 
     def sign_all(
         self,
@@ -248,6 +326,22 @@ def describe_failure(service: str, error: BaseException) -> str:
         return f"{service} returned something that does not verify: {error}"
     detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     return f"{service} failed: {detail}"
+
+
+def _reason(error: BaseException) -> str:
+    """A short phrase for why a call failed, to put inside a longer message."""
+    if isinstance(error, (_EntryNotFetched, SigningError)):
+        return str(error)
+    if _find_cause(error, _http.BudgetExhausted) is not None:
+        return "no answer within the time budget"
+    http_error = _find_cause(error, requests.HTTPError)
+    if http_error is not None and http_error.response is not None:
+        return f"HTTP {http_error.response.status_code}: {_server_reason(http_error.response)}"
+    if _find_cause(error, json.JSONDecodeError) is not None:
+        return "the answer is not Rekor's JSON"
+    if _find_cause(error, requests.ConnectionError) is not None:
+        return "the connection failed"
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 def _server_reason(response: requests.Response) -> str:

@@ -32,40 +32,75 @@ SLACK = 6.0
 
 
 @dataclass(frozen=True)
-class Scenario:
+class Injection:
     endpoint: str
     fault: Fault
+    times: int | None = None
+    method: str | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    endpoint: str  # the matrix's "endpoint" column
     label: str
     # What the one-line error names; None means the run must succeed.
     message: str | None
+    injections: tuple[Injection, ...]
+
+
+def _one(endpoint: str, fault: Fault, label: str, message: str | None) -> Scenario:
+    """A scenario with one fault on every request to one endpoint."""
+    return Scenario(endpoint, label, message, (Injection(endpoint, fault),))
 
 
 def _transport(endpoint: str, service: str) -> list[Scenario]:
     return [
-        Scenario(endpoint, Fault.status(500), "HTTP 500", service),
-        Scenario(endpoint, Fault.status(503), "HTTP 503", service),
-        Scenario(endpoint, Fault.status(429, retry_after=1), "HTTP 429 + Retry-After", service),
-        Scenario(
-            endpoint, Fault.status(400, body='{"message": "bad request"}'), "HTTP 400", service
-        ),
-        Scenario(
-            endpoint, Fault.status(401, body='{"message": "unauthorized"}'), "HTTP 401", service
-        ),
-        Scenario(endpoint, Fault.delay(0.3), "delay 0.3 s", None),
-        Scenario(endpoint, Fault.hang(), "hang", service),
-        Scenario(endpoint, Fault.malformed(), "malformed body", service),
+        _one(endpoint, Fault.status(500), "HTTP 500", service),
+        _one(endpoint, Fault.status(503), "HTTP 503", service),
+        _one(endpoint, Fault.status(429, retry_after=1), "HTTP 429 + Retry-After", service),
+        _one(endpoint, Fault.status(400, body='{"message": "bad request"}'), "HTTP 400", service),
+        _one(endpoint, Fault.status(401, body='{"message": "unauthorized"}'), "HTTP 401", service),
+        _one(endpoint, Fault.delay(0.3), "delay 0.3 s", None),
+        _one(endpoint, Fault.hang(), "hang", service),
+        _one(endpoint, Fault.malformed(), "malformed body", service),
+        _one(endpoint, Fault.drop_after_processing(), "dropped after work", service),
     ]
+
+
+def _duplicate(label: str, message: str | None, lookup: Fault | None = None) -> Scenario:
+    """Rekor logs the first POST and drops its answer; the retry gets 409, then a GET."""
+    dropped = Injection("rekor", Fault.drop_after_processing(), times=1, method="POST")
+    reads = () if lookup is None else (Injection("rekor", lookup, method="GET"),)
+    return Scenario("rekor", label, message, (dropped, *reads))
+
+
+def _everywhere(seconds: float, message: str | None) -> Scenario:
+    """The same delay at the token, the certificate and the log entry of one artifact."""
+    label = f"delay {seconds:g} s x3"
+    endpoints = ("oidc", "fulcio", "rekor")
+    return Scenario(
+        "all", label, message, tuple(Injection(e, Fault.delay(seconds)) for e in endpoints)
+    )
 
 
 SCENARIOS = [
     *_transport("oidc", "GitHub Actions"),
     *_transport("fulcio", "Fulcio"),
-    Scenario("fulcio", Fault.wrong_sct_key(), "SCT by unknown log", "Fulcio"),
-    Scenario("fulcio", Fault.untrusted_ca(), "CA not trusted", "does not verify"),
+    _one("fulcio", Fault.wrong_sct_key(), "SCT by unknown log", "Fulcio"),
+    _one("fulcio", Fault.untrusted_ca(), "CA not trusted", "does not verify"),
     *_transport("rekor", "Rekor"),
-    Scenario("rekor", Fault.bad_inclusion_proof(), "bad inclusion proof", "does not verify"),
-    Scenario("rekor", Fault.bad_set(), "bad SET", "does not verify"),
-    Scenario("rekor", Fault.bad_checkpoint(), "bad checkpoint", "does not verify"),
+    _one("rekor", Fault.bad_inclusion_proof(), "bad inclusion proof", "does not verify"),
+    _one("rekor", Fault.bad_set(), "bad SET", "does not verify"),
+    _one("rekor", Fault.bad_checkpoint(), "bad checkpoint", "does not verify"),
+    _duplicate("dropped once, 409", None),
+    _duplicate("dup, lookup 404", None, Fault.status(404)),
+    _duplicate("dup, lookup malformed", None, Fault.malformed()),
+    _duplicate("dup, lookup hangs", "Rekor logged the entry", Fault.hang()),
+    _duplicate("dup, lookup bad proof", "does not verify", Fault.bad_inclusion_proof()),
+    _duplicate("dup, lookup bad SET", "does not verify", Fault.bad_set()),
+    # One budget per artifact: three delays that each fit, but not together.
+    _everywhere(0.4, None),
+    _everywhere(0.8, "within the time budget"),
 ]
 
 
@@ -102,7 +137,10 @@ def test_fault(
 ) -> None:
     dist = tmp_path / "dist"
     wheel = _wheel(dist)
-    sigstore_instance.inject(scenario.endpoint, scenario.fault)
+    for injection in scenario.injections:
+        sigstore_instance.inject(
+            injection.endpoint, injection.fault, times=injection.times, method=injection.method
+        )
     trust_config = str(sigstore_instance.trust_config_path)
 
     started = time.monotonic()
@@ -190,3 +228,30 @@ def test_retry_after_is_honoured(
     assert status == 0, capsys.readouterr().err
     assert time.monotonic() - started >= 1.0  # waited as told, then succeeded
     assert sigstore_instance.counts()["rekor"] == 2
+
+
+def test_one_budget_covers_the_token_the_certificate_and_the_log_entry(
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    github_job: GitHubIdentity,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Each phase alone fits in the budget; the artifact's three together do not."""
+    dist = tmp_path / "dist"
+    _wheel(dist)
+    for endpoint in ("oidc", "fulcio", "rekor"):
+        sigstore_instance.inject(endpoint, Fault.delay(0.8))
+
+    started = time.monotonic()
+    trust_config = str(sigstore_instance.trust_config_path)
+    status = main(["sign", "--timeout", "2", "--trust-config", trust_config, str(dist)])
+    elapsed = time.monotonic() - started
+
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "hatch-attest: error: Rekor did not answer within the time budget" in err
+    # Bounded by the budget; interpreter work (imports, crypto) comes on top, so leave room
+    # for a busy machine.
+    assert elapsed < 2 + 2.0
+    assert sigstore_instance.counts() == {"oidc": 1, "fulcio": 1, "rekor": 1, "tsa": 0}
+    assert _leftovers(dist) == []

@@ -27,7 +27,9 @@ accept everything, and the publisher policies PyPI applies pass:
   CircleCI: SAN URI and 1.3.6.1.4.1.57264.1.* extensions; Google: the email SAN),
   and an embedded SCT from a CT log key listed in the trusted root;
 - Rekor v1 `log/entries` for `hashedrekord` and `dsse`: an RFC 6962 Merkle tree,
-  inclusion proofs, signed checkpoints and signed entry timestamps;
+  inclusion proofs, signed checkpoints and signed entry timestamps; it remembers
+  its entries, answers an identical resubmission with 409 and the existing
+  entry's `Location`, and serves that entry at `GET log/entries/<uuid>`;
 - optionally (`tsa=True`) an RFC 3161 timestamp authority;
 - a ClientTrustConfig (trusted root and signing config v0.2) describing all that.
 
@@ -42,14 +44,17 @@ constant there (`hatch_attest.identity.GCP_PRODUCT_NAME_FILE` is the probe's own
 move it, and the Google tests then fail rather than pass vacuously.
 
 What it does not emulate: TUF (the trust config is a plain file), Rekor v2,
-Rekor's read APIs (entry lookup, log info, consistency proofs), the CT log API,
-OIDC discovery and JWKS (Fulcio trusts the local issuer keys directly, since the
-tokens name the real issuers), interactive OAuth sign-in, other identity
-providers, and persistence (everything lives in memory).
+Rekor's other read APIs (lookup by log index, search, log info, consistency
+proofs, public key), sharding (there is one tree, whose ID prefixes every UUID),
+the CT log API, OIDC discovery and JWKS (Fulcio trusts the local issuer keys directly, since the
+tokens name the real issuers), interactive OAuth sign-in,
+other identity providers, and persistence (everything lives in memory).
 
-`Fault` makes one endpoint misbehave, to test how callers cope with outages
-and with answers only a verifier can catch. The package `hatch_attest` never
-imports this module; tests and `hatch-attest demo` do, explicitly.
+`Fault` makes one endpoint (or one of its methods) misbehave, to test how
+callers cope with outages and with answers only a verifier can catch;
+`LocalSigstore.exchanges()` shows each request and the status it got. The
+package `hatch_attest` never imports this module; tests and `hatch-attest demo`
+do, explicitly.
 """
 
 from hatch_attest.testing._ambient import GoogleCloud
@@ -63,10 +68,12 @@ from hatch_attest.testing._identity import (
     GoogleIdentity,
 )
 from hatch_attest.testing._instance import LocalSigstore
+from hatch_attest.testing._server import Exchange
 
 __all__ = [
     "BuildkiteIdentity",
     "CircleCIIdentity",
+    "Exchange",
     "Fault",
     "GitHubIdentity",
     "GitLabIdentity",

@@ -1,9 +1,10 @@
 """Faults: the ways a Sigstore service misbehaves, injected one endpoint at a time.
 
-Transport faults (`status`, `delay`, `hang`, `malformed`) apply to every endpoint.
-The others corrupt one service's answer in a way only a verifier can notice:
-`wrong_sct_key`, `untrusted_ca` and `certified_claim` apply to "fulcio";
-`bad_inclusion_proof`, `bad_set` and `bad_checkpoint` apply to "rekor".
+Transport faults (`status`, `delay`, `hang`, `malformed`, `drop_after_processing`)
+apply to every endpoint. The others corrupt one service's answer in a way only a
+verifier can notice: `wrong_sct_key`, `untrusted_ca` and `certified_claim` apply to
+"fulcio"; `bad_inclusion_proof`, `bad_set` and `bad_checkpoint` apply to "rekor" (to
+new entries and to entries read back alike).
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ ENDPOINTS = ("oidc", "fulcio", "rekor", "tsa")
 class Fault:
     """Base of all faults; build them with the constructors below.
 
-    `status`, `delay`, `hang` and `malformed` apply to every endpoint ("oidc",
-    "fulcio", "rekor", "tsa"); `wrong_sct_key`, `untrusted_ca` and
-    `certified_claim` only to "fulcio"; `bad_inclusion_proof`, `bad_set` and
-    `bad_checkpoint` only to "rekor". `LocalSigstore.inject` raises ValueError for any
-    other pairing.
+    `status`, `delay`, `hang`, `malformed` and `drop_after_processing` apply to
+    every endpoint ("oidc", "fulcio", "rekor", "tsa"); `wrong_sct_key`,
+    `untrusted_ca` and `certified_claim` only to "fulcio"; `bad_inclusion_proof`,
+    `bad_set` and `bad_checkpoint` only to "rekor". `LocalSigstore.inject` raises
+    ValueError for any other pairing.
     """
 
     endpoints: ClassVar[tuple[str, ...]] = ENDPOINTS
@@ -47,6 +48,12 @@ class Fault:
     def malformed() -> Malformed:
         """Answer 200 with a body that is not what the client expects."""
         return Malformed()
+
+    @staticmethod
+    def drop_after_processing() -> DropAfterProcessing:
+        """Do the work (Rekor: the entry lands in the log), then close the connection
+        without answering, as when a proxy or the network loses the response."""
+        return DropAfterProcessing()
 
     @staticmethod
     def wrong_sct_key() -> WrongSCTKey:
@@ -107,6 +114,11 @@ class Malformed(Fault):
 
 
 @dataclass(frozen=True)
+class DropAfterProcessing(Fault):
+    """The request takes effect, but its answer never reaches the client."""
+
+
+@dataclass(frozen=True)
 class WrongSCTKey(Fault):
     """Fulcio's SCT is signed by an unknown CT log."""
 
@@ -150,15 +162,24 @@ class BadCheckpoint(Fault):
     endpoints: ClassVar[tuple[str, ...]] = ("rekor",)
 
 
+METHODS = ("GET", "POST")
+
+
 class FaultTable:
-    """The active fault of each endpoint, with how many more requests it affects."""
+    """The active faults of each endpoint, with how many more requests each affects.
+
+    A fault is set for all of an endpoint's requests or for one HTTP method only
+    (Rekor's reads are GETs, its writes POSTs); a method's own fault comes first.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._faults: dict[str, tuple[Fault, int | None]] = {}
+        self._faults: dict[tuple[str, str | None], tuple[Fault, int | None]] = {}
 
-    def set(self, endpoint: str, fault: Fault, times: int | None) -> None:
-        """Replaces the endpoint's fault; `times=None` means every request."""
+    def set(
+        self, endpoint: str, fault: Fault, times: int | None, method: str | None = None
+    ) -> None:
+        """Replaces the fault of the endpoint (and method); `times=None` means every request."""
         if endpoint not in ENDPOINTS:
             msg = f"unknown endpoint {endpoint!r}; expected one of {', '.join(ENDPOINTS)}"
             raise ValueError(msg)
@@ -168,24 +189,29 @@ class FaultTable:
                 f"not to {endpoint!r}"
             )
             raise ValueError(msg)
+        if method is not None and method not in METHODS:
+            msg = f"unknown method {method!r}; expected one of {', '.join(METHODS)} (or None)"
+            raise ValueError(msg)
         if times is not None and times < 1:
             msg = f"times must be at least 1 (or None for every request), got {times}"
             raise ValueError(msg)
         with self._lock:
-            self._faults[endpoint] = (fault, times)
+            self._faults[(endpoint, method)] = (fault, times)
 
-    def take(self, endpoint: str) -> Fault | None:
-        """The fault for one request to `endpoint`, using up one of its times."""
+    def take(self, endpoint: str, method: str) -> Fault | None:
+        """The fault for one `method` request to `endpoint`, using up one of its times."""
         with self._lock:
-            entry = self._faults.get(endpoint)
-            if entry is None:
-                return None
-            fault, times = entry
-            if times == 1:
-                del self._faults[endpoint]
-            elif times is not None:
-                self._faults[endpoint] = (fault, times - 1)
-            return fault
+            for key in ((endpoint, method), (endpoint, None)):
+                entry = self._faults.get(key)
+                if entry is None:
+                    continue
+                fault, times = entry
+                if times == 1:
+                    del self._faults[key]
+                elif times is not None:
+                    self._faults[key] = (fault, times - 1)
+                return fault
+            return None
 
     def clear(self) -> None:
         """Removes every fault."""

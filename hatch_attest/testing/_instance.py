@@ -28,7 +28,7 @@ from hatch_attest.testing._identity import (
 )
 from hatch_attest.testing._oidc import Issuer, Issuers
 from hatch_attest.testing._rekor import Rekor
-from hatch_attest.testing._server import Server
+from hatch_attest.testing._server import Exchange, Server
 from hatch_attest.testing._trust import client_trust_config
 from hatch_attest.testing._tsa import TimestampAuthority
 
@@ -91,7 +91,9 @@ class LocalSigstore:
         self._server.route("GET", _ACTIONS_OIDC_PATH, "oidc", self._github_token)
         self._ambient.register(self._server)
         self._server.route("POST", "/api/v2/signingCert", "fulcio", self._fulcio.signing_cert)
-        self._server.route("POST", "/api/v1/log/entries", "rekor", self._rekor.create_entry)
+        entries = self._rekor.entries_path
+        self._server.route("POST", entries, "rekor", self._rekor.create_entry)
+        self._server.route("GET", entries + "/", "rekor", self._rekor.get_entry, prefix=True)
         if self._tsa is not None:
             self._server.route("POST", _TSA_PATH, "tsa", self._tsa.timestamp)
 
@@ -342,16 +344,29 @@ class LocalSigstore:
         """Requests received per endpoint: "oidc", "fulcio", "rekor" and "tsa"."""
         return self._server.counts()
 
-    def inject(self, endpoint: str, fault: Fault, *, times: int | None = None) -> None:
+    def exchanges(self, endpoint: str | None = None) -> list[Exchange]:
+        """The requests received (to `endpoint`, or to all), each with the status it got.
+
+        In the order they ended; a status of None means no answer was sent (a
+        `hang` or a `drop_after_processing` fault).
+        """
+        return [e for e in self._server.exchanges() if endpoint in {None, e.endpoint}]
+
+    def inject(
+        self, endpoint: str, fault: Fault, *, times: int | None = None, method: str | None = None
+    ) -> None:
         """Makes `endpoint` misbehave: on every request, or on the next `times` ones.
 
-        Replaces the endpoint's previous fault. Raises ValueError for an unknown
-        endpoint or a fault that does not apply to it (see `Fault`).
+        With `method` ("GET" or "POST"), only that method's requests, and before
+        any fault set for the whole endpoint: Rekor reads entries with GET and
+        creates them with POST. Replaces the previous fault of the same endpoint
+        and method. Raises ValueError for an unknown endpoint or method, or a
+        fault that does not apply to the endpoint (see `Fault`).
         """
-        self._server.faults.set(endpoint, fault, times)
+        self._server.faults.set(endpoint, fault, times, method)
 
     def reset(self) -> None:
-        """Clears faults and counts; keys, log entries and tokens stay."""
+        """Clears faults, counts and exchanges; keys, log entries and tokens stay."""
         self._server.reset()
 
     def _github_token(self, request: Request, fault: Fault | None) -> Reply:

@@ -1,10 +1,17 @@
 """Rekor v1: a transparency log of `hashedrekord` and `dsse` entries.
 
-Implements `POST /api/v1/log/entries` as sigstore-python calls it. Entries are
+Implements `POST /api/v1/log/entries` as sigstore-python calls it, and
+`GET /api/v1/log/entries/<uuid>` as cosign and sigstore-js call it. Entries are
 integrated synchronously, so every answer carries both an inclusion proof (with
-a signed checkpoint over the tree that includes the entry) and an inclusion
-promise (SET). The body stored and returned is the canonical entry the real
-Rekor stores, which sigstore-python's verifier compares with the bundle.
+a signed checkpoint over the current tree) and an inclusion promise (SET). The
+body stored and returned is the canonical entry the real Rekor stores, which
+sigstore-python's verifier compares with the bundle.
+
+Like Rekor v1 (sigstore/rekor `pkg/api/entries.go`), the log remembers every
+entry: proposing one whose canonical body is already logged (a retried POST
+that had landed) gets 409, the message naming the existing entry's UUID, and a
+`Location` header pointing at it. A UUID is the hex leaf hash, optionally
+prefixed by the 16-hex-digit tree ID; answers use the prefixed form.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import json
 import secrets
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,6 +39,9 @@ from hatch_attest.testing._http import Reply, Request, json_reply
 from hatch_attest.testing._merkle import MerkleTree, leaf_hash
 
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+_ENTRIES_PATH = "/api/v1/log/entries"
+_LEAF_HEX = 64
+_TREE_ID_HEX = 16
 
 
 class _BadEntry(ValueError):
@@ -139,8 +150,20 @@ def _dsse_body(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class _Logged:
+    """What the log keeps of an entry: enough to answer for it again."""
+
+    index: int
+    body: bytes
+    integrated_time: int
+
+
 class Rekor:
     """One log shard: its key, its tree and its entries."""
+
+    entries_path = _ENTRIES_PATH
+    """Where entries are created (POST) and, below it, read (GET)."""
 
     def __init__(self, url: str) -> None:
         self.key = ec.generate_private_key(ec.SECP256R1())
@@ -150,7 +173,7 @@ class Rekor:
         self._name = urlsplit(url).netloc
         self._origin = f"{self._name} - {self._tree_id}"
         self._tree = MerkleTree()
-        self._known: dict[bytes, int] = {}
+        self._logged: dict[bytes, _Logged] = {}
         self._lock = threading.Lock()
 
     def create_entry(self, request: Request, fault: Fault | None) -> Reply:
@@ -164,27 +187,51 @@ class Rekor:
 
         leaf = leaf_hash(canonical)
         with self._lock:
-            if leaf in self._known:
-                message = (
-                    "an equivalent entry already exists in the transparency log "
-                    f"with UUID {self._entry_id(leaf)}"
-                )
-                return json_reply(409, {"code": 409, "message": message})
-            index = self._tree.append(leaf)
-            self._known[leaf] = index
+            existing = self._logged.get(leaf)
+            if existing is None:
+                index = self._tree.append(leaf)
+                self._logged[leaf] = _Logged(index, canonical, int(time.time()))
+        entry_id = self._entry_id(leaf)
+        location = {"Location": f"{_ENTRIES_PATH}/{entry_id}"}
+        if existing is not None:
+            message = (
+                f"an equivalent entry already exists in the transparency log with UUID {entry_id}"
+            )
+            return json_reply(409, {"code": 409, "message": message}, headers=location)
+        return json_reply(201, self._answer(leaf, fault), headers=location)
+
+    def get_entry(self, request: Request, fault: Fault | None) -> Reply:
+        """`GET /api/v1/log/entries/<uuid>`: the entry as its POST answered, with a
+        fresh inclusion proof and checkpoint over the current tree."""
+        given = request.path.removeprefix(_ENTRIES_PATH + "/")
+        entry_id = given.lower()
+        tree_id, leaf_hex = entry_id[:-_LEAF_HEX], entry_id[-_LEAF_HEX:]
+        if len(entry_id) not in {_LEAF_HEX, _TREE_ID_HEX + _LEAF_HEX} or any(
+            c not in "0123456789abcdef" for c in entry_id
+        ):
+            message = f"incorrectly formatted uuid {given}"
+            return json_reply(400, {"code": 400, "message": message})
+        leaf = bytes.fromhex(leaf_hex)
+        if (tree_id and int(tree_id, 16) != self._tree_id) or leaf not in self._logged:
+            # Rekor answers an unknown entry with an empty 404.
+            return Reply(404, b"")
+        return json_reply(200, self._answer(leaf, fault))
+
+    def _answer(self, leaf: bytes, fault: Fault | None) -> dict[str, Any]:
+        """`{uuid: LogEntry}` for a logged leaf, proven against the current tree."""
+        with self._lock:
+            logged = self._logged[leaf]
             size = len(self._tree)
             root = self._tree.root(size)
-            proof = self._tree.inclusion_proof(index, size)
-            integrated_time = int(time.time())
-
-        entry_id = self._entry_id(leaf)
-        encoded_body = base64.b64encode(canonical).decode()
+            proof = self._tree.inclusion_proof(logged.index, size)
+        encoded_body = base64.b64encode(logged.body).decode()
+        # Rekor signs the promise afresh for every answer; its content never changes.
         promise = canonical_json(
             {
                 "body": encoded_body,
-                "integratedTime": integrated_time,
+                "integratedTime": logged.integrated_time,
                 "logID": self.log_id.hex(),
-                "logIndex": index,
+                "logIndex": logged.index,
             }
         )
         if isinstance(fault, BadSET):
@@ -197,16 +244,16 @@ class Rekor:
                 root = bytes([root[0] ^ 1]) + root[1:]
         entry = {
             "body": encoded_body,
-            "integratedTime": integrated_time,
+            "integratedTime": logged.integrated_time,
             "logID": self.log_id.hex(),
-            "logIndex": index,
+            "logIndex": logged.index,
             "verification": {
                 "inclusionProof": {
                     "checkpoint": self._checkpoint(
                         size, signed_root, corrupt=isinstance(fault, BadCheckpoint)
                     ),
                     "hashes": [h.hex() for h in proof],
-                    "logIndex": index,
+                    "logIndex": logged.index,
                     "rootHash": root.hex(),
                     "treeSize": size,
                 },
@@ -215,9 +262,7 @@ class Rekor:
                 ).decode(),
             },
         }
-        return json_reply(
-            201, {entry_id: entry}, headers={"Location": f"/api/v1/log/entries/{entry_id}"}
-        )
+        return {self._entry_id(leaf): entry}
 
     def _entry_id(self, leaf: bytes) -> str:
         # Rekor's entry ID: the shard's tree ID, then the leaf hash.

@@ -1,9 +1,10 @@
 """The loopback HTTP server every local service answers on.
 
-One `ThreadingHTTPServer` on 127.0.0.1 routes by method and path to the
-services, counts requests per endpoint, and applies latency and transport
-faults. Every wait is on the `stopping` event, so `close()` always returns
-promptly: it releases waiting handlers, then joins every thread it started.
+One `ThreadingHTTPServer` on 127.0.0.1 routes by method and path (or path
+prefix) to the services, counts requests per endpoint, records every exchange,
+and applies latency and transport faults. Every wait is on the `stopping`
+event, so `close()` always returns promptly: it releases waiting handlers, then
+joins every thread it started.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from hatch_attest.testing._faults import (
     ENDPOINTS,
     Delay,
+    DropAfterProcessing,
     Fault,
     FaultTable,
     Hang,
@@ -37,6 +40,17 @@ _JOIN_TIMEOUT = 10.0
 Handler = Callable[[Request, Fault | None], Reply]
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """One request as the server saw it, and the status it answered."""
+
+    endpoint: str
+    method: str
+    path: str
+    status: int | None
+    """None when no answer was sent (a hang, or a connection dropped on purpose)."""
+
+
 class Server(ThreadingHTTPServer):
     """Routes, counters, faults and latency; services plug in with `route()`."""
 
@@ -52,6 +66,10 @@ class Server(ThreadingHTTPServer):
         self._routes: dict[tuple[str, str], tuple[str, Handler]] = {}
         self._prefix_routes: list[tuple[str, str, str, Handler]] = []
         self._counts = dict.fromkeys(ENDPOINTS, 0)
+        self._exchanges: list[Exchange] = []
+        # Bumped by reset(): a request that outlives a reset (a late answer to a
+        # client that gave up) belongs to the test before it, not to the next.
+        self._generation = 0
         self._lock = threading.Lock()
         self._thread = threading.Thread(
             target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -87,21 +105,35 @@ class Server(ThreadingHTTPServer):
                 return endpoint, handler
         return None
 
-    def count(self, endpoint: str) -> None:
-        """Records one request to `endpoint`."""
+    def count(self, endpoint: str) -> int:
+        """Records one request to `endpoint`; returns the generation it belongs to."""
         with self._lock:
             self._counts[endpoint] += 1
+            return self._generation
 
     def counts(self) -> dict[str, int]:
         """Requests per endpoint so far."""
         with self._lock:
             return dict(self._counts)
 
+    def record(self, exchange: Exchange, generation: int) -> None:
+        """Records how one request ended, unless a reset came since it began."""
+        with self._lock:
+            if generation == self._generation:
+                self._exchanges.append(exchange)
+
+    def exchanges(self) -> list[Exchange]:
+        """Every routed request so far, in the order they ended."""
+        with self._lock:
+            return list(self._exchanges)
+
     def reset(self) -> None:
-        """Clears faults and counters."""
+        """Clears faults, counters and recorded exchanges."""
         self.faults.clear()
         with self._lock:
             self._counts = dict.fromkeys(ENDPOINTS, 0)
+            self._exchanges = []
+            self._generation += 1
 
     def pause(self, seconds: float) -> bool:
         """Waits `seconds`; False when the server is stopping meanwhile."""
@@ -143,37 +175,55 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._send(json_reply(404, {"code": 404, "message": f"no route for {url.path}"}))
             return
         endpoint, handler = found
-        self.server.count(endpoint)
+        generation = self.server.count(endpoint)
+        fault = self.server.faults.take(endpoint, self.command)
+        status = None
+        try:
+            status = self._answer(url.path, url.query, handler, fault)
+        finally:
+            self.server.record(Exchange(endpoint, self.command, url.path, status), generation)
+
+    def _answer(self, path: str, query: str, handler: Handler, fault: Fault | None) -> int | None:
+        """Serves one routed request; the status sent, or None when nothing was."""
         length_header = self.headers.get("Content-Length") or "0"
         if not length_header.isdigit() or int(length_header) > _MAX_BODY:
-            self._send(json_reply(400, {"code": 400, "message": "bad or too large Content-Length"}))
-            return
+            return self._send(
+                json_reply(400, {"code": 400, "message": "bad or too large Content-Length"})
+            )
         length = int(length_header)
         body = self.rfile.read(length)
-        fault = self.server.faults.take(endpoint)
         if not self.server.pause(self.server.latency):
-            return
+            return None
         if isinstance(fault, Hang):
             # Hold the connection open without answering until the instance stops.
             self.server.stopping.wait()
-            return
+            return None
         if isinstance(fault, Delay) and not self.server.pause(fault.seconds):
-            return
+            return None
         if isinstance(fault, Status):
             headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
-            reply = Reply(fault.code, fault.body.encode(), "text/plain", headers)
-        elif isinstance(fault, Malformed):
-            reply = Reply(200, b"<html>not the answer you expected", "application/json")
-        else:
-            query = dict(parse_qsl(url.query))
-            reply = handler(Request(self.command, url.path, query, self.headers, body), fault)
-        self._send(reply)
+            return self._send(Reply(fault.code, fault.body.encode(), "text/plain", headers))
+        if isinstance(fault, Malformed):
+            return self._send(Reply(200, b"<html>not the answer you expected", "application/json"))
+        request = Request(self.command, path, dict(parse_qsl(query)), self.headers, body)
+        reply = handler(request, fault)
+        if isinstance(fault, DropAfterProcessing):
+            # The service did the work; returning without a byte written closes the
+            # connection (one request per connection), so the client sees it dropped.
+            return None
+        return self._send(reply)
 
-    def _send(self, reply: Reply) -> None:
-        self.send_response(reply.status)
-        self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(reply.body)))
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(reply.body)
+    def _send(self, reply: Reply) -> int | None:
+        """Writes `reply`; its status, or None when the client had already gone."""
+        try:
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(reply.body)))
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(reply.body)
+        except (BrokenPipeError, ConnectionResetError):
+            # A client that timed out before a delayed answer: nothing to report.
+            return None
+        return reply.status

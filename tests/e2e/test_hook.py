@@ -305,6 +305,32 @@ def test_transient_failures_are_retried_in_a_real_build(
     assert sigstore_instance.counts()["fulcio"] == 3  # two artifacts, one retry
 
 
+def test_a_rekor_answer_lost_after_the_entry_landed_still_attests(
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+    env_for: EnvFactory,
+) -> None:
+    """The retried POST gets 409; the hook reads the logged entry back and uses it."""
+    project = make_project(tmp_path)
+    sigstore_instance.inject("rekor", Fault.drop_after_processing(), times=1)
+    result = build(
+        "build-no-isolation", project, env_for(sigstore_instance.github_env(github_identity))
+    )
+
+    assert result.returncode == 0, result.output
+    artifacts = result.artifacts()
+    assert len(result.attestations()) == len(artifacts) == 2
+    assert_attested_by(artifacts, github_identity, sigstore_instance.trust_config_path)
+    # The sdist: POST landed unanswered, 409, GET; then the wheel's plain POST.
+    assert [(e.method, e.status) for e in sigstore_instance.exchanges("rekor")] == [
+        ("POST", None),
+        ("POST", 409),
+        ("GET", 200),
+        ("POST", 201),
+    ]
+
+
 def test_concurrent_builds_into_one_dist_folder(
     tmp_path: Path,
     sigstore_instance: LocalSigstore,

@@ -1,0 +1,224 @@
+"""A Rekor answer lost after the entry landed: ``hatch-attest sign`` still ends attested.
+
+The bounded adapter retries a POST whose connection dropped; Rekor v1 answers
+the identical resubmission with 409 and the existing entry's location. The run
+reads that entry back (as cosign and sigstore-js do), or, when it cannot, signs
+again with a fresh signature; it fails, saying why, only when neither works.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypi_attestations import Attestation, Distribution, GitHubPublisher
+from sigstore.models import ClientTrustConfig
+from sigstore.verify import Verifier
+
+from hatch_attest.cli import main
+from hatch_attest.testing import Fault, GitHubIdentity, LocalSigstore
+from hatch_attest.verify import verify_attestation
+
+PUBLISH_V1 = "https://docs.pypi.org/attestations/publish/v1"
+
+
+@pytest.fixture
+def github_job(
+    no_ci: pytest.MonkeyPatch, sigstore_instance: LocalSigstore, github_identity: GitHubIdentity
+) -> GitHubIdentity:
+    """This process, as a GitHub Actions job with `id-token: write`."""
+    for name, value in sigstore_instance.github_env(github_identity).items():
+        no_ci.setenv(name, value)
+    return github_identity
+
+
+@pytest.fixture
+def wheel(tmp_path: Path) -> Path:
+    directory = tmp_path / "dist"
+    directory.mkdir()
+    path = directory / "dup_pkg-1.0-py3-none-any.whl"
+    path.write_bytes(os.urandom(512))
+    return path
+
+
+def _sign(sigstore: LocalSigstore, wheel: Path, *, timeout: float = 10) -> int:
+    return main(
+        [
+            "sign",
+            "--timeout",
+            str(timeout),
+            "--trust-config",
+            str(sigstore.trust_config_path),
+            str(wheel.parent),
+        ]
+    )
+
+
+def _verified(wheel: Path, job: GitHubIdentity, sigstore: LocalSigstore) -> Attestation:
+    """The attestation next to ``wheel``, checked with the publisher policy PyPI applies."""
+    attestation = Attestation.model_validate_json(
+        wheel.with_name(wheel.name + ".publish.attestation").read_bytes()
+    )
+    config = ClientTrustConfig.from_json(sigstore.trust_config_path.read_text())
+    publisher = GitHubPublisher(repository=job.repository, workflow=job.workflow)
+    predicate = verify_attestation(
+        attestation,
+        Distribution.from_file(wheel),
+        publisher,
+        Verifier(trusted_root=config.trusted_root),
+    )
+    assert predicate == (PUBLISH_V1, None)
+    return attestation
+
+
+def _rekor(sigstore: LocalSigstore) -> list[tuple[str, int | None]]:
+    return [(e.method, e.status) for e in sigstore.exchanges("rekor")]
+
+
+def _log_index(attestation: Attestation) -> int:
+    entry: Any = attestation.verification_material.transparency_entries[0]
+    return int(entry["logIndex"])
+
+
+def test_a_lost_answer_is_recovered_by_reading_the_logged_entry(
+    wheel: Path,
+    sigstore_instance: LocalSigstore,
+    github_job: GitHubIdentity,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sigstore_instance.inject("rekor", Fault.drop_after_processing(), times=1)
+
+    status = _sign(sigstore_instance, wheel)
+
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    attestation = _verified(wheel, github_job, sigstore_instance)
+    # The POST landed unanswered, its retry got 409, the GET the entry: one log entry.
+    assert _rekor(sigstore_instance) == [("POST", None), ("POST", 409), ("GET", 200)]
+    [row] = out.splitlines()[2:]  # under the header and its rule
+    assert row.startswith(wheel.name)
+    assert row.split()[-1] == str(_log_index(attestation))  # the "Rekor log index" column
+    assert sorted(p.name for p in wheel.parent.iterdir()) == [
+        wheel.name,
+        f"{wheel.name}.publish.attestation",
+    ]
+
+
+@pytest.mark.parametrize(
+    "read_fault",
+    [Fault.status(404), Fault.malformed()],
+    ids=["lookup 404", "lookup malformed"],
+)
+def test_an_unreadable_entry_is_replaced_by_a_fresh_signature(
+    read_fault: Fault,
+    wheel: Path,
+    sigstore_instance: LocalSigstore,
+    github_job: GitHubIdentity,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sigstore_instance.inject("rekor", Fault.drop_after_processing(), times=1, method="POST")
+    sigstore_instance.inject("rekor", read_fault, method="GET")
+
+    status = _sign(sigstore_instance, wheel)
+
+    assert status == 0, capsys.readouterr().err
+    _verified(wheel, github_job, sigstore_instance)
+    assert [method for method, _ in _rekor(sigstore_instance)] == ["POST", "POST", "GET", "POST"]
+    assert _rekor(sigstore_instance)[-1] == ("POST", 201)
+
+
+def test_when_neither_the_entry_nor_a_new_one_can_be_had_the_error_says_so(
+    wheel: Path,
+    sigstore_instance: LocalSigstore,
+    github_job: GitHubIdentity,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sigstore_instance.inject("rekor", Fault.drop_after_processing(), times=1, method="POST")
+    sigstore_instance.inject("rekor", Fault.hang(), method="GET")
+
+    status = _sign(sigstore_instance, wheel, timeout=2)
+
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert re.fullmatch(
+        re.escape(
+            f"hatch-attest: error: Rekor logged the entry for {wheel.name}, but its answer was "
+            "lost and reading entry "
+        )
+        + "[0-9a-f]{80}"
+        + re.escape(
+            " back failed (no answer within the time budget); signing again failed too (no "
+            "answer within the time budget). Retry the job; if Rekor is slow rather than down, "
+            "raise `timeout` (HATCH_ATTEST_TIMEOUT)."
+        ),
+        err.splitlines()[-1],
+    )
+    assert "Traceback" not in err
+    assert out == ""
+    assert sorted(p.name for p in wheel.parent.iterdir()) == [wheel.name]
+    # The fresh signature never reached Rekor: the budget was spent waiting for the
+    # GET (which, hung, is counted but never ends).
+    assert _rekor(sigstore_instance) == [("POST", None), ("POST", 409)]
+    assert sigstore_instance.counts()["rekor"] == 3
+
+
+def test_a_read_back_entry_that_does_not_verify_is_not_written(
+    wheel: Path,
+    sigstore_instance: LocalSigstore,
+    github_job: GitHubIdentity,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sigstore_instance.inject("rekor", Fault.drop_after_processing(), times=1, method="POST")
+    sigstore_instance.inject("rekor", Fault.bad_inclusion_proof(), method="GET")
+
+    status = _sign(sigstore_instance, wheel)
+
+    err = capsys.readouterr().err
+    assert status == 1
+    assert f"the fresh attestation for {wheel.name} does not verify" in err
+    assert sorted(p.name for p in wheel.parent.iterdir()) == [wheel.name]
+
+
+def test_a_conflict_without_location_is_read_by_the_uuid_in_its_message(
+    wheel: Path,
+    sigstore_instance: LocalSigstore,
+    github_job: GitHubIdentity,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A 409 (with no Location) for an entry the log cannot find, to every POST."""
+    unknown = "ab" * 40
+    message = f"an equivalent entry already exists in the transparency log with UUID {unknown}"
+    body = json.dumps({"code": 409, "message": message})
+    sigstore_instance.inject("rekor", Fault.status(409, body=body), method="POST")
+
+    status = _sign(sigstore_instance, wheel)
+
+    err = capsys.readouterr().err
+    assert status == 1
+    lost = f"reading entry {unknown} back failed (HTTP 404: Not Found)"
+    assert err.splitlines()[-1] == (
+        f"hatch-attest: error: Rekor logged the entry for {wheel.name}, but its answer was lost "
+        f"and {lost}; signing again failed too ({lost}). Retry the job; if Rekor is slow "
+        "rather than down, raise `timeout` (HATCH_ATTEST_TIMEOUT)."
+    )
+    assert _rekor(sigstore_instance) == [("POST", 409), ("GET", 404)] * 2
+    assert sorted(p.name for p in wheel.parent.iterdir()) == [wheel.name]
+
+
+def test_a_conflict_that_names_no_entry_is_signed_again(
+    wheel: Path,
+    sigstore_instance: LocalSigstore,
+    github_job: GitHubIdentity,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sigstore_instance.inject("rekor", Fault.status(409, body="conflict"), times=1)
+
+    status = _sign(sigstore_instance, wheel)
+
+    assert status == 0, capsys.readouterr().err
+    _verified(wheel, github_job, sigstore_instance)
+    assert _rekor(sigstore_instance) == [("POST", 409), ("POST", 201)]
