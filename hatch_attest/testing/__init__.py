@@ -37,13 +37,16 @@ imports this module; tests and `hatch-attest demo` do, explicitly.
 from hatch_attest.testing._environ import is_ci_variable, outside_ci
 from hatch_attest.testing._faults import Fault
 from hatch_attest.testing._identity import GitHubIdentity, GitLabIdentity
+from hatch_attest.testing._index import LocalIndex, UploadedFile
 from hatch_attest.testing._instance import LocalSigstore
 
 __all__ = [
     "Fault",
     "GitHubIdentity",
     "GitLabIdentity",
+    "LocalIndex",
     "LocalSigstore",
+    "UploadedFile",
     "is_ci_variable",
     "outside_ci",
 ]

@@ -1,7 +1,8 @@
 """Faults: the ways a Sigstore service misbehaves, injected one endpoint at a time.
 
-Transport faults (`status`, `delay`, `hang`, `malformed`) apply to every endpoint.
-The others corrupt one service's answer in a way only a verifier can notice:
+Transport faults (`status`, `delay`, `hang`, `malformed`) apply to every endpoint,
+the local index's included. The others corrupt one service's answer in a way only
+a verifier can notice:
 `wrong_sct_key` and `untrusted_ca` apply to "fulcio"; `bad_inclusion_proof`,
 `bad_set` and `bad_checkpoint` apply to "rekor".
 """
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 ENDPOINTS = ("oidc", "fulcio", "rekor", "tsa")
+"""The endpoints of `LocalSigstore`."""
 
 
 @dataclass(frozen=True)
@@ -20,12 +22,13 @@ class Fault:
     """Base of all faults; build them with the constructors below.
 
     `status`, `delay`, `hang` and `malformed` apply to every endpoint ("oidc",
-    "fulcio", "rekor", "tsa"); `wrong_sct_key` and `untrusted_ca` only to
-    "fulcio"; `bad_inclusion_proof`, `bad_set` and `bad_checkpoint` only to
-    "rekor". `LocalSigstore.inject` raises ValueError for any other pairing.
+    "fulcio", "rekor", "tsa", and those of `LocalIndex`); `wrong_sct_key` and
+    `untrusted_ca` only to "fulcio"; `bad_inclusion_proof`, `bad_set` and
+    `bad_checkpoint` only to "rekor". `inject` raises ValueError for any other pairing.
     """
 
-    endpoints: ClassVar[tuple[str, ...]] = ENDPOINTS
+    # None: any endpoint (a transport fault).
+    endpoints: ClassVar[tuple[str, ...] | None] = None
 
     @staticmethod
     def status(code: int, *, body: str = "", retry_after: int | None = None) -> Status:
@@ -137,16 +140,17 @@ class BadCheckpoint(Fault):
 class FaultTable:
     """The active fault of each endpoint, with how many more requests it affects."""
 
-    def __init__(self) -> None:
+    def __init__(self, endpoints: tuple[str, ...] = ENDPOINTS) -> None:
+        self.endpoints = endpoints
         self._lock = threading.Lock()
         self._faults: dict[str, tuple[Fault, int | None]] = {}
 
     def set(self, endpoint: str, fault: Fault, times: int | None) -> None:
         """Replaces the endpoint's fault; `times=None` means every request."""
-        if endpoint not in ENDPOINTS:
-            msg = f"unknown endpoint {endpoint!r}; expected one of {', '.join(ENDPOINTS)}"
+        if endpoint not in self.endpoints:
+            msg = f"unknown endpoint {endpoint!r}; expected one of {', '.join(self.endpoints)}"
             raise ValueError(msg)
-        if endpoint not in fault.endpoints:
+        if fault.endpoints is not None and endpoint not in fault.endpoints:
             msg = (
                 f"{type(fault).__name__} applies to {', '.join(fault.endpoints)}, "
                 f"not to {endpoint!r}"
