@@ -14,7 +14,8 @@ from sigstore.verify import Verifier
 from hatch_attest.testing import Fault, GitHubIdentity, GitLabIdentity, LocalIndex, LocalSigstore
 from hatch_attest.verify import check_distribution
 
-from .conftest import PROJECT, WHEEL, Sign, mint, request, upload
+from .client import PROJECT, mint, request, upload
+from .conftest import WHEEL, Sign
 
 PUBLISH_V1 = "https://docs.pypi.org/attestations/publish/v1"
 INVALID = "Invalid attestations supplied during upload: "
