@@ -36,6 +36,7 @@ from pypi_attestations import (
     GooglePublisher,
     Publisher,
 )
+from pypi_attestations import VerificationError as AttestationVerificationError
 from pypi_attestations._impl import _check_dist_filename
 from sigstore.dsse import Envelope as DsseEnvelope
 from sigstore.dsse import _Statement
@@ -93,8 +94,13 @@ _FIX_PUBLISHER = (
 
 # How warehouse words the two ways `Attestation.verify` can fail at upload
 # (`warehouse/attestations/services.py`, `IntegrityService.parse_attestations`).
-_PYPI_NOT_VERIFIED = "Could not verify the uploaded artifact using the included attestation: "
 _PYPI_UNKNOWN_ERROR = "Unknown error while trying to verify included attestations: "
+
+
+def _pypi_not_verified(text: str) -> str:
+    """warehouse's words around the library's `VerificationError(text)`."""
+    error = AttestationVerificationError(text)
+    return f"Could not verify the uploaded artifact using the included attestation: {error}"
 
 
 class _Rejected(VerificationError):
@@ -158,7 +164,7 @@ def _verify_signature(
         # while trying to verify included attestations"), and so do we; but a
         # publisher mismatch deserves a message naming the mismatched claim.
         pypi_message = (
-            f"{_PYPI_NOT_VERIFIED}{e}"
+            _pypi_not_verified(str(e))
             if isinstance(e, sigstore.errors.VerificationError)
             else f"{_PYPI_UNKNOWN_ERROR}{e}"
         )
@@ -180,7 +186,7 @@ def _verify_signature(
 
     if payload_type != _DSSE_PAYLOAD_TYPE:
         msg = f"the signed payload has type {payload_type!r}; expected {_DSSE_PAYLOAD_TYPE!r}"
-        pypi = f"{_PYPI_NOT_VERIFIED}expected JSON envelope, got {payload_type}"
+        pypi = _pypi_not_verified(f"expected JSON envelope, got {payload_type}")
         raise _Rejected("attestation-statement", msg, pypi)
     return payload
 
@@ -191,7 +197,7 @@ def _check_statement(payload: bytes, dist: Distribution) -> tuple[str, dict[str,
         statement = _Statement.model_validate_json(payload)
     except ValidationError as e:
         msg = f"the signed payload is not an in-toto v1 statement: {e}"
-        pypi = f"{_PYPI_NOT_VERIFIED}invalid statement: {e}"
+        pypi = _pypi_not_verified(f"invalid statement: {e}")
         raise _Rejected("attestation-statement", msg, pypi) from e
 
     if len(statement.subjects) != 1:
@@ -199,13 +205,13 @@ def _check_statement(payload: bytes, dist: Distribution) -> tuple[str, dict[str,
             f"the statement has {len(statement.subjects)} subjects; PyPI requires exactly "
             f"one, the distribution file ({dist.name})"
         )
-        pypi = f"{_PYPI_NOT_VERIFIED}too many subjects in statement (must be exactly one)"
+        pypi = _pypi_not_verified("too many subjects in statement (must be exactly one)")
         raise _Rejected("attestation-statement", msg, pypi)
     subject = statement.subjects[0]
 
     if not subject.name:
         msg = f"the statement's subject has no name; it must be the file name {dist.name!r}"
-        pypi = f"{_PYPI_NOT_VERIFIED}invalid subject: missing name"
+        pypi = _pypi_not_verified("invalid subject: missing name")
         raise _Rejected("attestation-subject", msg, pypi)
 
     # The library's own (unexported) name parser: names compare exactly as in
@@ -214,7 +220,7 @@ def _check_statement(payload: bytes, dist: Distribution) -> tuple[str, dict[str,
         subject_dist = _check_dist_filename(subject.name)
     except ValueError as e:
         msg = f"the subject name {subject.name!r} is not a distribution file name: {e}"
-        pypi = f"{_PYPI_NOT_VERIFIED}invalid subject: {e}"
+        pypi = _pypi_not_verified(f"invalid subject: {e}")
         raise _Rejected("attestation-subject", msg, pypi) from e
     # `Distribution` validated its name on construction, as in the library.
     if subject_dist != _check_dist_filename(dist.name):
@@ -222,9 +228,8 @@ def _check_statement(payload: bytes, dist: Distribution) -> tuple[str, dict[str,
             f"the attestation is for {subject.name!r}, not for {dist.name!r}; "
             "every distribution file needs its own attestation"
         )
-        pypi = (
-            f"{_PYPI_NOT_VERIFIED}subject does not match distribution name: "
-            f"{subject.name} != {dist.name}"
+        pypi = _pypi_not_verified(
+            f"subject does not match distribution name: {subject.name} != {dist.name}"
         )
         raise _Rejected("attestation-subject", msg, pypi)
 
@@ -236,7 +241,7 @@ def _check_statement(payload: bytes, dist: Distribution) -> tuple[str, dict[str,
             "the file changed after it was signed. Sign the file that you upload "
             "(do not rebuild or modify it after signing)"
         )
-        pypi = f"{_PYPI_NOT_VERIFIED}subject does not match distribution digest"
+        pypi = _pypi_not_verified("subject does not match distribution digest")
         raise _Rejected("attestation-digest", msg, pypi)
 
     if statement.predicate_type not in {t.value for t in AttestationType}:
@@ -244,7 +249,7 @@ def _check_statement(payload: bytes, dist: Distribution) -> tuple[str, dict[str,
             f"unknown predicate type {statement.predicate_type!r}; PyPI accepts only "
             f"{_or(sorted(SUPPORTED_PREDICATE_TYPES))}"
         )
-        pypi = f"{_PYPI_NOT_VERIFIED}unknown attestation type: {statement.predicate_type}"
+        pypi = _pypi_not_verified(f"unknown attestation type: {statement.predicate_type}")
         raise _Rejected("attestation-predicate-type", msg, pypi)
 
     return statement.predicate_type, statement.predicate

@@ -175,6 +175,7 @@ def test_attestation_from_another_workflow_is_refused(
     assert result.returncode != 0
     assert result.says(
         INVALID + "Could not verify the uploaded artifact using the included attestation: "
+        "Verification failed: "
         "Certificate's Build Config URI ("
     )
     assert result.says(

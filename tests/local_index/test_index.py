@@ -7,7 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pypi_attestations import GitHubPublisher, GitLabPublisher, Provenance
+from pypi_attestations import (
+    Attestation,
+    Distribution,
+    GitHubPublisher,
+    GitLabPublisher,
+    Provenance,
+)
+from pypi_attestations import VerificationError as AttestationVerificationError
 from sigstore.models import ClientTrustConfig
 from sigstore.verify import Verifier
 
@@ -286,6 +293,7 @@ def test_attestation_from_another_workflow_is_refused(
     # certificate extension's repr, which holds the signing workflow's URI as DER.
     prefix = (
         INVALID + "Could not verify the uploaded artifact using the included attestation: "
+        "Verification failed: "
         "Certificate's Build Config URI (<Extension("
     )
     suffix = f"does not match expected Trusted Publisher (release.yml @ {job.repository})"
@@ -302,6 +310,7 @@ def test_attestation_for_another_file_is_refused(
     assert (answer.status, answer.reason) == (
         400,
         INVALID + "Could not verify the uploaded artifact using the included attestation: "
+        "Verification failed: "
         f"subject does not match distribution name: {sdist.name} != {wheel.name}",
     )
 
@@ -376,3 +385,48 @@ def test_index_and_check_distribution_reach_the_same_verdict(
     answer = upload(index, tp_token, wheel, [json.loads(p.read_text()) for p in paths])
 
     assert (answer.status == 200) == report.ok == (case == "good"), (answer.reason, report.render())
+
+
+@pytest.mark.parametrize("case", ["other-workflow", "other-file", "tampered-digest"])
+def test_index_words_verification_failures_as_pypi_attestations_does(
+    case: str,
+    index: LocalIndex,
+    tp_token: str,
+    sigstore_instance: LocalSigstore,
+    wheel: Path,
+    sdist: Path,
+    sign: Sign,
+    job: GitHubIdentity,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """warehouse relays the text of `Attestation.verify`'s error; so does the index.
+
+    The library always builds `Verifier.production()`; pointed at the local trusted
+    root it runs every one of its checks and raises its own words.
+    """
+    build_job = GitHubIdentity(repository=job.repository, workflow="build.yml")
+    if case == "other-workflow":
+        document = sign(wheel, build_job)
+    elif case == "other-file":
+        document = sign(sdist, job)
+    else:
+        # The same name with other bytes: a file changed after signing.
+        earlier = wheel.parent / "earlier" / wheel.name
+        earlier.parent.mkdir()
+        earlier.write_bytes(b"the bytes that were signed")
+        document = sign(earlier, job)
+    config = ClientTrustConfig.from_json(sigstore_instance.trust_config_path.read_text())
+    local = Verifier(trusted_root=config.trusted_root)
+    monkeypatch.setattr(Verifier, "production", lambda *_, **__: local)
+    with pytest.raises(AttestationVerificationError) as library:
+        Attestation.model_validate(document).verify(
+            publisher_of(job), Distribution.from_file(wheel)
+        )
+
+    answer = upload(index, tp_token, wheel, [document])
+
+    assert answer.reason == (
+        INVALID
+        + "Could not verify the uploaded artifact using the included attestation: "
+        + " ".join(str(library.value).split())
+    )
