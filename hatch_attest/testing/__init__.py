@@ -29,6 +29,16 @@ OIDC discovery and JWKS (Fulcio trusts the local issuer keys directly, since the
 tokens name the real GitHub and GitLab issuers), interactive OAuth sign-in,
 other identity providers, and persistence (everything lives in memory).
 
+`LocalIndex` runs PyPI's upload path next to it (over HTTPS, with its own CA):
+Trusted Publishing token exchange against these issuers, the legacy upload API
+with warehouse's attestation rules and wording, and the simple and Integrity APIs
+to read back what it accepted. `client_env()` lets the real twine and uv upload
+to it as `https://upload.pypi.org/legacy/`::
+
+    with LocalSigstore.start() as sigstore, LocalIndex.start(sigstore) as index:
+        index.add_publisher("demo-pkg", GitHubPublisher(repository=..., workflow=...))
+        # run `twine upload --attestations dist/*` with github_env() | client_env()
+
 `Fault` makes one endpoint misbehave, to test how callers cope with outages
 and with answers only a verifier can catch. The package `hatch_attest` never
 imports this module; tests and `hatch-attest demo` do, explicitly.

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pypi_attestations import GitHubPublisher, GitLabPublisher, Provenance
 
-from hatch_attest.testing import GitHubIdentity, GitLabIdentity, LocalIndex, LocalSigstore
+from hatch_attest.testing import Fault, GitHubIdentity, GitLabIdentity, LocalIndex, LocalSigstore
 
 from ..local_index.client import request
 from .frontends import UPLOADERS, EnvFactory, base_env, build, make_project, publish
@@ -214,4 +214,34 @@ def test_two_publish_attestations_for_one_file_are_refused(
         INVALID + "Multiple attestations for the same file with the same predicate type "
         f"({PUBLISH_V1}) are not supported"
     )
+    assert local_index.files() == []
+
+
+@pytest.mark.parametrize("uploader", UPLOADERS)
+def test_index_outage_at_token_exchange_uploads_nothing(
+    uploader: str,
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    local_index: LocalIndex,
+    github_identity: GitHubIdentity,
+    env_for: EnvFactory,
+) -> None:
+    local_index.add_publisher(
+        PROJECT,
+        GitHubPublisher(repository=github_identity.repository, workflow=github_identity.workflow),
+    )
+    project = built(tmp_path, env_for(sigstore_instance.github_env(github_identity)))
+    local_index.inject("mint-token", Fault.status(503, body="<html>Service Unavailable</html>"))
+
+    result = publish(uploader, project, env_for(sigstore_instance.github_env(github_identity)))
+
+    assert result.returncode != 0
+    assert result.says(
+        {
+            "twine": "The token-minting request returned invalid JSON",
+            "uv": "Failed to obtain token for trusted publishing",
+        }[uploader]
+    )
+    assert local_index.counts()["mint-token"] >= 1
+    assert local_index.counts()["upload"] == 0
     assert local_index.files() == []
