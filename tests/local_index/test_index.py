@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import http.client
 import json
+import ssl
+import urllib.request
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from pypi_attestations import (
@@ -430,3 +434,37 @@ def test_index_words_verification_failures_as_pypi_attestations_does(
         + "Could not verify the uploaded artifact using the included attestation: "
         + " ".join(str(library.value).split())
     )
+
+
+# --- The way in ------------------------------------------------------------------------
+
+
+def test_proxy_tunnels_only_pypi_hosts_to_the_index(local_index: LocalIndex) -> None:
+    proxy = urlsplit(local_index.client_env()["HTTPS_PROXY"])
+    assert proxy.hostname == "127.0.0.1"
+    assert proxy.port is not None
+
+    def connect(target: str) -> int:
+        connection = http.client.HTTPConnection(proxy.hostname or "", proxy.port, timeout=10)
+        try:
+            connection.request("CONNECT", target)
+            return connection.getresponse().status
+        finally:
+            connection.close()
+
+    assert connect("upload.pypi.org:443") == 200
+    assert connect("example.com:443") == 403
+    assert connect("upload.pypi.org:80") == 403
+
+
+def test_pypi_hosts_reach_the_index_through_the_proxy(local_index: LocalIndex) -> None:
+    """What twine does: `https://upload.pypi.org/...` through HTTPS_PROXY, trusting the CA."""
+    env = local_index.client_env()
+    context = ssl.create_default_context(cafile=env["REQUESTS_CA_BUNDLE"])
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({"https": env["HTTPS_PROXY"]}),
+        urllib.request.HTTPSHandler(context=context),
+    )
+    with opener.open("https://upload.pypi.org/_/oidc/audience", timeout=10) as response:
+        assert json.loads(response.read()) == {"audience": "pypi"}
+    assert local_index.counts()["audience"] == 1
