@@ -279,11 +279,6 @@ class LocalIndex:
             return files
         return [f for f in files if canonicalize_name(f.project) == canonicalize_name(project)]
 
-    def secrets(self) -> list[str]:
-        """Every upload token handed out so far (for leak checks)."""
-        with self._lock:
-            return list(self._tokens)
-
     # --- Faults and counts ---------------------------------------------------------
 
     def counts(self) -> dict[str, int]:
@@ -409,17 +404,8 @@ class LocalIndex:
                 400,
                 "The digest supplied does not match a digest calculated from the uploaded file.",
             )
-        with self._lock:
-            existing = next((f for f in self._files if f.filename == filename), None)
-        if existing is not None:
-            if existing.sha256 == sha256:
-                return  # warehouse answers a re-upload of the same file with 200
-            blake2 = hashlib.blake2b(content.value, digest_size=32).hexdigest()
-            raise _UploadError(
-                400,
-                f"File already exists ({filename!r}, with blake2_256 hash {blake2!r}). "
-                f"See {_HELP}#file-name-reuse for more information.",
-            )
+        if self._already_stored(filename, content.value):
+            return  # warehouse answers a re-upload of the same file with 200
 
         attestations: list[Attestation] = []
         if "attestations" in form:
@@ -447,7 +433,26 @@ class LocalIndex:
             provenance=provenance,
         )
         with self._lock:
-            self._files.append(uploaded)
+            # Checked again: another upload of this name may have landed meanwhile.
+            if not self._already_stored(filename, content.value, locked=True):
+                self._files.append(uploaded)
+
+    def _already_stored(self, filename: str, content: bytes, *, locked: bool = False) -> bool:
+        """True for the same file again; `_UploadError` for another file of that name."""
+        if not locked:
+            with self._lock:
+                return self._already_stored(filename, content, locked=True)
+        existing = next((f for f in self._files if f.filename == filename), None)
+        if existing is None:
+            return False
+        if existing.content == content:
+            return True
+        blake2 = hashlib.blake2b(content, digest_size=32).hexdigest()
+        raise _UploadError(
+            400,
+            f"File already exists ({filename!r}, with blake2_256 hash {blake2!r}). "
+            f"See {_HELP}#file-name-reuse for more information.",
+        )
 
     def _authenticate(self, request: Request) -> _UploadToken:
         scheme, _, credentials = (request.headers.get("Authorization") or "").partition(" ")
@@ -514,7 +519,7 @@ class LocalIndex:
             seen.add(predicate_type)
         return attestations
 
-    # --- Read-back -----------------------------------------------------------------
+    # --- Read-back over HTTP ------------------------------------------------------
 
     def _simple(self, request: Request, fault: Fault | None) -> Reply:
         project = canonicalize_name(unquote(request.path.removeprefix("/simple/").strip("/")))
@@ -526,7 +531,7 @@ class LocalIndex:
                 "filename": f.filename,
                 "url": f"{self.url}/files/{quote(f.filename)}",
                 "hashes": {"sha256": f.sha256},
-                "provenance": None if f.provenance is None else self._provenance_url(f),
+                "provenance": None if f.provenance is None else self.provenance_url(f),
             }
             for f in files
         ]
@@ -544,7 +549,7 @@ class LocalIndex:
             provenance = (
                 ""
                 if f.provenance is None
-                else f' data-provenance="{html.escape(self._provenance_url(f))}"'
+                else f' data-provenance="{html.escape(self.provenance_url(f))}"'
             )
             links.append(f'<a href="{url}"{provenance}>{html.escape(f.filename)}</a><br/>')
         page = (
@@ -591,15 +596,12 @@ class LocalIndex:
         )
         return Reply(200, json.dumps(found.provenance).encode(), content_type)
 
-    def _provenance_url(self, file: UploadedFile) -> str:
+    def provenance_url(self, file: UploadedFile) -> str:
+        """The Integrity API URL of `file`'s provenance."""
         return (
             f"{self.url}/integrity/{canonicalize_name(file.project)}/{quote(file.version)}/"
             f"{quote(file.filename)}/provenance"
         )
-
-    def provenance_url(self, file: UploadedFile) -> str:
-        """The Integrity API URL of `file`'s provenance."""
-        return self._provenance_url(file)
 
 
 # --- Trusted Publisher matching (warehouse oidc/models) ------------------------------

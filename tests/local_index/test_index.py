@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
 import ssl
@@ -211,6 +212,25 @@ def test_upload_without_attestations_has_no_provenance(
         404,
         {"message": f"No provenance available for {WHEEL}"},
     )
+
+
+def test_same_file_again_is_accepted_and_another_file_of_that_name_refused(
+    index: LocalIndex, tp_token: str, wheel: Path
+) -> None:
+    assert upload(index, tp_token, wheel).status == 200
+    assert upload(index, tp_token, wheel).status == 200
+    original = wheel.read_bytes()
+    wheel.write_bytes(b"PK\x03\x04 rebuilt")
+
+    answer = upload(index, tp_token, wheel)
+
+    blake2 = hashlib.blake2b(wheel.read_bytes(), digest_size=32).hexdigest()
+    assert (answer.status, answer.reason) == (
+        400,
+        f"File already exists ({WHEEL!r}, with blake2_256 hash {blake2!r}). "
+        "See https://pypi.org/help/#file-name-reuse for more information.",
+    )
+    assert [f.content for f in index.files()] == [original]
 
 
 def test_upload_without_credentials_is_forbidden(index: LocalIndex, wheel: Path) -> None:
