@@ -81,6 +81,7 @@ from hatch_attest.testing._oidc import TokenError
 from hatch_attest.testing._proxy import TunnelProxy
 from hatch_attest.testing._server import Server
 from hatch_attest.testing._tls import server_credentials
+# `_Rejected` is private to hatch_attest; it carries what PyPI says for each failure.
 from hatch_attest.verify import _Rejected, verify_attestation
 
 INDEX_ENDPOINTS = ("audience", "mint-token", "burn-token", "upload", "simple", "files", "integrity")
