@@ -81,8 +81,7 @@ from hatch_attest.testing._oidc import TokenError
 from hatch_attest.testing._proxy import TunnelProxy
 from hatch_attest.testing._server import Server
 from hatch_attest.testing._tls import server_credentials
-# `_Rejected` is private to hatch_attest; it carries what PyPI says for each failure.
-from hatch_attest.verify import _Rejected, verify_attestation
+from hatch_attest.verify import _Rejected, verify_attestation  # private: carries PyPI's words
 
 INDEX_ENDPOINTS = ("audience", "mint-token", "burn-token", "upload", "simple", "files", "integrity")
 """The endpoints of `LocalIndex`, for `counts()` and `inject()`."""
