@@ -31,6 +31,7 @@ from pypi_attestations import (
     Distribution,
     Publisher,
 )
+from pypi_attestations import VerificationError as AttestationVerificationError
 
 # Private API (tracked): the library's own subject-name parser, so that names compare
 # exactly as in `Attestation.verify`; the parity tests fail if it drifts.
@@ -85,12 +86,29 @@ _FIX_PUBLISHER = (
 )
 
 
-class _Rejected(VerificationError):
-    """A :class:`VerificationError` that knows which check (a :class:`Finding` id) failed."""
+# How warehouse words the two ways `Attestation.verify` can fail at upload
+# (`warehouse/attestations/services.py`, `IntegrityService.parse_attestations`).
+_PYPI_UNKNOWN_ERROR = "Unknown error while trying to verify included attestations: "
 
-    def __init__(self, check: str, message: str) -> None:
+
+def _pypi_not_verified(text: str) -> str:
+    """warehouse's words around the library's `VerificationError(text)`."""
+    error = AttestationVerificationError(text)
+    return f"Could not verify the uploaded artifact using the included attestation: {error}"
+
+
+class _Rejected(VerificationError):
+    """A :class:`VerificationError` that knows which check (a :class:`Finding` id) failed.
+
+    ``pypi_message`` is what PyPI says for the same failure: warehouse's words
+    around the text of the error ``Attestation.verify`` raises at that step
+    (the local index answers with it).
+    """
+
+    def __init__(self, check: str, message: str, pypi_message: str) -> None:
         super().__init__(message)
         self.check = check
+        self.pypi_message = pypi_message
 
 
 def verify_attestation(
@@ -130,7 +148,7 @@ def _verify_signature(
             f"the attestation's signing material is damaged ({e}); "
             "delete the attestation and build again to re-create it"
         )
-        raise _Rejected("attestation-material", msg) from e
+        raise _Rejected("attestation-material", msg, f"{_PYPI_UNKNOWN_ERROR}{e}") from e
 
     recorder = _RecordingPolicy(policy)
     try:
@@ -139,10 +157,16 @@ def _verify_signature(
         # PyPI rejects on any exception here (warehouse turns it into "Unknown error
         # while trying to verify included attestations"), and so do we; but a
         # publisher mismatch deserves a message naming the mismatched claim.
+        pypi_message = (
+            _pypi_not_verified(str(e))
+            if isinstance(e, sigstore.errors.VerificationError)
+            else f"{_PYPI_UNKNOWN_ERROR}{e}"
+        )
         if recorder.failure is not None:
             raise _Rejected(
                 "attestation-publisher",
                 _publisher_mismatch(publisher, bundle.signing_certificate, recorder.failure),
+                pypi_message,
             ) from e
         if isinstance(e, sigstore.errors.Error):
             msg = (
@@ -152,11 +176,12 @@ def _verify_signature(
             )
         else:
             msg = f"the signature could not be verified ({type(e).__name__}: {e})"
-        raise _Rejected("attestation-signature", msg) from e
+        raise _Rejected("attestation-signature", msg, pypi_message) from e
 
     if payload_type != DSSE_PAYLOAD_TYPE:
         msg = f"the signed payload has type {payload_type!r}; expected {DSSE_PAYLOAD_TYPE!r}"
-        raise _Rejected("attestation-statement", msg)
+        pypi = _pypi_not_verified(f"expected JSON envelope, got {payload_type}")
+        raise _Rejected("attestation-statement", msg, pypi)
     return payload
 
 
@@ -166,19 +191,22 @@ def _check_statement(payload: bytes, dist: Distribution) -> tuple[str, dict[str,
         statement = _Statement.model_validate_json(payload)
     except ValidationError as e:
         msg = f"the signed payload is not an in-toto v1 statement: {e}"
-        raise _Rejected("attestation-statement", msg) from e
+        pypi = _pypi_not_verified(f"invalid statement: {e}")
+        raise _Rejected("attestation-statement", msg, pypi) from e
 
     if len(statement.subjects) != 1:
         msg = (
             f"the statement has {len(statement.subjects)} subjects; PyPI requires exactly "
             f"one, the distribution file ({dist.name})"
         )
-        raise _Rejected("attestation-statement", msg)
+        pypi = _pypi_not_verified("too many subjects in statement (must be exactly one)")
+        raise _Rejected("attestation-statement", msg, pypi)
     subject = statement.subjects[0]
 
     if not subject.name:
         msg = f"the statement's subject has no name; it must be the file name {dist.name!r}"
-        raise _Rejected("attestation-subject", msg)
+        pypi = _pypi_not_verified("invalid subject: missing name")
+        raise _Rejected("attestation-subject", msg, pypi)
 
     # The library's own (unexported) name parser: names compare exactly as in
     # `Attestation.verify`, which accepts unnormalised spellings of the same name.
@@ -186,14 +214,18 @@ def _check_statement(payload: bytes, dist: Distribution) -> tuple[str, dict[str,
         subject_dist = _check_dist_filename(subject.name)
     except ValueError as e:
         msg = f"the subject name {subject.name!r} is not a distribution file name: {e}"
-        raise _Rejected("attestation-subject", msg) from e
+        pypi = _pypi_not_verified(f"invalid subject: {e}")
+        raise _Rejected("attestation-subject", msg, pypi) from e
     # `Distribution` validated its name on construction, as in the library.
     if subject_dist != _check_dist_filename(dist.name):
         msg = (
             f"the attestation is for {subject.name!r}, not for {dist.name!r}; "
             "every distribution file needs its own attestation"
         )
-        raise _Rejected("attestation-subject", msg)
+        pypi = _pypi_not_verified(
+            f"subject does not match distribution name: {subject.name} != {dist.name}"
+        )
+        raise _Rejected("attestation-subject", msg, pypi)
 
     digest = subject.digest.root.get("sha256")
     if digest is None or digest != dist.digest:
@@ -203,14 +235,16 @@ def _check_statement(payload: bytes, dist: Distribution) -> tuple[str, dict[str,
             "the file changed after it was signed. Sign the file that you upload "
             "(do not rebuild or modify it after signing)"
         )
-        raise _Rejected("attestation-digest", msg)
+        pypi = _pypi_not_verified("subject does not match distribution digest")
+        raise _Rejected("attestation-digest", msg, pypi)
 
     if statement.predicate_type not in {t.value for t in AttestationType}:
         msg = (
             f"unknown predicate type {statement.predicate_type!r}; PyPI accepts only "
             f"{_or(sorted(SUPPORTED_PREDICATE_TYPES))}"
         )
-        raise _Rejected("attestation-predicate-type", msg)
+        pypi = _pypi_not_verified(f"unknown attestation type: {statement.predicate_type}")
+        raise _Rejected("attestation-predicate-type", msg, pypi)
 
     return statement.predicate_type, statement.predicate
 

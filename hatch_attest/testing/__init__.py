@@ -50,6 +50,16 @@ the CT log API, OIDC discovery and JWKS (Fulcio trusts the local issuer keys dir
 tokens name the real issuers), interactive OAuth sign-in,
 other identity providers, and persistence (everything lives in memory).
 
+`LocalIndex` runs PyPI's upload path next to it (over HTTPS, with its own CA):
+Trusted Publishing token exchange against these issuers, the legacy upload API
+with warehouse's attestation rules and wording, and the simple and Integrity APIs
+to read back what it accepted. `client_env()` lets the real twine and uv upload
+to it as `https://upload.pypi.org/legacy/`::
+
+    with LocalSigstore.start() as sigstore, LocalIndex.start(sigstore) as index:
+        index.add_publisher("demo-pkg", GitHubPublisher(repository=..., workflow=...))
+        # run `twine upload --attestations dist/*` with github_env() | client_env()
+
 `Fault` makes one endpoint (or one of its methods) misbehave, to test how
 callers cope with outages and with answers only a verifier can catch;
 `LocalSigstore.exchanges()` shows each request and the status it got. The
@@ -67,6 +77,7 @@ from hatch_attest.testing._identity import (
     GitLabIdentity,
     GoogleIdentity,
 )
+from hatch_attest.testing._index import LocalIndex, UploadedFile
 from hatch_attest.testing._instance import LocalSigstore
 from hatch_attest.testing._server import Exchange
 
@@ -79,7 +90,9 @@ __all__ = [
     "GitLabIdentity",
     "GoogleCloud",
     "GoogleIdentity",
+    "LocalIndex",
     "LocalSigstore",
+    "UploadedFile",
     "is_ci_variable",
     "outside_ci",
 ]

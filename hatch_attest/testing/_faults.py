@@ -1,10 +1,11 @@
 """Faults: the ways a Sigstore service misbehaves, injected one endpoint at a time.
 
 Transport faults (`status`, `delay`, `hang`, `malformed`, `drop_after_processing`)
-apply to every endpoint. The others corrupt one service's answer in a way only a
-verifier can notice: `wrong_sct_key`, `untrusted_ca` and `certified_claim` apply to
-"fulcio"; `bad_inclusion_proof`, `bad_set` and `bad_checkpoint` apply to "rekor" (to
-new entries and to entries read back alike).
+apply to every endpoint, the local index's included. The others corrupt one
+service's answer in a way only a verifier can notice: `wrong_sct_key`,
+`untrusted_ca` and `certified_claim` apply to "fulcio"; `bad_inclusion_proof`,
+`bad_set` and `bad_checkpoint` apply to "rekor" (to new entries and to entries read
+back alike).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 ENDPOINTS = ("oidc", "fulcio", "rekor", "tsa")
+"""The endpoints of `LocalSigstore`."""
 
 
 @dataclass(frozen=True)
@@ -21,13 +23,14 @@ class Fault:
     """Base of all faults; build them with the constructors below.
 
     `status`, `delay`, `hang`, `malformed` and `drop_after_processing` apply to
-    every endpoint ("oidc", "fulcio", "rekor", "tsa"); `wrong_sct_key`,
-    `untrusted_ca` and `certified_claim` only to "fulcio"; `bad_inclusion_proof`,
-    `bad_set` and `bad_checkpoint` only to "rekor". `LocalSigstore.inject` raises
-    ValueError for any other pairing.
+    every endpoint ("oidc", "fulcio", "rekor", "tsa", and those of `LocalIndex`);
+    `wrong_sct_key`, `untrusted_ca` and `certified_claim` only to "fulcio";
+    `bad_inclusion_proof`, `bad_set` and `bad_checkpoint` only to "rekor". `inject`
+    raises ValueError for any other pairing.
     """
 
-    endpoints: ClassVar[tuple[str, ...]] = ENDPOINTS
+    # None: any endpoint (a transport fault).
+    endpoints: ClassVar[tuple[str, ...] | None] = None
 
     @staticmethod
     def status(code: int, *, body: str = "", retry_after: int | None = None) -> Status:
@@ -172,7 +175,8 @@ class FaultTable:
     (Rekor's reads are GETs, its writes POSTs); a method's own fault comes first.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, endpoints: tuple[str, ...] = ENDPOINTS) -> None:
+        self.endpoints = endpoints
         self._lock = threading.Lock()
         self._faults: dict[tuple[str, str | None], tuple[Fault, int | None]] = {}
 
@@ -180,10 +184,10 @@ class FaultTable:
         self, endpoint: str, fault: Fault, times: int | None, method: str | None = None
     ) -> None:
         """Replaces the fault of the endpoint (and method); `times=None` means every request."""
-        if endpoint not in ENDPOINTS:
-            msg = f"unknown endpoint {endpoint!r}; expected one of {', '.join(ENDPOINTS)}"
+        if endpoint not in self.endpoints:
+            msg = f"unknown endpoint {endpoint!r}; expected one of {', '.join(self.endpoints)}"
             raise ValueError(msg)
-        if endpoint not in fault.endpoints:
+        if fault.endpoints is not None and endpoint not in fault.endpoints:
             msg = (
                 f"{type(fault).__name__} applies to {', '.join(fault.endpoints)}, "
                 f"not to {endpoint!r}"

@@ -27,6 +27,9 @@ class Reply:
     body: bytes
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
+    reason: str | None = None
+    """The status line's reason phrase; None for the standard one (warehouse puts
+    its error messages there, and uploaders print it)."""
 
 
 def json_reply(status: int, document: Any, headers: dict[str, str] | None = None) -> Reply:

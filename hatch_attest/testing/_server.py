@@ -10,6 +10,8 @@ joins every thread it started.
 from __future__ import annotations
 
 import logging
+import socket
+import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,14 +60,18 @@ class Server(ThreadingHTTPServer):
     # cannot keep the interpreter alive) and joins them in `server_close()`.
     block_on_close = True
 
-    def __init__(self) -> None:
+    def __init__(
+        self, endpoints: tuple[str, ...] = ENDPOINTS, *, tls: ssl.SSLContext | None = None
+    ) -> None:
         super().__init__(("127.0.0.1", 0), _RequestHandler)
         self.stopping = threading.Event()
-        self.faults = FaultTable()
+        self.endpoints = endpoints
+        self.faults = FaultTable(endpoints)
         self.latency = 0.0
+        self._tls = tls
         self._routes: dict[tuple[str, str], tuple[str, Handler]] = {}
         self._prefix_routes: list[tuple[str, str, str, Handler]] = []
-        self._counts = dict.fromkeys(ENDPOINTS, 0)
+        self._counts = dict.fromkeys(endpoints, 0)
         self._exchanges: list[Exchange] = []
         # Bumped by reset(): a request that outlives a reset (a late answer to a
         # client that gave up) belongs to the test before it, not to the next.
@@ -77,9 +83,10 @@ class Server(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
-        """`http://127.0.0.1:<port>`."""
+        """`http://127.0.0.1:<port>`, or `https://...` when serving TLS."""
         host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}"
+        scheme = "http" if self._tls is None else "https"
+        return f"{scheme}://{host!s}:{port}"
 
     def route(
         self, method: str, path: str, endpoint: str, handler: Handler, *, prefix: bool = False
@@ -95,6 +102,10 @@ class Server(ThreadingHTTPServer):
         else:
             self._routes[(method, path)] = (endpoint, handler)
 
+    def route_prefix(self, method: str, prefix: str, endpoint: str, handler: Handler) -> None:
+        """Serves every `method` request whose path starts with `prefix`."""
+        self._prefix_routes.append((method, prefix, endpoint, handler))
+
     def lookup(self, method: str, path: str) -> tuple[str, Handler] | None:
         """The endpoint and handler of a request, if any (exact paths first, then prefixes)."""
         found = self._routes.get((method, path))
@@ -104,6 +115,25 @@ class Server(ThreadingHTTPServer):
             if route_method == method and path.startswith(start):
                 return endpoint, handler
         return None
+
+    def finish_request(self, request: socket.socket, client_address: tuple[str, int]) -> None:  # type: ignore[override]
+        """Handles one connection, after the TLS handshake when serving TLS.
+
+        The handshake runs here, in the connection's own thread, so that a client
+        that never completes it cannot block `accept()` for everybody else.
+        """
+        if self._tls is None:
+            super().finish_request(request, client_address)
+            return
+        request.settimeout(_SOCKET_TIMEOUT)
+        try:
+            connection = self._tls.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError) as e:
+            _logger.debug("TLS handshake with %s failed: %s", client_address, e)
+            return
+        # `wrap_socket` detached `request`: this socket is ours to close.
+        with connection:
+            super().finish_request(connection, client_address)
 
     def count(self, endpoint: str) -> int:
         """Records one request to `endpoint`; returns the generation it belongs to."""
@@ -131,7 +161,7 @@ class Server(ThreadingHTTPServer):
         """Clears faults, counters and recorded exchanges."""
         self.faults.clear()
         with self._lock:
-            self._counts = dict.fromkeys(ENDPOINTS, 0)
+            self._counts = dict.fromkeys(self.endpoints, 0)
             self._exchanges = []
             self._generation += 1
 
@@ -216,7 +246,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _send(self, reply: Reply) -> int | None:
         """Writes `reply`; its status, or None when the client had already gone."""
         try:
-            self.send_response(reply.status)
+            if reply.reason is None:
+                self.send_response(reply.status)
+            else:
+                # Like warehouse: only ISO-8859-1 fits a status line; and no line breaks.
+                reason = " ".join(reply.reason.split())
+                self.send_response(
+                    reply.status, reason.encode("iso-8859-1", "replace").decode("iso-8859-1")
+                )
             self.send_header("Content-Type", reply.content_type)
             self.send_header("Content-Length", str(len(reply.body)))
             for name, value in reply.headers.items():

@@ -1,9 +1,10 @@
-"""Pytest fixtures for the local Sigstore instance.
+"""Pytest fixtures for the local Sigstore instance and the local package index.
 
 Enable with `pytest_plugins = ["hatch_attest.testing.pytest_plugin"]` in a
 conftest. One instance serves the whole session (starting one is cheap, but a
 shared log also exercises inclusion proofs in a growing tree); each test gets it
-back with faults, counts and latency cleared.
+back with faults, counts and latency cleared. `local_index` is a package index
+bound to that instance, emptied for each test.
 
 It also checks that no credential the instance handed out (ID tokens, GitHub
 request tokens) leaks: every test report (captured stdout, stderr and log, and
@@ -22,7 +23,13 @@ from pathlib import Path
 
 import pytest
 
-from hatch_attest.testing import GitHubIdentity, GitLabIdentity, LocalSigstore, is_ci_variable
+from hatch_attest.testing import (
+    GitHubIdentity,
+    GitLabIdentity,
+    LocalIndex,
+    LocalSigstore,
+    is_ci_variable,
+)
 
 # Third-party package caches and build environments the frontends fill: large,
 # and written by pip/uv, never by the code under test.
@@ -67,6 +74,30 @@ def sigstore_instance(local_sigstore: LocalSigstore) -> Iterator[LocalSigstore]:
     # A fault left behind must not break the next test that uses `local_sigstore`.
     local_sigstore.reset()
     local_sigstore.latency = 0.0
+
+
+@pytest.fixture(scope="session")
+def local_index_session(
+    local_sigstore: LocalSigstore, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalIndex]:
+    """The session's package index; prefer `local_index`, which empties it per test."""
+    with LocalIndex.start(
+        local_sigstore, directory=tmp_path_factory.mktemp("local-index")
+    ) as index:
+        yield index
+
+
+@pytest.fixture
+def local_index(
+    local_index_session: LocalIndex, sigstore_instance: LocalSigstore
+) -> Iterator[LocalIndex]:
+    """A package index with PyPI's upload rules, trusting `sigstore_instance`.
+
+    Empty for each test: no files, no Trusted Publishers, no faults, zero counts.
+    """
+    local_index_session.reset()
+    yield local_index_session
+    local_index_session.reset()
 
 
 @pytest.fixture

@@ -169,3 +169,65 @@ def assert_attested_by(artifacts: Sequence[Path], job: GitHubIdentity, trust_con
     publisher = GitHubPublisher(repository=job.repository, workflow=job.workflow)
     for artifact in artifacts:
         assert verified_subjects(artifact, publisher, trust_config) == PUBLISH_V1
+
+
+UPLOADERS = ("twine", "uv")
+
+
+@dataclass(frozen=True)
+class Upload:
+    """The outcome of one uploader run, as a user would see it."""
+
+    returncode: int
+    output: str
+
+    def says(self, text: str) -> bool:
+        """Whether the output says ``text``, however the terminal wrapped its lines."""
+        return " ".join(text.split()) in " ".join(self.output.split())
+
+
+def publish(
+    uploader: str,
+    project: Path,
+    env: Mapping[str, str],
+    *args: str,
+    attestations: bool = True,
+    trusted_publishing: bool = True,
+) -> Upload:
+    """Upload ``project/dist/*`` with the real ``twine upload --attestations`` or ``uv publish``.
+
+    ``env`` must reach the local index (``LocalIndex.client_env()``); both upload to
+    their default, PyPI's upload URL. ``args`` are added to the command line. With
+    ``trusted_publishing``, uv gets ``--trusted-publishing always`` (twine uses it
+    when ``env`` has no credentials). Without ``attestations``, twine gets only the
+    distributions and uv gets ``--no-attestations``.
+    """
+    files = sorted((project / "dist").iterdir())
+    uv = ["--trusted-publishing", "always"] if trusted_publishing else []
+    if attestations:
+        twine = ["--attestations", *map(str, files)]
+    else:
+        twine = [str(p) for p in files if p.name.endswith((".whl", ".tar.gz"))]
+        uv.append("--no-attestations")
+    commands = {
+        "twine": [str(BIN / "twine"), "upload", "--non-interactive", *twine],
+        "uv": [str(BIN / "uv"), "publish", *uv],
+    }
+    run_env = {name: value for name, value in env.items() if name != "UV_OFFLINE"}
+    # No keyring lookups (twine tries one before Trusted Publishing), no colours,
+    # and wide lines so that messages stay whole.
+    run_env.update({"PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring", "NO_COLOR": "1"})
+    run_env.setdefault("COLUMNS", "300")
+    proc = subprocess.run(
+        [*commands[uploader], *args],
+        cwd=project,
+        env=run_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=BUILD_TIMEOUT,
+        check=False,
+    )
+    # Printed so that pytest captures it: the credential leak scan reads it.
+    print(proc.stdout)
+    return Upload(proc.returncode, proc.stdout)
