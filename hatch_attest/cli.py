@@ -39,6 +39,7 @@ from hatch_attest.config import (
 )
 from hatch_attest.errors import AttestError, ConfigError, DistributionError
 from hatch_attest.publisher import Publisher, parse_publisher_spec, publisher_from_environment
+from hatch_attest.redact import redact
 
 PROG = "hatch-attest"
 DEFAULT_JOBS = 32
@@ -92,7 +93,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _error(message: str) -> None:
-    print(f"{PROG}: error: {message}", file=sys.stderr)
+    # Last line of defence: messages quote servers and libraries.
+    print(f"{PROG}: error: {redact(message)}", file=sys.stderr)
 
 
 @contextlib.contextmanager

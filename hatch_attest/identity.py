@@ -27,6 +27,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from hatch_attest.errors import IdentityError
+from hatch_attest.redact import redact, remember, remember_environment
 
 if TYPE_CHECKING:
     from sigstore.oidc import IdentityToken
@@ -173,7 +174,8 @@ class Token:
         try:
             return IdentityToken(self.raw)
         except SigstoreIdentityError as e:
-            msg = f"the identity token from {self.provider} is not usable: {e}"
+            reason = redact(str(e), [self.raw])
+            msg = f"the identity token from {self.provider} is not usable: {reason}"
             raise IdentityError(msg) from None
 
 
@@ -199,16 +201,21 @@ def obtain_token(env: Mapping[str, str] | None = None) -> Token:
     other call; the other providers are reached through ``id``.
     """
     env = os.environ if env is None else env
+    # Whatever a server or library says later is shown only without these.
+    remember_environment(env)
     found = probe(env)
     if found.provider is None:
         raise IdentityError(found.explain())
     if env.get(EXPLICIT_TOKEN_VARIABLE):
-        return Token(env[EXPLICIT_TOKEN_VARIABLE].strip(), found.provider)
-    if found.provider == "GitHub Actions":
-        return Token(_github_token(env), found.provider)
-    if found.provider == "GitLab CI":
-        return Token(env["SIGSTORE_ID_TOKEN"].strip(), found.provider)
-    return Token(_id_token(found.provider), found.provider)
+        raw = env[EXPLICIT_TOKEN_VARIABLE].strip()
+    elif found.provider == "GitHub Actions":
+        raw = _github_token(env)
+    elif found.provider == "GitLab CI":
+        raw = env["SIGSTORE_ID_TOKEN"].strip()
+    else:
+        raw = _id_token(found.provider)
+    remember(raw)
+    return Token(raw, found.provider)
 
 
 def _github_token(env: Mapping[str, str]) -> str:
@@ -216,15 +223,19 @@ def _github_token(env: Mapping[str, str]) -> str:
 
     from hatch_attest import _http
 
+    # An env file with CRLF line ends leaves a "\r" (or "\n") on the value; requests
+    # then refuses the header and quotes it whole in its error.
+    request_token = env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"].strip()
     session = _http.mount(requests.Session(), _http.BoundedAdapter())
     try:
         response = session.get(
             env["ACTIONS_ID_TOKEN_REQUEST_URL"],
             params={"audience": AUDIENCE},
-            headers={"Authorization": f"bearer {env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']}"},
+            headers={"Authorization": f"bearer {request_token}"},
         )
     except requests.RequestException as e:
-        msg = f"GitHub Actions did not issue an OIDC token: {e}"
+        detail = redact(str(e), [request_token])
+        msg = f"GitHub Actions did not issue an OIDC token: {detail}"
         raise IdentityError(msg) from None
     finally:
         session.close()
@@ -256,7 +267,7 @@ def _id_token(provider: str) -> str:
     try:
         token = id_.detect_credential(AUDIENCE)
     except id_.IdentityError as e:
-        msg = f"{provider} did not issue an OIDC token: {e}"
+        msg = f"{provider} did not issue an OIDC token: {redact(str(e))}"
         raise IdentityError(msg) from None
     if token is None:
         msg = f"{provider} was detected, but `id` found no credential"

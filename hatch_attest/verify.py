@@ -48,6 +48,7 @@ from hatch_attest.errors import DistributionError, VerificationError
 from hatch_attest.files import check_dist_filename, find_attestations, sha256_file
 from hatch_attest.inspection import AttestationInfo, describe_attestation
 from hatch_attest.publisher import from_pypi
+from hatch_attest.redact import redact
 
 __all__ = [
     "MAX_ATTESTATIONS_PER_FILE",
@@ -140,12 +141,12 @@ def _verify_signature(
             ) from e
         if isinstance(e, sigstore.errors.Error):
             msg = (
-                f"the signature does not verify: {e}. The attestation was altered "
+                f"the signature does not verify: {redact(str(e))}. The attestation was altered "
                 "after signing, or it was made on another Sigstore instance than the "
                 "one verified against; build again to re-create it"
             )
         else:
-            msg = f"the signature could not be verified ({type(e).__name__}: {e})"
+            msg = f"the signature could not be verified ({type(e).__name__}: {redact(str(e))})"
         raise _Rejected("attestation-signature", msg) from e
 
     if payload_type != _DSSE_PAYLOAD_TYPE:
@@ -353,7 +354,7 @@ def check_distribution(
             continue
         except Exception as e:
             # PyPI rejects the upload on any error here; a report must never raise.
-            msg = f"unexpected error while verifying: {type(e).__name__}: {e}"
+            msg = f"unexpected error while verifying: {type(e).__name__}: {redact(str(e))}"
             findings.append(Finding("attestation-error", path, msg))
             continue
 

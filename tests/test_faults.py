@@ -54,6 +54,9 @@ def _transport(endpoint: str, service: str) -> list[Scenario]:
         Scenario(endpoint, Fault.delay(0.3), "delay 0.3 s", None),
         Scenario(endpoint, Fault.hang(), "hang", service),
         Scenario(endpoint, Fault.malformed(), "malformed body", service),
+        # A server that echoes the request (token included) in its error body.
+        Scenario(endpoint, Fault.echo(400), "echo request (JSON)", service),
+        Scenario(endpoint, Fault.echo(502, json=False), "echo request (text)", service),
     ]
 
 
@@ -121,8 +124,7 @@ def test_fault(
     elapsed = time.monotonic() - started
     out, err = capsys.readouterr()
 
-    secrets = sigstore_instance.secrets()
-    leaked = any(secret in out + err for secret in secrets)
+    leaked = sigstore_instance.credential_scan().found_in(out + err)
     leftovers = _leftovers(dist)
     outcome = "attested" if status == 0 else err.strip().splitlines()[-1][:90]
     FAULT_MATRIX.append(

@@ -1,6 +1,6 @@
 """Faults: the ways a Sigstore service misbehaves, injected one endpoint at a time.
 
-Transport faults (`status`, `delay`, `hang`, `malformed`) apply to every endpoint.
+Transport faults (`status`, `delay`, `hang`, `malformed`, `echo`) apply to every endpoint.
 The others corrupt one service's answer in a way only a verifier can notice:
 `wrong_sct_key` and `untrusted_ca` apply to "fulcio"; `bad_inclusion_proof`,
 `bad_set` and `bad_checkpoint` apply to "rekor".
@@ -19,7 +19,7 @@ ENDPOINTS = ("oidc", "fulcio", "rekor", "tsa")
 class Fault:
     """Base of all faults; build them with the constructors below.
 
-    `status`, `delay`, `hang` and `malformed` apply to every endpoint ("oidc",
+    `status`, `delay`, `hang`, `malformed` and `echo` apply to every endpoint ("oidc",
     "fulcio", "rekor", "tsa"); `wrong_sct_key` and `untrusted_ca` only to
     "fulcio"; `bad_inclusion_proof`, `bad_set` and `bad_checkpoint` only to
     "rekor". `LocalSigstore.inject` raises ValueError for any other pairing.
@@ -46,6 +46,16 @@ class Fault:
     def malformed() -> Malformed:
         """Answer 200 with a body that is not what the client expects."""
         return Malformed()
+
+    @staticmethod
+    def echo(code: int = 400, *, json: bool = True) -> Echo:
+        """Answer `code` with the whole request (request line, headers, body) in the body.
+
+        Some servers and proxies do this in error pages; the request carries the
+        identity token. With `json`, the echo is the `message` of a JSON error body
+        (as Fulcio's and Rekor's errors are), else plain text.
+        """
+        return Echo(code, json)
 
     @staticmethod
     def wrong_sct_key() -> WrongSCTKey:
@@ -97,6 +107,14 @@ class Hang(Fault):
 @dataclass(frozen=True)
 class Malformed(Fault):
     """A 200 answer with a garbage body."""
+
+
+@dataclass(frozen=True)
+class Echo(Fault):
+    """An error status whose body repeats the request, credentials included."""
+
+    code: int = 400
+    json: bool = True
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from hatch_attest.testing._faults import Fault
 from hatch_attest.testing._fulcio import Fulcio
 from hatch_attest.testing._http import Reply, Request, json_reply
 from hatch_attest.testing._identity import Claims, GitHubIdentity, GitLabIdentity, token_claims
+from hatch_attest.testing._leaks import CredentialScan
 from hatch_attest.testing._oidc import Issuer, Issuers
 from hatch_attest.testing._rekor import Rekor
 from hatch_attest.testing._server import Server
@@ -184,6 +185,14 @@ class LocalSigstore:
         """
         with self._tokens_lock:
             return [*self._issued, *self._request_tokens]
+
+    def credential_scan(self) -> CredentialScan:
+        """A search for any 16-character piece of a secret segment of `secrets()`.
+
+        See `hatch_attest.testing._leaks` for what is searched and why a token's
+        header segment is not.
+        """
+        return CredentialScan(self.secrets())
 
     def _mint(
         self,
