@@ -233,6 +233,14 @@ def _github_token(env: Mapping[str, str]) -> str:
             params={"audience": AUDIENCE},
             headers={"Authorization": f"bearer {request_token}"},
         )
+    except requests.exceptions.InvalidHeader:
+        # requests quotes the whole header in this error: never show it.
+        msg = (
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN holds a line break or another character that "
+            "cannot be sent in an HTTP header; check how the job sets it (an env file "
+            "with CRLF line ends?)"
+        )
+        raise IdentityError(msg) from None
     except requests.RequestException as e:
         detail = redact(str(e), [request_token])
         msg = f"GitHub Actions did not issue an OIDC token: {detail}"
