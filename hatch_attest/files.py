@@ -233,17 +233,27 @@ _LEFTOVER = re.compile(r"\.(?P<target>.+\.attestation)\.(?P<pid>\d+)\.[^.]+\.tmp
 
 def _leftovers(dist: Path) -> Iterable[StaleAttestation]:
     """Staging files of ``dist``'s attestations whose writer died (``kill -9``)."""
+    for path in staging_leftovers(dist):
+        yield _remove(path, dist, "left behind by a run that was killed while writing")
+
+
+def staging_leftovers(dist: Path) -> list[Path]:
+    """``.<dist>.<kind>.attestation.<pid>.*.tmp`` files whose writing process is gone.
+
+    A live process's file is being staged right now and is not listed.
+    """
     try:
-        siblings = list(dist.parent.iterdir())
+        siblings = sorted(dist.parent.iterdir())
     except OSError:
-        return
+        return []
+    found = []
     for path in siblings:
         match = _LEFTOVER.fullmatch(path.name)
         if match is None or not match["target"].startswith(f"{dist.name}."):
             continue
-        if _alive(int(match["pid"])):
-            continue  # a concurrent run is staging it right now
-        yield _remove(path, dist, "left behind by a run that was killed while writing")
+        if not _alive(int(match["pid"])):
+            found.append(path)
+    return found
 
 
 def _alive(pid: int) -> bool:
