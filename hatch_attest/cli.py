@@ -19,6 +19,7 @@ import glob
 import json
 import logging
 import os
+import re
 import sys
 import textwrap
 import traceback
@@ -437,7 +438,7 @@ def _append_step_summary(path: Path, rows: Sequence[tuple[str, ...]], reporter: 
         "",
         "| artifact | identity | Rekor log index |",
         "| --- | --- | --- |",
-        *(f"| `{a}` | `{i}` | {n} |" for a, i, n in rows),
+        *(f"| {_code_cell(a)} | {_code_cell(i)} | {n} |" for a, i, n in rows),
         "",
     ]
     try:
@@ -448,6 +449,19 @@ def _append_step_summary(path: Path, rows: Sequence[tuple[str, ...]], reporter: 
         reporter.display_warning(
             f"cannot append to GITHUB_STEP_SUMMARY ({path}): {e.strerror or e}"
         )
+
+
+def _code_cell(text: str) -> str:
+    """``text`` as a code span in a GitHub Markdown table cell, whatever it holds.
+
+    GFM: a ``|`` ends the cell even inside a code span unless escaped as ``\\|``; a
+    code span's fence is a backtick run longer than any inside it, padded with a
+    space when the text starts or ends with a backtick; a line break ends the row.
+    """
+    text = " ".join(text.splitlines()).replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _verify_publisher(config: AttestConfig, project: Pyproject) -> Publisher:

@@ -1214,3 +1214,45 @@ def test_demo_keep_leaves_a_project_that_verifies_later(
         "Verifying against GitHub repository octo-org/demo-pkg, workflow release.yml\n"
         "all 2 distributions pass PyPI's attestation checks\n"
     )
+
+
+def test_demo_keep_refuses_an_existing_project(cli: Cli, tmp_path: Path) -> None:
+    mine = tmp_path / "keep" / "demo-pkg"
+    mine.mkdir(parents=True)
+    (mine / "notes.txt").write_text("my own work")
+
+    result = cli("demo", "--keep", tmp_path / "keep")
+
+    assert result.status == 2
+    assert result.err == (
+        f"hatch-attest: error: --keep: {mine} already exists, and the demo does not "
+        "overwrite it. Remove it, or pass another directory\n"
+    )
+    assert (mine / "notes.txt").read_text() == "my own work"
+    assert sorted(p.name for p in (tmp_path / "keep").iterdir()) == ["demo-pkg"]
+
+
+def test_step_summary_escapes_backticks_and_pipes(
+    cli: Cli,
+    trust: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+) -> None:
+    job = GitHubIdentity(repository=github_identity.repository, workflow="re`lease|x.yml")
+    for name, value in sigstore_instance.github_env(job).items():
+        monkeypatch.setenv(name, value)
+    summary = tmp_path / "step_summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    wheel = fake_wheel(tmp_path / "dist")
+
+    result = cli("sign", *trust, wheel)
+
+    assert result.status == 0, result.err
+    index = log_index(Attestation.model_validate_json(attestation_path(wheel).read_bytes()))
+    identity = workflow_uri(job).replace("|", "\\|")
+    row = f"| `{wheel.name}` | ``{identity}`` | {index} |"
+    assert row in summary.read_text().splitlines()
+    # Three cells: every `|` left is escaped or a cell border.
+    assert re.sub(r"\\\|", "", row).count("|") == 4
