@@ -33,6 +33,7 @@ from hatch_attest.cli import main
 from hatch_attest.files import attestation_path, sha256_file
 from hatch_attest.testing import Fault, GitHubIdentity, LocalSigstore, outside_ci
 
+from .hostile import HOSTILE
 from .test_inspection import PUBLISH_JSON
 
 TESTS = Path(__file__).resolve().parent
@@ -1256,3 +1257,66 @@ def test_step_summary_escapes_backticks_and_pipes(
     assert row in summary.read_text().splitlines()
     # Three cells: every `|` left is escaped or a cell border.
     assert re.sub(r"\\\|", "", row).count("|") == 4
+
+
+HOSTILE_CHECK = {
+    "binary": "attestation-json",
+    "deep-array": "attestation-json",
+    "deep-object": "attestation-json",
+    "deep-statement": "attestation-signature",
+    "huge": "attestation-schema",
+    "latin-1": "attestation-json",
+    "utf-16": "attestation-schema",
+}
+
+
+@pytest.mark.parametrize("content", sorted(HOSTILE))
+def test_inspect_and_verify_say_what_is_wrong_with_any_content(
+    content: str, cli: Cli, trust: list[str], tmp_path: Path
+) -> None:
+    wheel = fake_wheel(tmp_path / "dist")
+    hostile = attestation_path(wheel)
+    hostile.write_bytes(HOSTILE[content])
+
+    inspected = cli("inspect", wheel.parent)
+    verified = cli("verify", "--publisher", "github:octo-org/demo@release.yml", *trust, wheel)
+
+    assert (inspected.status, inspected.out) == (1, "")
+    [line] = inspected.err.splitlines()
+    assert line.startswith(f"hatch-attest: error: {hostile}")
+    assert verified.status == 1
+    assert findings(verified.out, wheel) == [HOSTILE_CHECK[content]]
+    assert len(verified.out.splitlines()) == 2  # the verdict, and one line for the finding
+    assert verified.err.endswith("1 of 1 distribution would be rejected by PyPI\n")
+    assert sorted(HOSTILE_CHECK) == sorted(HOSTILE)
+
+
+def test_verify_reports_staging_leftovers_of_a_killed_run(
+    cli: Cli, trust: list[str], signed: tuple[Path, Path], github_job: GitHubIdentity
+) -> None:
+    wheel, _ = signed
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=SUBPROCESS_TIMEOUT,
+    )
+    leftover = wheel.parent / f".{wheel.name}.publish.attestation.{dead.stdout.strip()}.x1y2.tmp"
+    leftover.write_text('{"version": 1')
+    # A live writer's staging file is none of verify's business.
+    live = wheel.parent / f".{wheel.name}.publish.attestation.{os.getpid()}.a1b2.tmp"
+    live.write_text("")
+
+    result = cli(
+        "verify", "--publisher", f"github:{github_job.repository}@release.yml", *trust, wheel
+    )
+
+    assert result.status == 0, result.out
+    assert result.out.splitlines()[0] == f"{wheel}: OK"
+    assert result.out.splitlines()[-1] == (
+        f"  {leftover.name}: warning: a staging file left by a killed run; remove it (the next "
+        "build or `hatch-attest sign` of this file also does) [staging-leftover]"
+    )
+    assert findings(result.out, wheel) == ["staging-leftover"]
+    assert leftover.exists()  # verify reports; it never deletes
