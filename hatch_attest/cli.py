@@ -77,20 +77,31 @@ def _run(args: argparse.Namespace) -> int:
     except ConfigError as e:
         # A bad flag value or configuration is misuse, like an argparse error.
         if args.verbose:
-            traceback.print_exc()
+            _traceback()
         for line in e.errors:
             _error(line)
         return 2
     except (AttestError, OSError) as e:
         # OSError: a file or folder that cannot be read or written, said in one line.
         if args.verbose:
-            traceback.print_exc()
+            _traceback()
         _error(str(e))
         return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
     return status
+
+
+def _traceback() -> None:
+    # A chained library error may hold a server's text (sigstore's FulcioClientError
+    # carries Fulcio's error message), so even -v shows it only redacted.
+    print(redact(traceback.format_exc()), end="", file=sys.stderr)
+
+
+class _RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
 
 
 def _error(message: str) -> None:
@@ -105,7 +116,7 @@ def _debug_logging(*, enabled: bool) -> Iterator[None]:
         yield
         return
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    handler.setFormatter(_RedactingFormatter("%(name)s: %(message)s"))
     loggers = [logging.getLogger(name) for name in _LOGGERS]
     levels = [logger.level for logger in loggers]
     for logger in loggers:

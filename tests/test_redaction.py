@@ -76,6 +76,30 @@ def test_fulcio_echoing_the_request_shows_no_token(
     assert sorted(p.name for p in dist.iterdir()) == ["redact_pkg-1.0-py3-none-any.whl"]
 
 
+def test_verbose_traceback_and_logs_show_no_token(
+    tmp_path: Path,
+    no_ci: pytest.MonkeyPatch,
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # -v prints the traceback and the debug logs; the chained errors may quote Fulcio.
+    _job(no_ci, sigstore_instance, github_identity)
+    dist = tmp_path / "dist"
+    _wheel(dist)
+    sigstore_instance.inject("fulcio", Fault.echo(400))
+    trust_config = str(sigstore_instance.trust_config_path)
+
+    status = main(["sign", "-v", "--trust-config", trust_config, str(dist)])
+    out, err = capsys.readouterr()
+
+    assert status == 1
+    assert "Traceback (most recent call last):" in err
+    assert "hatch_attest.errors.SigningError: Fulcio refused the request (HTTP 400: " in err
+    assert f"Authorization:[Bearer {REDACTED}]" in err
+    assert not _shows_any_piece(sigstore_instance, out + err)
+
+
 @pytest.mark.parametrize("line_end", ["\n", "\r\n", "\r", " "])
 def test_request_token_from_a_crlf_env_file_still_signs(
     line_end: str,
