@@ -506,18 +506,21 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     verifier = verifier_for(trust)
     policy = publisher.to_pypi()
     reporter.display_info(f"Verifying against {publisher.describe()}")
-    failed = 0
+    failed = warned = 0
     for dist in dists:
         report = check_distribution(dist, policy, verifier)
         print(report.render())
         failed += not report.ok
+        warned += len(report.warnings)
+    # Warnings never change the verdict: it is PyPI's.
+    also = f" ({_count(warned, 'warning')})" if warned else ""
     if failed:
         reporter.display_info(
-            f"{failed} of {_count(len(dists), 'distribution')} would be rejected by PyPI"
+            f"{failed} of {_count(len(dists), 'distribution')} would be rejected by PyPI{also}"
         )
         return 1
     every = "the distribution passes" if len(dists) == 1 else f"all {len(dists)} distributions pass"
-    reporter.display_info(f"{every} PyPI's attestation checks")
+    reporter.display_info(f"{every} PyPI's attestation checks{also}")
     return 0
 
 

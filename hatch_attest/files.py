@@ -152,6 +152,32 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+MAX_READ_BYTES = 64 << 20
+"""The largest attestation file ``inspect`` and ``verify`` read; real ones are kilobytes."""
+
+
+def read_attestation(path: Path) -> bytes:
+    """An attestation file's bytes, for ``inspect`` and ``verify``.
+
+    Raises :class:`DistributionError` (one line) when it cannot be read, or is larger
+    than :data:`MAX_READ_BYTES`: no tool writes such a file, and reading it whole
+    could exhaust memory.
+    """
+    try:
+        with path.open("rb") as f:
+            raw = f.read(MAX_READ_BYTES + 1)
+    except OSError as e:
+        msg = f"cannot read it: {e.strerror or e}"
+        raise DistributionError(msg) from e
+    if len(raw) > MAX_READ_BYTES:
+        msg = (
+            f"larger than {MAX_READ_BYTES >> 20} MiB, so not read: a PEP 740 attestation is a "
+            "few kilobytes. Delete it and build again to re-create it"
+        )
+        raise DistributionError(msg)
+    return raw
+
+
 def subject_digest(attestation_file: Path) -> str | None:
     """The sha256 the attestation claims for its subject, or None if unreadable.
 

@@ -48,6 +48,7 @@ from hatch_attest.errors import DistributionError, VerificationError
 from hatch_attest.files import (
     check_dist_filename,
     find_attestations,
+    read_attestation,
     sha256_file,
     staging_leftovers,
 )
@@ -471,9 +472,9 @@ def _name_findings(path: Path, dist_path: Path) -> list[Finding]:
 def _load(path: Path) -> Attestation | Finding:
     """Read one attestation file as twine, then PyPI, would; a Finding when they would fail."""
     try:
-        raw = path.read_bytes()
-    except OSError as e:
-        return Finding("attestation-unreadable", path, f"cannot read it: {e.strerror or e}")
+        raw = read_attestation(path)
+    except DistributionError as e:
+        return Finding("attestation-unreadable", path, str(e))
     try:
         # twine: `json.load` of the file (UTF-8/16/32 detected), re-serialised
         # into the upload form.

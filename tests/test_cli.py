@@ -1319,4 +1319,25 @@ def test_verify_reports_staging_leftovers_of_a_killed_run(
         "build or `hatch-attest sign` of this file also does) [staging-leftover]"
     )
     assert findings(result.out, wheel) == ["staging-leftover"]
+    assert result.err.endswith("the distribution passes PyPI's attestation checks (1 warning)\n")
     assert leftover.exists()  # verify reports; it never deletes
+
+
+def test_inspect_and_verify_do_not_read_a_huge_file(
+    cli: Cli, trust: list[str], tmp_path: Path
+) -> None:
+    wheel = fake_wheel(tmp_path / "dist")
+    huge = attestation_path(wheel)
+    with huge.open("wb") as f:
+        f.truncate((64 << 20) + 1)  # sparse: no disk space, but 64 MiB and a byte to read
+    message = (
+        "larger than 64 MiB, so not read: a PEP 740 attestation is a few kilobytes. Delete it "
+        "and build again to re-create it"
+    )
+
+    inspected = cli("inspect", huge)
+    verified = cli("verify", "--publisher", "github:octo-org/demo@release.yml", *trust, wheel)
+
+    assert (inspected.status, inspected.err) == (1, f"hatch-attest: error: {huge}: {message}\n")
+    assert verified.status == 1
+    assert verified.out == f"{wheel}: REJECTED\n  {huge.name}: {message} [attestation-unreadable]\n"
