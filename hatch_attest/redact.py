@@ -46,8 +46,10 @@ FRAGMENT = 16
 
 _SHORTEST = 8
 
-_known: set[str] = set()
-_windows: set[str] = set()
+# Replaced, never changed in place (copy on write): `redact` reads them without a
+# lock and without copying, however many credentials a long process has seen.
+_known: tuple[str, ...] = ()  # longest first, so a value inside another goes with it
+_windows: frozenset[str] = frozenset()
 _lock = threading.Lock()
 
 # A header value, however it is quoted: `Authorization: bearer X`, `'authorization': 'X'`.
@@ -73,25 +75,27 @@ def remember_environment(env: Mapping[str, str]) -> None:
 
 
 def _add(credential: str) -> None:
+    """Remember one credential; the caller holds ``_lock``."""
+    global _known, _windows  # noqa: PLW0603 - the module's one registry, copy on write
     value = credential.strip()
     # Replacing a value this short everywhere would garble the message; no real
     # credential is that short.
     if len(value) < _SHORTEST or value in _known:
         return
-    _known.add(value)
+    _known = tuple(sorted((*_known, value), key=len, reverse=True))
     # Every 16-character window of every base64url part: a fragment that long of
     # any of them is recognised wherever it is cut.
-    for part in _BASE64URL.findall(value):
-        _windows.update(part[i : i + FRAGMENT] for i in range(len(part) - FRAGMENT + 1))
+    _windows = _windows.union(
+        part[i : i + FRAGMENT]
+        for part in _BASE64URL.findall(value)
+        for i in range(len(part) - FRAGMENT + 1)
+    )
 
 
 def redact(text: str, credentials: Iterable[str] = ()) -> str:
     """``text`` without any credential or fragment of one (see the module docstring)."""
-    with _lock:
-        for credential in (*credentials, *(os.environ.get(n, "") for n in CREDENTIAL_VARIABLES)):
-            _add(credential)
-        known = sorted(_known, key=len, reverse=True)
-        windows = set(_windows)
+    remember(*credentials, *(os.environ.get(n, "") for n in CREDENTIAL_VARIABLES))
+    known, windows = _known, _windows
     for value in known:
         text = text.replace(value, REDACTED)
     text = _AUTHORIZATION.sub(lambda m: f"{m[1]}{REDACTED}", text)
@@ -99,7 +103,7 @@ def redact(text: str, credentials: Iterable[str] = ()) -> str:
     return _RUN.sub(lambda m: REDACTED if _secret_run(m[0], windows) else m[0], text)
 
 
-def _secret_run(run: str, windows: set[str]) -> bool:
+def _secret_run(run: str, windows: frozenset[str]) -> bool:
     if _decodes_to_json(run):
         return True
     core = run.rstrip("=")
