@@ -10,7 +10,9 @@ the library on real public attestations so the two cannot drift apart.
 how ``twine upload --attestations`` and ``uv publish`` find and read attestation
 files, and what warehouse checks on the upload (file name, attestation count,
 shape, predicate types). Each problem becomes a :class:`Finding`; bad input files
-never raise.
+never raise. A finding is an error when PyPI (or twine on the way) would reject the
+upload, and a warning when PyPI accepts it but something else goes wrong: the
+verdict is PyPI's.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import sigstore.errors
 from cryptography import x509
@@ -63,6 +65,7 @@ __all__ = [
     "WARNING",
     "DistributionReport",
     "Finding",
+    "Severity",
     "check_attestation_set",
     "check_dist_filename",
     "check_distribution",
@@ -221,9 +224,11 @@ def _check_statement(payload: bytes, dist: Distribution) -> tuple[str, dict[str,
 # --- PyPI's file name rules ---------------------------------------------------------
 
 
-ERROR = "error"
+Severity = Literal["error", "warning"]
+
+ERROR: Severity = "error"
 """A :class:`Finding` that makes PyPI (or twine, on the way) reject the upload."""
-WARNING = "warning"
+WARNING: Severity = "warning"
 """A :class:`Finding` PyPI accepts, but that loses or misuses an attestation elsewhere."""
 ACCEPTED_BUT = "PyPI accepts this, but "
 """How every warning's message begins."""
@@ -256,7 +261,7 @@ class Finding:
     check: str
     path: Path
     message: str
-    severity: str = ERROR
+    severity: Severity = ERROR
 
     def __str__(self) -> str:
         return f"{self.path}: {self.label}{self.message} [{self.check}]"
