@@ -22,6 +22,7 @@ from hatch_attest import files
 from hatch_attest.attest import attest, preflight, requirements_for
 from hatch_attest.config import HOOK_TABLE, AttestConfig, load_config
 from hatch_attest.errors import AttestError, ConfigError
+from hatch_attest.redact import redact
 
 
 class AttestBuildHook(BuildHookInterface):  # type: ignore[type-arg]
@@ -53,7 +54,8 @@ class AttestBuildHook(BuildHookInterface):  # type: ignore[type-arg]
         try:
             preflight(config, os.environ, project_urls=self._project_urls())
         except AttestError as e:
-            self.app.abort(f"hatch-attest: {e}")
+            # Messages may quote a server or a library: the last line of defence.
+            self.app.abort(f"hatch-attest: {redact(str(e))}")
             raise  # abort() exits; this is for type checkers
 
     def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
@@ -68,7 +70,8 @@ class AttestBuildHook(BuildHookInterface):  # type: ignore[type-arg]
                 project_urls=self._project_urls(),
             )
         except AttestError as e:
-            self.app.abort(f"hatch-attest: {e}")
+            # Messages may quote a server or a library: the last line of defence.
+            self.app.abort(f"hatch-attest: {redact(str(e))}")
             raise  # abort() exits; this is for type checkers
         for item in written:
             self.app.display_success(

@@ -22,6 +22,7 @@ import glob
 import json
 import logging
 import os
+import re
 import sys
 import textwrap
 import traceback
@@ -42,6 +43,7 @@ from hatch_attest.config import (
 )
 from hatch_attest.errors import AttestError, BundleError, ConfigError, DistributionError
 from hatch_attest.publisher import Publisher, parse_publisher_spec, publisher_from_environment
+from hatch_attest.redact import redact
 
 PROG = "hatch-attest"
 DEFAULT_JOBS = 32
@@ -78,14 +80,14 @@ def _run(args: argparse.Namespace) -> int:
     except ConfigError as e:
         # A bad flag value or configuration is misuse, like an argparse error.
         if args.verbose:
-            traceback.print_exc()
+            _traceback()
         for line in e.errors:
             _error(line)
         return 2
     except (AttestError, OSError) as e:
         # OSError: a file or folder that cannot be read or written, said in one line.
         if args.verbose:
-            traceback.print_exc()
+            _traceback()
         _error(str(e))
         return 1
     except KeyboardInterrupt:
@@ -94,8 +96,20 @@ def _run(args: argparse.Namespace) -> int:
     return status
 
 
+def _traceback() -> None:
+    # A chained library error may hold a server's text (sigstore's FulcioClientError
+    # carries Fulcio's error message), so even -v shows it only redacted.
+    print(redact(traceback.format_exc()), end="", file=sys.stderr)
+
+
+class _RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
 def _error(message: str) -> None:
-    print(f"{PROG}: error: {message}", file=sys.stderr)
+    # Last line of defence: messages quote servers and libraries.
+    print(f"{PROG}: error: {redact(message)}", file=sys.stderr)
 
 
 @contextlib.contextmanager
@@ -105,7 +119,7 @@ def _debug_logging(*, enabled: bool) -> Iterator[None]:
         yield
         return
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    handler.setFormatter(_RedactingFormatter("%(name)s: %(message)s"))
     loggers = [logging.getLogger(name) for name in _LOGGERS]
     levels = [logger.level for logger in loggers]
     for logger in loggers:
@@ -475,7 +489,7 @@ def _append_step_summary(path: Path, rows: Sequence[tuple[str, ...]], reporter: 
         "",
         "| artifact | identity | Rekor log index |",
         "| --- | --- | --- |",
-        *(f"| `{a}` | `{i}` | {n} |" for a, i, n in rows),
+        *(f"| {_code_cell(a)} | {_code_cell(i)} | {n} |" for a, i, n in rows),
         "",
     ]
     try:
@@ -486,6 +500,19 @@ def _append_step_summary(path: Path, rows: Sequence[tuple[str, ...]], reporter: 
         reporter.display_warning(
             f"cannot append to GITHUB_STEP_SUMMARY ({path}): {e.strerror or e}"
         )
+
+
+def _code_cell(text: str) -> str:
+    """``text`` as a code span in a GitHub Markdown table cell, whatever it holds.
+
+    GFM: a ``|`` ends the cell even inside a code span unless escaped as ``\\|``; a
+    code span's fence is a backtick run longer than any inside it, padded with a
+    space when the text starts or ends with a backtick; a line break ends the row.
+    """
+    text = " ".join(text.splitlines()).replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _verify_publisher(config: AttestConfig, project: Pyproject) -> Publisher:
@@ -519,18 +546,21 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     verifier = verifier_for(trust)
     policy = publisher.to_pypi()
     reporter.display_info(f"Verifying against {publisher.describe()}")
-    failed = 0
+    failed = warned = 0
     for dist in dists:
         report = check_distribution(dist, policy, verifier)
         print(report.render())
         failed += not report.ok
+        warned += len(report.warnings)
+    # Warnings never change the verdict: it is PyPI's.
+    also = f" ({_count(warned, 'warning')})" if warned else ""
     if failed:
         reporter.display_info(
-            f"{failed} of {_count(len(dists), 'distribution')} would be rejected by PyPI"
+            f"{failed} of {_count(len(dists), 'distribution')} would be rejected by PyPI{also}"
         )
         return 1
     every = "the distribution passes" if len(dists) == 1 else f"all {len(dists)} distributions pass"
-    reporter.display_info(f"{every} PyPI's attestation checks")
+    reporter.display_info(f"{every} PyPI's attestation checks{also}")
     return 0
 
 

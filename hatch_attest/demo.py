@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import hatch_attest
-from hatch_attest.errors import AttestError
+from hatch_attest.errors import AttestError, ConfigError
 
 if TYPE_CHECKING:
     from hatch_attest.testing import LocalSigstore
@@ -59,8 +59,13 @@ def run_demo(*, keep: Path | None = None) -> int:
         else:
             work = keep.absolute()
         project = work / "demo-pkg"
-        if project.exists():
-            shutil.rmtree(project)
+        if keep is not None and (project.exists() or project.is_symlink()):
+            # It may be the user's own work: never delete it.
+            msg = (
+                f"--keep: {project} already exists, and the demo does not overwrite it. "
+                "Remove it, or pass another directory"
+            )
+            raise ConfigError([msg])
         shutil.copytree(source, project, ignore=shutil.ignore_patterns("dist", "__pycache__"))
         status = _build_and_verify(project, work / "sigstore")
         if keep is not None:

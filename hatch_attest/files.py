@@ -152,6 +152,32 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+MAX_READ_BYTES = 64 << 20
+"""The largest attestation file ``inspect`` and ``verify`` read; real ones are kilobytes."""
+
+
+def read_attestation(path: Path) -> bytes:
+    """An attestation file's bytes, for ``inspect`` and ``verify``.
+
+    Raises :class:`DistributionError` (one line) when it cannot be read, or is larger
+    than :data:`MAX_READ_BYTES`: no tool writes such a file, and reading it whole
+    could exhaust memory.
+    """
+    try:
+        with path.open("rb") as f:
+            raw = f.read(MAX_READ_BYTES + 1)
+    except OSError as e:
+        msg = f"cannot read it: {e.strerror or e}"
+        raise DistributionError(msg) from e
+    if len(raw) > MAX_READ_BYTES:
+        msg = (
+            f"larger than {MAX_READ_BYTES >> 20} MiB, so not read: a PEP 740 attestation is a "
+            "few kilobytes. Delete it and build again to re-create it"
+        )
+        raise DistributionError(msg)
+    return raw
+
+
 def subject_digest(attestation_file: Path) -> str | None:
     """The sha256 the attestation claims for its subject, or None if unreadable.
 
@@ -233,17 +259,27 @@ _LEFTOVER = re.compile(r"\.(?P<target>.+\.attestation)\.(?P<pid>\d+)\.[^.]+\.tmp
 
 def _leftovers(dist: Path) -> Iterable[StaleAttestation]:
     """Staging files of ``dist``'s attestations whose writer died (``kill -9``)."""
+    for path in staging_leftovers(dist):
+        yield _remove(path, dist, "left behind by a run that was killed while writing")
+
+
+def staging_leftovers(dist: Path) -> list[Path]:
+    """``.<dist>.<kind>.attestation.<pid>.*.tmp`` files whose writing process is gone.
+
+    A live process's file is being staged right now and is not listed.
+    """
     try:
-        siblings = list(dist.parent.iterdir())
+        siblings = sorted(dist.parent.iterdir())
     except OSError:
-        return
+        return []
+    found = []
     for path in siblings:
         match = _LEFTOVER.fullmatch(path.name)
         if match is None or not match["target"].startswith(f"{dist.name}."):
             continue
-        if _alive(int(match["pid"])):
-            continue  # a concurrent run is staging it right now
-        yield _remove(path, dist, "left behind by a run that was killed while writing")
+        if not _alive(int(match["pid"])):
+            found.append(path)
+    return found
 
 
 def _alive(pid: int) -> bool:

@@ -35,6 +35,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from hatch_attest.errors import IdentityError, NoIdentityError
+from hatch_attest.redact import redact, remember, remember_environment
 
 if TYPE_CHECKING:
     from sigstore.oidc import IdentityToken
@@ -186,7 +187,8 @@ class Token:
         try:
             return IdentityToken(self.raw)
         except SigstoreIdentityError as e:
-            msg = f"the identity token from {self.source} is not usable: {e}"
+            reason = redact(str(e), [self.raw])
+            msg = f"the identity token from {self.source} is not usable: {reason}"
             raise IdentityError(msg) from None
 
 
@@ -219,23 +221,31 @@ def obtain_token(env: Mapping[str, str] | None = None) -> Token:
     that fails or does not answer in time.
     """
     env = os.environ if env is None else env
+    # Whatever a server or library says later is shown only without these.
+    remember_environment(env)
     found = probe(env)
     if found.source is None:
         raise NoIdentityError(found.explain())
+    raw = _raw_token(found.source, env)
+    remember(raw)
+    return Token(raw, found.source)
+
+
+def _raw_token(source: str, env: Mapping[str, str]) -> str:
     if env.get(EXPLICIT_TOKEN_VARIABLE):
-        return Token(env[EXPLICIT_TOKEN_VARIABLE].strip(), found.source)
-    if found.source == "GitHub Actions":
-        return Token(_github_token(env), found.source)
-    if found.source == "GitLab CI":
-        return Token(env["SIGSTORE_ID_TOKEN"].strip(), found.source)
-    if found.source == "Buildkite":
+        return env[EXPLICIT_TOKEN_VARIABLE].strip()
+    if source == "GitHub Actions":
+        return _github_token(env)
+    if source == "GitLab CI":
+        return env["SIGSTORE_ID_TOKEN"].strip()
+    if source == "Buildkite":
         argv = ["buildkite-agent", "oidc", "request-token", "--audience", AUDIENCE]
-        return Token(_agent_token(found.source, argv, env), found.source)
-    if found.source == "CircleCI":
+        return _agent_token(source, argv, env)
+    if source == "CircleCI":
         claims = json.dumps({"aud": AUDIENCE})
         argv = ["circleci", "run", "oidc", "get", "--claims", claims, "--root-issuer"]
-        return Token(_agent_token(found.source, argv, env), found.source)
-    return Token(_google_token(env), found.source)
+        return _agent_token(source, argv, env)
+    return _google_token(env)
 
 
 def _github_token(env: Mapping[str, str]) -> str:
@@ -243,15 +253,27 @@ def _github_token(env: Mapping[str, str]) -> str:
 
     from hatch_attest import _http
 
+    # An env file with CRLF line ends leaves a "\r" (or "\n") on the value; requests
+    # then refuses the header and quotes it whole in its error.
+    request_token = env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"].strip()
     session = _http.mount(requests.Session(), _http.BoundedAdapter())
     try:
         response = session.get(
             env["ACTIONS_ID_TOKEN_REQUEST_URL"],
             params={"audience": AUDIENCE},
-            headers={"Authorization": f"bearer {env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']}"},
+            headers={"Authorization": f"bearer {request_token}"},
         )
+    except requests.exceptions.InvalidHeader:
+        # requests quotes the whole header in this error: never show it.
+        msg = (
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN holds a line break or another character that "
+            "cannot be sent in an HTTP header; check how the job sets it (an env file "
+            "with CRLF line ends?)"
+        )
+        raise IdentityError(msg) from None
     except requests.RequestException as e:
-        msg = f"GitHub Actions did not issue an OIDC token: {e}"
+        detail = redact(str(e), [request_token])
+        msg = f"GitHub Actions did not issue an OIDC token: {detail}"
         raise IdentityError(msg) from None
     finally:
         session.close()
@@ -277,9 +299,6 @@ def _github_token(env: Mapping[str, str]) -> str:
     return value
 
 
-# A JWT or a piece of one: its header and payload are base64url JSON objects,
-# which always start with "eyJ" (`{"`).
-_JWT_SHAPED = re.compile(r"eyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*){0,2}")
 _CREDENTIAL_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|KEY", re.IGNORECASE)
 _MAX_DETAIL = 200
 
@@ -289,11 +308,10 @@ def _tool_output(text: str, env: Mapping[str, str]) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if not lines:
         return ""
-    line = lines[-1]
-    for name, value in env.items():
-        if len(value) >= 8 and _CREDENTIAL_NAME.search(name):
-            line = line.replace(value, "<redacted>")
-    line = _JWT_SHAPED.sub("<redacted>", line)
+    # Besides what every message drops (tokens, JWT-shaped text), an agent may print
+    # any secret of the job's environment.
+    secrets = [v for n, v in env.items() if len(v) >= 8 and _CREDENTIAL_NAME.search(n)]
+    line = redact(lines[-1], secrets)
     return line if len(line) <= _MAX_DETAIL else line[: _MAX_DETAIL - 3] + "..."
 
 

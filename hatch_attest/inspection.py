@@ -27,6 +27,7 @@ from hatch_attest.claims import (
     validation_problem,
 )
 from hatch_attest.errors import DistributionError, VerificationError
+from hatch_attest.files import read_attestation
 
 __all__ = [
     "AttestationInfo",
@@ -84,9 +85,9 @@ def describe(attestation_path: Path) -> AttestationInfo:
     :class:`VerificationError` when it is not a well-formed PEP 740 attestation.
     """
     try:
-        raw = attestation_path.read_bytes()
-    except OSError as e:
-        msg = f"cannot read attestation {attestation_path}: {e.strerror or e}"
+        raw = read_attestation(attestation_path)
+    except DistributionError as e:
+        msg = f"{attestation_path}: {e}"
         raise DistributionError(msg) from e
     try:
         attestation = Attestation.model_validate_json(raw)

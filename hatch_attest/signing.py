@@ -43,6 +43,7 @@ from hatch_attest import _http
 from hatch_attest.claims import certificate_claims, certificate_identity
 from hatch_attest.errors import AttestError, DistributionError, PredicateError, SigningError
 from hatch_attest.predicates import PUBLISH, Predicate, sign_statement
+from hatch_attest.redact import redact
 
 if TYPE_CHECKING:
     from sigstore.models import ClientTrustConfig, TransparencyLogEntry
@@ -303,7 +304,15 @@ def _call(service: str, action: Callable[[], T]) -> T:
 
 
 def describe_failure(service: str, error: BaseException) -> str:
-    """A one-line account of ``error``, with the server's own reason when it gave one."""
+    """A one-line account of ``error``, with the server's own reason when it gave one.
+
+    Server and library text is shown only through :func:`~hatch_attest.redact.redact`:
+    a server that echoes the request would otherwise show the identity token.
+    """
+    return redact(_describe_failure(service, error))
+
+
+def _describe_failure(service: str, error: BaseException) -> str:
     http_error = _find_cause(error, requests.HTTPError)
     if http_error is not None and http_error.response is not None:
         response = http_error.response
@@ -345,16 +354,24 @@ def _reason(error: BaseException) -> str:
 
 
 def _server_reason(response: requests.Response) -> str:
+    # Redacted whole, then cut: a cut first could leave a token's tail unrecognised.
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     if isinstance(body, dict):
         for key in ("message", "error", "detail"):
             if isinstance(body.get(key), str):
-                return str(body[key])[:300]
-    text = response.text.strip()
-    return text[:300] if text and text.isprintable() else (response.reason or "no reason given")
+                return _one_line(redact(str(body[key])))[:300]
+    # One line: an echoed request or an HTML page would otherwise spill over many.
+    text = _one_line(response.text)
+    if text and text.isprintable():
+        return redact(text)[:300]
+    return response.reason or "no reason given"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _find_cause(error: BaseException | None, kind: type[BaseException]) -> Any:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from hatch_attest.errors import TrustConfigError
+from hatch_attest.redact import redact
 
 if TYPE_CHECKING:
     from sigstore.models import ClientTrustConfig
@@ -111,7 +112,8 @@ def load_trust_config(
             config.signing_config.get_fulcio()
             config.signing_config.get_tlogs()
         except Exception as e:  # sigstore raises ValueError, pydantic and its own errors
-            first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            text = redact(str(e)).strip()
+            first_line = text.splitlines()[0] if text else type(e).__name__
             msg = (
                 f"{trust_config} is not a valid Sigstore ClientTrustConfig "
                 f"({first_line}). It must be the JSON that `ClientTrustConfig.from_json` "
@@ -128,7 +130,8 @@ def load_trust_config(
                 config = ClientTrustConfig.production(offline=offline)
     except Exception as e:
         msg = (
-            f"cannot load the Sigstore {instance} trust root from its TUF repository: {e}. "
+            f"cannot load the Sigstore {instance} trust root from its TUF repository: "
+            f"{redact(str(e))}. "
             "Check the job's network access to tuf-repo-cdn.sigstore.dev."
         )
         raise TrustConfigError(msg) from e

@@ -10,7 +10,9 @@ the library on real public attestations so the two cannot drift apart.
 how ``twine upload --attestations`` and ``uv publish`` find and read attestation
 files, and what warehouse checks on the upload (file name, attestation count,
 shape, predicate types). Each problem becomes a :class:`Finding`; bad input files
-never raise.
+never raise. A finding is an error when PyPI (or twine on the way) would reject the
+upload, and a warning when PyPI accepts it but something else goes wrong: the
+verdict is PyPI's.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import sigstore.errors
 from cryptography import x509
@@ -51,16 +53,26 @@ from hatch_attest.claims import (
     validation_problem,
 )
 from hatch_attest.errors import DistributionError, VerificationError
-from hatch_attest.files import check_dist_filename, find_attestations, sha256_file
+from hatch_attest.files import (
+    check_dist_filename,
+    find_attestations,
+    read_attestation,
+    sha256_file,
+    staging_leftovers,
+)
 from hatch_attest.inspection import AttestationInfo, describe_attestation
 from hatch_attest.publisher import from_pypi
+from hatch_attest.redact import redact
 
 __all__ = [
     "DSSE_PAYLOAD_TYPE",
+    "ERROR",
     "MAX_ATTESTATIONS_PER_FILE",
     "SUPPORTED_PREDICATE_TYPES",
+    "WARNING",
     "DistributionReport",
     "Finding",
+    "Severity",
     "check_attestation_set",
     "check_dist_filename",
     "check_distribution",
@@ -170,12 +182,12 @@ def _verify_signature(
             ) from e
         if isinstance(e, sigstore.errors.Error):
             msg = (
-                f"the signature does not verify: {e}. The attestation was altered "
+                f"the signature does not verify: {redact(str(e))}. The attestation was altered "
                 "after signing, or it was made on another Sigstore instance than the "
                 "one verified against; build again to re-create it"
             )
         else:
-            msg = f"the signature could not be verified ({type(e).__name__}: {e})"
+            msg = f"the signature could not be verified ({type(e).__name__}: {redact(str(e))})"
         raise _Rejected("attestation-signature", msg, pypi_message) from e
 
     if payload_type != DSSE_PAYLOAD_TYPE:
@@ -252,9 +264,25 @@ def _check_statement(payload: bytes, dist: Distribution) -> tuple[str, dict[str,
 # --- PyPI's file name rules ---------------------------------------------------------
 
 
+Severity = Literal["error", "warning"]
+
+ERROR: Severity = "error"
+"""A :class:`Finding` that makes PyPI (or twine, on the way) reject the upload."""
+WARNING: Severity = "warning"
+"""A :class:`Finding` PyPI accepts, but that loses or misuses an attestation elsewhere."""
+ACCEPTED_BUT = "PyPI accepts this, but "
+"""How every warning's message begins."""
+
+
 @dataclass(frozen=True)
 class Finding:
     """One reason why an upload would fail, or lose its attestation.
+
+    ``severity`` is :data:`ERROR` when PyPI (or ``twine upload --attestations``)
+    would reject the upload, :data:`WARNING` when PyPI accepts it but something
+    else goes wrong (``uv publish`` skips a file, a predicate other tools misread,
+    a file left by a killed run). Only errors decide the verdict, so ``verify``
+    says what PyPI says.
 
     ``path`` is the file concerned, ``message`` says what failed and how to fix it,
     and ``check`` is one of these stable ids:
@@ -266,15 +294,22 @@ class Finding:
     ``attestation-signature``, ``attestation-publisher``, ``attestation-statement``,
     ``attestation-subject``, ``attestation-digest``, ``attestation-predicate-type``:
     verifying it; ``attestation-duplicate-type``, ``attestation-publish-predicate``:
-    its predicate; ``attestation-error``: anything unexpected while verifying.
+    its predicate; ``attestation-error``: anything unexpected while verifying;
+    ``staging-leftover``: a staging file left by a killed run (a warning).
     """
 
     check: str
     path: Path
     message: str
+    severity: Severity = ERROR
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message} [{self.check}]"
+        return f"{self.path}: {self.label}{self.message} [{self.check}]"
+
+    @property
+    def label(self) -> str:
+        """``"warning: "`` before a warning's message, nothing before an error's."""
+        return "warning: " if self.severity == WARNING else ""
 
 
 @dataclass(frozen=True)
@@ -283,8 +318,9 @@ class DistributionReport:
 
     ``verified`` describes the attestations that passed every check: predicate
     type, signer identity (``identity``, ``claims["build_config_uri"]``, ...) and
-    Rekor log index. ``ok`` is true when nothing was found: ``twine upload
-    --attestations`` and PyPI would accept the file with its attestations.
+    Rekor log index. ``ok`` is true when no finding is an error: ``twine upload
+    --attestations`` and PyPI would accept the file with its attestations
+    (warnings may remain; see :class:`Finding`).
     """
 
     dist: Path
@@ -295,8 +331,18 @@ class DistributionReport:
 
     @property
     def ok(self) -> bool:
-        """True when no check failed."""
-        return not self.findings
+        """True when no finding is an error: PyPI's verdict."""
+        return not self.errors
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        """The findings that make PyPI (or twine) reject the upload."""
+        return tuple(f for f in self.findings if f.severity == ERROR)
+
+    @property
+    def warnings(self) -> tuple[Finding, ...]:
+        """The findings PyPI accepts."""
+        return tuple(f for f in self.findings if f.severity == WARNING)
 
     def render(self) -> str:
         """Render for humans: the verdict, then one line per verified attestation or finding."""
@@ -308,7 +354,7 @@ class DistributionReport:
             for info in self.verified
         )
         lines.extend(
-            f"  {finding.path.name}: {finding.message} [{finding.check}]"
+            f"  {finding.path.name}: {finding.label}{finding.message} [{finding.check}]"
             for finding in self.findings
         )
         return "\n".join(lines)
@@ -341,6 +387,8 @@ def check_distribution(
         findings.append(Finding("dist-filename", dist_path, str(e)))
 
     paths = tuple(find_attestations(dist_path) if attestation_paths is None else attestation_paths)
+    # Only when looking beside the file, as an upload of `dist/*` would.
+    findings.extend(_leftover_findings(dist_path) if attestation_paths is None else ())
 
     try:
         sha256 = sha256_file(dist_path)
@@ -393,14 +441,14 @@ def check_distribution(
             continue
         except Exception as e:
             # PyPI rejects the upload on any error here; a report must never raise.
-            msg = f"unexpected error while verifying: {type(e).__name__}: {e}"
+            msg = f"unexpected error while verifying: {type(e).__name__}: {redact(str(e))}"
             findings.append(Finding("attestation-error", path, msg))
             continue
 
         predicate_findings = _predicate_findings(path, predicate_type, predicate, seen_types)
         findings.extend(predicate_findings)
         seen_types.setdefault(predicate_type, path)
-        if not predicate_findings:
+        if all(f.severity == WARNING for f in predicate_findings):
             verified.append(info)
 
     return DistributionReport(dist_path, sha256, paths, tuple(verified), tuple(findings))
@@ -422,7 +470,7 @@ def check_attestation_set(
     """
     our_types = {read_statement(a.envelope.statement).predicate_type for a in ours}
     report = check_distribution(dist, publisher, verifier, attestation_paths=others)
-    problems = [str(finding) for finding in report.findings]
+    problems = [str(finding) for finding in report.errors]
     total = len(others) + len(ours)
     if total > MAX_ATTESTATIONS_PER_FILE:
         problems.append(
@@ -439,25 +487,39 @@ def check_attestation_set(
     return problems
 
 
+def _leftover_findings(dist_path: Path) -> list[Finding]:
+    # Neither twine nor uv uploads these; they are only clutter that a later
+    # `cp dist/*` or an uploader globbing `dist/.*` could pick up.
+    msg = (
+        "a staging file left by a killed run; remove it (the next build or "
+        "`hatch-attest sign` of this file also does)"
+    )
+    return [
+        Finding("staging-leftover", path, msg, WARNING) for path in staging_leftovers(dist_path)
+    ]
+
+
 def _name_findings(path: Path, dist_path: Path) -> list[Finding]:
     # uv publish splits `<dist>.<kind>.attestation` at the last two dots and matches
-    # `<dist>` exactly; twine accepts any `<dist>*.*.attestation`.
+    # `<dist>` exactly; twine uploads any `<dist>*.*.attestation` among its inputs,
+    # and warehouse never sees a file name (attestations arrive as one JSON list in
+    # the upload form): a warning, not a rejection.
     dist_part, _, kind = path.name.removesuffix(".attestation").rpartition(".")
     if dist_part == dist_path.name and kind:
         return []
     msg = (
-        f"name the file {dist_path.name}.<kind>.attestation, e.g. "
-        f"{dist_path.name}.publish.attestation: twine uploads it, but uv publish ignores it"
+        f"{ACCEPTED_BUT}uv publish will not upload it (twine does): name the file "
+        f"{dist_path.name}.<kind>.attestation, e.g. {dist_path.name}.publish.attestation"
     )
-    return [Finding("attestation-filename", path, msg)]
+    return [Finding("attestation-filename", path, msg, WARNING)]
 
 
 def _load(path: Path) -> Attestation | Finding:
     """Read one attestation file as twine, then PyPI, would; a Finding when they would fail."""
     try:
-        raw = path.read_bytes()
-    except OSError as e:
-        return Finding("attestation-unreadable", path, f"cannot read it: {e.strerror or e}")
+        raw = read_attestation(path)
+    except DistributionError as e:
+        return Finding("attestation-unreadable", path, str(e))
     try:
         # twine: `json.load` of the file (UTF-8/16/32 detected), re-serialised
         # into the upload form.
@@ -486,7 +548,16 @@ def _predicate_findings(
     predicate: dict[str, Any] | None,
     seen_types: dict[str, Path],
 ) -> list[Finding]:
-    """Warehouse's per-type checks, plus the publish/v1 rule that the predicate is empty."""
+    """Warehouse's per-type checks (errors), and a warning for a non-empty publish/v1 predicate.
+
+    What warehouse checks, in ``IntegrityService.parse_attestations``
+    (pypi/warehouse ``warehouse/attestations/services.py``, read at commit
+    045929b186df4041fb6cb87aff8d3b77146a73ab): at most
+    ``len(SUPPORTED_ATTESTATION_TYPES)`` attestations, each passing
+    ``Attestation.verify``, a predicate type in ``SUPPORTED_ATTESTATION_TYPES``, no
+    predicate type twice. It never reads the predicate itself, and neither does
+    ``Attestation.verify`` (pypi-attestations 0.0.30 returns it unchecked).
+    """
     if predicate_type not in SUPPORTED_PREDICATE_TYPES:
         msg = (
             f"predicate type {predicate_type!r} is not supported by PyPI; use "
@@ -501,11 +572,11 @@ def _predicate_findings(
         return [Finding("attestation-duplicate-type", path, msg)]
     if predicate_type == AttestationType.PYPI_PUBLISH_V1 and predicate:
         msg = (
-            f"the {predicate_type} predicate must be empty (null or {{}}), "
-            f"found {json.dumps(predicate)[:200]}; use the SLSA provenance predicate "
-            "type for build provenance"
+            f"{ACCEPTED_BUT}the {predicate_type} predicate is defined to be empty (null or "
+            f"{{}}) and tools ignore what it holds; found {json.dumps(predicate)[:200]}. Use "
+            "the SLSA provenance predicate type for build provenance"
         )
-        return [Finding("attestation-publish-predicate", path, msg)]
+        return [Finding("attestation-publish-predicate", path, msg, WARNING)]
     return []
 
 

@@ -33,6 +33,7 @@ from hatch_attest.cli import main
 from hatch_attest.files import attestation_path, sha256_file
 from hatch_attest.testing import Fault, GitHubIdentity, LocalSigstore, outside_ci
 
+from .hostile import HOSTILE
 from .test_inspection import PUBLISH_JSON
 
 TESTS = Path(__file__).resolve().parent
@@ -1214,3 +1215,129 @@ def test_demo_keep_leaves_a_project_that_verifies_later(
         "Verifying against GitHub repository octo-org/demo-pkg, workflow release.yml\n"
         "all 2 distributions pass PyPI's attestation checks\n"
     )
+
+
+def test_demo_keep_refuses_an_existing_project(cli: Cli, tmp_path: Path) -> None:
+    mine = tmp_path / "keep" / "demo-pkg"
+    mine.mkdir(parents=True)
+    (mine / "notes.txt").write_text("my own work")
+
+    result = cli("demo", "--keep", tmp_path / "keep")
+
+    assert result.status == 2
+    assert result.err == (
+        f"hatch-attest: error: --keep: {mine} already exists, and the demo does not "
+        "overwrite it. Remove it, or pass another directory\n"
+    )
+    assert (mine / "notes.txt").read_text() == "my own work"
+    assert sorted(p.name for p in (tmp_path / "keep").iterdir()) == ["demo-pkg"]
+
+
+def test_step_summary_escapes_backticks_and_pipes(
+    cli: Cli,
+    trust: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+) -> None:
+    job = GitHubIdentity(repository=github_identity.repository, workflow="re`lease|x.yml")
+    for name, value in sigstore_instance.github_env(job).items():
+        monkeypatch.setenv(name, value)
+    summary = tmp_path / "step_summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    wheel = fake_wheel(tmp_path / "dist")
+
+    result = cli("sign", *trust, wheel)
+
+    assert result.status == 0, result.err
+    index = log_index(Attestation.model_validate_json(attestation_path(wheel).read_bytes()))
+    identity = workflow_uri(job).replace("|", "\\|")
+    row = f"| `{wheel.name}` | ``{identity}`` | {index} |"
+    assert row in summary.read_text().splitlines()
+    # Three cells: every `|` left is escaped or a cell border.
+    assert re.sub(r"\\\|", "", row).count("|") == 4
+
+
+HOSTILE_CHECK = {
+    "binary": "attestation-json",
+    "deep-array": "attestation-json",
+    "deep-object": "attestation-json",
+    "deep-statement": "attestation-signature",
+    "huge": "attestation-schema",
+    "latin-1": "attestation-json",
+    "utf-16": "attestation-schema",
+}
+
+
+@pytest.mark.parametrize("content", sorted(HOSTILE))
+def test_inspect_and_verify_say_what_is_wrong_with_any_content(
+    content: str, cli: Cli, trust: list[str], tmp_path: Path
+) -> None:
+    wheel = fake_wheel(tmp_path / "dist")
+    hostile = attestation_path(wheel)
+    hostile.write_bytes(HOSTILE[content])
+
+    inspected = cli("inspect", wheel.parent)
+    verified = cli("verify", "--publisher", "github:octo-org/demo@release.yml", *trust, wheel)
+
+    assert (inspected.status, inspected.out) == (1, "")
+    [line] = inspected.err.splitlines()
+    assert line.startswith(f"hatch-attest: error: {hostile}")
+    assert verified.status == 1
+    assert findings(verified.out, wheel) == [HOSTILE_CHECK[content]]
+    assert len(verified.out.splitlines()) == 2  # the verdict, and one line for the finding
+    assert verified.err.endswith("1 of 1 distribution would be rejected by PyPI\n")
+    assert sorted(HOSTILE_CHECK) == sorted(HOSTILE)
+
+
+def test_verify_reports_staging_leftovers_of_a_killed_run(
+    cli: Cli, trust: list[str], signed: tuple[Path, Path], github_job: GitHubIdentity
+) -> None:
+    wheel, _ = signed
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=SUBPROCESS_TIMEOUT,
+    )
+    leftover = wheel.parent / f".{wheel.name}.publish.attestation.{dead.stdout.strip()}.x1y2.tmp"
+    leftover.write_text('{"version": 1')
+    # A live writer's staging file is none of verify's business.
+    live = wheel.parent / f".{wheel.name}.publish.attestation.{os.getpid()}.a1b2.tmp"
+    live.write_text("")
+
+    result = cli(
+        "verify", "--publisher", f"github:{github_job.repository}@release.yml", *trust, wheel
+    )
+
+    assert result.status == 0, result.out
+    assert result.out.splitlines()[0] == f"{wheel}: OK"
+    assert result.out.splitlines()[-1] == (
+        f"  {leftover.name}: warning: a staging file left by a killed run; remove it (the next "
+        "build or `hatch-attest sign` of this file also does) [staging-leftover]"
+    )
+    assert findings(result.out, wheel) == ["staging-leftover"]
+    assert result.err.endswith("the distribution passes PyPI's attestation checks (1 warning)\n")
+    assert leftover.exists()  # verify reports; it never deletes
+
+
+def test_inspect_and_verify_do_not_read_a_huge_file(
+    cli: Cli, trust: list[str], tmp_path: Path
+) -> None:
+    wheel = fake_wheel(tmp_path / "dist")
+    huge = attestation_path(wheel)
+    with huge.open("wb") as f:
+        f.truncate((64 << 20) + 1)  # sparse: no disk space, but 64 MiB and a byte to read
+    message = (
+        "larger than 64 MiB, so not read: a PEP 740 attestation is a few kilobytes. Delete it "
+        "and build again to re-create it"
+    )
+
+    inspected = cli("inspect", huge)
+    verified = cli("verify", "--publisher", "github:octo-org/demo@release.yml", *trust, wheel)
+
+    assert (inspected.status, inspected.err) == (1, f"hatch-attest: error: {huge}: {message}\n")
+    assert verified.status == 1
+    assert verified.out == f"{wheel}: REJECTED\n  {huge.name}: {message} [attestation-unreadable]\n"

@@ -64,6 +64,9 @@ def _transport(endpoint: str, service: str) -> list[Scenario]:
         _one(endpoint, Fault.hang(), "hang", service),
         _one(endpoint, Fault.malformed(), "malformed body", service),
         _one(endpoint, Fault.drop_after_processing(), "dropped after work", service),
+        # A server that echoes the request (token included) in its error body.
+        _one(endpoint, Fault.echo(400), "echo request (JSON)", service),
+        _one(endpoint, Fault.echo(502, json=False), "echo request (text)", service),
     ]
 
 
@@ -159,8 +162,7 @@ def test_fault(
     elapsed = time.monotonic() - started
     out, err = capsys.readouterr()
 
-    secrets = sigstore_instance.secrets()
-    leaked = any(secret in out + err for secret in secrets)
+    leaked = sigstore_instance.credential_scan().found_in(out + err)
     leftovers = _leftovers(dist)
     outcome = "attested" if status == 0 else err.strip().splitlines()[-1][:90]
     FAULT_MATRIX.append(

@@ -28,6 +28,8 @@ from hatch_attest.identity import Token
 from hatch_attest.publisher import GitHubPublisher as OurGitHubPublisher
 from hatch_attest.testing import Fault, GitHubIdentity, LocalSigstore, outside_ci
 
+from .hostile import HOSTILE
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -528,3 +530,38 @@ def test_explicit_token_outside_ci_signs_and_says_which_publisher_was_checked(
         attestation.to_bundle(),
         GitHubPublisher(repository=identity.repository, workflow=identity.workflow)._as_policy(),
     )
+
+
+@pytest.mark.parametrize("content", sorted(HOSTILE))
+@pytest.mark.parametrize("with_identity", [False, True], ids=["idle", "signing"])
+def test_any_content_beside_an_artifact_is_stale(
+    content: str,
+    with_identity: bool,
+    tmp_path: Path,
+    job: pytest.MonkeyPatch,
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Deeply nested, binary, huge, another encoding: it is not this artifact's attestation."""
+    if with_identity:
+        _enter(job, sigstore_instance.github_env(github_identity))
+    dist = tmp_path / "dist"
+    wheel = _wheel(dist)
+    hostile = dist / f"{wheel.name}.publish.attestation"
+    hostile.write_bytes(HOSTILE[content])
+    trust_config = str(sigstore_instance.trust_config_path)
+
+    status = main(["sign", "--mode", "auto", "--trust-config", trust_config, str(dist)])
+
+    err = capsys.readouterr().err
+    assert status == 0, err
+    assert f"removed stale {hostile.name}: unreadable or not an attestation" in err
+    assert "Traceback" not in err
+    if with_identity:
+        # The new attestation took its place.
+        statement = Attestation.model_validate_json(hostile.read_bytes()).statement
+        assert statement["subject"][0]["digest"]["sha256"] == Distribution.from_file(wheel).digest
+    else:
+        assert not hostile.exists()
+        assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}

@@ -495,5 +495,5 @@ def test_agent_failure_output_never_shows_a_credential(
     assert result.status == 0
     assert result.err == (
         "Not attesting: Buildkite was detected, but `buildkite-agent` could not issue an OIDC "
-        "token (exit status 1: fatal: request with <redacted> refused; got <redacted>)\n"
+        "token (exit status 1: fatal: request with [redacted] refused; got [redacted])\n"
     )

@@ -159,7 +159,7 @@ def test_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "nothing.publish.attestation"
     with pytest.raises(DistributionError) as info:
         describe(path)
-    assert str(info.value) == f"cannot read attestation {path}: No such file or directory"
+    assert str(info.value) == f"{path}: cannot read it: No such file or directory"
 
 
 def test_not_json(tmp_path: Path) -> None:

@@ -31,12 +31,14 @@ from pypi_attestations import (
     GooglePublisher,
     Publisher,
 )
+from sigstore.models import ClientTrustConfig
 from sigstore.verify import Verifier, policy
 from sigstore.verify.policy import VerificationPolicy
 
 from hatch_attest import verify
 from hatch_attest.errors import DistributionError, VerificationError
 from hatch_attest.publisher import KINDS, from_pypi
+from hatch_attest.testing import GitHubIdentity, LocalSigstore
 from hatch_attest.verify import (
     DistributionReport,
     Finding,
@@ -907,11 +909,21 @@ def test_attestation_names_uv_ignores(tmp_path: Path, verifier: Verifier, name: 
         Finding(
             "attestation-filename",
             tmp_path / name,
-            f"name the file {SDIST}.<kind>.attestation, e.g. {SDIST}.publish.attestation: "
-            "twine uploads it, but uv publish ignores it",
+            "PyPI accepts this, but uv publish will not upload it (twine does): name the file "
+            f"{SDIST}.<kind>.attestation, e.g. {SDIST}.publish.attestation",
+            verify.WARNING,
         ),
     )
-    assert len(report.verified) == 1  # twine would still upload it, and PyPI accept it
+    # twine uploads it, and PyPI accepts it: the verdict is PyPI's.
+    assert report.ok
+    assert len(report.verified) == 1
+    assert report.render().splitlines() == [
+        f"{dist}: OK",
+        f"  {name}: {PUBLISH_V1}, signed by {SIGNER}, Rekor log index 153454663",
+        f"  {name}: warning: PyPI accepts this, but uv publish will not upload it (twine "
+        f"does): name the file {SDIST}.<kind>.attestation, e.g. {SDIST}.publish.attestation "
+        "[attestation-filename]",
+    ]
 
 
 def test_find_attestations_follows_twine(tmp_path: Path) -> None:
@@ -956,9 +968,9 @@ def test_unparseable_dist_name(tmp_path: Path, verifier: Verifier) -> None:
     assert report.verified == ()
 
 
-def test_publish_predicate_must_be_empty() -> None:
-    # No real publish/v1 attestation carries a predicate, and a new one would need a
-    # signer: the rule is checked on its own here, end to end in the signing tests.
+def test_non_empty_publish_predicate_is_a_warning() -> None:
+    # The full path, signed and verified against the library, is in
+    # test_verdict_is_pypis_for_a_non_empty_publish_predicate.
     path = Path("x.publish.attestation")
     assert verify._predicate_findings(path, PUBLISH_V1, None, {}) == []
     assert verify._predicate_findings(path, PUBLISH_V1, {}, {}) == []
@@ -966,8 +978,10 @@ def test_publish_predicate_must_be_empty() -> None:
         Finding(
             "attestation-publish-predicate",
             path,
-            f'the {PUBLISH_V1} predicate must be empty (null or {{}}), found {{"builder": '
-            '"me"}; use the SLSA provenance predicate type for build provenance',
+            f"PyPI accepts this, but the {PUBLISH_V1} predicate is defined to be empty (null "
+            'or {}) and tools ignore what it holds; found {"builder": "me"}. Use the SLSA '
+            "provenance predicate type for build provenance",
+            verify.WARNING,
         )
     ]
 
@@ -975,6 +989,8 @@ def test_publish_predicate_must_be_empty() -> None:
 def test_finding_str() -> None:
     finding = Finding("attestation-json", Path("dist/x.publish.attestation"), "not valid JSON")
     assert str(finding) == "dist/x.publish.attestation: not valid JSON [attestation-json]"
+    warning = Finding("staging-leftover", Path("dist/.x.tmp"), "remove it", verify.WARNING)
+    assert str(warning) == "dist/.x.tmp: warning: remove it [staging-leftover]"
 
 
 @settings(max_examples=40, deadline=None)
@@ -993,3 +1009,138 @@ def test_never_raises_on_arbitrary_files(
         "attestation-json",
         "attestation-schema",
     }
+
+
+# --- The verdict is PyPI's: twine's file selection, warehouse's rules, the library's verify ---
+
+
+def pypi_accepts(dist: Path, publisher: Publisher | VerificationPolicy) -> bool:
+    """Would ``twine upload --attestations dist/*`` to PyPI accept ``dist``?
+
+    twine sends every ``<dist>.*.attestation`` among its inputs (and refuses a file
+    without one); warehouse (``IntegrityService.parse_attestations``) then parses
+    the list, allows at most 2, runs ``Attestation.verify`` on each, and refuses
+    unsupported or repeated predicate types. It never reads the predicate.
+    """
+    paths = [
+        p
+        for p in dist.parent.iterdir()
+        if p.name.startswith(f"{dist.name}.") and p.name.endswith(".attestation")
+    ]
+    if not paths:
+        return False
+    try:
+        attestations = [Attestation.model_validate_json(p.read_bytes()) for p in paths]
+    except ValueError:
+        return False
+    if len(attestations) > len(verify.SUPPORTED_PREDICATE_TYPES):
+        return False
+    seen: set[str] = set()
+    for attestation in attestations:
+        result = pypi_verdict(attestation, Distribution.from_file(dist), publisher)
+        if result is None or result[0] not in verify.SUPPORTED_PREDICATE_TYPES:
+            return False
+        if result[0] in seen:
+            return False
+        seen.add(result[0])
+    return True
+
+
+def _copy_as(tmp_path: Path, source: str, name: str) -> None:
+    shutil.copyfile(FIXTURES / source, tmp_path / name)
+
+
+VERDICT_CASES: dict[str, tuple[list[tuple[str, str]], bool]] = {
+    # id: ([(fixture, copied as)], whether the distribution file is altered)
+    "publish-and-slsa": (
+        [(f"{SDIST}.publish.attestation",) * 2, (f"{SDIST}.slsa.attestation",) * 2],
+        False,
+    ),
+    "two-part-kind": ([(f"{SDIST}.publish.attestation", f"{SDIST}.foo.bar.attestation")], False),
+    "two-part-kind-beside-slsa": (
+        [
+            (f"{SDIST}.slsa.attestation",) * 2,
+            (f"{SDIST}.publish.attestation", f"{SDIST}.foo.bar.attestation"),
+        ],
+        False,
+    ),
+    "no-kind": ([(f"{SDIST}.publish.attestation", f"{SDIST}.attestation")], False),
+    "same-type-twice": (
+        [
+            (f"{SDIST}.publish.attestation",) * 2,
+            (f"{SDIST}.publish.attestation", f"{SDIST}.foo.bar.attestation"),
+        ],
+        False,
+    ),
+    "three-files": (
+        [
+            (f"{SDIST}.publish.attestation",) * 2,
+            (f"{SDIST}.slsa.attestation",) * 2,
+            (f"{SDIST}.slsa.attestation", f"{SDIST}.x.y.attestation"),
+        ],
+        False,
+    ),
+    "altered-dist": ([(f"{SDIST}.publish.attestation", f"{SDIST}.a.b.attestation")], True),
+}
+
+
+@pytest.mark.parametrize("case", sorted(VERDICT_CASES))
+def test_verdict_is_pypis(case: str, tmp_path: Path, verifier: Verifier) -> None:
+    copies, altered = VERDICT_CASES[case]
+    dist = _dist_dir(tmp_path)
+    for source, name in copies:
+        _copy_as(tmp_path, source, name)
+    if altered:
+        dist.write_bytes(dist.read_bytes() + b"\0")
+
+    report = check_distribution(dist, GITHUB, verifier)
+
+    assert report.ok == pypi_accepts(dist, GITHUB)
+    assert report.render().startswith(f"{dist}: {'OK' if report.ok else 'REJECTED'}\n")
+    # What PyPI accepts but something else does not is said, as a warning.
+    assert all(w.message.startswith("PyPI accepts this, but ") for w in report.warnings)
+    expected_ok = case in {
+        "publish-and-slsa",
+        "two-part-kind",
+        "two-part-kind-beside-slsa",
+        "no-kind",
+    }
+    assert report.ok is expected_ok
+
+
+def test_verdict_is_pypis_for_a_non_empty_publish_predicate(
+    tmp_path: Path, sigstore_instance: LocalSigstore, github_identity: GitHubIdentity
+) -> None:
+    # No public attestation has such a predicate: sign one on the local instance, and
+    # let the library judge it against the local trusted root.
+    from .test_cli import fake_wheel, sign_statement
+
+    wheel = fake_wheel(tmp_path)
+    signed = sign_statement(sigstore_instance, github_identity, wheel, PUBLISH_V1, {"by": "me"})
+    (tmp_path / f"{wheel.name}.publish.attestation").write_text(signed.model_dump_json())
+    publisher = GitHubPublisher(
+        repository=github_identity.repository, workflow=github_identity.workflow
+    )
+    config = ClientTrustConfig.from_json(sigstore_instance.trust_config_path.read_text())
+    local = Verifier(trusted_root=config.trusted_root)
+
+    report = check_distribution(wheel, publisher, local)
+    with pytest.MonkeyPatch.context() as mp:
+        # `Attestation.verify` always builds the production verifier.
+        mp.setattr(Verifier, "production", lambda *_, **__: local)
+        accepted = pypi_accepts(wheel, publisher)
+
+    assert accepted
+    assert report.ok
+    assert [(f.check, f.severity) for f in report.findings] == [
+        ("attestation-publish-predicate", verify.WARNING)
+    ]
+    assert report.render().splitlines()[0] == f"{wheel}: OK"
+    assert (
+        report.render()
+        .splitlines()[-1]
+        .startswith(
+            f"  {wheel.name}.publish.attestation: warning: PyPI accepts this, but the {PUBLISH_V1} "
+            "predicate is defined to be empty"
+        )
+    )

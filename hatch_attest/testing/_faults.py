@@ -1,11 +1,11 @@
 """Faults: the ways a Sigstore service misbehaves, injected one endpoint at a time.
 
-Transport faults (`status`, `delay`, `hang`, `malformed`, `drop_after_processing`)
-apply to every endpoint, the local index's included. The others corrupt one
-service's answer in a way only a verifier can notice: `wrong_sct_key`,
-`untrusted_ca` and `certified_claim` apply to "fulcio"; `bad_inclusion_proof`,
-`bad_set` and `bad_checkpoint` apply to "rekor" (to new entries and to entries read
-back alike).
+Transport faults (`status`, `delay`, `hang`, `malformed`, `echo`,
+`drop_after_processing`) apply to every endpoint, the local index's included. The
+others corrupt one service's answer in a way only a verifier can notice:
+`wrong_sct_key`, `untrusted_ca` and `certified_claim` apply to "fulcio";
+`bad_inclusion_proof`, `bad_set` and `bad_checkpoint` apply to "rekor" (to new
+entries and to entries read back alike).
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ ENDPOINTS = ("oidc", "fulcio", "rekor", "tsa")
 class Fault:
     """Base of all faults; build them with the constructors below.
 
-    `status`, `delay`, `hang`, `malformed` and `drop_after_processing` apply to
-    every endpoint ("oidc", "fulcio", "rekor", "tsa", and those of `LocalIndex`);
-    `wrong_sct_key`, `untrusted_ca` and `certified_claim` only to "fulcio";
-    `bad_inclusion_proof`, `bad_set` and `bad_checkpoint` only to "rekor". `inject`
-    raises ValueError for any other pairing.
+    `status`, `delay`, `hang`, `malformed`, `echo` and `drop_after_processing`
+    apply to every endpoint ("oidc", "fulcio", "rekor", "tsa", and those of
+    `LocalIndex`); `wrong_sct_key`, `untrusted_ca` and `certified_claim` only to
+    "fulcio"; `bad_inclusion_proof`, `bad_set` and `bad_checkpoint` only to "rekor".
+    `inject` raises ValueError for any other pairing.
     """
 
     # None: any endpoint (a transport fault).
@@ -57,6 +57,16 @@ class Fault:
         """Do the work (Rekor: the entry lands in the log), then close the connection
         without answering, as when a proxy or the network loses the response."""
         return DropAfterProcessing()
+
+    @staticmethod
+    def echo(code: int = 400, *, json: bool = True) -> Echo:
+        """Answer `code` with the whole request (request line, headers, body) in the body.
+
+        Some servers and proxies do this in error pages; the request carries the
+        identity token. With `json`, the echo is the `message` of a JSON error body
+        (as Fulcio's and Rekor's errors are), else plain text.
+        """
+        return Echo(code, json)
 
     @staticmethod
     def wrong_sct_key() -> WrongSCTKey:
@@ -119,6 +129,14 @@ class Malformed(Fault):
 @dataclass(frozen=True)
 class DropAfterProcessing(Fault):
     """The request takes effect, but its answer never reaches the client."""
+
+
+@dataclass(frozen=True)
+class Echo(Fault):
+    """An error status whose body repeats the request, credentials included."""
+
+    code: int = 400
+    json: bool = True
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from hatch_attest.testing._identity import (
     GoogleIdentity,
     token_claims,
 )
+from hatch_attest.testing._leaks import CredentialScan
 from hatch_attest.testing._oidc import Issuer, Issuers
 from hatch_attest.testing._rekor import Rekor
 from hatch_attest.testing._server import Exchange, Server
@@ -323,6 +324,14 @@ class LocalSigstore:
         with self._tokens_lock:
             own = [*self._issued, *self._request_tokens]
         return [*own, *self._ambient.secrets()]
+
+    def credential_scan(self) -> CredentialScan:
+        """A search for any 16-character piece of a secret segment of `secrets()`.
+
+        See `hatch_attest.testing._leaks` for what is searched and why a token's
+        header segment is not.
+        """
+        return CredentialScan(self.secrets())
 
     def _mint(
         self,

@@ -15,6 +15,7 @@ import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
@@ -22,6 +23,7 @@ from hatch_attest.testing._faults import (
     ENDPOINTS,
     Delay,
     DropAfterProcessing,
+    Echo,
     Fault,
     FaultTable,
     Hang,
@@ -182,6 +184,18 @@ class Server(ThreadingHTTPServer):
         self.server_close()
 
 
+def _echo(fault: Echo, method: str, path: str, headers: Message, body: bytes) -> Reply:
+    # The way a Go service logs a request it refused (`%v` of an http.Header is a
+    # map with sorted keys), so `Authorization` comes early, well within the first
+    # few hundred characters a client may quote.
+    header_map = " ".join(f"{name}:[{value}]" for name, value in sorted(headers.items()))
+    echoed = body.decode("utf-8", "replace")
+    text = f"invalid request {method} {path}: header=map[{header_map}] body={echoed}"
+    if fault.json:
+        return json_reply(fault.code, {"code": fault.code, "message": text, "details": []})
+    return Reply(fault.code, text.encode(), "text/plain")
+
+
 class _RequestHandler(BaseHTTPRequestHandler):
     server: Server
     # One request per connection: no idle keep-alive connection can hold a
@@ -233,6 +247,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if isinstance(fault, Status):
             headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
             return self._send(Reply(fault.code, fault.body.encode(), "text/plain", headers))
+        if isinstance(fault, Echo):
+            return self._send(_echo(fault, self.command, path, self.headers, body))
         if isinstance(fault, Malformed):
             return self._send(Reply(200, b"<html>not the answer you expected", "application/json"))
         request = Request(self.command, path, dict(parse_qsl(query)), self.headers, body)

@@ -7,9 +7,12 @@ back with faults, counts and latency cleared. `local_index` is a package index
 bound to that instance, emptied for each test.
 
 It also checks that no credential the instance handed out (ID tokens, GitHub
-request tokens) leaks: every test report (captured stdout, stderr and log, and
-tracebacks) is searched as it comes in, and at the end every file under the
-session's temporary directory; a leak fails the session.
+request tokens), nor any piece of one, leaks: every test report (captured stdout,
+stderr and log, and tracebacks) is searched as it comes in, and at the end every
+file under the session's temporary directory; a leak fails the session. A piece
+is any 16 consecutive characters of a token's claims or signature segment, or of
+a request token (its first 16 characters included); see
+`hatch_attest.testing._leaks` for why a token's header segment is not searched.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from hatch_attest.testing import (
     LocalSigstore,
     is_ci_variable,
 )
+from hatch_attest.testing._leaks import CredentialScan
 
 # Third-party package caches and build environments the frontends fill: large,
 # and written by pip/uv, never by the code under test.
@@ -45,9 +49,13 @@ class _LeakScan:
     files: int = 0
     leaks: list[str] = field(default_factory=list)
 
-    def pattern(self) -> re.Pattern[str] | None:
-        secrets = sorted({s for i in self.instances for s in i.secrets()}, key=len, reverse=True)
-        return re.compile("|".join(map(re.escape, secrets))) if secrets else None
+    _cached: tuple[int, CredentialScan] | None = None
+
+    def scan(self) -> CredentialScan:
+        secrets = [s for i in self.instances for s in i.secrets()]
+        if self._cached is None or self._cached[0] != len(secrets):
+            self._cached = (len(secrets), CredentialScan(secrets))
+        return self._cached[1]
 
     def secret_count(self) -> int:
         return len({s for i in self.instances for s in i.secrets()})
@@ -137,22 +145,21 @@ def gitlab_identity(request: pytest.FixtureRequest) -> GitLabIdentity:
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """Search what this test printed, logged and raised for any credential."""
-    pattern = _scan.pattern()
-    if pattern is None:
+    scan = _scan.scan()
+    if not scan:
         return
     _scan.reports += 1
     texts = [(title, content) for title, content in report.sections]
     texts.append(("traceback", report.longreprtext))
     for title, text in texts:
-        if pattern.search(text):
+        if scan.found_in(text):
             _scan.leaks.append(f"{report.nodeid} ({report.when}): a credential in {title}")
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Search every file the suite wrote; a leak fails the session."""
-    pattern = _scan.pattern()
-    if pattern is not None:
-        raw = re.compile(pattern.pattern.encode())
+    scan = _scan.scan()
+    if scan:
         for root in _scan.roots:
             for directory, subdirectories, filenames in os.walk(root):
                 subdirectories[:] = [d for d in subdirectories if d not in _SKIPPED_DIRECTORIES]
@@ -165,8 +172,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
                     except OSError:
                         continue
                     _scan.files += 1
-                    if raw.search(data):
-                        _scan.leaks.append(f"{path}: contains a credential")
+                    if scan.found_in(data):
+                        _scan.leaks.append(f"{path}: contains a credential or a piece of one")
     if _scan.leaks:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
@@ -177,8 +184,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         return
     terminalreporter.write_sep("-", "credential leak scan")
     terminalreporter.write_line(
-        f"{_scan.secret_count()} credentials searched for in {_scan.reports} test reports "
-        f"and {_scan.files} files: {len(_scan.leaks)} leaks"
+        f"{_scan.secret_count()} credentials ({len(_scan.scan())} 16-character pieces) "
+        f"searched for in {_scan.reports} test reports and {_scan.files} files: "
+        f"{len(_scan.leaks)} leaks"
     )
     for leak in _scan.leaks:
         terminalreporter.write_line(f"LEAK: {leak}", red=True)

@@ -14,6 +14,7 @@ from pypi_attestations import GitLabPublisher
 
 from hatch_attest.testing import Fault, GitHubIdentity, GitLabIdentity, LocalSigstore
 
+from ..hostile import HOSTILE
 from .frontends import (
     FRONTENDS,
     PUBLISH_V1,
@@ -461,4 +462,29 @@ def test_always_without_an_identity_fails_before_anything_is_built(
     assert result.returncode != 0
     assert "cannot attest (mode = always): no CI identity found" in result.output
     assert result.artifacts() == []
+    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+
+
+def test_idle_build_removes_attestations_with_any_content(
+    tmp_path: Path, sigstore_instance: LocalSigstore, env_for: EnvFactory
+) -> None:
+    project = make_project(tmp_path)
+    dist = project / "dist"
+    dist.mkdir()
+    hostile = [
+        dist / f"{artifact}.{kind}.attestation"
+        for artifact in ("simple_pkg-1.0.0.tar.gz", "simple_pkg-1.0.0-py3-none-any.whl")
+        for kind in HOSTILE
+    ]
+    for path in hostile:
+        path.write_bytes(HOSTILE[path.name.removesuffix(".attestation").rsplit(".", 1)[1]])
+
+    result = build("build-no-isolation", project, env_for())
+
+    assert result.returncode == 0, result.output
+    for path in hostile:
+        assert f"removed stale {path.name}: unreadable or not an attestation" in result.output
+    assert result.attestations() == []
+    assert sorted(p.name for p in dist.iterdir()) == sorted(p.name for p in result.artifacts())
+    assert "Traceback" not in result.output
     assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}

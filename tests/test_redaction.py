@@ -1,0 +1,217 @@
+"""No credential, nor a piece of one, in what a user sees: servers that echo, bad env files.
+
+End to end: ``hatch-attest sign`` in an emulated GitHub Actions job, against the
+local instance with a Fulcio that echoes the request (its ``Authorization``
+header holds the identity token) in its error body. Then the text-level rules of
+``hatch_attest.redact`` on their own, with the exact text a message would show.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from hatch_attest.cli import main
+from hatch_attest.redact import REDACTED, redact, remember
+from hatch_attest.testing import Fault, GitHubIdentity, LocalSigstore
+
+
+def _wheel(directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "redact_pkg-1.0-py3-none-any.whl"
+    path.write_bytes(os.urandom(256))
+    return path
+
+
+def _shows_any_piece(sigstore: LocalSigstore, text: str) -> bool:
+    """Stricter than the session's leak scan: any 16 characters of any token, header too."""
+    return any(
+        secret[i : i + 16] in text
+        for secret in sigstore.secrets()
+        for i in range(len(secret) - 15)
+        if "." not in secret[i : i + 16]
+    )
+
+
+def _job(
+    monkeypatch: pytest.MonkeyPatch, sigstore: LocalSigstore, identity: GitHubIdentity
+) -> dict[str, str]:
+    env = sigstore.github_env(identity)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
+
+
+@pytest.mark.parametrize("as_json", [True, False], ids=["json-error", "text-error"])
+def test_fulcio_echoing_the_request_shows_no_token(
+    as_json: bool,
+    tmp_path: Path,
+    no_ci: pytest.MonkeyPatch,
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _job(no_ci, sigstore_instance, github_identity)
+    dist = tmp_path / "dist"
+    _wheel(dist)
+    sigstore_instance.inject("fulcio", Fault.echo(400, json=as_json))
+
+    status = main(["sign", "--trust-config", str(sigstore_instance.trust_config_path), str(dist)])
+    out, err = capsys.readouterr()
+
+    assert status == 1
+    [line] = err.splitlines()[-1:]
+    # The server's reason is still shown, on one line, with the credential taken out.
+    assert line.startswith(
+        "hatch-attest: error: Fulcio refused the request (HTTP 400: invalid request POST "
+        "/api/v2/signingCert: header=map[Accept:[application/pem-certificate-chain] "
+        f"Accept-Encoding:[gzip, deflate, zstd] Authorization:[Bearer {REDACTED}] "
+    )
+    assert line.endswith("). Check the identity token and the trust config.")
+    assert not _shows_any_piece(sigstore_instance, out + err)
+    assert sorted(p.name for p in dist.iterdir()) == ["redact_pkg-1.0-py3-none-any.whl"]
+
+
+def test_verbose_traceback_and_logs_show_no_token(
+    tmp_path: Path,
+    no_ci: pytest.MonkeyPatch,
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # -v prints the traceback and the debug logs; the chained errors may quote Fulcio.
+    _job(no_ci, sigstore_instance, github_identity)
+    dist = tmp_path / "dist"
+    _wheel(dist)
+    sigstore_instance.inject("fulcio", Fault.echo(400))
+    trust_config = str(sigstore_instance.trust_config_path)
+
+    status = main(["sign", "-v", "--trust-config", trust_config, str(dist)])
+    out, err = capsys.readouterr()
+
+    assert status == 1
+    assert "Traceback (most recent call last):" in err
+    assert "hatch_attest.errors.SigningError: Fulcio refused the request (HTTP 400: " in err
+    assert f"Authorization:[Bearer {REDACTED}]" in err
+    assert not _shows_any_piece(sigstore_instance, out + err)
+
+
+@pytest.mark.parametrize("line_end", ["\n", "\r\n", "\r", " "])
+def test_request_token_from_a_crlf_env_file_still_signs(
+    line_end: str,
+    tmp_path: Path,
+    no_ci: pytest.MonkeyPatch,
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    env = _job(no_ci, sigstore_instance, github_identity)
+    no_ci.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] + line_end)
+    dist = tmp_path / "dist"
+    wheel = _wheel(dist)
+
+    status = main(["sign", "--trust-config", str(sigstore_instance.trust_config_path), str(dist)])
+    out, err = capsys.readouterr()
+
+    assert status == 0, err
+    assert (dist / f"{wheel.name}.publish.attestation").is_file()
+    assert sigstore_instance.counts()["oidc"] == 1
+    assert not sigstore_instance.credential_scan().found_in(out + err)
+
+
+def test_request_token_that_requests_refuses_is_not_quoted(
+    tmp_path: Path,
+    no_ci: pytest.MonkeyPatch,
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    env = _job(no_ci, sigstore_instance, github_identity)
+    request_token = env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"]
+    # A line break inside the value: requests refuses the header and quotes it whole.
+    no_ci.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", f"{request_token}\r\n{request_token}")
+    dist = tmp_path / "dist"
+    _wheel(dist)
+
+    status = main(["sign", "--trust-config", str(sigstore_instance.trust_config_path), str(dist)])
+    out, err = capsys.readouterr()
+
+    assert status == 1
+    assert err == (
+        "hatch-attest: error: ACTIONS_ID_TOKEN_REQUEST_TOKEN holds a line break or another "
+        "character that cannot be sent in an HTTP header; check how the job sets it (an env "
+        "file with CRLF line ends?)\n"
+    )
+    assert request_token[:16] not in out + err
+    assert not sigstore_instance.credential_scan().found_in(out + err)
+    assert sigstore_instance.counts()["oidc"] == 0
+
+
+# --- The rules, on text ------------------------------------------------------------
+
+
+def _b64(document: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(document).encode()).rstrip(b"=").decode()
+
+
+HEADER = _b64({"alg": "ES256", "typ": "JWT", "kid": "someone-else"})
+CLAIMS = _b64({"sub": "repo:octo-org/secret-project:ref:refs/heads/main", "aud": "sigstore"})
+SIGNATURE = "QmFkU2lnbmF0dXJlQmFkU2lnbmF0dXJlQmFkU2lnbmF0dXJl"
+UNKNOWN_JWT = f"{HEADER}.{CLAIMS}.{SIGNATURE}"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (f"token {UNKNOWN_JWT} rejected", f"token {REDACTED} rejected"),
+        (f'{{"oidcIdentityToken": "{UNKNOWN_JWT}"}}', f'{{"oidcIdentityToken": "{REDACTED}"}}'),
+        # A JWT's claims or header on their own, or cut short, still decode to JSON.
+        (f"claims {CLAIMS} follow", f"claims {REDACTED} follow"),
+        (f"cut: {HEADER}.{CLAIMS[:41]}", f"cut: {REDACTED}.{REDACTED}"),
+        ("Authorization: Bearer opaque-value_123", f"Authorization: Bearer {REDACTED}"),
+        ("{'authorization': 'opaque-value_123'}", f"{{'authorization': '{REDACTED}'}}"),
+        # Ordinary messages are left alone: words, digests, hosts, URLs.
+        (
+            "Bearer token required; authorization failed at rekor.sigstore.dev",
+            "Bearer token required; authorization failed at rekor.sigstore.dev",
+        ),
+        (
+            "sha256 9bb1add04b1b4e182be6b0b80931593f7a291eb49d69b4fd728a5d4cbcdc4bd3 "
+            "https://github.com/octo-org/demo/.github/workflows/release.yml@refs/tags/v1",
+            "sha256 9bb1add04b1b4e182be6b0b80931593f7a291eb49d69b4fd728a5d4cbcdc4bd3 "
+            "https://github.com/octo-org/demo/.github/workflows/release.yml@refs/tags/v1",
+        ),
+    ],
+    ids=[
+        "jwt",
+        "jwt-in-json",
+        "claims-alone",
+        "cut-short",
+        "bearer",
+        "authorization",
+        "plain-words",
+        "digest-and-uri",
+    ],
+)
+def test_redact(text: str, shown: str) -> None:
+    assert redact(text) == shown
+
+
+def test_redact_known_credentials_and_their_pieces() -> None:
+    opaque = "Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0"  # not a JWT, not JSON
+    remember(opaque)
+
+    assert redact(f"got {opaque}!") == f"got {REDACTED}!"
+    assert redact(f"got x{opaque[5:30]}y") == f"got {REDACTED}"
+    assert redact(f"got {opaque[:15]}") == f"got {opaque[:15]}"  # too short to matter
+
+
+def test_redact_credentials_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    value = "env-held-credential-0123456789abcdef"
+    monkeypatch.setenv("SIGSTORE_ID_TOKEN", f"{value}\r\n")
+
+    assert redact(f"the server said: {value[3:25]}") == f"the server said: {REDACTED}"
