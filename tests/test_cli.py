@@ -1181,7 +1181,17 @@ def test_console_script_demo_as_the_readme_shows_it(tmp_path: Path) -> None:
     assert "demo_pkg-0.1.0.tar.gz.publish.attestation" in out
     assert "dist/demo_pkg-0.1.0-py3-none-any.whl: OK\n" in out
     assert "dist/demo_pkg-0.1.0.tar.gz: OK\n" in out
-    assert "Verification passed: PyPI would accept these files with their attestations.\n" in out
+    assert (
+        "Verification passed: these files and their attestations pass PyPI's upload\n"
+        "checks, verified against the local test instance's trust root.\n"
+    ) in out
+    # The whole story: twine over Trusted Publishing to the local index, and what it kept.
+    assert "$ twine upload --attestations dist/*\n" in out
+    for name in ("demo_pkg-0.1.0-py3-none-any.whl", "demo_pkg-0.1.0.tar.gz"):
+        assert f"     {name}: 1 attestation (https://docs.pypi.org/attestations/publish/v1)\n" in out
+    assert "Upload passed: the local index applied PyPI's rules to every attestation.\n" in out
+    # A folder that is gone when the demo ends is never offered to `cd` into.
+    assert "$ cd " not in out
     assert out.endswith("Demo succeeded.\n")
     assert "all 2 distributions pass PyPI's attestation checks" in demo.stderr
     # Without --keep, nothing is left behind.
