@@ -208,8 +208,14 @@ def _parser() -> argparse.ArgumentParser:
         f"HATCH_ATTEST_TIMEOUT, else {DEFAULT_TIMEOUT:g})",
     )
     sign.add_argument(
-        "--overwrite", action="store_true", help="replace existing publish attestations"
+        "--predicate",
+        choices=("auto", "publish", "slsa-provenance", "both"),
+        help="which attestations to write: publish (<dist>.publish.attestation), "
+        "slsa-provenance (<dist>.slsa.attestation), both, or auto: SLSA provenance when "
+        "this job's workflow publishes with pypa/gh-action-pypi-publish, else publish "
+        "(default: HATCH_ATTEST_PREDICATE, else `predicate` in pyproject.toml, else auto)",
     )
+    sign.add_argument("--overwrite", action="store_true", help="replace existing attestations")
     sign.add_argument(
         "--allow-private-repository",
         action="store_true",
@@ -397,6 +403,7 @@ def _config(args: argparse.Namespace, *, sign: bool = False) -> tuple[AttestConf
         "instance": ("--instance", args.instance),
         "trust-config": ("--trust-config", args.trust_config),
         "publisher": ("--publisher", args.publisher),
+        "predicate": ("--predicate", getattr(args, "predicate", None)),
     }
     config = project.config(
         os.environ,

@@ -49,14 +49,12 @@ from sigstore_models.intoto import Envelope as DsseEnvelopeModel
 from hatch_attest import files
 from hatch_attest.claims import certificate_identity, validation_problem
 from hatch_attest.errors import BundleError, DistributionError, VerificationError
+from hatch_attest.predicates import PREDICATES
 from hatch_attest.verify import DSSE_PAYLOAD_TYPE, verify_attestation
 
 __all__ = ["KINDS", "Converted", "convert_bundles"]
 
-KINDS: dict[str, str] = {
-    AttestationType.PYPI_PUBLISH_V1.value: "publish",
-    AttestationType.SLSA_PROVENANCE_V1.value: "slsa",
-}
+KINDS: dict[str, str] = {p.predicate_type: p.file_kind for p in PREDICATES.values()}
 """The ``<kind>`` of ``<dist>.<kind>.attestation`` for each predicate type PyPI accepts."""
 
 _PUBLISH_V1 = AttestationType.PYPI_PUBLISH_V1.value

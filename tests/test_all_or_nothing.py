@@ -215,10 +215,10 @@ def test_a_set_pypi_would_reject_fails_the_run_and_writes_nothing(
     status, err = _sign(capsys, sigstore_instance, wheel)
 
     assert status == 1
-    assert err.startswith(
+    assert (
         "hatch-attest: error: PyPI would reject the attestations of these files together with "
         "the new ones, so nothing was written:\n"
-    )
+    ) in err
     assert f"{foreign}: the attestation was not signed by the Trusted Publisher" in err
     assert not files.attestation_path(wheel).exists()
     assert foreign.exists()

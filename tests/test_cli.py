@@ -1188,7 +1188,7 @@ def test_console_script_demo_as_the_readme_shows_it(tmp_path: Path) -> None:
     # The whole story: twine over Trusted Publishing to the local index, and what it kept.
     assert "$ twine upload --attestations dist/*\n" in out
     for name in ("demo_pkg-0.1.0-py3-none-any.whl", "demo_pkg-0.1.0.tar.gz"):
-        assert f"     {name}: 1 attestation (https://docs.pypi.org/attestations/publish/v1)\n" in out
+        assert f"     {name}: 1 attestation ({PUBLISH_V1})\n" in out
     assert "Upload passed: the local index applied PyPI's rules to every attestation.\n" in out
     # A folder that is gone when the demo ends is never offered to `cd` into.
     assert "$ cd " not in out
