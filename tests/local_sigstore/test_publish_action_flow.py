@@ -1,14 +1,16 @@
 """Build-time attestations and pypa/gh-action-pypi-publish, in one emulated GitHub job.
 
-The build step signs what ``predicate = "auto"`` chooses for the job's workflow
-(:func:`auto_predicate`, then the signer, as the hook will), and then the
-action's own flow runs (``tests/gh_action_pypi_publish.py``) and uploads to an
-index that records the form fields twine sends.
+The build step is the one pipeline every host calls (:func:`hatch_attest.attest.attest`,
+as the hook runs it after building) at the default configuration, ``predicate = "auto"``
+unless a test says otherwise; then the action's own flow runs
+(``tests/gh_action_pypi_publish.py``) and uploads to an index that records the form
+fields twine sends.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,9 +21,8 @@ from pypi_attestations import GitHubPublisher
 from sigstore.models import ClientTrustConfig
 from sigstore.verify import Verifier
 
-from hatch_attest.identity import obtain_token
-from hatch_attest.predicates import PUBLISH, SLSA_PROVENANCE, Predicate, auto_predicate
-from hatch_attest.signing import AttestationSigner, Signed
+from hatch_attest.attest import attest
+from hatch_attest.config import load_config
 from hatch_attest.testing import GitHubIdentity, LocalSigstore
 from hatch_attest.verify import verify_attestation
 
@@ -99,15 +100,27 @@ def build_dists(tmp_path: Path) -> Path:
     return dist
 
 
-def build_step(trust_config: ClientTrustConfig, dist: Path, *predicates: Predicate) -> None:
-    """What the hook does after building: sign each file and write its attestation."""
-    signer = AttestationSigner(trust_config, obtain_token(), timeout=30)
-    dists = sorted(dist.iterdir())
-    for predicate in predicates:
-        for result in signer.sign_all([(d, predicate) for d in dists], jobs=2, timeout=30):
-            assert isinstance(result, Signed), result
-            target = result.dist.with_name(predicate.file_name(result.dist.name))
-            target.write_bytes(result.to_json_bytes())
+class _Log:
+    """A reporter that keeps the build log's lines."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def display_info(self, message: str) -> None:
+        self.lines.append(message)
+
+    def display_warning(self, message: str) -> None:
+        self.lines.append(f"warning: {message}")
+
+
+def build_step(sigstore: LocalSigstore, dist: Path, predicate: str | None = None) -> list[str]:
+    """What the hook does after building, at the default configuration; the build log."""
+    table = {} if predicate is None else {"predicate": predicate}
+    env = {**os.environ, "HATCH_ATTEST_TRUST_CONFIG": str(sigstore.trust_config_path)}
+    log = _Log()
+    written = attest(sorted(dist.iterdir()), load_config(table, root=dist, env=env), env, log)
+    assert written, log.lines
+    return log.lines
 
 
 def predicate_types(upload: Upload) -> list[str]:
@@ -125,19 +138,22 @@ def assert_verified(
 
 
 def test_default_beside_the_action_gives_two_attestations_per_file(
-    github_identity: GitHubIdentity, trust_config: ClientTrustConfig, job: Path, tmp_path: Path
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+    trust_config: ClientTrustConfig,
+    job: Path,
+    tmp_path: Path,
 ) -> None:
     write_workflow(job)
     dist = build_dists(tmp_path)
 
-    predicate, reason = auto_predicate()
-    assert predicate is SLSA_PROVENANCE
-    assert reason == (
-        "SLSA provenance, to sit beside the action's own: job `publish` of "
+    log = build_step(sigstore_instance, dist)
+
+    assert (
+        "Predicate (auto): SLSA provenance, to sit beside the action's own: job `publish` of "
         ".github/workflows/release.yml uses pypa/gh-action-pypi-publish@release/v1, which "
         "signs its own publish attestations (`attestations` is on by default)"
-    )
-    build_step(trust_config, dist, predicate)
+    ) in log
     with upload_recorder() as index:
         run_action(dist, trust_config=trust_config, repository_url=index.url)
 
@@ -151,12 +167,12 @@ def test_default_beside_the_action_gives_two_attestations_per_file(
 
 
 def test_a_publish_attestation_from_the_build_makes_the_action_fail(
-    trust_config: ClientTrustConfig, job: Path, tmp_path: Path
+    sigstore_instance: LocalSigstore, trust_config: ClientTrustConfig, job: Path, tmp_path: Path
 ) -> None:
     """Why `auto` exists: what `predicate = "publish"` would do beside the action."""
     write_workflow(job)
     dist = build_dists(tmp_path)
-    build_step(trust_config, dist, PUBLISH)
+    build_step(sigstore_instance, dist, "publish")
 
     with upload_recorder() as index, pytest.raises(ActionFailed) as failure:
         run_action(dist, trust_config=trust_config, repository_url=index.url)
@@ -168,19 +184,23 @@ def test_a_publish_attestation_from_the_build_makes_the_action_fail(
 
 
 def test_with_attestations_false_the_build_s_own_attestation_is_a_publish_one(
-    github_identity: GitHubIdentity, trust_config: ClientTrustConfig, job: Path, tmp_path: Path
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+    trust_config: ClientTrustConfig,
+    job: Path,
+    tmp_path: Path,
 ) -> None:
     """The action neither signs nor uploads attestations; it must still succeed."""
     write_workflow(job, "        with:\n          attestations: false\n")
     dist = build_dists(tmp_path)
 
-    predicate, reason = auto_predicate()
-    assert predicate is PUBLISH
-    assert reason == (
-        "a publish attestation: job `publish` of .github/workflows/release.yml uses "
-        "pypa/gh-action-pypi-publish@release/v1 with `attestations: false`"
-    )
-    build_step(trust_config, dist, predicate)
+    log = build_step(sigstore_instance, dist)
+
+    assert (
+        "Predicate (auto): a publish attestation: job `publish` of "
+        ".github/workflows/release.yml uses pypa/gh-action-pypi-publish@release/v1 with "
+        "`attestations: false`"
+    ) in log
     with upload_recorder() as index:
         run_action(
             dist,
@@ -199,7 +219,11 @@ def test_with_attestations_false_the_build_s_own_attestation_is_a_publish_one(
 
 
 def test_without_the_action_twine_uploads_the_publish_attestation(
-    github_identity: GitHubIdentity, trust_config: ClientTrustConfig, job: Path, tmp_path: Path
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+    trust_config: ClientTrustConfig,
+    job: Path,
+    tmp_path: Path,
 ) -> None:
     (job / ".github" / "workflows" / "release.yml").write_text(
         WORKFLOW.replace("pypa/gh-action-pypi-publish@release/v1", "astral-sh/setup-uv@v5").replace(
@@ -208,13 +232,12 @@ def test_without_the_action_twine_uploads_the_publish_attestation(
     )
     dist = build_dists(tmp_path)
 
-    predicate, reason = auto_predicate()
-    assert predicate is PUBLISH
-    assert reason == (
-        "a publish attestation: .github/workflows/release.yml does not use "
+    log = build_step(sigstore_instance, dist)
+
+    assert (
+        "Predicate (auto): a publish attestation: .github/workflows/release.yml does not use "
         "pypa/gh-action-pypi-publish"
-    )
-    build_step(trust_config, dist, predicate)
+    ) in log
     with upload_recorder() as index:
         twine_upload(dist, index.url)
 
@@ -225,6 +248,7 @@ def test_without_the_action_twine_uploads_the_publish_attestation(
 
 @pytest.mark.parametrize("upload", [twine_upload, uv_publish], ids=["twine", "uv"])
 def test_both_predicates_are_uploaded(
+    sigstore_instance: LocalSigstore,
     github_identity: GitHubIdentity,
     trust_config: ClientTrustConfig,
     job: Path,
@@ -233,7 +257,7 @@ def test_both_predicates_are_uploaded(
 ) -> None:
     """`predicate = both`, for uploaders other than the action."""
     dist = build_dists(tmp_path)
-    build_step(trust_config, dist, PUBLISH, SLSA_PROVENANCE)
+    build_step(sigstore_instance, dist, "both")
 
     with upload_recorder() as index:
         upload(dist, index.url)
