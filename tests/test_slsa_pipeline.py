@@ -1,0 +1,184 @@
+"""SLSA provenance through the one pipeline, as ``hatch-attest sign`` (and so the hook) writes it.
+
+The predicate's format and its checks against the certificate are tested in
+``tests/local_sigstore/test_predicates.py``; here: the files a user gets, that each
+verifies with PyPI's publisher policy, and what the pipeline refuses, and when.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypi_attestations import Attestation, Distribution, GitHubPublisher, GitLabPublisher
+from sigstore.models import ClientTrustConfig
+from sigstore.verify import Verifier
+
+from hatch_attest.cli import main
+from hatch_attest.testing import GitHubIdentity, GitLabIdentity, LocalSigstore
+from hatch_attest.verify import verify_attestation
+
+from .local_sigstore.test_predicates import github_provenance
+
+SLSA_V1 = "https://slsa.dev/provenance/v1"
+PUBLISH_V1 = "https://docs.pypi.org/attestations/publish/v1"
+
+
+@pytest.fixture(autouse=True)
+def _laptop(no_ci: pytest.MonkeyPatch) -> None:
+    """No CI identity until a test enters a job."""
+
+
+def _enter(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+
+def _wheel(tmp_path: Path) -> Path:
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    wheel = dist / "slsa_pkg-1.0-py3-none-any.whl"
+    wheel.write_bytes(os.urandom(256))
+    return wheel
+
+
+def _sign(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str]:
+    capsys.readouterr()
+    status = main(["sign", *map(str, argv)])
+    return status, capsys.readouterr().err
+
+
+def _verified(path: Path, dist: Path, publisher: Any, instance: LocalSigstore) -> dict[str, Any]:
+    """PyPI's checks on one attestation file; returns its statement."""
+    config = ClientTrustConfig.from_json(instance.trust_config_path.read_text())
+    attestation = Attestation.model_validate_json(path.read_bytes())
+    verifier = Verifier(trusted_root=config.trusted_root)
+    verify_attestation(attestation, Distribution.from_file(dist), publisher, verifier)
+    statement: dict[str, Any] = json.loads(attestation.envelope.statement)
+    return statement
+
+
+def test_a_github_job_writes_github_s_provenance_that_pypi_accepts(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    sigstore_instance: LocalSigstore,
+) -> None:
+    identity = GitHubIdentity(repository="octo-org/slsa-pkg", ref="refs/tags/v1.0", run_id="42")
+    _enter(monkeypatch, sigstore_instance.github_env(identity))
+    wheel = _wheel(tmp_path)
+
+    status, err = _sign(
+        capsys,
+        "--predicate",
+        "slsa-provenance",
+        "--trust-config",
+        sigstore_instance.trust_config_path,
+        wheel,
+    )
+
+    assert status == 0, err
+    assert sorted(p.name for p in wheel.parent.iterdir()) == [
+        wheel.name,
+        f"{wheel.name}.slsa.attestation",
+    ]
+    publisher = GitHubPublisher(repository=identity.repository, workflow=identity.workflow)
+    statement = _verified(
+        wheel.with_name(f"{wheel.name}.slsa.attestation"), wheel, publisher, sigstore_instance
+    )
+    assert statement["predicateType"] == SLSA_V1
+    assert statement["predicate"] == github_provenance(identity)
+
+
+def test_a_gitlab_job_writes_provenance_from_its_token(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    sigstore_instance: LocalSigstore,
+) -> None:
+    identity = GitLabIdentity(project_path="octo-group/slsa-pkg", job_id="7007", sha="a" * 40)
+    _enter(monkeypatch, sigstore_instance.gitlab_env(identity))
+    wheel = _wheel(tmp_path)
+
+    status, err = _sign(
+        capsys, "--predicate", "both", "--trust-config", sigstore_instance.trust_config_path, wheel
+    )
+
+    assert status == 0, err
+    publisher = GitLabPublisher(
+        repository=identity.project_path, workflow_filepath=".gitlab-ci.yml"
+    )
+    publish = _verified(
+        wheel.with_name(f"{wheel.name}.publish.attestation"), wheel, publisher, sigstore_instance
+    )
+    slsa = _verified(
+        wheel.with_name(f"{wheel.name}.slsa.attestation"), wheel, publisher, sigstore_instance
+    )
+    assert (publish["predicateType"], slsa["predicateType"]) == (PUBLISH_V1, SLSA_V1)
+    text = json.dumps(slsa["predicate"])
+    for claim in (identity.project_path, identity.sha, identity.job_id, identity.pipeline_id):
+        assert claim in text
+
+
+def test_auto_beside_the_action_writes_provenance_and_says_why(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    sigstore_instance: LocalSigstore,
+) -> None:
+    workflow = (
+        "jobs:\n  publish:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: pypa/gh-action-pypi-publish@release/v1\n"
+    )
+    identity = GitHubIdentity(repository="octo-org/slsa-auto")
+    _enter(monkeypatch, sigstore_instance.github_env(identity, workflow=workflow))
+    wheel = _wheel(tmp_path)
+
+    status, err = _sign(capsys, "--trust-config", sigstore_instance.trust_config_path, wheel)
+
+    assert status == 0, err
+    assert err.startswith("Predicate (auto): SLSA provenance, to sit beside the action's own")
+    assert [p.name for p in wheel.parent.glob("*.attestation")] == [
+        f"{wheel.name}.slsa.attestation"
+    ]
+
+
+def _unsigned_jwt(claims: dict[str, object]) -> str:
+    def part(value: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
+def test_provenance_for_a_google_identity_is_refused_before_fulcio(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    sigstore_instance: LocalSigstore,
+) -> None:
+    email = "release@slsa-project.iam.gserviceaccount.com"
+    claims = {"iss": "https://accounts.google.com", "aud": "sigstore", "email": email}
+    monkeypatch.setenv("SIGSTORE_IDENTITY_TOKEN", _unsigned_jwt(claims | {"exp": time.time() + 60}))
+    wheel = _wheel(tmp_path)
+
+    status, err = _sign(
+        capsys,
+        "--predicate",
+        "slsa-provenance",
+        "--publisher",
+        f"google:{email}",
+        "--trust-config",
+        sigstore_instance.trust_config_path,
+        wheel,
+    )
+
+    assert status == 1
+    assert err.startswith("hatch-attest: error: ")
+    assert 'use `predicate = "publish"` instead' in err
+    assert sigstore_instance.counts()["fulcio"] == 0
+    assert list(wheel.parent.glob("*.attestation")) == []
