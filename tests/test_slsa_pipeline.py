@@ -182,3 +182,36 @@ def test_provenance_for_a_google_identity_is_refused_before_fulcio(
     assert 'use `predicate = "publish"` instead' in err
     assert sigstore_instance.counts()["fulcio"] == 0
     assert list(wheel.parent.glob("*.attestation")) == []
+
+
+def test_inspect_shows_what_the_provenance_states(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    sigstore_instance: LocalSigstore,
+) -> None:
+    identity = GitHubIdentity(repository="octo-org/slsa-inspect", run_id="4242")
+    _enter(monkeypatch, sigstore_instance.github_env(identity))
+    wheel = _wheel(tmp_path)
+    trust = ["--trust-config", str(sigstore_instance.trust_config_path)]
+    assert _sign(capsys, "--predicate", "slsa-provenance", *trust, wheel)[0] == 0
+
+    status = main(["inspect", str(wheel.with_name(f"{wheel.name}.slsa.attestation"))])
+    out = capsys.readouterr().out
+
+    assert status == 0
+    repository = f"https://github.com/{identity.repository}"
+    assert "Predicate:\n" in out
+    for label, value in [
+        ("Build type", "https://actions.github.io/buildtypes/workflow/v1"),
+        ("Repository", repository),
+        ("Workflow", f".github/workflows/{identity.workflow}"),
+        ("Ref", identity.ref),
+        ("Commit", identity.sha),
+        ("Builder", f"https://github.com/{identity.workflow_ref}"),
+        ("Run", f"{repository}/actions/runs/4242/attempts/1"),
+    ]:
+        assert any(
+            line.strip().startswith(f"{label}:") and line.split()[-1] == value
+            for line in out.splitlines()
+        ), (label, value, out)
