@@ -46,13 +46,14 @@ from hatch_attest.errors import (
     VerificationError,
 )
 from hatch_attest.frontends import discarding_frontend
-from hatch_attest.identity import Probe, Token, obtain_token, probe
+from hatch_attest.identity import Token, obtain_token, probe
 from hatch_attest.publisher import (
     Publisher,
     environment_mismatch,
     publisher_from_claims,
     publisher_from_environment,
     repository_from_project_urls,
+    running_job,
     same_repository,
 )
 
@@ -107,13 +108,10 @@ class Skip:
 
 @dataclass(frozen=True)
 class Plan:
-    """Signing may proceed: who provides the token, and whom we expect it to name."""
+    """Signing may proceed, expecting the token to name ``publisher``."""
 
-    probe: Probe
     publisher: Publisher | None
     """The configured publisher, else the one the CI environment shows, else None."""
-    configured: bool
-    """Whether ``publisher`` was configured (rather than read from the environment)."""
 
 
 @dataclass(frozen=True)
@@ -154,7 +152,7 @@ def decide(
     if expected is not None:
         mismatch = environment_mismatch(expected, env)
         if mismatch is None:
-            return Plan(found, expected, configured=True)
+            return Plan(expected)
         if _same_home(expected, running):
             return Skip(
                 f"{mismatch}: this job of the project's own repository is not the Trusted "
@@ -168,7 +166,7 @@ def decide(
         reason = _not_provably_home(home, running, env)
         if reason is not None:
             return Skip(reason)
-    return Plan(found, running, configured=False)
+    return Plan(running)
 
 
 def _same_home(expected: Publisher, running: Publisher | None) -> bool:
@@ -196,8 +194,6 @@ def _not_provably_home(
     fix = "set `publisher` to sign from this job"
     where = running.home() if running is not None else None
     if where is None:
-        from hatch_attest.publisher import running_job
-
         job = running_job(env) or "this job"
         return (
             f"[project.urls] names {ours}, and {job} cannot be shown to build it (its CI "
