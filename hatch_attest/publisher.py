@@ -25,7 +25,6 @@ It is on the idle build path: only the standard library is imported here;
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import json
 import re
@@ -79,6 +78,8 @@ class Field:
 
     option: str
     """Its key in the ``publisher`` TOML table (kebab-case)."""
+    attribute: str
+    """The dataclass field (and pypi-attestations publisher field) that holds it."""
     label: str
     """How ``--publisher`` errors name it."""
     check: Check
@@ -119,9 +120,9 @@ class Publisher(ABC):
     # --- configuration -------------------------------------------------------------
 
     @classmethod
-    @abstractmethod
     def from_options(cls, values: Mapping[str, str]) -> Self:
         """Build from checked option values, keyed by :attr:`Field.option`."""
+        return cls(**{field.attribute: values[field.option] for field in cls.fields})
 
     @classmethod
     def split_spec(cls, rest: str) -> list[str] | None:
@@ -155,12 +156,18 @@ class Publisher(ABC):
     def describe(self) -> str:
         """Name the publisher for humans."""
 
-    @abstractmethod
     def to_pypi(self) -> PyPIPublisher:
         """The pypi-attestations publisher (and so the policy) PyPI verifies against.
 
         Imports ``pypi_attestations`` (and so sigstore): call it only on the signing path.
         """
+        import pypi_attestations  # heavy: kept off the idle build path
+
+        library = getattr(pypi_attestations, f"{self.pypi_kind}Publisher")
+        publisher: PyPIPublisher = library(
+            **{field.attribute: getattr(self, field.attribute) for field in self.fields}
+        )
+        return publisher
 
     @abstractmethod
     def expected_certificate_claims(self, found: Mapping[str, str]) -> list[tuple[str, list[str]]]:
@@ -307,9 +314,14 @@ class GitHubPublisher(_ForgePublisher):
     server: ClassVar[str] = "https://github.com"
     fields: ClassVar[tuple[Field, ...]] = (
         Field(
-            "repository", "repository", check_github_repository, 'the repository as "OWNER/REPO"'
+            "repository",
+            "repository",
+            "repository",
+            check_github_repository,
+            'the repository as "OWNER/REPO"',
         ),
         Field(
+            "workflow",
             "workflow",
             "workflow",
             check_github_workflow,
@@ -320,17 +332,8 @@ class GitHubPublisher(_ForgePublisher):
     spec_example: ClassVar[str] = "github:octo-org/demo@release.yml"
     visibility_claim: ClassVar[str | None] = "repository_visibility"
 
-    @classmethod
-    def from_options(cls, values: Mapping[str, str]) -> GitHubPublisher:
-        return cls(repository=values["repository"], workflow=values["workflow"])
-
     def describe(self) -> str:
         return f"GitHub repository {self.repository}, workflow {self.workflow}"
-
-    def to_pypi(self) -> PyPIPublisher:
-        import pypi_attestations  # heavy: kept off the idle build path
-
-        return pypi_attestations.GitHubPublisher(repository=self.repository, workflow=self.workflow)
 
     def expected_certificate_claims(self, found: Mapping[str, str]) -> list[tuple[str, list[str]]]:
         repository_uri = f"{self.server}/{self.repository}"
@@ -464,11 +467,13 @@ class GitLabPublisher(_ForgePublisher):
         Field(
             "repository",
             "repository",
+            "repository",
             check_gitlab_repository,
             'the project path "NAMESPACE/PROJECT"',
         ),
         Field(
             "workflow-filepath",
+            "workflow_filepath",
             "workflow file path",
             check_gitlab_workflow_filepath,
             'the CI configuration\'s path, e.g. ".gitlab-ci.yml"',
@@ -478,19 +483,8 @@ class GitLabPublisher(_ForgePublisher):
     spec_example: ClassVar[str] = "gitlab:group/project@.gitlab-ci.yml"
     visibility_claim: ClassVar[str | None] = "project_visibility"
 
-    @classmethod
-    def from_options(cls, values: Mapping[str, str]) -> GitLabPublisher:
-        return cls(repository=values["repository"], workflow_filepath=values["workflow-filepath"])
-
     def describe(self) -> str:
         return f"GitLab project {self.repository}, CI config {self.workflow_filepath}"
-
-    def to_pypi(self) -> PyPIPublisher:
-        import pypi_attestations  # heavy: kept off the idle build path
-
-        return pypi_attestations.GitLabPublisher(
-            repository=self.repository, workflow_filepath=self.workflow_filepath
-        )
 
     def expected_certificate_claims(self, found: Mapping[str, str]) -> list[tuple[str, list[str]]]:
         repository_uri = f"https://{self.host}/{self.repository}"
@@ -604,22 +598,13 @@ class GooglePublisher(Publisher):
     pypi_kind: ClassVar[str] = "Google"
     issuer: ClassVar[str] = "https://accounts.google.com"
     fields: ClassVar[tuple[Field, ...]] = (
-        Field("email", "email", check_google_email, "the service account's email address"),
+        Field("email", "email", "email", check_google_email, "the service account's email address"),
     )
     spec_form: ClassVar[str] = "google:EMAIL"
     spec_example: ClassVar[str] = "google:release@my-project.iam.gserviceaccount.com"
 
-    @classmethod
-    def from_options(cls, values: Mapping[str, str]) -> GooglePublisher:
-        return cls(email=values["email"])
-
     def describe(self) -> str:
         return f"Google service account {self.email}"
-
-    def to_pypi(self) -> PyPIPublisher:
-        import pypi_attestations  # heavy: kept off the idle build path
-
-        return pypi_attestations.GooglePublisher(email=self.email)
 
     def expected_certificate_claims(self, found: Mapping[str, str]) -> list[tuple[str, list[str]]]:
         return [("issuer", [self.issuer]), ("identity", [self.email])]
@@ -683,7 +668,9 @@ def from_pypi(publisher: object) -> Publisher | None:
     """Our publisher for a pypi-attestations publisher of a kind we have, else None."""
     for cls in KINDS.values():
         if getattr(publisher, "kind", None) == cls.pypi_kind:
-            values = {f.name: getattr(publisher, f.name, None) for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+            values = {
+                field.attribute: getattr(publisher, field.attribute, None) for field in cls.fields
+            }
             if all(isinstance(value, str) for value in values.values()):
                 return cls(**values)
     return None
