@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from hatch_attest.errors import PredicateError
+from hatch_attest.publisher import GitHubPublisher, GitLabPublisher, GooglePublisher
 
 if TYPE_CHECKING:
     from pypi_attestations import Attestation, Distribution
@@ -70,10 +71,11 @@ keeps GitLab's field names but takes every value from the ID token. The URI is
 where the specification lives, versioned by its name: a new meaning gets ``v2``.
 """
 
-_GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
-_GITHUB_SERVER = "https://github.com"
-_GITLAB_ISSUER = "https://gitlab.com"
-_GOOGLE_ISSUER = "https://accounts.google.com"
+# Each publisher kind's facts live in its class; provenance only reads them.
+_GITHUB_ISSUER = GitHubPublisher.issuer
+_GITHUB_SERVER = GitHubPublisher.server
+_GITLAB_ISSUER = GitLabPublisher.issuer
+_GOOGLE_ISSUER = GooglePublisher.issuer
 
 _USE_PUBLISH = 'use `predicate = "publish"` instead'
 
