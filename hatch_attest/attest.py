@@ -119,6 +119,13 @@ class Written:
     identity: str
     log_index: int
 
+    def describe(self) -> str:
+        """The build log's line for it, the same in every host."""
+        return (
+            f"Attested {self.dist.name} as {self.identity} "
+            f"(Rekor log index {self.log_index}) -> {self.path.name}"
+        )
+
 
 def decide(
     config: AttestConfig,

@@ -17,7 +17,18 @@ import pytest
 
 from .frontends import BUILD_TIMEOUT, REPO
 
-BUILD_REQUIREMENTS = ("hatchling", "build", "sigstore>=4.5,<5", "pypi-attestations>=0.0.30,<0.1")
+BUILD_REQUIREMENTS = (
+    "hatchling",
+    "build",
+    "sigstore>=4.5,<5",
+    "pypi-attestations>=0.0.30,<0.1",
+    # The backends the wrapper (hatch_attest.backend) is tested with.
+    "setuptools>=77",
+    "wheel",
+    "flit-core",
+    "pdm-backend",
+    "poetry-core",
+)
 
 
 @pytest.fixture(scope="session")
