@@ -201,7 +201,17 @@ def build_once(project: Path, variant: Variant, env: Mapping[str, str], logs: Pa
 def print_report(samples: Mapping[str, Samples], rounds: int) -> None:
     """The results table, the ratios, and the verdict on the target."""
     floor, plain = samples["floor"], samples["plain"]
-    header = ("variant", "median s", "min s", "/floor", "paired /floor", "/plain", "CPU s")
+    header = (
+        "variant",
+        "median s",
+        "min s",
+        "/floor",
+        "paired /floor",
+        "/plain",
+        "CPU s",
+        "CPU /floor",
+        "CPU /plain",
+    )
     rows = []
     for variant in VARIANTS:
         own = samples[variant.name]
@@ -216,7 +226,9 @@ def print_report(samples: Mapping[str, Samples], rounds: int) -> None:
                 f"{_median(own) / _median(floor):.3f}x",
                 f"{paired:.3f}x",
                 f"{_median(own) / _median(plain):.3f}x",
-                f"{statistics.median(own.cpu_seconds):.2f}",
+                f"{_cpu(own):.2f}",
+                f"{_cpu(own) / _cpu(floor):.3f}x",
+                f"{_cpu(own) / _cpu(plain):.3f}x",
             )
         )
     print()
@@ -227,6 +239,7 @@ def print_report(samples: Mapping[str, Samples], rounds: int) -> None:
     )
     print(table(header, rows))
     print("  paired: median over rounds of (this build / the floor build of the same round)")
+    print("  CPU: median user + system time of all the build's processes")
     print()
     for variant in VARIANTS:
         print(f"  {variant.name:<7} requires = [{', '.join(variant.requires)}]")
@@ -238,6 +251,12 @@ def print_report(samples: Mapping[str, Samples], rounds: int) -> None:
 
 def _median(samples: Samples) -> float:
     return statistics.median(samples.seconds)
+
+
+def _cpu(samples: Samples) -> float:
+    # User + system time of every process of the build: steadier than wall time on a
+    # machine that other work is slowing down.
+    return statistics.median(samples.cpu_seconds)
 
 
 if __name__ == "__main__":

@@ -102,10 +102,15 @@ class _Host:
             reporter.display_info(item.describe())
 
 
-@functools.cache
 def _host() -> _Host:
-    # The frontend runs every hook from the project root (PEP 517).
-    return _Host(Path.cwd())
+    # The frontend runs every hook from the project root (PEP 517); keyed by it for
+    # a caller that runs hooks of several projects in one process.
+    return _load_host(Path.cwd())
+
+
+@functools.cache
+def _load_host(root: Path) -> _Host:
+    return _Host(root)
 
 
 def _fail(error: AttestError) -> NoReturn:

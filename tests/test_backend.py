@@ -167,9 +167,12 @@ def test_requirements_add_the_signing_stack_only_when_signing(tmp_path: Path) ->
         """
     idle = call(root, script)
     signing = call(root, script, {"SIGSTORE_IDENTITY_TOKEN": "x.y.z"})
-    # setuptools' own answer (nothing beyond [build-system] requires) stays first.
+    # setuptools itself asks for nothing beyond [build-system] requires.
     assert json.loads(idle.stdout.splitlines()[-1]) == []
-    assert json.loads(signing.stdout.splitlines()[-1]) == ["sigstore>=4.5,<5", "pypi-attestations>=0.0.30,<0.1"]
+    assert json.loads(signing.stdout.splitlines()[-1]) == [
+        "sigstore>=4.5,<5",
+        "pypi-attestations>=0.0.30,<0.1",
+    ]
 
 
 MINIMAL_BACKEND = '''\

@@ -221,6 +221,7 @@ def test_idle_build_installs_nothing_more(
 INTREE_BACKEND = '''\
 """An in-tree backend: setuptools, with a build_wheel that fails on request."""
 
+import os
 
 from setuptools import build_meta as _setuptools
 from setuptools.build_meta import *  # noqa: F403
