@@ -47,6 +47,11 @@ The options hatchling reads from every hook table (``dependencies``,
 ``enable-by-default``, ``require-runtime-dependencies``,
 ``require-runtime-features``) are accepted and left to hatchling.
 
+The wrapper backend (:mod:`hatch_attest.backend`) reads the same options from
+``[tool.hatch-attest]``, plus ``build-backend`` (required: the backend that really
+builds, ``"module"`` or ``"module:object"``) and ``backend-path`` (folders inside the
+project to import it from); see :func:`load_wrapper_config`.
+
 Environment variables win over the table; empty ones are ignored. All problems are
 reported at once, each prefixed with its full TOML path (or the variable's name).
 """
