@@ -125,6 +125,13 @@ class Written:
     predicate: str = "publish"
     """Which predicate it carries, by its ``predicate`` name."""
 
+    def describe(self) -> str:
+        """The build log's line for it, the same in every host."""
+        return (
+            f"Attested {self.dist.name} as {self.identity} "
+            f"(Rekor log index {self.log_index}) -> {self.path.name}"
+        )
+
 
 def decide(
     config: AttestConfig,

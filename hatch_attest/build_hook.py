@@ -74,10 +74,7 @@ class AttestBuildHook(BuildHookInterface):  # type: ignore[type-arg]
             self.app.abort(f"hatch-attest: {redact(str(e))}")
             raise  # abort() exits; this is for type checkers
         for item in written:
-            self.app.display_success(
-                f"Attested {item.dist.name} as {item.identity} "
-                f"(Rekor log index {item.log_index}) -> {item.path.name}"
-            )
+            self.app.display_success(item.describe())
 
     def clean(self, versions: list[str]) -> None:
         """Remove the attestations of the artifacts hatchling's own clean removes."""

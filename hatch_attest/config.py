@@ -55,6 +55,11 @@ The options hatchling reads from every hook table (``dependencies``,
 ``enable-by-default``, ``require-runtime-dependencies``,
 ``require-runtime-features``) are accepted and left to hatchling.
 
+The wrapper backend (:mod:`hatch_attest.backend`) reads the same options from
+``[tool.hatch-attest]``, plus ``build-backend`` (required: the backend that really
+builds, ``"module"`` or ``"module:object"``) and ``backend-path`` (folders inside the
+project to import it from); see :func:`load_wrapper_config`.
+
 Environment variables win over the table; empty ones are ignored. All problems are
 reported at once, each prefixed with its full TOML path (or the variable's name).
 """
@@ -97,10 +102,12 @@ __all__ = [
     "TRUST_CONFIG_ENV",
     "WRAPPER_TABLE",
     "AttestConfig",
+    "BuildBackend",
     "Instance",
     "Mode",
     "Pyproject",
     "load_config",
+    "load_wrapper_config",
     "read_pyproject",
     "timeout_from_text",
 ]
@@ -143,7 +150,7 @@ HATCHLING_HOOK_OPTIONS: Final = frozenset(
 
 HOST_OPTIONS: Final[Mapping[str, frozenset[str]]] = {
     HOOK_TABLE: HATCHLING_HOOK_OPTIONS,
-    WRAPPER_TABLE: frozenset({"build-backend"}),
+    WRAPPER_TABLE: frozenset({"build-backend", "backend-path"}),
 }
 """The keys of each table that its host reads, beside :data:`OPTIONS`."""
 
@@ -259,6 +266,111 @@ def read_pyproject(root: Path) -> Pyproject:
         table_name=WRAPPER_TABLE if wrapper is not None else HOOK_TABLE,
         project_urls={k: v for k, v in urls.items() if isinstance(v, str)},
     )
+
+
+@dataclass(frozen=True)
+class BuildBackend:
+    """The backend the wrapper (:mod:`hatch_attest.backend`) hands the build to."""
+
+    module: str
+    """The module to import, e.g. ``setuptools.build_meta``."""
+    object_path: str
+    """The attribute path inside it (after the ``:``), ``""`` for the module itself."""
+    path: tuple[Path, ...] = ()
+    """Absolute in-tree folders to import it from (``backend-path``), searched first."""
+
+    @property
+    def spec(self) -> str:
+        """As written in ``build-backend``."""
+        return f"{self.module}:{self.object_path}" if self.object_path else self.module
+
+
+_BACKEND_SPEC: Final = re.compile(
+    r"(?P<module>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)(?::(?P<object>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*))?"
+)
+_BACKEND_EXAMPLE: Final = 'build-backend = "setuptools.build_meta"'
+
+
+def load_wrapper_config(
+    pyproject: Pyproject, env: Mapping[str, str]
+) -> tuple[AttestConfig, BuildBackend]:
+    """The wrapper backend's configuration: :func:`load_config` plus the backend it wraps.
+
+    ``build-backend`` has no default: naming the backend that really builds keeps
+    a flit-core or pdm-backend project from being built by setuptools by mistake.
+
+    Raises:
+        ConfigError: every problem of ``[tool.hatch-attest]`` at once.
+    """
+    if pyproject.table_name != WRAPPER_TABLE:
+        msg = (
+            f"{WRAPPER_TABLE}.build-backend: missing; the build backend hatch_attest.backend "
+            f"needs a [{WRAPPER_TABLE}] table in {pyproject.path} that names the backend "
+            f"which really builds, e.g. {_BACKEND_EXAMPLE}"
+        )
+        raise ConfigError([msg])
+    table = pyproject.table
+    errors: list[str] = []
+    try:
+        config = load_config(
+            table,
+            root=pyproject.path.parent,
+            env=env,
+            prefix=WRAPPER_TABLE,
+            extra_options=HOST_OPTIONS[WRAPPER_TABLE],
+        )
+    except ConfigError as e:
+        errors += e.errors
+    backend = _build_backend(table, pyproject.path.parent, errors)
+    if errors or backend is None:
+        raise ConfigError(errors)
+    return config, backend
+
+
+def _build_backend(table: Mapping[str, Any], root: Path, errors: list[str]) -> BuildBackend | None:
+    where = f"{WRAPPER_TABLE}.build-backend"
+    value = table.get("build-backend")
+    found = None
+    if value is None:
+        errors.append(
+            f"{where}: missing; name the backend that really builds, e.g. {_BACKEND_EXAMPLE} "
+            "(what [build-system] build-backend said before hatch_attest.backend)"
+        )
+    elif not isinstance(value, str) or (found := _BACKEND_SPEC.fullmatch(value.strip())) is None:
+        errors.append(
+            f'{where}: must be a string "module" or "module:object", such as '
+            f'"setuptools.build_meta", not {_render(value)}'
+        )
+    elif found["module"].split(".")[0] == "hatch_attest":
+        errors.append(
+            f"{where}: must name the backend that really builds, not hatch-attest itself "
+            f"(found {_render(value)})"
+        )
+        found = None
+    path = _backend_path(table.get("backend-path", []), root, errors)
+    if found is None or path is None:
+        return None
+    return BuildBackend(found["module"], found["object"] or "", path)
+
+
+def _backend_path(value: object, root: Path, errors: list[str]) -> tuple[Path, ...] | None:
+    """PEP 517's ``backend-path`` rules: folders inside the project root."""
+    where = f"{WRAPPER_TABLE}.backend-path"
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        errors.append(
+            f'{where}: must be a list of folders relative to the project root, such as ["_build"], '
+            f"not {_render(value)}"
+        )
+        return None
+    base = os.path.abspath(root)
+    folders = []
+    for item in value:
+        folder = os.path.abspath(os.path.join(base, item))
+        if os.path.commonpath([base, folder]) != base:
+            errors.append(f"{where}: {_quote(item)} is outside the project root")
+            return None
+        folders.append(Path(folder))
+    return tuple(folders)
 
 
 def _table_at(data: Any, dotted: str) -> dict[str, Any] | None:

@@ -508,6 +508,53 @@ def test_pyproject_publisher_applies_but_not_the_hooks_mode(
     verify_as_pypi(wheel, github_job, sigstore_instance)
 
 
+def test_sign_reads_the_wrapper_table(
+    cli: Cli,
+    trust: list[str],
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    github_job: GitHubIdentity,
+) -> None:
+    """In a project built through hatch_attest.backend, [tool.hatch-attest] is the table."""
+    wheel = fake_wheel(tmp_path / "dist")
+    Path("pyproject.toml").write_text(
+        "[build-system]\n"
+        'build-backend = "hatch_attest.backend"\n'
+        "[tool.hatch-attest]\n"
+        'build-backend = "setuptools.build_meta"\n'
+        'backend-path = ["_build"]\n'
+        'publisher = { kind = "github", repository = "octo-org/elsewhere", '
+        'workflow = "release.yml" }\n'
+    )
+
+    refused = cli("sign", *trust, wheel)
+
+    assert refused.status == 1
+    assert refused.err == (
+        "hatch-attest: error: cannot attest (mode = always): expected GitHub repository "
+        f"octo-org/elsewhere, found {github_job.repository} (GITHUB_REPOSITORY); not signing "
+        "as somebody else's CI\n"
+    )
+    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+
+
+def test_both_tables_are_a_conflict(cli: Cli, trust: list[str], tmp_path: Path) -> None:
+    Path("pyproject.toml").write_text(
+        '[tool.hatch.build.hooks.attest]\nmode = "auto"\n'
+        '[tool.hatch-attest]\nbuild-backend = "setuptools.build_meta"\n'
+    )
+
+    result = cli("sign", *trust, fake_wheel(tmp_path / "dist"))
+
+    assert result.status == 2
+    assert result.err == (
+        f"hatch-attest: error: {Path.cwd() / 'pyproject.toml'}: both "
+        "[tool.hatch.build.hooks.attest] and [tool.hatch-attest] are set; keep the one of the "
+        'backend that builds: [tool.hatch-attest] with build-backend = "hatch_attest.backend", '
+        "[tool.hatch.build.hooks.attest] with hatchling\n"
+    )
+
+
 def test_a_wrong_publisher_flag_refuses_before_any_token(
     cli: Cli,
     trust: list[str],

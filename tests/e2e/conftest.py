@@ -20,7 +20,18 @@ from hatch_attest.testing import LocalSigstore
 
 from .frontends import BUILD_TIMEOUT, REPO, EnvFactory, base_env
 
-BUILD_REQUIREMENTS = ("hatchling", "build", "sigstore>=4.5,<5", "pypi-attestations>=0.0.30,<0.1")
+BUILD_REQUIREMENTS = (
+    "hatchling",
+    "build",
+    "sigstore>=4.5,<5",
+    "pypi-attestations>=0.0.30,<0.1",
+    # The backends the wrapper (hatch_attest.backend) is tested with.
+    "setuptools>=77",
+    "wheel",
+    "flit-core",
+    "pdm-backend",
+    "poetry-core",
+)
 
 
 @pytest.fixture(scope="session")

@@ -31,6 +31,10 @@ PUBLISH_V1 = "https://docs.pypi.org/attestations/publish/v1"
 
 FRONTENDS = ("hatch", "build", "build-no-isolation", "uv")
 
+HOSTS = ("hook", "wrapper")
+"""The two build-time doors to the pipeline: the hatchling hook and the PEP 517 wrapper."""
+_HOST_PACKAGES = {"hook": "simple", "wrapper": "wrapped-setuptools"}
+
 
 class EnvFactory(Protocol):
     """Makes a job's environment: its CI variables plus overrides."""
@@ -87,6 +91,16 @@ def make_project(root: Path, hook_table: str = "", *, name: str = "simple") -> P
     pyproject = project / "pyproject.toml"
     pyproject.write_text(pyproject.read_text() + hook_table)
     return project
+
+
+def make_host_project(root: Path, host: str, table: str = "") -> Path:
+    """The same project (``simple-pkg`` 1.0.0) built through ``host``, its table filled in.
+
+    ``hook``: hatchling with ``[tool.hatch.build.hooks.attest]``; ``wrapper``:
+    setuptools through ``hatch_attest.backend`` with ``[tool.hatch-attest]``. Both
+    make ``simple_pkg-1.0.0.tar.gz`` and ``simple_pkg-1.0.0-py3-none-any.whl``.
+    """
+    return make_project(root, table, name=_HOST_PACKAGES[host])
 
 
 def build(frontend: str, project: Path, env: Mapping[str, str]) -> Build:
