@@ -31,7 +31,7 @@ from sigstore.verify import Verifier
 from hatch_attest import __version__
 from hatch_attest.cli import main
 from hatch_attest.files import attestation_path, sha256_file
-from hatch_attest.testing import Fault, GitHubIdentity, LocalSigstore, outside_ci
+from hatch_attest.testing import PUBLISH_V1, Fault, GitHubIdentity, LocalSigstore, outside_ci
 
 from .hostile import HOSTILE
 from .test_inspection import PUBLISH_JSON
@@ -42,7 +42,6 @@ FIXTURES = TESTS / "fixtures" / "real-attestations"
 SCRIPT = Path(sys.executable).parent / "hatch-attest"
 SUBPROCESS_TIMEOUT = 300
 
-PUBLISH_V1 = "https://docs.pypi.org/attestations/publish/v1"
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 
 

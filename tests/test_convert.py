@@ -31,10 +31,14 @@ from sigstore.verify.policy import UnsafeNoOp
 
 from hatch_attest.cli import main
 from hatch_attest.files import sha256_file
-from hatch_attest.testing import GitHubIdentity, LocalSigstore, outside_ci
+from hatch_attest.testing import (
+    PUBLISH_V1,
+    SLSA_PROVENANCE_V1,
+    GitHubIdentity,
+    LocalSigstore,
+    outside_ci,
+)
 
-PUBLISH_V1 = "https://docs.pypi.org/attestations/publish/v1"
-SLSA_V1 = "https://slsa.dev/provenance/v1"
 SIGSTORE_CLI = Path(sys.executable).parent / "sigstore"
 SUBPROCESS_TIMEOUT = 120
 ERROR = "hatch-attest: error: "
@@ -147,7 +151,7 @@ def sigstore_cli_attest(
             "--rekor-version",
             "1",
             "--predicate-type",
-            SLSA_V1,
+            SLSA_PROVENANCE_V1,
             "--predicate",
             predicate,
             dist,
@@ -254,7 +258,7 @@ def test_a_sigstore_cli_bundle_becomes_an_slsa_attestation_that_verifies(
     predicate_type, predicate = verify_as_pypi(
         attestation, wheel, github_identity, sigstore_instance.trust_config_path
     )
-    assert (predicate_type, predicate) == (SLSA_V1, github_provenance(github_identity))
+    assert (predicate_type, predicate) == (SLSA_PROVENANCE_V1, github_provenance(github_identity))
 
     verified = cli(
         "verify",
@@ -264,7 +268,9 @@ def test_a_sigstore_cli_bundle_becomes_an_slsa_attestation_that_verifies(
         dist,
     )
     assert verified.status == 0, verified.out + verified.err
-    assert verified.out.startswith(f"{wheel}: OK\n  {attestation.name}: {SLSA_V1}, signed by")
+    assert verified.out.startswith(
+        f"{wheel}: OK\n  {attestation.name}: {SLSA_PROVENANCE_V1}, signed by"
+    )
 
 
 def test_an_api_bundle_becomes_a_publish_attestation_in_the_output_dir(

@@ -29,6 +29,7 @@ from sigstore.verify.policy import Identity, VerificationPolicy
 from hatch_attest.cli import main
 from hatch_attest.files import attestation_path
 from hatch_attest.testing import (
+    PUBLISH_V1,
     BuildkiteIdentity,
     CircleCIIdentity,
     Fault,
@@ -38,7 +39,6 @@ from hatch_attest.testing import (
 from hatch_attest.trust import load_trust_config, verifier_for
 from hatch_attest.verify import verify_attestation
 
-PUBLISH_V1 = "https://docs.pypi.org/attestations/publish/v1"
 FULCIO_OID = "1.3.6.1.4.1.57264.1."
 NOTHING_SIGNED = {"fulcio": 0, "rekor": 0, "tsa": 0}
 

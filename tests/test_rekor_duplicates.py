@@ -20,10 +20,8 @@ from sigstore.models import ClientTrustConfig
 from sigstore.verify import Verifier
 
 from hatch_attest.cli import main
-from hatch_attest.testing import Fault, GitHubIdentity, LocalSigstore
+from hatch_attest.testing import PUBLISH_V1, Fault, GitHubIdentity, LocalSigstore
 from hatch_attest.verify import verify_attestation
-
-PUBLISH_V1 = "https://docs.pypi.org/attestations/publish/v1"
 
 
 @pytest.fixture

@@ -27,7 +27,10 @@ def fake_wheel(
 def fake_sdist(
     directory: Path, name: str = "demo_pkg", version: str = "1.0", *, size: int = 256
 ) -> Path:
-    """Write ``<directory>/<name>-<version>.tar.gz`` with ``size`` random bytes (see `fake_wheel`)."""
+    """Write ``<directory>/<name>-<version>.tar.gz`` with ``size`` random bytes.
+
+    As `fake_wheel`: ``name`` is used as given, ``directory`` is created if missing.
+    """
     return _write(directory / f"{name}-{version}.tar.gz", size)
 
 

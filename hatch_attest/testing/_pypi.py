@@ -78,10 +78,12 @@ def verify_as_pypi(
     parsed = Attestation.model_validate_json(path.read_bytes())
     config = ClientTrustConfig.from_json(trust_config.read_text())
     local = Verifier(trusted_root=config.trusted_root)
-    with mock.patch.object(Verifier, "production", lambda *_, **__: local):
+    with mock.patch.object(Verifier, "production", return_value=local):
         predicate_type, predicate = parsed.verify(publisher, Distribution.from_file(dist))
     # `Attestation.verify` compares parsed file names; the statement names the file itself.
-    subjects = json.loads(parsed.envelope.statement)["subject"]
-    assert [s["name"] for s in subjects] == [dist.name]
-    assert predicate_type == _KINDS[kind], f"{path}: {predicate_type}"
+    names = [s["name"] for s in json.loads(parsed.envelope.statement)["subject"]]
+    if names != [dist.name]:
+        raise AssertionError(f"{path}: the subject is {names}, not [{dist.name!r}]")
+    if predicate_type != _KINDS[kind]:
+        raise AssertionError(f"{path}: a {predicate_type} predicate, not {_KINDS[kind]}")
     return PyPIVerdict(parsed, predicate_type, predicate)

@@ -15,20 +15,8 @@ from sigstore.verify import Verifier
 
 from hatch_attest.testing import LocalSigstore
 
-CIJob = Callable[[dict[str, str]], None]
 Attest = Callable[[Path], Attestation]
 Verify = Callable[[Attestation, Path, Publisher], None]
-
-
-@pytest.fixture
-def ci_job(no_ci: pytest.MonkeyPatch) -> CIJob:
-    """Replaces every CI variable of this process with exactly `env`."""
-
-    def enter(env: dict[str, str]) -> None:
-        for name, value in env.items():
-            no_ci.setenv(name, value)
-
-    return enter
 
 
 @pytest.fixture

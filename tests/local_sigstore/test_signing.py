@@ -19,8 +19,9 @@ from sigstore.sign import SigningContext
 from sigstore.verify import Verifier, policy
 
 from hatch_attest.testing import GitHubIdentity, GitLabIdentity, LocalSigstore
+from hatch_attest.testing.pytest_plugin import CIJob
 
-from .conftest import Attest, CIJob, Verify
+from .conftest import Attest, Verify
 
 
 def test_github_attestation_verifies_with_the_publisher_policy(
