@@ -38,7 +38,13 @@ from sigstore.verify.policy import VerificationPolicy
 from hatch_attest import verify
 from hatch_attest.errors import DistributionError, VerificationError
 from hatch_attest.publisher import KINDS, from_pypi
-from hatch_attest.testing import PUBLISH_V1, SLSA_PROVENANCE_V1, GitHubIdentity, LocalSigstore
+from hatch_attest.testing import (
+    PUBLISH_V1,
+    SLSA_PROVENANCE_V1,
+    GitHubIdentity,
+    LocalSigstore,
+    fake_wheel,
+)
 from hatch_attest.verify import (
     DistributionReport,
     Finding,
@@ -1112,7 +1118,7 @@ def test_verdict_is_pypis_for_a_non_empty_publish_predicate(
 ) -> None:
     # No public attestation has such a predicate: sign one on the local instance, and
     # let the library judge it against the local trusted root.
-    from .test_cli import fake_wheel, sign_statement
+    from .test_cli import sign_statement
 
     wheel = fake_wheel(tmp_path)
     signed = sign_statement(sigstore_instance, github_identity, wheel, PUBLISH_V1, {"by": "me"})

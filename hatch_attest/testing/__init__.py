@@ -60,13 +60,14 @@ to it as `https://upload.pypi.org/legacy/`::
         index.add_publisher("demo-pkg", GitHubPublisher(repository=..., workflow=...))
         # run `twine upload --attestations dist/*` with github_env() | client_env()
 
-For tests, `fake_wheel` and `fake_sdist` write distribution files, and
+For tests: `fake_wheel` and `fake_sdist` write distribution files;
 `verify_as_pypi` checks an attestation with pypi-attestations' own
-`Attestation.verify` (independently of `hatch_attest.verify`, which it keeps
-honest); `PUBLISH_V1` and `SLSA_PROVENANCE_V1` are the two predicate types PyPI
-accepts. The pytest plugin (`hatch_attest.testing.pytest_plugin`) adds fixtures:
-`sigstore_instance`, `local_index`, `github_identity`, `gitlab_identity`, `no_ci`,
-`ci_job`, `github_job` and `gitlab_job`.
+`Attestation.verify`, independently of `hatch_attest.verify` (which it keeps
+honest); `log_index` reads an attestation's Rekor log index; `PUBLISH_V1` and
+`SLSA_PROVENANCE_V1` are the two predicate types PyPI accepts. The pytest plugin
+(`hatch_attest.testing.pytest_plugin`) adds the fixtures `sigstore_instance`,
+`local_index`, `github_identity`, `gitlab_identity`, `no_ci`, `ci_job`,
+`github_job` and `gitlab_job`.
 
 `Fault` makes one endpoint (or one of its methods) misbehave, to test how
 callers cope with outages and with answers only a verifier can catch;
@@ -92,6 +93,7 @@ from hatch_attest.testing._pypi import (
     PUBLISH_V1,
     SLSA_PROVENANCE_V1,
     PyPIVerdict,
+    log_index,
     verify_as_pypi,
 )
 from hatch_attest.testing._server import Exchange
@@ -114,6 +116,7 @@ __all__ = [
     "fake_sdist",
     "fake_wheel",
     "is_ci_variable",
+    "log_index",
     "outside_ci",
     "verify_as_pypi",
 ]

@@ -22,7 +22,7 @@ from sigstore.verify import Verifier
 from hatch_attest.predicates import PUBLISH_PREDICATE_TYPE, SLSA_PROVENANCE_PREDICATE_TYPE
 from hatch_attest.testing._identity import GitHubIdentity
 
-__all__ = ["PUBLISH_V1", "SLSA_PROVENANCE_V1", "PyPIVerdict", "verify_as_pypi"]
+__all__ = ["PUBLISH_V1", "SLSA_PROVENANCE_V1", "PyPIVerdict", "log_index", "verify_as_pypi"]
 
 PUBLISH_V1 = PUBLISH_PREDICATE_TYPE
 """PyPI's publish attestation predicate type (`https://docs.pypi.org/attestations/publish/v1`)."""
@@ -48,9 +48,14 @@ class PyPIVerdict:
 
     @property
     def log_index(self) -> int:
-        """The Rekor log index of the attestation's (first) transparency entry."""
-        entry: Any = self.attestation.verification_material.transparency_entries[0]
-        return int(entry["logIndex"])
+        """The Rekor log index of the attestation's transparency entry."""
+        return log_index(self.attestation)
+
+
+def log_index(attestation: Attestation) -> int:
+    """The Rekor log index of ``attestation``'s (first) transparency entry."""
+    entry: Any = attestation.verification_material.transparency_entries[0]
+    return int(entry["logIndex"])
 
 
 def verify_as_pypi(
