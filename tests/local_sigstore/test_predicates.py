@@ -30,9 +30,10 @@ from hatch_attest.testing import (
     GitLabIdentity,
     LocalSigstore,
 )
+from hatch_attest.testing.pytest_plugin import CIJob
 from hatch_attest.verify import verify_attestation
 
-from .conftest import CIJob, Verify
+from .conftest import Verify
 
 
 def sign(trust_config: ClientTrustConfig, dist: Path, predicate: Any = SLSA_PROVENANCE) -> Signed:
