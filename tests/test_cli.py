@@ -35,6 +35,7 @@ from hatch_attest.testing import (
     Fault,
     GitHubIdentity,
     LocalSigstore,
+    fake_sdist,
     fake_wheel,
     log_index,
     outside_ci,
@@ -617,8 +618,7 @@ def signed(
     """A dist/ folder with a wheel and an sdist, both attested by this job."""
     dist = tmp_path / "dist"
     wheel = fake_wheel(dist)
-    sdist = dist / "demo_pkg-1.0.tar.gz"
-    sdist.write_bytes(os.urandom(128))
+    sdist = fake_sdist(dist, size=128)
     result = cli("sign", *trust, dist)
     assert result.status == 0, result.err
     return wheel, sdist
