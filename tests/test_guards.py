@@ -19,7 +19,7 @@ import pytest
 
 from hatch_attest.cli import main
 from hatch_attest.files import attestation_path
-from hatch_attest.testing import Fault, GitHubIdentity, GitLabIdentity, LocalSigstore
+from hatch_attest.testing import Fault, GitHubIdentity, GitLabIdentity, LocalSigstore, fake_wheel
 
 NO_REQUESTS = {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 TOKEN_ONLY = {"oidc": 1, "fulcio": 0, "rekor": 0, "tsa": 0}
@@ -38,11 +38,7 @@ def _enter(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
 
 
 def _wheel(tmp_path: Path) -> Path:
-    dist = tmp_path / "dist"
-    dist.mkdir(exist_ok=True)
-    wheel = dist / "guarded_pkg-1.0-py3-none-any.whl"
-    wheel.write_bytes(os.urandom(256))
-    return wheel
+    return fake_wheel(tmp_path / "dist", "guarded_pkg")
 
 
 def _project_urls(url: str) -> None:

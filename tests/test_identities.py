@@ -14,7 +14,6 @@ is an error in both; a hung provider is given up on within ``--timeout``.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from hatch_attest.testing import (
     Fault,
     GoogleIdentity,
     LocalSigstore,
+    fake_wheel,
 )
 from hatch_attest.trust import load_trust_config, verifier_for
 from hatch_attest.verify import verify_attestation
@@ -61,10 +61,7 @@ def _laptop(no_ci: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.fixture
 def wheel(tmp_path: Path) -> Path:
     """A distribution file to sign: attestations only hash it, so any bytes do."""
-    path = tmp_path / "dist" / "demo_pkg-1.0-py3-none-any.whl"
-    path.parent.mkdir()
-    path.write_bytes(os.urandom(256))
-    return path
+    return fake_wheel(tmp_path / "dist")
 
 
 def sign(sigstore: LocalSigstore, capsys: pytest.CaptureFixture[str], *args: str) -> Result:

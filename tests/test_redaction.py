@@ -10,21 +10,13 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from hatch_attest.cli import main
 from hatch_attest.redact import REDACTED, redact, remember
-from hatch_attest.testing import Fault, GitHubIdentity, LocalSigstore
-
-
-def _wheel(directory: Path) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "redact_pkg-1.0-py3-none-any.whl"
-    path.write_bytes(os.urandom(256))
-    return path
+from hatch_attest.testing import Fault, GitHubIdentity, LocalSigstore, fake_wheel
 
 
 def _shows_any_piece(sigstore: LocalSigstore, text: str) -> bool:
@@ -57,7 +49,7 @@ def test_fulcio_echoing_the_request_shows_no_token(
 ) -> None:
     _job(no_ci, sigstore_instance, github_identity)
     dist = tmp_path / "dist"
-    _wheel(dist)
+    fake_wheel(dist, "redact_pkg")
     sigstore_instance.inject("fulcio", Fault.echo(400, json=as_json))
 
     status = main(["sign", "--trust-config", str(sigstore_instance.trust_config_path), str(dist)])
@@ -86,7 +78,7 @@ def test_verbose_traceback_and_logs_show_no_token(
     # -v prints the traceback and the debug logs; the chained errors may quote Fulcio.
     _job(no_ci, sigstore_instance, github_identity)
     dist = tmp_path / "dist"
-    _wheel(dist)
+    fake_wheel(dist, "redact_pkg")
     sigstore_instance.inject("fulcio", Fault.echo(400))
     trust_config = str(sigstore_instance.trust_config_path)
 
@@ -112,7 +104,7 @@ def test_request_token_from_a_crlf_env_file_still_signs(
     env = _job(no_ci, sigstore_instance, github_identity)
     no_ci.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] + line_end)
     dist = tmp_path / "dist"
-    wheel = _wheel(dist)
+    wheel = fake_wheel(dist, "redact_pkg")
 
     status = main(["sign", "--trust-config", str(sigstore_instance.trust_config_path), str(dist)])
     out, err = capsys.readouterr()
@@ -135,7 +127,7 @@ def test_request_token_that_requests_refuses_is_not_quoted(
     # A line break inside the value: requests refuses the header and quotes it whole.
     no_ci.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", f"{request_token}\r\n{request_token}")
     dist = tmp_path / "dist"
-    _wheel(dist)
+    fake_wheel(dist, "redact_pkg")
 
     status = main(["sign", "--trust-config", str(sigstore_instance.trust_config_path), str(dist)])
     out, err = capsys.readouterr()
