@@ -20,6 +20,7 @@ import pytest
 from hatch_attest.cli import main
 from hatch_attest.files import attestation_path
 from hatch_attest.testing import Fault, GitHubIdentity, GitLabIdentity, LocalSigstore, fake_wheel
+from hatch_attest.testing.pytest_plugin import CIJob
 
 NO_REQUESTS = {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 TOKEN_ONLY = {"oidc": 1, "fulcio": 0, "rekor": 0, "tsa": 0}
@@ -30,11 +31,6 @@ def _laptop(no_ci: pytest.MonkeyPatch, tmp_path: Path) -> None:
     work = tmp_path / "cwd"
     work.mkdir()
     no_ci.chdir(work)
-
-
-def _enter(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
 
 
 def _wheel(tmp_path: Path) -> Path:
@@ -71,14 +67,14 @@ def _public_good_trust_config(instance: LocalSigstore, tmp_path: Path) -> Path:
 @pytest.mark.parametrize("mode", ["auto", "always"])
 def test_a_repository_not_provably_public_never_reaches_the_public_instance(
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
     sigstore_instance: LocalSigstore,
     visibility: str | None,
     mode: str,
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/guarded-pkg", visibility=visibility)
-    _enter(monkeypatch, sigstore_instance.github_env(identity))
+    ci_job(sigstore_instance.github_env(identity))
     trust = _public_good_trust_config(sigstore_instance, tmp_path)
     wheel = _wheel(tmp_path)
 
@@ -104,12 +100,12 @@ def test_a_repository_not_provably_public_never_reaches_the_public_instance(
 
 def test_the_named_public_instances_are_public_good_too(
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
     sigstore_instance: LocalSigstore,
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/guarded-pkg", visibility="internal")
-    _enter(monkeypatch, sigstore_instance.github_env(identity))
+    ci_job(sigstore_instance.github_env(identity))
 
     status, err = _sign(capsys, "--mode", "auto", "--instance", "staging", _wheel(tmp_path))
 
@@ -121,13 +117,13 @@ def test_the_named_public_instances_are_public_good_too(
 @pytest.mark.parametrize("visibility", ["internal", None])
 def test_a_private_instance_signs_whatever_the_visibility(
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
     sigstore_instance: LocalSigstore,
     visibility: str | None,
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/guarded-pkg", visibility=visibility)
-    _enter(monkeypatch, sigstore_instance.github_env(identity))
+    ci_job(sigstore_instance.github_env(identity))
     wheel = _wheel(tmp_path)
 
     status, err = _sign(capsys, "--trust-config", sigstore_instance.trust_config_path, wheel)
@@ -152,14 +148,14 @@ def test_a_private_instance_signs_whatever_the_visibility(
 )
 def test_a_github_job_that_cannot_be_shown_to_be_ours_does_not_sign(
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
     sigstore_instance: LocalSigstore,
     changes: dict[str, str],
     job: str,
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/guarded-pkg")
-    _enter(monkeypatch, sigstore_instance.github_env(identity) | changes)
+    ci_job(sigstore_instance.github_env(identity) | changes)
     _project_urls("https://github.com/octo-org/guarded-pkg")
     wheel = _wheel(tmp_path)
 
@@ -192,7 +188,7 @@ def test_a_github_job_that_cannot_be_shown_to_be_ours_does_not_sign(
 )
 def test_a_gitlab_job_that_cannot_be_shown_to_be_ours_does_not_sign(
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
     sigstore_instance: LocalSigstore,
     identity: GitLabIdentity,
@@ -203,7 +199,7 @@ def test_a_gitlab_job_that_cannot_be_shown_to_be_ours_does_not_sign(
             "CI_SERVER_HOST": "gitlab.example.com",
             "CI_SERVER_URL": "https://gitlab.example.com",
         }
-    _enter(monkeypatch, env)
+    ci_job(env)
     _project_urls("https://gitlab.com/octo-group/guarded-pkg")
     wheel = _wheel(tmp_path)
 
@@ -252,12 +248,12 @@ def test_a_buildkite_job_rebuilding_the_sdist_does_not_sign(
 
 def test_project_urls_in_another_letter_case_still_name_our_repository(
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
     sigstore_instance: LocalSigstore,
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/guarded-pkg")
-    _enter(monkeypatch, sigstore_instance.github_env(identity))
+    ci_job(sigstore_instance.github_env(identity))
     _project_urls("https://github.com/Octo-Org/Guarded-Pkg")
     wheel = _wheel(tmp_path)
 
@@ -348,7 +344,7 @@ def test_an_identity_no_index_accepts_does_not_sign_on_the_public_instance(
 )
 def test_a_gitlab_token_is_checked_before_fulcio_as_a_github_token_is(
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
     sigstore_instance: LocalSigstore,
     token_identity: GitLabIdentity | GitHubIdentity,
@@ -361,7 +357,7 @@ def test_a_gitlab_token_is_checked_before_fulcio_as_a_github_token_is(
         env["SIGSTORE_ID_TOKEN"] = sigstore_instance.mint_gitlab_token(token_identity)
     else:
         env["SIGSTORE_ID_TOKEN"] = sigstore_instance.mint_github_token(token_identity)
-    _enter(monkeypatch, env)
+    ci_job(env)
     sigstore_instance.reset()
     wheel = _wheel(tmp_path)
 
@@ -387,12 +383,12 @@ def test_a_gitlab_token_is_checked_before_fulcio_as_a_github_token_is(
 
 def test_the_timeout_covers_token_certificate_and_log_entry_together(
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
     sigstore_instance: LocalSigstore,
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/guarded-pkg")
-    _enter(monkeypatch, sigstore_instance.github_env(identity))
+    ci_job(sigstore_instance.github_env(identity))
     for endpoint in ("oidc", "fulcio", "rekor"):
         sigstore_instance.inject(endpoint, Fault.delay(2.5))
     wheel = _wheel(tmp_path)

@@ -36,6 +36,7 @@ from hatch_attest.testing import (
     LocalSigstore,
     fake_wheel,
 )
+from hatch_attest.testing.pytest_plugin import CIJob
 from hatch_attest.trust import load_trust_config, verifier_for
 from hatch_attest.verify import verify_attestation
 
@@ -70,11 +71,6 @@ def sign(sigstore: LocalSigstore, capsys: pytest.CaptureFixture[str], *args: str
     status = main(["sign", "--trust-config", str(sigstore.trust_config_path), *args])
     out, err = capsys.readouterr()
     return Result(status, out, err)
-
-
-def enter(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
 
 
 def verified_certificate(
@@ -297,11 +293,11 @@ def test_slow_google_metadata_server_is_given_up_on_in_time(
 
 @pytest.fixture
 def buildkite_job(
-    tmp_path: Path, sigstore_instance: LocalSigstore, no_ci: pytest.MonkeyPatch
+    tmp_path: Path, sigstore_instance: LocalSigstore, ci_job: CIJob
 ) -> BuildkiteIdentity:
     """This process as a Buildkite job (pipeline unique to the test) with a working agent."""
     identity = BuildkiteIdentity(pipeline_slug=f"demo-{tmp_path.name}")
-    enter(no_ci, sigstore_instance.buildkite_env(tmp_path / "agent", identity))
+    ci_job(sigstore_instance.buildkite_env(tmp_path / "agent", identity))
     return identity
 
 
@@ -339,11 +335,11 @@ def test_circleci_job_signs_as_its_pipeline_definition(
     tmp_path: Path,
     sigstore_instance: LocalSigstore,
     wheel: Path,
-    no_ci: pytest.MonkeyPatch,
+    ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     job = CircleCIIdentity(vcs_origin=f"github.com/octo-org/demo-{tmp_path.name}")
-    enter(no_ci, sigstore_instance.circleci_env(tmp_path / "cli", job))
+    ci_job(sigstore_instance.circleci_env(tmp_path / "cli", job))
     build_signer = (
         f"https://circleci.com/api/v2/projects/{job.project_id}"
         f"/pipeline-definitions/{job.pipeline_definition_id}"
@@ -399,11 +395,11 @@ def test_agent_that_cannot_issue_a_token_is_a_skip_in_auto_mode(
     tmp_path: Path,
     sigstore_instance: LocalSigstore,
     wheel: Path,
-    no_ci: pytest.MonkeyPatch,
+    ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     env, reason = _no_agent_token(provider, tmp_path, sigstore_instance)
-    enter(no_ci, env)
+    ci_job(env)
 
     result = sign(sigstore_instance, capsys, "--mode", mode, str(wheel))
 
@@ -442,15 +438,15 @@ def test_hung_agent_is_stopped_within_the_timeout(
     tmp_path: Path,
     sigstore_instance: LocalSigstore,
     wheel: Path,
-    no_ci: pytest.MonkeyPatch,
+    ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """`id` would wait for the agent forever; the budget stops it, and that is an error."""
     if provider == "buildkite":
-        enter(no_ci, sigstore_instance.buildkite_env(tmp_path / "agent"))
+        ci_job(sigstore_instance.buildkite_env(tmp_path / "agent"))
         tool = "buildkite-agent"
     else:
-        enter(no_ci, sigstore_instance.circleci_env(tmp_path / "cli"))
+        ci_job(sigstore_instance.circleci_env(tmp_path / "cli"))
         tool = "circleci"
     sigstore_instance.inject("oidc", Fault.hang())
 
@@ -473,11 +469,12 @@ def test_agent_failure_output_never_shows_a_credential(
     sigstore_instance: LocalSigstore,
     wheel: Path,
     no_ci: pytest.MonkeyPatch,
+    ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """An agent that echoes its access token and a token in its error: neither is shown."""
     env = sigstore_instance.buildkite_env(tmp_path / "agent")
-    enter(no_ci, env)
+    ci_job(env)
     leaked = sigstore_instance.mint_token(BuildkiteIdentity())
     no_ci.setenv("ECHOED_ID_TOKEN", leaked)
     (tmp_path / "agent" / "buildkite-agent").write_text(
