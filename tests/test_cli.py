@@ -41,6 +41,7 @@ from hatch_attest.testing import (
     outside_ci,
     verify_as_pypi,
 )
+from hatch_attest.testing.pytest_plugin import CIJob
 
 from .hostile import HOSTILE
 from .test_inspection import PUBLISH_JSON
@@ -1223,12 +1224,12 @@ def test_step_summary_escapes_backticks_and_pipes(
     trust: list[str],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    ci_job: CIJob,
     sigstore_instance: LocalSigstore,
     github_identity: GitHubIdentity,
 ) -> None:
     job = GitHubIdentity(repository=github_identity.repository, workflow="re`lease|x.yml")
-    for name, value in sigstore_instance.github_env(job).items():
-        monkeypatch.setenv(name, value)
+    ci_job(sigstore_instance.github_env(job))
     summary = tmp_path / "step_summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     wheel = fake_wheel(tmp_path / "dist")
