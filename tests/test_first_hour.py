@@ -13,11 +13,8 @@ from hatch_attest.testing import GitHubIdentity, LocalSigstore, fake_wheel
 NO_REQUESTS = {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 
 
-@pytest.fixture(autouse=True)
-def _laptop(no_ci: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    work = tmp_path / "cwd"
-    work.mkdir()
-    no_ci.chdir(work)
+# No CI identity here; the conftest starts each test in an empty folder.
+pytestmark = pytest.mark.usefixtures("no_ci")
 
 
 @pytest.fixture

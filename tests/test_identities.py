@@ -51,12 +51,8 @@ class Result:
     err: str
 
 
-@pytest.fixture(autouse=True)
-def _laptop(no_ci: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No CI identity, and a working directory without a pyproject.toml."""
-    work = tmp_path / "cwd"
-    work.mkdir()
-    no_ci.chdir(work)
+# No CI identity here; the conftest starts each test in an empty folder.
+pytestmark = pytest.mark.usefixtures("no_ci")
 
 
 @pytest.fixture
