@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from unittest import mock
 
 from pypi_attestations import Attestation, Distribution, GitHubPublisher, Publisher
@@ -31,6 +31,7 @@ SLSA_PROVENANCE_V1 = SLSA_PROVENANCE_PREDICATE_TYPE
 """SLSA build provenance's predicate type (`https://slsa.dev/provenance/v1`)."""
 
 _KINDS = {"publish": PUBLISH_V1, "slsa": SLSA_PROVENANCE_V1}
+"""Each attestation file kind (``<dist>.<kind>.attestation``) and its predicate type."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def verify_as_pypi(
     publisher: Publisher | GitHubIdentity,
     trust_config: Path,
     *,
-    kind: str = "publish",
+    kind: Literal["publish", "slsa"] = "publish",
     attestation: Path | None = None,
 ) -> PyPIVerdict:
     """Assert that PyPI would accept ``dist``'s ``kind`` attestation from ``publisher``.

@@ -6,6 +6,11 @@ shared log also exercises inclusion proofs in a growing tree); each test gets it
 back with faults, counts and latency cleared. `local_index` is a package index
 bound to that instance, emptied for each test.
 
+`no_ci` takes this process out of any CI job; `ci_job(env)` then enters one,
+and `github_job` / `gitlab_job` enter the job of `github_identity` /
+`gitlab_identity` (each test gets a repository of its own; override the identity
+fixture in a module to run as another).
+
 It also checks that no credential the instance handed out (ID tokens, GitHub
 request tokens), nor any piece of one, leaks: every test report (captured stdout,
 stderr and log, and tracebacks) is searched as it comes in, and at the end every
