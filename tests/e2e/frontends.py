@@ -16,7 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from hatch_attest.testing import PUBLISH_V1, GitHubIdentity, outside_ci, verify_as_pypi
+from pypi_attestations import Publisher
+
+# An explicit re-export: e2e modules written before hatch_attest.testing had it import it here.
+from hatch_attest.testing import PUBLISH_V1 as PUBLISH_V1  # noqa: PLC0414
+from hatch_attest.testing import GitHubIdentity, outside_ci, verify_as_pypi
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = Path(__file__).resolve().parents[1] / "packages"
@@ -136,6 +140,11 @@ def run(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> tuple[int, st
     # Printed so that pytest captures it: the credential leak scan reads it.
     print(proc.stdout)
     return proc.returncode, proc.stdout
+
+
+def verified_subjects(dist: Path, publisher: Publisher, trust_config: Path) -> str:
+    """``dist``'s publish attestation, checked by `verify_as_pypi`; its predicate type."""
+    return verify_as_pypi(dist, publisher, trust_config).predicate_type
 
 
 def assert_attested_by(artifacts: Sequence[Path], job: GitHubIdentity, trust_config: Path) -> None:
