@@ -17,17 +17,11 @@ import pytest
 from hatch_attest import files
 from hatch_attest.cli import main
 from hatch_attest.errors import DistributionError
-from hatch_attest.testing import GitHubIdentity, LocalSigstore
+from hatch_attest.testing import GitHubIdentity, LocalSigstore, fake_wheel
 
 
 def _dists(folder: Path, count: int) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for index in range(count):
-        path = folder / f"race_pkg-1.{index}-py3-none-any.whl"
-        path.write_bytes(os.urandom(128))
-        paths.append(path)
-    return paths
+    return [fake_wheel(folder, "race_pkg", f"1.{index}", size=128) for index in range(count)]
 
 
 def _items(dists: list[Path]) -> list[tuple[Path, str, bytes]]:
@@ -148,19 +142,6 @@ def test_a_dangling_symlink_is_removed_and_a_directory_is_reported(tmp_path: Pat
 # --- Through `hatch-attest sign` ----------------------------------------------------
 
 
-@pytest.fixture
-def job(
-    no_ci: pytest.MonkeyPatch, tmp_path: Path, sigstore_instance: LocalSigstore
-) -> GitHubIdentity:
-    identity = GitHubIdentity(repository="octo-org/race-pkg")
-    for name, value in sigstore_instance.github_env(identity).items():
-        no_ci.setenv(name, value)
-    work = tmp_path / "cwd"
-    work.mkdir()
-    no_ci.chdir(work)
-    return identity
-
-
 def _sign(
     capsys: pytest.CaptureFixture[str], instance: LocalSigstore, *argv: str | Path
 ) -> tuple[int, str]:
@@ -173,7 +154,7 @@ def test_what_can_be_checked_on_disk_is_checked_before_any_request(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     sigstore_instance: LocalSigstore,
-    job: GitHubIdentity,
+    github_job: GitHubIdentity,
 ) -> None:
     dist = tmp_path / "dist"
     long_name = dist / f"{'a' * 204}-1.0-py3-none-any.whl"
@@ -199,11 +180,11 @@ def test_a_set_pypi_would_reject_fails_the_run_and_writes_nothing(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     sigstore_instance: LocalSigstore,
-    job: GitHubIdentity,
+    github_job: GitHubIdentity,
 ) -> None:
     # A digest-matching publish attestation from another workflow of the same repository.
     [wheel] = _dists(tmp_path / "dist", 1)
-    other = GitHubIdentity(repository=job.repository, workflow="ci.yml")
+    other = GitHubIdentity(repository=github_job.repository, workflow="ci.yml")
     with pytest.MonkeyPatch.context() as other_job:
         for name, value in sigstore_instance.github_env(other).items():
             other_job.setenv(name, value)

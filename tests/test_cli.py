@@ -21,17 +21,27 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
-from pypi_attestations import Attestation, Distribution, GitHubPublisher
+from pypi_attestations import Attestation
 from sigstore.dsse import DigestSet, StatementBuilder, Subject
 from sigstore.models import ClientTrustConfig
 from sigstore.oidc import IdentityToken
 from sigstore.sign import SigningContext
-from sigstore.verify import Verifier
 
 from hatch_attest import __version__
 from hatch_attest.cli import main
 from hatch_attest.files import attestation_path, sha256_file
-from hatch_attest.testing import Fault, GitHubIdentity, LocalSigstore, outside_ci
+from hatch_attest.testing import (
+    PUBLISH_V1,
+    Fault,
+    GitHubIdentity,
+    LocalSigstore,
+    fake_sdist,
+    fake_wheel,
+    log_index,
+    outside_ci,
+    verify_as_pypi,
+)
+from hatch_attest.testing.pytest_plugin import CIJob
 
 from .hostile import HOSTILE
 from .test_inspection import PUBLISH_JSON
@@ -42,28 +52,11 @@ FIXTURES = TESTS / "fixtures" / "real-attestations"
 SCRIPT = Path(sys.executable).parent / "hatch-attest"
 SUBPROCESS_TIMEOUT = 300
 
-PUBLISH_V1 = "https://docs.pypi.org/attestations/publish/v1"
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 
 
-@pytest.fixture(autouse=True)
-def _laptop(no_ci: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No CI identity, and a working directory without a pyproject.toml."""
-    work = tmp_path / "cwd"
-    work.mkdir()
-    no_ci.chdir(work)
-
-
-@pytest.fixture
-def github_job(
-    monkeypatch: pytest.MonkeyPatch,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
-) -> GitHubIdentity:
-    """This process, as a GitHub Actions job with `permissions: id-token: write`."""
-    for name, value in sigstore_instance.github_env(github_identity).items():
-        monkeypatch.setenv(name, value)
-    return github_identity
+# No CI identity here; the conftest starts each test in an empty folder.
+pytestmark = pytest.mark.usefixtures("no_ci")
 
 
 @dataclass(frozen=True)
@@ -107,31 +100,11 @@ def workflow_uri(identity: GitHubIdentity) -> str:
     )
 
 
-def fake_wheel(directory: Path, name: str = "demo_pkg", version: str = "1.0") -> Path:
-    """A distribution file: attestations only hash it, so any bytes do."""
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{name}-{version}-py3-none-any.whl"
-    path.write_bytes(os.urandom(256))
-    return path
-
-
-def verify_as_pypi(dist: Path, identity: GitHubIdentity, sigstore: LocalSigstore) -> Attestation:
-    """pypi-attestations' own checks, publisher policy included, on the local trusted root."""
-    config = ClientTrustConfig.from_json(sigstore.trust_config_path.read_text())
-    attestation = Attestation.model_validate_json(attestation_path(dist).read_bytes())
-    publisher = GitHubPublisher(repository=identity.repository, workflow=identity.workflow)
-    local = Verifier(trusted_root=config.trusted_root)
-    with pytest.MonkeyPatch.context() as mp:
-        # `Attestation.verify` always builds the production verifier.
-        mp.setattr(Verifier, "production", lambda *_, **__: local)
-        predicate_type, predicate = attestation.verify(publisher, Distribution.from_file(dist))
-    assert (predicate_type, predicate) == (PUBLISH_V1, None)
-    return attestation
-
-
-def log_index(attestation: Attestation) -> int:
-    entry: Any = attestation.verification_material.transparency_entries[0]
-    return int(entry["logIndex"])
+def accepted(dist: Path, job: GitHubIdentity, sigstore: LocalSigstore) -> Attestation:
+    """What ``sign`` wrote for ``dist``, as PyPI checks it: a publish attestation, no predicate."""
+    verdict = verify_as_pypi(dist, job, sigstore.trust_config_path)
+    assert verdict.found == (PUBLISH_V1, None)
+    return verdict.attestation
 
 
 def sign_statement(
@@ -219,7 +192,7 @@ def test_sign_attests_the_distributions_of_a_mixed_directory(
         ]
     )
     indexes = {
-        d.name: log_index(verify_as_pypi(d, github_job, sigstore_instance)) for d in (wheel, sdist)
+        d.name: log_index(accepted(d, github_job, sigstore_instance)) for d in (wheel, sdist)
     }
     # The table: artifact, identity, Rekor log index; one row per file, in file name order.
     lines = result.out.splitlines()
@@ -274,7 +247,7 @@ def test_one_certificate_and_concurrent_log_entries_for_many_artifacts(
 
     assert result.status == 0, result.err
     assert sigstore_instance.counts() == {"oidc": 1, "fulcio": 1, "rekor": 6, "tsa": 0}
-    attestations = [verify_as_pypi(w, github_job, sigstore_instance) for w in wheels]
+    attestations = [accepted(w, github_job, sigstore_instance) for w in wheels]
     # One certificate signed them all, each in its own log entry.
     assert len({a.verification_material.certificate for a in attestations}) == 1
     assert len({log_index(a) for a in attestations}) == 6
@@ -357,7 +330,7 @@ def test_an_existing_attestation_is_kept_unless_overwrite(
 
     assert replaced.status == 0, replaced.err
     assert attestation_path(wheel).read_bytes() != first
-    second = verify_as_pypi(wheel, github_job, sigstore_instance)
+    second = accepted(wheel, github_job, sigstore_instance)
     assert log_index(second) > log_index(Attestation.model_validate_json(first))
 
 
@@ -380,7 +353,7 @@ def test_a_stale_attestation_is_reported_and_replaced(
         f"hatch-attest: warning: removed stale {wheel.name}.publish.attestation: it attests "
         f"sha256 {old_digest[:12]}…, the file is {sha256_file(wheel)[:12]}…\n"
     ) in result.err
-    verify_as_pypi(wheel, github_job, sigstore_instance)
+    accepted(wheel, github_job, sigstore_instance)
 
 
 def test_all_or_nothing_when_one_log_entry_fails(
@@ -470,7 +443,7 @@ def test_mode_flag_beats_the_environment(
     forced = cli("sign", "--mode", "always", *trust, wheel)
 
     assert forced.status == 0, forced.err
-    verify_as_pypi(wheel, github_job, sigstore_instance)
+    accepted(wheel, github_job, sigstore_instance)
 
 
 def test_pyproject_publisher_applies_but_not_the_hooks_mode(
@@ -505,7 +478,7 @@ def test_pyproject_publisher_applies_but_not_the_hooks_mode(
     )
 
     assert signed.status == 0, signed.err
-    verify_as_pypi(wheel, github_job, sigstore_instance)
+    accepted(wheel, github_job, sigstore_instance)
 
 
 def test_sign_reads_the_wrapper_table(
@@ -596,7 +569,7 @@ def test_trust_config_from_the_environment_and_the_flag_beating_it(
     fixed = cli("sign", "--trust-config", sigstore_instance.trust_config_path, second)
     assert fixed.status == 0, fixed.err
     for wheel in (first, second):
-        verify_as_pypi(wheel, github_job, sigstore_instance)
+        accepted(wheel, github_job, sigstore_instance)
 
 
 def test_globs_files_and_duplicates(
@@ -663,7 +636,7 @@ def test_verbose_shows_debug_logs_and_the_traceback_but_never_the_token(
     assert "hatch_attest.cli: configuration: AttestConfig(mode='always'" in signed.err
     assert "sigstore." in signed.err  # sigstore's own debug logs
     assert token not in signed.out + signed.err
-    verify_as_pypi(wheel, github_identity, sigstore_instance)
+    accepted(wheel, github_identity, sigstore_instance)
 
     # An error: one line, unless -v (before or after the command) asks for the traceback.
     quiet = cli("sign", *trust, tmp_path / "missing.whl")
@@ -689,8 +662,7 @@ def signed(
     """A dist/ folder with a wheel and an sdist, both attested by this job."""
     dist = tmp_path / "dist"
     wheel = fake_wheel(dist)
-    sdist = dist / "demo_pkg-1.0.tar.gz"
-    sdist.write_bytes(os.urandom(128))
+    sdist = fake_sdist(dist, size=128)
     result = cli("sign", *trust, dist)
     assert result.status == 0, result.err
     return wheel, sdist
@@ -1181,7 +1153,7 @@ def test_console_script_sign(
     assert sign.stdout.splitlines()[2].startswith(
         f"{wheel.name}  {workflow_uri(github_identity)}  "
     )
-    verify_as_pypi(wheel, github_identity, sigstore_instance)
+    accepted(wheel, github_identity, sigstore_instance)
 
 
 def test_console_script_verify(
@@ -1295,12 +1267,12 @@ def test_step_summary_escapes_backticks_and_pipes(
     trust: list[str],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    ci_job: CIJob,
     sigstore_instance: LocalSigstore,
     github_identity: GitHubIdentity,
 ) -> None:
     job = GitHubIdentity(repository=github_identity.repository, workflow="re`lease|x.yml")
-    for name, value in sigstore_instance.github_env(job).items():
-        monkeypatch.setenv(name, value)
+    ci_job(sigstore_instance.github_env(job))
     summary = tmp_path / "step_summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     wheel = fake_wheel(tmp_path / "dist")

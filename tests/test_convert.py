@@ -11,7 +11,6 @@ refusal is asserted with its exact message, and with nothing written.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
-from pypi_attestations import Attestation, Distribution, GitHubPublisher
+from pypi_attestations import Attestation
 from sigstore.dsse import DigestSet, StatementBuilder, Subject
 from sigstore.errors import Error as SigstoreError
 from sigstore.models import Bundle, ClientTrustConfig
@@ -31,10 +30,17 @@ from sigstore.verify.policy import UnsafeNoOp
 
 from hatch_attest.cli import main
 from hatch_attest.files import sha256_file
-from hatch_attest.testing import GitHubIdentity, LocalSigstore, outside_ci
+from hatch_attest.testing import (
+    PUBLISH_V1,
+    SLSA_PROVENANCE_V1,
+    GitHubIdentity,
+    LocalSigstore,
+    fake_sdist,
+    fake_wheel,
+    outside_ci,
+    verify_as_pypi,
+)
 
-PUBLISH_V1 = "https://docs.pypi.org/attestations/publish/v1"
-SLSA_V1 = "https://slsa.dev/provenance/v1"
 SIGSTORE_CLI = Path(sys.executable).parent / "sigstore"
 SUBPROCESS_TIMEOUT = 120
 ERROR = "hatch-attest: error: "
@@ -44,12 +50,8 @@ SIGN_AGAIN = (
 )
 
 
-@pytest.fixture(autouse=True)
-def _laptop(no_ci: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No CI identity, and a working directory without a pyproject.toml."""
-    work = tmp_path / "cwd"
-    work.mkdir()
-    no_ci.chdir(work)
+# No CI identity here; the conftest starts each test in an empty folder.
+pytestmark = pytest.mark.usefixtures("no_ci")
 
 
 @dataclass(frozen=True)
@@ -98,14 +100,6 @@ def workflow_uri(identity: GitHubIdentity) -> str:
     return f"https://github.com/{identity.workflow_ref}"
 
 
-def fake_wheel(directory: Path, name: str = "demo_pkg", version: str = "1.0") -> Path:
-    """A distribution file: attestations only hash it, so any bytes do."""
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{name}-{version}-py3-none-any.whl"
-    path.write_bytes(os.urandom(256))
-    return path
-
-
 def github_provenance(identity: GitHubIdentity) -> dict[str, Any]:
     """An SLSA v1 predicate shaped like `actions/attest-build-provenance` writes it."""
     repository = f"https://github.com/{identity.repository}"
@@ -147,7 +141,7 @@ def sigstore_cli_attest(
             "--rekor-version",
             "1",
             "--predicate-type",
-            SLSA_V1,
+            SLSA_PROVENANCE_V1,
             "--predicate",
             predicate,
             dist,
@@ -199,20 +193,6 @@ def edited(bundle: Bundle, edit: Callable[[dict[str, Any]], None]) -> dict[str, 
     return document
 
 
-def verify_as_pypi(
-    attestation_file: Path, dist: Path, identity: GitHubIdentity, trust_config: Path
-) -> tuple[str, Any]:
-    """pypi-attestations' own checks, publisher policy included, on a local trusted root."""
-    config = ClientTrustConfig.from_json(trust_config.read_text())
-    attestation = Attestation.model_validate_json(attestation_file.read_bytes())
-    publisher = GitHubPublisher(repository=identity.repository, workflow=identity.workflow)
-    local = Verifier(trusted_root=config.trusted_root)
-    with pytest.MonkeyPatch.context() as mp:
-        # `Attestation.verify` always builds the production verifier.
-        mp.setattr(Verifier, "production", lambda *_, **__: local)
-        return attestation.verify(publisher, Distribution.from_file(dist))
-
-
 def listing(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir())
 
@@ -251,10 +231,10 @@ def test_a_sigstore_cli_bundle_becomes_an_slsa_attestation_that_verifies(
     assert bundle.read_text() == bundle_text
     # Converting is offline: no token, certificate or log entry.
     assert sigstore_instance.counts() == before
-    predicate_type, predicate = verify_as_pypi(
-        attestation, wheel, github_identity, sigstore_instance.trust_config_path
+    verdict = verify_as_pypi(
+        wheel, github_identity, sigstore_instance.trust_config_path, kind="slsa"
     )
-    assert (predicate_type, predicate) == (SLSA_V1, github_provenance(github_identity))
+    assert verdict.found == (SLSA_PROVENANCE_V1, github_provenance(github_identity))
 
     verified = cli(
         "verify",
@@ -264,7 +244,9 @@ def test_a_sigstore_cli_bundle_becomes_an_slsa_attestation_that_verifies(
         dist,
     )
     assert verified.status == 0, verified.out + verified.err
-    assert verified.out.startswith(f"{wheel}: OK\n  {attestation.name}: {SLSA_V1}, signed by")
+    assert verified.out.startswith(
+        f"{wheel}: OK\n  {attestation.name}: {SLSA_PROVENANCE_V1}, signed by"
+    )
 
 
 def test_an_api_bundle_becomes_a_publish_attestation_in_the_output_dir(
@@ -276,8 +258,7 @@ def test_an_api_bundle_becomes_a_publish_attestation_in_the_output_dir(
 ) -> None:
     dist = tmp_path / "dist"
     wheel = fake_wheel(dist)
-    sdist = dist / "demo_pkg-1.0.tar.gz"
-    sdist.write_bytes(os.urandom(300))
+    sdist = fake_sdist(dist, size=300)
     bundles = [
         save(
             api_bundle(sigstore_instance, github_identity, [(d.name, sha256_file(d))]),
@@ -295,10 +276,10 @@ def test_an_api_bundle_becomes_a_publish_attestation_in_the_output_dir(
     assert [line.split(":", 1)[0] for line in lines] == [str(w) for w in written]
     assert lines[1].endswith(f"; digest checked against {sdist}")
     for path, d in zip(written, (wheel, sdist), strict=True):
-        assert verify_as_pypi(path, d, github_identity, sigstore_instance.trust_config_path) == (
-            PUBLISH_V1,
-            {},
+        verdict = verify_as_pypi(
+            d, github_identity, sigstore_instance.trust_config_path, attestation=path
         )
+        assert verdict.found == (PUBLISH_V1, {})
 
     verified = cli(
         "verify",
@@ -328,9 +309,10 @@ def test_without_the_distribution_beside_it_only_the_subject_is_verified(
         f"; no {wheel.name} beside it, so verified against the subject's own name and sha256 only\n"
     )
     assert result.out.startswith(f"{attestation}: publish attestation for {wheel.name}, ")
-    assert verify_as_pypi(
-        attestation, wheel, github_identity, sigstore_instance.trust_config_path
-    ) == (PUBLISH_V1, {})
+    verdict = verify_as_pypi(
+        wheel, github_identity, sigstore_instance.trust_config_path, attestation=attestation
+    )
+    assert verdict.found == (PUBLISH_V1, {})
 
 
 @pytest.mark.parametrize(
@@ -387,12 +369,8 @@ def test_a_bundle_that_also_carries_an_rfc3161_timestamp_converts(
 
     # The timestamp is dropped; the Rekor v1 inclusion promise carries the signing time.
     assert result.status == 0, result.err
-    assert verify_as_pypi(
-        wheel.with_name(f"{wheel.name}.publish.attestation"),
-        wheel,
-        github_identity,
-        tsa_instance.trust_config_path,
-    ) == (PUBLISH_V1, {})
+    verdict = verify_as_pypi(wheel, github_identity, tsa_instance.trust_config_path)
+    assert verdict.found == (PUBLISH_V1, {})
 
 
 # --- where it goes, and never over an existing file ------------------------------------
@@ -458,9 +436,10 @@ def test_an_existing_attestation_is_replaced_only_with_overwrite(
     replaced = convert("--overwrite", bundle)
 
     assert replaced.status == 0, replaced.err
-    assert verify_as_pypi(
-        existing, wheel, github_identity, sigstore_instance.trust_config_path
-    ) == (PUBLISH_V1, {})
+    verdict = verify_as_pypi(
+        wheel, github_identity, sigstore_instance.trust_config_path, attestation=existing
+    )
+    assert verdict.found == (PUBLISH_V1, {})
 
 
 def test_one_bad_bundle_and_nothing_is_written(

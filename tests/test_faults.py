@@ -10,19 +10,14 @@ in the output. ``tests/conftest.py`` prints the matrix at the end of the run.
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from pypi_attestations import Attestation, Distribution, GitHubPublisher
-from sigstore.models import ClientTrustConfig
-from sigstore.verify import Verifier
 
 from hatch_attest.cli import main
-from hatch_attest.testing import Fault, GitHubIdentity, LocalSigstore
+from hatch_attest.testing import Fault, GitHubIdentity, LocalSigstore, fake_wheel, verify_as_pypi
 
 from .matrix import FAULT_MATRIX, MatrixRow
 
@@ -107,23 +102,6 @@ SCENARIOS = [
 ]
 
 
-@pytest.fixture
-def github_job(
-    no_ci: pytest.MonkeyPatch, sigstore_instance: LocalSigstore, github_identity: GitHubIdentity
-) -> GitHubIdentity:
-    """This process, as a GitHub Actions job with `id-token: write`."""
-    for name, value in sigstore_instance.github_env(github_identity).items():
-        no_ci.setenv(name, value)
-    return github_identity
-
-
-def _wheel(directory: Path) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "matrix_pkg-1.0-py3-none-any.whl"
-    path.write_bytes(os.urandom(512))
-    return path
-
-
 def _leftovers(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir() if not p.name.endswith(".whl"))
 
@@ -139,7 +117,7 @@ def test_fault(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     dist = tmp_path / "dist"
-    wheel = _wheel(dist)
+    wheel = fake_wheel(dist, "matrix_pkg")
     for injection in scenario.injections:
         sigstore_instance.inject(
             injection.endpoint, injection.fault, times=injection.times, method=injection.method
@@ -176,15 +154,7 @@ def test_fault(
     if scenario.message is None:
         assert status == 0, err
         assert leftovers == [f"{wheel.name}.publish.attestation"]
-        config = ClientTrustConfig.from_json(sigstore_instance.trust_config_path.read_text())
-        attestation = Attestation.model_validate_json((dist / leftovers[0]).read_bytes())
-        publisher = GitHubPublisher(repository=github_job.repository, workflow=github_job.workflow)
-        Verifier(trusted_root=config.trusted_root).verify_dsse(
-            attestation.to_bundle(), publisher._as_policy()
-        )
-        assert json.loads(attestation.envelope.statement)["subject"][0]["digest"]["sha256"] == (
-            Distribution.from_file(wheel).digest
-        )
+        verify_as_pypi(wheel, github_job, sigstore_instance.trust_config_path)
     else:
         assert status == 1, (out, err)
         assert leftovers == []
@@ -202,7 +172,7 @@ def test_one_transient_failure_is_survived_by_a_retry(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     dist = tmp_path / "dist"
-    _wheel(dist)
+    fake_wheel(dist, "matrix_pkg")
     sigstore_instance.inject(endpoint, Fault.status(503), times=1)
 
     status = main(["sign", "--trust-config", str(sigstore_instance.trust_config_path), str(dist)])
@@ -221,7 +191,7 @@ def test_retry_after_is_honoured(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     dist = tmp_path / "dist"
-    _wheel(dist)
+    fake_wheel(dist, "matrix_pkg")
     sigstore_instance.inject("rekor", Fault.status(429, retry_after=1), times=1)
 
     started = time.monotonic()
@@ -240,7 +210,7 @@ def test_one_budget_covers_the_token_the_certificate_and_the_log_entry(
 ) -> None:
     """Each phase alone fits in the budget; the artifact's three together do not."""
     dist = tmp_path / "dist"
-    _wheel(dist)
+    fake_wheel(dist, "matrix_pkg")
     for endpoint in ("oidc", "fulcio", "rekor"):
         sigstore_instance.inject(endpoint, Fault.delay(0.8))
 

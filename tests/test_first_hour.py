@@ -2,41 +2,29 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from hatch_attest.cli import main
 from hatch_attest.files import attestation_path
-from hatch_attest.testing import GitHubIdentity, LocalSigstore
+from hatch_attest.testing import GitHubIdentity, LocalSigstore, fake_wheel
 
 NO_REQUESTS = {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 
 
-@pytest.fixture(autouse=True)
-def _laptop(no_ci: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    work = tmp_path / "cwd"
-    work.mkdir()
-    no_ci.chdir(work)
+# No CI identity here; the conftest starts each test in an empty folder.
+pytestmark = pytest.mark.usefixtures("no_ci")
 
 
 @pytest.fixture
-def job(
-    monkeypatch: pytest.MonkeyPatch, sigstore_instance: LocalSigstore, tmp_path: Path
-) -> GitHubIdentity:
-    identity = GitHubIdentity(repository="octo-org/first-hour")
-    for name, value in sigstore_instance.github_env(identity).items():
-        monkeypatch.setenv(name, value)
-    return identity
+def github_identity() -> GitHubIdentity:
+    """`github_job` runs in the repository that the tests' pyproject.toml files name."""
+    return GitHubIdentity(repository="octo-org/first-hour")
 
 
 def _wheel(tmp_path: Path) -> Path:
-    dist = tmp_path / "dist"
-    dist.mkdir()
-    wheel = dist / "first_hour-1.0-py3-none-any.whl"
-    wheel.write_bytes(os.urandom(64))
-    return wheel
+    return fake_wheel(tmp_path / "dist", "first_hour", size=64)
 
 
 def _sign(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str]:
@@ -49,7 +37,7 @@ def test_a_typo_in_the_workflow_is_a_warning_that_says_what_differs(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     sigstore_instance: LocalSigstore,
-    job: GitHubIdentity,
+    github_job: GitHubIdentity,
 ) -> None:
     Path("pyproject.toml").write_text(
         "[tool.hatch.build.hooks.attest]\n"
@@ -78,7 +66,7 @@ def test_another_repository_is_an_info_line_about_somebody_elses_ci(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     sigstore_instance: LocalSigstore,
-    job: GitHubIdentity,
+    github_job: GitHubIdentity,
 ) -> None:
     wheel = _wheel(tmp_path)
 
@@ -106,7 +94,7 @@ def test_a_relative_trust_config_variable_is_refused_before_any_request(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     sigstore_instance: LocalSigstore,
-    job: GitHubIdentity,
+    github_job: GitHubIdentity,
 ) -> None:
     monkeypatch.setenv("HATCH_ATTEST_TRUST_CONFIG", "ci/trust.json")
     wheel = _wheel(tmp_path)
@@ -126,7 +114,7 @@ def test_an_unreadable_trust_config_is_found_before_the_token_is_requested(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     sigstore_instance: LocalSigstore,
-    job: GitHubIdentity,
+    github_job: GitHubIdentity,
 ) -> None:
     wheel = _wheel(tmp_path)
 

@@ -19,30 +19,19 @@ import pytest
 
 from hatch_attest.cli import main
 from hatch_attest.files import attestation_path
-from hatch_attest.testing import Fault, GitHubIdentity, GitLabIdentity, LocalSigstore
+from hatch_attest.testing import Fault, GitHubIdentity, GitLabIdentity, LocalSigstore, fake_wheel
+from hatch_attest.testing.pytest_plugin import CIJob
 
 NO_REQUESTS = {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 TOKEN_ONLY = {"oidc": 1, "fulcio": 0, "rekor": 0, "tsa": 0}
 
 
-@pytest.fixture(autouse=True)
-def _laptop(no_ci: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    work = tmp_path / "cwd"
-    work.mkdir()
-    no_ci.chdir(work)
-
-
-def _enter(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
+# No CI identity here; the conftest starts each test in an empty folder.
+pytestmark = pytest.mark.usefixtures("no_ci")
 
 
 def _wheel(tmp_path: Path) -> Path:
-    dist = tmp_path / "dist"
-    dist.mkdir(exist_ok=True)
-    wheel = dist / "guarded_pkg-1.0-py3-none-any.whl"
-    wheel.write_bytes(os.urandom(256))
-    return wheel
+    return fake_wheel(tmp_path / "dist", "guarded_pkg")
 
 
 def _project_urls(url: str) -> None:
@@ -75,14 +64,14 @@ def _public_good_trust_config(instance: LocalSigstore, tmp_path: Path) -> Path:
 @pytest.mark.parametrize("mode", ["auto", "always"])
 def test_a_repository_not_provably_public_never_reaches_the_public_instance(
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
     sigstore_instance: LocalSigstore,
     visibility: str | None,
     mode: str,
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/guarded-pkg", visibility=visibility)
-    _enter(monkeypatch, sigstore_instance.github_env(identity))
+    ci_job(sigstore_instance.github_env(identity))
     trust = _public_good_trust_config(sigstore_instance, tmp_path)
     wheel = _wheel(tmp_path)
 
@@ -108,12 +97,12 @@ def test_a_repository_not_provably_public_never_reaches_the_public_instance(
 
 def test_the_named_public_instances_are_public_good_too(
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
     sigstore_instance: LocalSigstore,
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/guarded-pkg", visibility="internal")
-    _enter(monkeypatch, sigstore_instance.github_env(identity))
+    ci_job(sigstore_instance.github_env(identity))
 
     status, err = _sign(capsys, "--mode", "auto", "--instance", "staging", _wheel(tmp_path))
 
@@ -125,13 +114,13 @@ def test_the_named_public_instances_are_public_good_too(
 @pytest.mark.parametrize("visibility", ["internal", None])
 def test_a_private_instance_signs_whatever_the_visibility(
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
     sigstore_instance: LocalSigstore,
     visibility: str | None,
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/guarded-pkg", visibility=visibility)
-    _enter(monkeypatch, sigstore_instance.github_env(identity))
+    ci_job(sigstore_instance.github_env(identity))
     wheel = _wheel(tmp_path)
 
     status, err = _sign(capsys, "--trust-config", sigstore_instance.trust_config_path, wheel)
@@ -156,14 +145,14 @@ def test_a_private_instance_signs_whatever_the_visibility(
 )
 def test_a_github_job_that_cannot_be_shown_to_be_ours_does_not_sign(
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
     sigstore_instance: LocalSigstore,
     changes: dict[str, str],
     job: str,
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/guarded-pkg")
-    _enter(monkeypatch, sigstore_instance.github_env(identity) | changes)
+    ci_job(sigstore_instance.github_env(identity) | changes)
     _project_urls("https://github.com/octo-org/guarded-pkg")
     wheel = _wheel(tmp_path)
 
@@ -196,7 +185,7 @@ def test_a_github_job_that_cannot_be_shown_to_be_ours_does_not_sign(
 )
 def test_a_gitlab_job_that_cannot_be_shown_to_be_ours_does_not_sign(
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
     sigstore_instance: LocalSigstore,
     identity: GitLabIdentity,
@@ -207,7 +196,7 @@ def test_a_gitlab_job_that_cannot_be_shown_to_be_ours_does_not_sign(
             "CI_SERVER_HOST": "gitlab.example.com",
             "CI_SERVER_URL": "https://gitlab.example.com",
         }
-    _enter(monkeypatch, env)
+    ci_job(env)
     _project_urls("https://gitlab.com/octo-group/guarded-pkg")
     wheel = _wheel(tmp_path)
 
@@ -256,12 +245,12 @@ def test_a_buildkite_job_rebuilding_the_sdist_does_not_sign(
 
 def test_project_urls_in_another_letter_case_still_name_our_repository(
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
     sigstore_instance: LocalSigstore,
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/guarded-pkg")
-    _enter(monkeypatch, sigstore_instance.github_env(identity))
+    ci_job(sigstore_instance.github_env(identity))
     _project_urls("https://github.com/Octo-Org/Guarded-Pkg")
     wheel = _wheel(tmp_path)
 
@@ -352,7 +341,7 @@ def test_an_identity_no_index_accepts_does_not_sign_on_the_public_instance(
 )
 def test_a_gitlab_token_is_checked_before_fulcio_as_a_github_token_is(
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
     sigstore_instance: LocalSigstore,
     token_identity: GitLabIdentity | GitHubIdentity,
@@ -365,7 +354,7 @@ def test_a_gitlab_token_is_checked_before_fulcio_as_a_github_token_is(
         env["SIGSTORE_ID_TOKEN"] = sigstore_instance.mint_gitlab_token(token_identity)
     else:
         env["SIGSTORE_ID_TOKEN"] = sigstore_instance.mint_github_token(token_identity)
-    _enter(monkeypatch, env)
+    ci_job(env)
     sigstore_instance.reset()
     wheel = _wheel(tmp_path)
 
@@ -391,12 +380,12 @@ def test_a_gitlab_token_is_checked_before_fulcio_as_a_github_token_is(
 
 def test_the_timeout_covers_token_certificate_and_log_entry_together(
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
     sigstore_instance: LocalSigstore,
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/guarded-pkg")
-    _enter(monkeypatch, sigstore_instance.github_env(identity))
+    ci_job(sigstore_instance.github_env(identity))
     for endpoint in ("oidc", "fulcio", "rekor"):
         sigstore_instance.inject(endpoint, Fault.delay(2.5))
     wheel = _wheel(tmp_path)

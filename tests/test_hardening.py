@@ -17,38 +17,26 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pypi_attestations import Attestation, Distribution, GitHubPublisher
-from sigstore.models import ClientTrustConfig
-from sigstore.verify import Verifier
+from pypi_attestations import Attestation, Distribution
 
 from hatch_attest.attest import identity_refusal
 from hatch_attest.cli import main
 from hatch_attest.config import load_config
 from hatch_attest.identity import Token
 from hatch_attest.publisher import GitHubPublisher as OurGitHubPublisher
-from hatch_attest.testing import Fault, GitHubIdentity, LocalSigstore, outside_ci
+from hatch_attest.testing import (
+    Fault,
+    GitHubIdentity,
+    LocalSigstore,
+    fake_wheel,
+    outside_ci,
+    verify_as_pypi,
+)
+from hatch_attest.testing.pytest_plugin import CIJob
 
 from .hostile import HOSTILE
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def job(no_ci: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    """This process with no CI identity; tests add the job they need."""
-    return no_ci
-
-
-def _enter(job: pytest.MonkeyPatch, env: dict[str, str]) -> None:
-    for name, value in env.items():
-        job.setenv(name, value)
-
-
-def _wheel(directory: Path, name: str = "hard_pkg") -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{name}-1.0-py3-none-any.whl"
-    path.write_bytes(os.urandom(256))
-    return path
 
 
 def _no_requests(instance: LocalSigstore) -> bool:
@@ -63,7 +51,8 @@ def _no_requests(instance: LocalSigstore) -> bool:
 def test_stranger_ci_rebuilding_our_sdist_does_not_sign(
     mode: str,
     tmp_path: Path,
-    job: pytest.MonkeyPatch,
+    no_ci: pytest.MonkeyPatch,
+    ci_job: CIJob,
     sigstore_instance: LocalSigstore,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -78,10 +67,10 @@ def test_stranger_ci_rebuilding_our_sdist_does_not_sign(
             """
         )
     )
-    job.chdir(tmp_path)
-    _enter(job, sigstore_instance.github_env(GitHubIdentity(repository="stranger/hard-pkg")))
+    no_ci.chdir(tmp_path)
+    ci_job(sigstore_instance.github_env(GitHubIdentity(repository="stranger/hard-pkg")))
     dist = tmp_path / "dist"
-    _wheel(dist)
+    fake_wheel(dist, "hard_pkg")
 
     status = main(
         ["sign", "--mode", mode, "--trust-config", str(sigstore_instance.trust_config_path), "dist"]
@@ -99,7 +88,7 @@ def test_stranger_ci_rebuilding_our_sdist_does_not_sign(
 def test_private_repository_is_not_signed_on_the_public_instance(
     mode: str,
     tmp_path: Path,
-    job: pytest.MonkeyPatch,
+    ci_job: CIJob,
     sigstore_instance: LocalSigstore,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -109,9 +98,9 @@ def test_private_repository_is_not_signed_on_the_public_instance(
     never reached: the refusal comes first, so nothing leaves this machine.
     """
     identity = GitHubIdentity(repository="octo-org/secret-pkg", visibility="private")
-    _enter(job, sigstore_instance.github_env(identity))
+    ci_job(sigstore_instance.github_env(identity))
     dist = tmp_path / "dist"
-    _wheel(dist)
+    fake_wheel(dist, "hard_pkg")
 
     status = main(["sign", "--mode", mode, "--instance", "production", str(dist)])
 
@@ -140,16 +129,17 @@ def test_private_repository_is_signed_when_allowed_or_on_a_private_instance(
 
 def test_a_token_for_another_repository_is_never_used(
     tmp_path: Path,
-    job: pytest.MonkeyPatch,
+    no_ci: pytest.MonkeyPatch,
+    ci_job: CIJob,
     sigstore_instance: LocalSigstore,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """An explicit token that disagrees with the expected publisher is refused before Fulcio."""
-    _enter(job, sigstore_instance.github_env(GitHubIdentity(repository="octo-org/hard-pkg")))
+    ci_job(sigstore_instance.github_env(GitHubIdentity(repository="octo-org/hard-pkg")))
     intruder = sigstore_instance.mint_github_token(GitHubIdentity(repository="evil/hard-pkg"))
-    job.setenv("SIGSTORE_IDENTITY_TOKEN", intruder)
+    no_ci.setenv("SIGSTORE_IDENTITY_TOKEN", intruder)
     dist = tmp_path / "dist"
-    _wheel(dist)
+    fake_wheel(dist, "hard_pkg")
 
     status = main(
         [
@@ -176,14 +166,14 @@ def test_a_token_for_another_repository_is_never_used(
 
 def test_expired_token(
     tmp_path: Path,
-    job: pytest.MonkeyPatch,
+    no_ci: pytest.MonkeyPatch,
     sigstore_instance: LocalSigstore,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     expired = sigstore_instance.mint_github_token(issued_at=time.time() - 3600, lifetime=300)
-    job.setenv("SIGSTORE_IDENTITY_TOKEN", expired)
+    no_ci.setenv("SIGSTORE_IDENTITY_TOKEN", expired)
     dist = tmp_path / "dist"
-    _wheel(dist)
+    fake_wheel(dist, "hard_pkg")
 
     status = main(["sign", "--trust-config", str(sigstore_instance.trust_config_path), str(dist)])
 
@@ -196,7 +186,7 @@ def test_expired_token(
 
 def test_fulcio_refusal_includes_the_servers_reason(
     tmp_path: Path,
-    job: pytest.MonkeyPatch,
+    no_ci: pytest.MonkeyPatch,
     sigstore_instance: LocalSigstore,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -204,9 +194,9 @@ def test_fulcio_refusal_includes_the_servers_reason(
     genuine = sigstore_instance.mint_github_token(GitHubIdentity(repository="octo-org/a"))
     other = sigstore_instance.mint_github_token(GitHubIdentity(repository="octo-org/b"))
     forged = genuine.rsplit(".", 1)[0] + "." + other.rsplit(".", 1)[1]
-    job.setenv("SIGSTORE_IDENTITY_TOKEN", forged)
+    no_ci.setenv("SIGSTORE_IDENTITY_TOKEN", forged)
     dist = tmp_path / "dist"
-    _wheel(dist)
+    fake_wheel(dist, "hard_pkg")
 
     status = main(["sign", "--trust-config", str(sigstore_instance.trust_config_path), str(dist)])
 
@@ -220,13 +210,13 @@ def test_fulcio_refusal_includes_the_servers_reason(
 
 def test_token_for_the_wrong_audience(
     tmp_path: Path,
-    job: pytest.MonkeyPatch,
+    no_ci: pytest.MonkeyPatch,
     sigstore_instance: LocalSigstore,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    job.setenv("SIGSTORE_IDENTITY_TOKEN", sigstore_instance.mint_github_token(audience="pypi"))
+    no_ci.setenv("SIGSTORE_IDENTITY_TOKEN", sigstore_instance.mint_github_token(audience="pypi"))
     dist = tmp_path / "dist"
-    _wheel(dist)
+    fake_wheel(dist, "hard_pkg")
 
     status = main(["sign", "--trust-config", str(sigstore_instance.trust_config_path), str(dist)])
 
@@ -250,17 +240,18 @@ def test_unreadable_or_malformed_trust_config(
     content: bytes | None,
     message: str,
     tmp_path: Path,
-    job: pytest.MonkeyPatch,
+    no_ci: pytest.MonkeyPatch,
+    ci_job: CIJob,
     sigstore_instance: LocalSigstore,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    _enter(job, sigstore_instance.github_env())
+    ci_job(sigstore_instance.github_env())
     trust_config = tmp_path / "trust.json"
     if content is not None:
         trust_config.write_bytes(content)
-    job.setenv("HATCH_ATTEST_TRUST_CONFIG", str(trust_config))
+    no_ci.setenv("HATCH_ATTEST_TRUST_CONFIG", str(trust_config))
     dist = tmp_path / "dist"
-    _wheel(dist)
+    fake_wheel(dist, "hard_pkg")
 
     status = main(["sign", str(dist)])
 
@@ -298,13 +289,13 @@ def _read_only(folder: Path) -> Iterator[None]:
 
 def test_read_only_dist_folder_fails_cleanly(
     tmp_path: Path,
-    job: pytest.MonkeyPatch,
+    ci_job: CIJob,
     sigstore_instance: LocalSigstore,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    _enter(job, sigstore_instance.github_env())
+    ci_job(sigstore_instance.github_env())
     dist = tmp_path / "dist"
-    wheels = [_wheel(dist, f"ro_pkg{i}") for i in range(3)]
+    wheels = [fake_wheel(dist, f"ro_pkg{i}") for i in range(3)]
     before = {w: w.read_bytes() for w in wheels}
 
     with _read_only(dist):
@@ -323,15 +314,15 @@ def test_read_only_dist_folder_fails_cleanly(
 
 def test_symlinked_dist_folder(
     tmp_path: Path,
-    job: pytest.MonkeyPatch,
+    ci_job: CIJob,
     sigstore_instance: LocalSigstore,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     real = tmp_path / "real-dist"
-    wheel = _wheel(real)
+    wheel = fake_wheel(real, "hard_pkg")
     link = tmp_path / "dist"
     link.symlink_to(real, target_is_directory=True)
-    _enter(job, sigstore_instance.github_env())
+    ci_job(sigstore_instance.github_env())
 
     status = main(["sign", "--trust-config", str(sigstore_instance.trust_config_path), str(link)])
 
@@ -351,13 +342,13 @@ def test_symlinked_dist_folder(
 def test_broken_attestation_beside_an_artifact_is_removed_even_when_idle(
     content: bytes,
     tmp_path: Path,
-    job: pytest.MonkeyPatch,
+    no_ci: pytest.MonkeyPatch,
     sigstore_instance: LocalSigstore,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """twine would upload it and PyPI would reject the release; it must not survive."""
     dist = tmp_path / "dist"
-    wheel = _wheel(dist)
+    wheel = fake_wheel(dist, "hard_pkg")
     broken = dist / f"{wheel.name}.publish.attestation"
     broken.write_bytes(content)
 
@@ -378,7 +369,7 @@ def test_concurrent_signers_into_one_folder_never_corrupt_each_other(
 ) -> None:
     """Matrix jobs sharing a folder: every attestation left matches the file beside it."""
     dist = tmp_path / "dist"
-    wheels = [_wheel(dist, f"conc_pkg{i}") for i in range(4)]
+    wheels = [fake_wheel(dist, f"conc_pkg{i}") for i in range(4)]
     env = outside_ci()
     env.update(sigstore_instance.github_env())
     command = [
@@ -477,16 +468,16 @@ def test_idle_hook_imports_nothing_heavy() -> None:
 def test_timestamp_authority_is_never_called(
     fault: Fault | None,
     tmp_path: Path,
-    job: pytest.MonkeyPatch,
+    ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """PEP 740 attestations drop RFC 3161 timestamps, so a TSA outage cannot cost anything."""
     with LocalSigstore.start(tsa=True, directory=tmp_path / "sigstore") as instance:
         if fault is not None:
             instance.inject("tsa", fault)
-        _enter(job, instance.github_env())
+        ci_job(instance.github_env())
         dist = tmp_path / "dist"
-        _wheel(dist)
+        fake_wheel(dist, "hard_pkg")
 
         started = time.monotonic()
         status = main(
@@ -503,15 +494,15 @@ def test_timestamp_authority_is_never_called(
 
 def test_explicit_token_outside_ci_signs_and_says_which_publisher_was_checked(
     tmp_path: Path,
-    job: pytest.MonkeyPatch,
+    no_ci: pytest.MonkeyPatch,
     sigstore_instance: LocalSigstore,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """SIGSTORE_IDENTITY_TOKEN on a machine that is no CI job: nothing to infer a publisher from."""
     identity = GitHubIdentity(repository="octo-org/explicit-pkg")
-    job.setenv("SIGSTORE_IDENTITY_TOKEN", sigstore_instance.mint_github_token(identity))
+    no_ci.setenv("SIGSTORE_IDENTITY_TOKEN", sigstore_instance.mint_github_token(identity))
     dist = tmp_path / "dist"
-    wheel = _wheel(dist)
+    wheel = fake_wheel(dist, "hard_pkg")
 
     status = main(["sign", "--trust-config", str(sigstore_instance.trust_config_path), str(dist)])
 
@@ -522,14 +513,7 @@ def test_explicit_token_outside_ci_signs_and_says_which_publisher_was_checked(
         f"GitHub repository {identity.repository}, workflow {identity.workflow}, which the "
         "identity token names"
     ) in err
-    attestation = Attestation.model_validate_json(
-        (dist / f"{wheel.name}.publish.attestation").read_bytes()
-    )
-    config = ClientTrustConfig.from_json(sigstore_instance.trust_config_path.read_text())
-    Verifier(trusted_root=config.trusted_root).verify_dsse(
-        attestation.to_bundle(),
-        GitHubPublisher(repository=identity.repository, workflow=identity.workflow)._as_policy(),
-    )
+    verify_as_pypi(wheel, identity, sigstore_instance.trust_config_path)
 
 
 @pytest.mark.parametrize("content", sorted(HOSTILE))
@@ -538,16 +522,16 @@ def test_any_content_beside_an_artifact_is_stale(
     content: str,
     with_identity: bool,
     tmp_path: Path,
-    job: pytest.MonkeyPatch,
+    ci_job: CIJob,
     sigstore_instance: LocalSigstore,
     github_identity: GitHubIdentity,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Deeply nested, binary, huge, another encoding: it is not this artifact's attestation."""
     if with_identity:
-        _enter(job, sigstore_instance.github_env(github_identity))
+        ci_job(sigstore_instance.github_env(github_identity))
     dist = tmp_path / "dist"
-    wheel = _wheel(dist)
+    wheel = fake_wheel(dist, "hard_pkg")
     hostile = dist / f"{wheel.name}.publish.attestation"
     hostile.write_bytes(HOSTILE[content])
     trust_config = str(sigstore_instance.trust_config_path)

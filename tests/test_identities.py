@@ -14,7 +14,6 @@ is an error in both; a hung provider is given up on within ``--timeout``.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,16 +28,18 @@ from sigstore.verify.policy import Identity, VerificationPolicy
 from hatch_attest.cli import main
 from hatch_attest.files import attestation_path
 from hatch_attest.testing import (
+    PUBLISH_V1,
     BuildkiteIdentity,
     CircleCIIdentity,
     Fault,
     GoogleIdentity,
     LocalSigstore,
+    fake_wheel,
 )
+from hatch_attest.testing.pytest_plugin import CIJob
 from hatch_attest.trust import load_trust_config, verifier_for
 from hatch_attest.verify import verify_attestation
 
-PUBLISH_V1 = "https://docs.pypi.org/attestations/publish/v1"
 FULCIO_OID = "1.3.6.1.4.1.57264.1."
 NOTHING_SIGNED = {"fulcio": 0, "rekor": 0, "tsa": 0}
 
@@ -50,21 +51,14 @@ class Result:
     err: str
 
 
-@pytest.fixture(autouse=True)
-def _laptop(no_ci: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No CI identity, and a working directory without a pyproject.toml."""
-    work = tmp_path / "cwd"
-    work.mkdir()
-    no_ci.chdir(work)
+# No CI identity here; the conftest starts each test in an empty folder.
+pytestmark = pytest.mark.usefixtures("no_ci")
 
 
 @pytest.fixture
 def wheel(tmp_path: Path) -> Path:
     """A distribution file to sign: attestations only hash it, so any bytes do."""
-    path = tmp_path / "dist" / "demo_pkg-1.0-py3-none-any.whl"
-    path.parent.mkdir()
-    path.write_bytes(os.urandom(256))
-    return path
+    return fake_wheel(tmp_path / "dist")
 
 
 def sign(sigstore: LocalSigstore, capsys: pytest.CaptureFixture[str], *args: str) -> Result:
@@ -73,11 +67,6 @@ def sign(sigstore: LocalSigstore, capsys: pytest.CaptureFixture[str], *args: str
     status = main(["sign", "--trust-config", str(sigstore.trust_config_path), *args])
     out, err = capsys.readouterr()
     return Result(status, out, err)
-
-
-def enter(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
 
 
 def verified_certificate(
@@ -300,11 +289,11 @@ def test_slow_google_metadata_server_is_given_up_on_in_time(
 
 @pytest.fixture
 def buildkite_job(
-    tmp_path: Path, sigstore_instance: LocalSigstore, no_ci: pytest.MonkeyPatch
+    tmp_path: Path, sigstore_instance: LocalSigstore, ci_job: CIJob
 ) -> BuildkiteIdentity:
     """This process as a Buildkite job (pipeline unique to the test) with a working agent."""
     identity = BuildkiteIdentity(pipeline_slug=f"demo-{tmp_path.name}")
-    enter(no_ci, sigstore_instance.buildkite_env(tmp_path / "agent", identity))
+    ci_job(sigstore_instance.buildkite_env(tmp_path / "agent", identity))
     return identity
 
 
@@ -342,11 +331,11 @@ def test_circleci_job_signs_as_its_pipeline_definition(
     tmp_path: Path,
     sigstore_instance: LocalSigstore,
     wheel: Path,
-    no_ci: pytest.MonkeyPatch,
+    ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     job = CircleCIIdentity(vcs_origin=f"github.com/octo-org/demo-{tmp_path.name}")
-    enter(no_ci, sigstore_instance.circleci_env(tmp_path / "cli", job))
+    ci_job(sigstore_instance.circleci_env(tmp_path / "cli", job))
     build_signer = (
         f"https://circleci.com/api/v2/projects/{job.project_id}"
         f"/pipeline-definitions/{job.pipeline_definition_id}"
@@ -402,11 +391,11 @@ def test_agent_that_cannot_issue_a_token_is_a_skip_in_auto_mode(
     tmp_path: Path,
     sigstore_instance: LocalSigstore,
     wheel: Path,
-    no_ci: pytest.MonkeyPatch,
+    ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     env, reason = _no_agent_token(provider, tmp_path, sigstore_instance)
-    enter(no_ci, env)
+    ci_job(env)
 
     result = sign(sigstore_instance, capsys, "--mode", mode, str(wheel))
 
@@ -445,15 +434,15 @@ def test_hung_agent_is_stopped_within_the_timeout(
     tmp_path: Path,
     sigstore_instance: LocalSigstore,
     wheel: Path,
-    no_ci: pytest.MonkeyPatch,
+    ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """`id` would wait for the agent forever; the budget stops it, and that is an error."""
     if provider == "buildkite":
-        enter(no_ci, sigstore_instance.buildkite_env(tmp_path / "agent"))
+        ci_job(sigstore_instance.buildkite_env(tmp_path / "agent"))
         tool = "buildkite-agent"
     else:
-        enter(no_ci, sigstore_instance.circleci_env(tmp_path / "cli"))
+        ci_job(sigstore_instance.circleci_env(tmp_path / "cli"))
         tool = "circleci"
     sigstore_instance.inject("oidc", Fault.hang())
 
@@ -476,11 +465,12 @@ def test_agent_failure_output_never_shows_a_credential(
     sigstore_instance: LocalSigstore,
     wheel: Path,
     no_ci: pytest.MonkeyPatch,
+    ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """An agent that echoes its access token and a token in its error: neither is shown."""
     env = sigstore_instance.buildkite_env(tmp_path / "agent")
-    enter(no_ci, env)
+    ci_job(env)
     leaked = sigstore_instance.mint_token(BuildkiteIdentity())
     no_ci.setenv("ECHOED_ID_TOKEN", leaked)
     (tmp_path / "agent" / "buildkite-agent").write_text(

@@ -10,21 +10,14 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from hatch_attest.cli import main
 from hatch_attest.redact import REDACTED, redact, remember
-from hatch_attest.testing import Fault, GitHubIdentity, LocalSigstore
-
-
-def _wheel(directory: Path) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "redact_pkg-1.0-py3-none-any.whl"
-    path.write_bytes(os.urandom(256))
-    return path
+from hatch_attest.testing import Fault, GitHubIdentity, LocalSigstore, fake_wheel
+from hatch_attest.testing.pytest_plugin import CIJob
 
 
 def _shows_any_piece(sigstore: LocalSigstore, text: str) -> bool:
@@ -37,27 +30,16 @@ def _shows_any_piece(sigstore: LocalSigstore, text: str) -> bool:
     )
 
 
-def _job(
-    monkeypatch: pytest.MonkeyPatch, sigstore: LocalSigstore, identity: GitHubIdentity
-) -> dict[str, str]:
-    env = sigstore.github_env(identity)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    return env
-
-
 @pytest.mark.parametrize("as_json", [True, False], ids=["json-error", "text-error"])
 def test_fulcio_echoing_the_request_shows_no_token(
     as_json: bool,
     tmp_path: Path,
-    no_ci: pytest.MonkeyPatch,
     sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    github_job: GitHubIdentity,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    _job(no_ci, sigstore_instance, github_identity)
     dist = tmp_path / "dist"
-    _wheel(dist)
+    fake_wheel(dist, "redact_pkg")
     sigstore_instance.inject("fulcio", Fault.echo(400, json=as_json))
 
     status = main(["sign", "--trust-config", str(sigstore_instance.trust_config_path), str(dist)])
@@ -78,15 +60,13 @@ def test_fulcio_echoing_the_request_shows_no_token(
 
 def test_verbose_traceback_and_logs_show_no_token(
     tmp_path: Path,
-    no_ci: pytest.MonkeyPatch,
     sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    github_job: GitHubIdentity,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     # -v prints the traceback and the debug logs; the chained errors may quote Fulcio.
-    _job(no_ci, sigstore_instance, github_identity)
     dist = tmp_path / "dist"
-    _wheel(dist)
+    fake_wheel(dist, "redact_pkg")
     sigstore_instance.inject("fulcio", Fault.echo(400))
     trust_config = str(sigstore_instance.trust_config_path)
 
@@ -105,14 +85,16 @@ def test_request_token_from_a_crlf_env_file_still_signs(
     line_end: str,
     tmp_path: Path,
     no_ci: pytest.MonkeyPatch,
+    ci_job: CIJob,
     sigstore_instance: LocalSigstore,
     github_identity: GitHubIdentity,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    env = _job(no_ci, sigstore_instance, github_identity)
+    env = sigstore_instance.github_env(github_identity)
+    ci_job(env)
     no_ci.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] + line_end)
     dist = tmp_path / "dist"
-    wheel = _wheel(dist)
+    wheel = fake_wheel(dist, "redact_pkg")
 
     status = main(["sign", "--trust-config", str(sigstore_instance.trust_config_path), str(dist)])
     out, err = capsys.readouterr()
@@ -126,16 +108,18 @@ def test_request_token_from_a_crlf_env_file_still_signs(
 def test_request_token_that_requests_refuses_is_not_quoted(
     tmp_path: Path,
     no_ci: pytest.MonkeyPatch,
+    ci_job: CIJob,
     sigstore_instance: LocalSigstore,
     github_identity: GitHubIdentity,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    env = _job(no_ci, sigstore_instance, github_identity)
+    env = sigstore_instance.github_env(github_identity)
+    ci_job(env)
     request_token = env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"]
     # A line break inside the value: requests refuses the header and quotes it whole.
     no_ci.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", f"{request_token}\r\n{request_token}")
     dist = tmp_path / "dist"
-    _wheel(dist)
+    fake_wheel(dist, "redact_pkg")
 
     status = main(["sign", "--trust-config", str(sigstore_instance.trust_config_path), str(dist)])
     out, err = capsys.readouterr()

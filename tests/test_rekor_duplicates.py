@@ -9,40 +9,26 @@ again with a fresh signature; it fails, saying why, only when neither works.
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
-from pypi_attestations import Attestation, Distribution, GitHubPublisher
-from sigstore.models import ClientTrustConfig
-from sigstore.verify import Verifier
 
 from hatch_attest.cli import main
-from hatch_attest.testing import Fault, GitHubIdentity, LocalSigstore
-from hatch_attest.verify import verify_attestation
-
-PUBLISH_V1 = "https://docs.pypi.org/attestations/publish/v1"
-
-
-@pytest.fixture
-def github_job(
-    no_ci: pytest.MonkeyPatch, sigstore_instance: LocalSigstore, github_identity: GitHubIdentity
-) -> GitHubIdentity:
-    """This process, as a GitHub Actions job with `id-token: write`."""
-    for name, value in sigstore_instance.github_env(github_identity).items():
-        no_ci.setenv(name, value)
-    return github_identity
+from hatch_attest.testing import (
+    PUBLISH_V1,
+    Fault,
+    GitHubIdentity,
+    LocalSigstore,
+    PyPIVerdict,
+    fake_wheel,
+    verify_as_pypi,
+)
 
 
 @pytest.fixture
 def wheel(tmp_path: Path) -> Path:
-    directory = tmp_path / "dist"
-    directory.mkdir()
-    path = directory / "dup_pkg-1.0-py3-none-any.whl"
-    path.write_bytes(os.urandom(512))
-    return path
+    return fake_wheel(tmp_path / "dist", "dup_pkg")
 
 
 def _sign(sigstore: LocalSigstore, wheel: Path, *, timeout: float = 10) -> int:
@@ -58,30 +44,15 @@ def _sign(sigstore: LocalSigstore, wheel: Path, *, timeout: float = 10) -> int:
     )
 
 
-def _verified(wheel: Path, job: GitHubIdentity, sigstore: LocalSigstore) -> Attestation:
+def _verified(wheel: Path, job: GitHubIdentity, sigstore: LocalSigstore) -> PyPIVerdict:
     """The attestation next to ``wheel``, checked with the publisher policy PyPI applies."""
-    attestation = Attestation.model_validate_json(
-        wheel.with_name(wheel.name + ".publish.attestation").read_bytes()
-    )
-    config = ClientTrustConfig.from_json(sigstore.trust_config_path.read_text())
-    publisher = GitHubPublisher(repository=job.repository, workflow=job.workflow)
-    predicate = verify_attestation(
-        attestation,
-        Distribution.from_file(wheel),
-        publisher,
-        Verifier(trusted_root=config.trusted_root),
-    )
-    assert predicate == (PUBLISH_V1, None)
-    return attestation
+    verdict = verify_as_pypi(wheel, job, sigstore.trust_config_path)
+    assert verdict.found == (PUBLISH_V1, None)
+    return verdict
 
 
 def _rekor(sigstore: LocalSigstore) -> list[tuple[str, int | None]]:
     return [(e.method, e.status) for e in sigstore.exchanges("rekor")]
-
-
-def _log_index(attestation: Attestation) -> int:
-    entry: Any = attestation.verification_material.transparency_entries[0]
-    return int(entry["logIndex"])
 
 
 def test_a_lost_answer_is_recovered_by_reading_the_logged_entry(
@@ -96,12 +67,12 @@ def test_a_lost_answer_is_recovered_by_reading_the_logged_entry(
 
     out, err = capsys.readouterr()
     assert status == 0, err
-    attestation = _verified(wheel, github_job, sigstore_instance)
+    verdict = _verified(wheel, github_job, sigstore_instance)
     # The POST landed unanswered, its retry got 409, the GET the entry: one log entry.
     assert _rekor(sigstore_instance) == [("POST", None), ("POST", 409), ("GET", 200)]
     [row] = out.splitlines()[2:]  # under the header and its rule
     assert row.startswith(wheel.name)
-    assert row.split()[-1] == str(_log_index(attestation))  # the "Rekor log index" column
+    assert row.split()[-1] == str(verdict.log_index)  # the "Rekor log index" column
     assert sorted(p.name for p in wheel.parent.iterdir()) == [
         wheel.name,
         f"{wheel.name}.publish.attestation",

@@ -38,7 +38,13 @@ from sigstore.verify.policy import VerificationPolicy
 from hatch_attest import verify
 from hatch_attest.errors import DistributionError, VerificationError
 from hatch_attest.publisher import KINDS, from_pypi
-from hatch_attest.testing import GitHubIdentity, LocalSigstore
+from hatch_attest.testing import (
+    PUBLISH_V1,
+    SLSA_PROVENANCE_V1,
+    GitHubIdentity,
+    LocalSigstore,
+    fake_wheel,
+)
 from hatch_attest.verify import (
     DistributionReport,
     Finding,
@@ -51,8 +57,6 @@ from hatch_attest.verify import (
 FIXTURES = Path(__file__).parent / "fixtures" / "real-attestations"
 SDIST = "pypi_attestations-0.0.19.tar.gz"
 GITLAB_SDIST = "gitlab_oidc_project-0.0.3.tar.gz"
-PUBLISH_V1 = "https://docs.pypi.org/attestations/publish/v1"
-SLSA_V1 = "https://slsa.dev/provenance/v1"
 SIGNER = (
     "https://github.com/trailofbits/pypi-attestations/.github/workflows/release.yml"
     "@refs/tags/v0.0.19"
@@ -193,7 +197,7 @@ CASES = [
         lambda: load(f"{SDIST}.slsa.attestation"),
         _sdist,
         GITHUB,
-        predicate_type=SLSA_V1,
+        predicate_type=SLSA_PROVENANCE_V1,
     ),
     Case(
         "gitlab-publish",
@@ -387,7 +391,7 @@ def test_slsa_predicate_is_returned(verifier: Verifier) -> None:
     predicate_type, predicate = verify_attestation(
         load(f"{SDIST}.slsa.attestation"), _sdist(), GITHUB, verifier
     )
-    assert predicate_type == SLSA_V1
+    assert predicate_type == SLSA_PROVENANCE_V1
     assert predicate is not None
     assert predicate["buildDefinition"]["externalParameters"]["workflow"] == {
         "ref": "refs/tags/v0.0.19",
@@ -692,7 +696,7 @@ def test_good_github_sdist_reports_the_signers(tmp_path: Path, verifier: Verifie
     assert [
         (info.predicate_type, info.identity, info.claims["build_config_uri"], info.log_index)
         for info in report.verified
-    ] == [(PUBLISH_V1, SIGNER, SIGNER, 153454663), (SLSA_V1, SIGNER, SIGNER, 153454647)]
+    ] == [(PUBLISH_V1, SIGNER, SIGNER, 153454663), (SLSA_PROVENANCE_V1, SIGNER, SIGNER, 153454647)]
 
 
 def test_render_ok(tmp_path: Path, verifier: Verifier) -> None:
@@ -702,7 +706,8 @@ def test_render_ok(tmp_path: Path, verifier: Verifier) -> None:
         f"{dist}: OK\n"
         f"  {SDIST}.publish.attestation: {PUBLISH_V1}, signed by {SIGNER}, "
         "Rekor log index 153454663\n"
-        f"  {SDIST}.slsa.attestation: {SLSA_V1}, signed by {SIGNER}, Rekor log index 153454647"
+        f"  {SDIST}.slsa.attestation: {SLSA_PROVENANCE_V1}, signed by {SIGNER}, "
+        "Rekor log index 153454647"
     )
 
 
@@ -739,7 +744,7 @@ def test_explicit_attestation_paths(tmp_path: Path, verifier: Verifier) -> None:
 
     assert report.ok
     assert report.attestations == (only,)
-    assert [info.predicate_type for info in report.verified] == [SLSA_V1]
+    assert [info.predicate_type for info in report.verified] == [SLSA_PROVENANCE_V1]
 
 
 def test_missing_attestation(tmp_path: Path, verifier: Verifier) -> None:
@@ -849,7 +854,7 @@ def test_truncated_real_attestation(tmp_path: Path, verifier: Verifier) -> None:
     report = check_distribution(dist, GITHUB, verifier)
 
     assert _checks(report) == [("attestation-json", truncated.name)]
-    assert [info.predicate_type for info in report.verified] == [SLSA_V1]
+    assert [info.predicate_type for info in report.verified] == [SLSA_PROVENANCE_V1]
 
 
 def test_unreadable_attestation(tmp_path: Path, verifier: Verifier) -> None:
@@ -1113,7 +1118,7 @@ def test_verdict_is_pypis_for_a_non_empty_publish_predicate(
 ) -> None:
     # No public attestation has such a predicate: sign one on the local instance, and
     # let the library judge it against the local trusted root.
-    from .test_cli import fake_wheel, sign_statement
+    from .test_cli import sign_statement
 
     wheel = fake_wheel(tmp_path)
     signed = sign_statement(sigstore_instance, github_identity, wheel, PUBLISH_V1, {"by": "me"})

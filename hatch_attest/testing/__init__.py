@@ -60,6 +60,15 @@ to it as `https://upload.pypi.org/legacy/`::
         index.add_publisher("demo-pkg", GitHubPublisher(repository=..., workflow=...))
         # run `twine upload --attestations dist/*` with github_env() | client_env()
 
+For tests: `fake_wheel` and `fake_sdist` write distribution files;
+`verify_as_pypi` checks an attestation with pypi-attestations' own
+`Attestation.verify`, independently of `hatch_attest.verify` (which it keeps
+honest); `log_index` reads an attestation's Rekor log index; `PUBLISH_V1` and
+`SLSA_PROVENANCE_V1` are the two predicate types PyPI accepts. The pytest plugin
+(`hatch_attest.testing.pytest_plugin`) adds the fixtures `sigstore_instance`,
+`local_index`, `github_identity`, `gitlab_identity`, `no_ci`, `ci_job`,
+`github_job` and `gitlab_job`.
+
 `Fault` makes one endpoint (or one of its methods) misbehave, to test how
 callers cope with outages and with answers only a verifier can catch;
 `LocalSigstore.exchanges()` shows each request and the status it got. The
@@ -68,6 +77,7 @@ do, explicitly.
 """
 
 from hatch_attest.testing._ambient import GoogleCloud
+from hatch_attest.testing._artifacts import fake_sdist, fake_wheel
 from hatch_attest.testing._environ import is_ci_variable, outside_ci
 from hatch_attest.testing._faults import Fault
 from hatch_attest.testing._identity import (
@@ -79,9 +89,18 @@ from hatch_attest.testing._identity import (
 )
 from hatch_attest.testing._index import LocalIndex, UploadedFile
 from hatch_attest.testing._instance import LocalSigstore
+from hatch_attest.testing._pypi import (
+    PUBLISH_V1,
+    SLSA_PROVENANCE_V1,
+    PyPIVerdict,
+    log_index,
+    verify_as_pypi,
+)
 from hatch_attest.testing._server import Exchange
 
 __all__ = [
+    "PUBLISH_V1",
+    "SLSA_PROVENANCE_V1",
     "BuildkiteIdentity",
     "CircleCIIdentity",
     "Exchange",
@@ -92,7 +111,12 @@ __all__ = [
     "GoogleIdentity",
     "LocalIndex",
     "LocalSigstore",
+    "PyPIVerdict",
     "UploadedFile",
+    "fake_sdist",
+    "fake_wheel",
     "is_ci_variable",
+    "log_index",
     "outside_ci",
+    "verify_as_pypi",
 ]

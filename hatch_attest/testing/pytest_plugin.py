@@ -6,6 +6,11 @@ shared log also exercises inclusion proofs in a growing tree); each test gets it
 back with faults, counts and latency cleared. `local_index` is a package index
 bound to that instance, emptied for each test.
 
+`no_ci` takes this process out of any CI job; `ci_job(env)` then enters one,
+and `github_job` / `gitlab_job` enter the job of `github_identity` /
+`gitlab_identity` (each test gets a repository of its own; override the identity
+fixture in a module to run as another).
+
 It also checks that no credential the instance handed out (ID tokens, GitHub
 request tokens), nor any piece of one, leaks: every test report (captured stdout,
 stderr and log, and tracebacks) is searched as it comes in, and at the end every
@@ -20,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -122,6 +127,45 @@ def no_ci(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     monkeypatch.setattr("hatch_attest.identity.GCP_PRODUCT_NAME_FILE", os.devnull)
     monkeypatch.setattr("id._internal.oidc.ambient._GCP_PRODUCT_NAME_FILE", os.devnull)
     return monkeypatch
+
+
+CIJob = Callable[[Mapping[str, str]], None]
+"""What `ci_job` returns: enter a CI job's environment."""
+
+
+@pytest.fixture
+def ci_job(no_ci: pytest.MonkeyPatch) -> CIJob:
+    """Makes this process the CI job whose environment is `env`: call it with one.
+
+    Built on `no_ci`, so no variable of the machine's own CI, if any, remains.
+    """
+
+    def enter(env: Mapping[str, str]) -> None:
+        for name, value in env.items():
+            no_ci.setenv(name, value)
+
+    return enter
+
+
+@pytest.fixture
+def github_job(
+    ci_job: CIJob, sigstore_instance: LocalSigstore, github_identity: GitHubIdentity
+) -> GitHubIdentity:
+    """This process as `github_identity`'s GitHub Actions job, with `id-token: write`.
+
+    Override `github_identity` in a test module to run as another repository.
+    """
+    ci_job(sigstore_instance.github_env(github_identity))
+    return github_identity
+
+
+@pytest.fixture
+def gitlab_job(
+    ci_job: CIJob, sigstore_instance: LocalSigstore, gitlab_identity: GitLabIdentity
+) -> GitLabIdentity:
+    """This process as `gitlab_identity`'s GitLab CI job, with a `SIGSTORE_ID_TOKEN`."""
+    ci_job(sigstore_instance.gitlab_env(gitlab_identity))
+    return gitlab_identity
 
 
 def _unique_name(request: pytest.FixtureRequest) -> str:

@@ -7,7 +7,6 @@ through ``PIP_FIND_LINKS``/``UV_FIND_LINKS`` with the package index turned off.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -17,17 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from pypi_attestations import Attestation, Distribution, GitHubPublisher, Publisher
-from sigstore.models import ClientTrustConfig
-from sigstore.verify import Verifier
+from pypi_attestations import Publisher
 
-from hatch_attest.testing import GitHubIdentity, outside_ci
+# An explicit re-export: e2e modules written before hatch_attest.testing had it import it here.
+from hatch_attest.testing import PUBLISH_V1 as PUBLISH_V1  # noqa: PLC0414
+from hatch_attest.testing import GitHubIdentity, outside_ci, verify_as_pypi
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = Path(__file__).resolve().parents[1] / "packages"
 BIN = Path(sys.executable).parent
 BUILD_TIMEOUT = 600
-PUBLISH_V1 = "https://docs.pypi.org/attestations/publish/v1"
 
 FRONTENDS = ("hatch", "build", "build-no-isolation", "uv")
 
@@ -159,30 +157,15 @@ def run(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> tuple[int, st
 
 
 def verified_subjects(dist: Path, publisher: Publisher, trust_config: Path) -> str:
-    """Verify ``dist``'s publish attestation as PyPI would; return its predicate type.
-
-    Deliberately independent of hatch_attest.verify: sigstore's verifier with the
-    local trusted root, pypi-attestations' own publisher policy, then the subject
-    checks of ``Attestation.verify``.
-    """
-    config = ClientTrustConfig.from_json(trust_config.read_text())
-    attestation = Attestation.model_validate_json(
-        (dist.parent / f"{dist.name}.publish.attestation").read_bytes()
-    )
-    verifier = Verifier(trusted_root=config.trusted_root)
-    _, payload = verifier.verify_dsse(attestation.to_bundle(), publisher._as_policy())
-    statement = json.loads(payload)
-    assert [s["name"] for s in statement["subject"]] == [dist.name]
-    assert statement["subject"][0]["digest"]["sha256"] == Distribution.from_file(dist).digest
-    return str(statement["predicateType"])
+    """``dist``'s publish attestation, checked by `verify_as_pypi`; its predicate type."""
+    return verify_as_pypi(dist, publisher, trust_config).predicate_type
 
 
 def assert_attested_by(artifacts: Sequence[Path], job: GitHubIdentity, trust_config: Path) -> None:
     """Each artifact has a publish attestation that PyPI would accept from ``job``'s workflow."""
     assert artifacts
-    publisher = GitHubPublisher(repository=job.repository, workflow=job.workflow)
     for artifact in artifacts:
-        assert verified_subjects(artifact, publisher, trust_config) == PUBLISH_V1
+        assert verify_as_pypi(artifact, job, trust_config).predicate_type == PUBLISH_V1
 
 
 UPLOADERS = ("twine", "uv")

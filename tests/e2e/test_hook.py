@@ -12,20 +12,25 @@ from pathlib import Path
 import pytest
 from pypi_attestations import GitLabPublisher
 
-from hatch_attest.testing import Fault, GitHubIdentity, GitLabIdentity, LocalSigstore
+from hatch_attest.testing import (
+    PUBLISH_V1,
+    Fault,
+    GitHubIdentity,
+    GitLabIdentity,
+    LocalSigstore,
+    verify_as_pypi,
+)
 
 from ..hostile import HOSTILE
 from .frontends import (
     FRONTENDS,
     HOSTS,
-    PUBLISH_V1,
     EnvFactory,
     assert_attested_by,
     base_env,
     build,
     make_host_project,
     make_project,
-    verified_subjects,
 )
 
 pytestmark = pytest.mark.slow
@@ -80,9 +85,8 @@ def test_gitlab_job_attests_wheel_and_sdist(
     artifacts = result.artifacts()
     assert len(artifacts) == 2
     for artifact in artifacts:
-        assert verified_subjects(artifact, publisher, sigstore_instance.trust_config_path) == (
-            PUBLISH_V1
-        )
+        verdict = verify_as_pypi(artifact, publisher, sigstore_instance.trust_config_path)
+        assert verdict.predicate_type == PUBLISH_V1
     token = ci["SIGSTORE_ID_TOKEN"]
     assert token not in result.output
     for path in project.rglob("*"):

@@ -18,15 +18,17 @@ from sigstore.verify.policy import Identity
 
 from hatch_attest.files import attestation_path
 from hatch_attest.testing import (
+    PUBLISH_V1,
     BuildkiteIdentity,
     CircleCIIdentity,
     GoogleIdentity,
     LocalSigstore,
+    verify_as_pypi,
 )
 from hatch_attest.trust import load_trust_config, verifier_for
 from hatch_attest.verify import verify_attestation
 
-from .frontends import BIN, PUBLISH_V1, EnvFactory, build, make_project, verified_subjects
+from .frontends import BIN, EnvFactory, build, make_project
 
 pytestmark = pytest.mark.slow
 
@@ -52,9 +54,8 @@ def test_google_vm_attests_as_the_configured_service_account(
     for artifact in artifacts:
         assert f"Attested {artifact.name} as {account.email} (Rekor log index " in result.output
         publisher = GooglePublisher(email=account.email)
-        assert verified_subjects(artifact, publisher, sigstore_instance.trust_config_path) == (
-            PUBLISH_V1
-        )
+        verdict = verify_as_pypi(artifact, publisher, sigstore_instance.trust_config_path)
+        assert verdict.predicate_type == PUBLISH_V1
     # One identity token per artifact process, from the VM's metadata server.
     assert sigstore_instance.counts() == {"oidc": 2, "fulcio": 2, "rekor": 2, "tsa": 0}
 

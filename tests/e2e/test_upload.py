@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 from pypi_attestations import GitHubPublisher, GitLabPublisher, Provenance
 
-from hatch_attest.testing import Fault, GitHubIdentity, GitLabIdentity, LocalIndex, LocalSigstore
+from hatch_attest.testing import (
+    PUBLISH_V1,
+    Fault,
+    GitHubIdentity,
+    GitLabIdentity,
+    LocalIndex,
+    LocalSigstore,
+)
 
 from ..local_index.client import request
 from .frontends import UPLOADERS, EnvFactory, base_env, build, make_project, publish
@@ -20,7 +27,6 @@ from .frontends import UPLOADERS, EnvFactory, base_env, build, make_project, pub
 pytestmark = pytest.mark.slow
 
 PROJECT = "simple-pkg"
-PUBLISH_V1 = "https://docs.pypi.org/attestations/publish/v1"
 INVALID = "Invalid attestations supplied during upload: "
 
 

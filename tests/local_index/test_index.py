@@ -23,13 +23,19 @@ from pypi_attestations import VerificationError as AttestationVerificationError
 from sigstore.models import ClientTrustConfig
 from sigstore.verify import Verifier
 
-from hatch_attest.testing import Fault, GitHubIdentity, GitLabIdentity, LocalIndex, LocalSigstore
+from hatch_attest.testing import (
+    PUBLISH_V1,
+    Fault,
+    GitHubIdentity,
+    GitLabIdentity,
+    LocalIndex,
+    LocalSigstore,
+)
 from hatch_attest.verify import check_distribution
 
 from .client import PROJECT, mint, request, upload
 from .conftest import WHEEL, Sign
 
-PUBLISH_V1 = "https://docs.pypi.org/attestations/publish/v1"
 INVALID = "Invalid attestations supplied during upload: "
 
 

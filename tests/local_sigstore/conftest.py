@@ -13,22 +13,10 @@ from sigstore.oidc import IdentityToken
 from sigstore.sign import SigningContext
 from sigstore.verify import Verifier
 
-from hatch_attest.testing import LocalSigstore
+from hatch_attest.testing import LocalSigstore, fake_wheel
 
-CIJob = Callable[[dict[str, str]], None]
 Attest = Callable[[Path], Attestation]
 Verify = Callable[[Attestation, Path, Publisher], None]
-
-
-@pytest.fixture
-def ci_job(no_ci: pytest.MonkeyPatch) -> CIJob:
-    """Replaces every CI variable of this process with exactly `env`."""
-
-    def enter(env: dict[str, str]) -> None:
-        for name, value in env.items():
-            no_ci.setenv(name, value)
-
-    return enter
 
 
 @pytest.fixture
@@ -42,9 +30,7 @@ def trust_config(sigstore_instance: LocalSigstore) -> ClientTrustConfig:
 @pytest.fixture
 def wheel(tmp_path: Path) -> Path:
     """A distribution file to attest (only its name and bytes matter)."""
-    path = tmp_path / "demo_pkg-0.1.0-py3-none-any.whl"
-    path.write_bytes(b"PK\x03\x04 not really a zip, but attestations only hash it")
-    return path
+    return fake_wheel(tmp_path, "demo_pkg", "0.1.0")
 
 
 @pytest.fixture

@@ -17,18 +17,10 @@ from sigstore.verify import Verifier
 
 from hatch_attest.testing import Fault, GitHubIdentity, LocalSigstore
 
-from .conftest import Attest, CIJob
+from .conftest import Attest
 
 # Long enough for a loopback answer, short enough to keep the suite fast.
 _SHORT_TIMEOUT = 0.3
-
-
-@pytest.fixture
-def github_job(
-    sigstore_instance: LocalSigstore, github_identity: GitHubIdentity, ci_job: CIJob
-) -> GitHubIdentity:
-    ci_job(sigstore_instance.github_env(github_identity))
-    return github_identity
 
 
 @pytest.mark.usefixtures("github_job")

@@ -23,8 +23,7 @@ from hatch_attest.testing import (
     GoogleIdentity,
     LocalSigstore,
 )
-
-from .conftest import CIJob
+from hatch_attest.testing.pytest_plugin import CIJob
 
 
 def test_github_job_environment_matches_a_runner(sigstore_instance: LocalSigstore) -> None:

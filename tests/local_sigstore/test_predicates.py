@@ -23,12 +23,17 @@ from hatch_attest.predicates import (
     sign_statement,
 )
 from hatch_attest.signing import AttestationSigner, Signed
-from hatch_attest.testing import Fault, GitHubIdentity, GitLabIdentity, LocalSigstore
+from hatch_attest.testing import (
+    SLSA_PROVENANCE_V1,
+    Fault,
+    GitHubIdentity,
+    GitLabIdentity,
+    LocalSigstore,
+)
+from hatch_attest.testing.pytest_plugin import CIJob
 from hatch_attest.verify import verify_attestation
 
-from .conftest import CIJob, Verify
-
-SLSA_V1 = "https://slsa.dev/provenance/v1"
+from .conftest import Verify
 
 
 def sign(trust_config: ClientTrustConfig, dist: Path, predicate: Any = SLSA_PROVENANCE) -> Signed:
@@ -112,7 +117,7 @@ def test_github_provenance_is_github_s_format_from_the_token(
         publisher,
         Verifier(trusted_root=trust_config.trusted_root),
     )
-    assert predicate_type == SLSA_V1
+    assert predicate_type == SLSA_PROVENANCE_V1
     assert predicate == github_provenance(identity)
     assert signed.predicate.file_name(wheel.name) == f"{wheel.name}.slsa.attestation"
     assert check_attestation(signed.attestation) is None
@@ -143,7 +148,7 @@ def test_gitlab_provenance_comes_from_the_token(
     )
     verify(signed.attestation, wheel, publisher)
     source = f"https://gitlab.com/{identity.project_path}"
-    assert statement(signed.attestation)["predicateType"] == SLSA_V1
+    assert statement(signed.attestation)["predicateType"] == SLSA_PROVENANCE_V1
     assert statement(signed.attestation)["predicate"] == {
         "buildDefinition": {
             "buildType": GITLAB_BUILD_TYPE,
@@ -216,7 +221,7 @@ def test_check_catches_a_predicate_that_contradicts_the_certificate(
     attestation = sign_statement(
         signer._signer,  # the signer's own certificate: only the predicate lies
         Distribution.from_file(wheel),
-        SLSA_V1,
+        SLSA_PROVENANCE_V1,
         lie,
     )
 

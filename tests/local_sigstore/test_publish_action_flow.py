@@ -23,7 +23,8 @@ from sigstore.verify import Verifier
 
 from hatch_attest.attest import attest
 from hatch_attest.config import load_config
-from hatch_attest.testing import GitHubIdentity, LocalSigstore
+from hatch_attest.testing import PUBLISH_V1, SLSA_PROVENANCE_V1, GitHubIdentity, LocalSigstore
+from hatch_attest.testing.pytest_plugin import CIJob
 from hatch_attest.verify import verify_attestation
 
 from ..gh_action_pypi_publish import (
@@ -34,10 +35,6 @@ from ..gh_action_pypi_publish import (
     upload_recorder,
     uv_publish,
 )
-from .conftest import CIJob
-
-PUBLISH_V1 = "https://docs.pypi.org/attestations/publish/v1"
-SLSA_V1 = "https://slsa.dev/provenance/v1"
 
 WORKFLOW = """\
 name: Release
@@ -162,7 +159,7 @@ def test_default_beside_the_action_gives_two_attestations_per_file(
         "demo_pkg-0.1.0.tar.gz",
     ]
     for upload in index.uploads:
-        assert predicate_types(upload) == [PUBLISH_V1, SLSA_V1]
+        assert predicate_types(upload) == [PUBLISH_V1, SLSA_PROVENANCE_V1]
         assert_verified(upload, github_identity, trust_config)
 
 
@@ -264,5 +261,5 @@ def test_both_predicates_are_uploaded(
 
     assert len(index.uploads) == 2
     for item in index.uploads:
-        assert predicate_types(item) == [PUBLISH_V1, SLSA_V1]
+        assert predicate_types(item) == [PUBLISH_V1, SLSA_PROVENANCE_V1]
         assert_verified(item, github_identity, trust_config)

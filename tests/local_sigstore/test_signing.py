@@ -19,8 +19,9 @@ from sigstore.sign import SigningContext
 from sigstore.verify import Verifier, policy
 
 from hatch_attest.testing import GitHubIdentity, GitLabIdentity, LocalSigstore
+from hatch_attest.testing.pytest_plugin import CIJob
 
-from .conftest import Attest, CIJob, Verify
+from .conftest import Attest, Verify
 
 
 def test_github_attestation_verifies_with_the_publisher_policy(
@@ -49,17 +50,15 @@ def test_github_attestation_verifies_with_the_publisher_policy(
 
 def test_gitlab_attestation_verifies_with_the_publisher_policy(
     sigstore_instance: LocalSigstore,
-    gitlab_identity: GitLabIdentity,
-    ci_job: CIJob,
+    gitlab_job: GitLabIdentity,
     attest: Attest,
     verify: Verify,
     wheel: Path,
 ) -> None:
-    ci_job(sigstore_instance.gitlab_env(gitlab_identity))
     attestation = attest(wheel)
 
     publisher = GitLabPublisher(
-        repository=gitlab_identity.project_path, workflow_filepath=".gitlab-ci.yml"
+        repository=gitlab_job.project_path, workflow_filepath=".gitlab-ci.yml"
     )
     verify(attestation, wheel, publisher)
     # GitLab hands the token over in the environment: no token request.
