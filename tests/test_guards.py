@@ -8,7 +8,6 @@ on disk, and how many requests each service received.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import stat
@@ -19,7 +18,14 @@ import pytest
 
 from hatch_attest.cli import main
 from hatch_attest.files import attestation_path
-from hatch_attest.testing import Fault, GitHubIdentity, GitLabIdentity, LocalSigstore, fake_wheel
+from hatch_attest.testing import (
+    Fault,
+    GitHubIdentity,
+    GitLabIdentity,
+    LocalSigstore,
+    fake_wheel,
+    unsigned_jwt,
+)
 from hatch_attest.testing.pytest_plugin import CIJob
 
 NO_REQUESTS = {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
@@ -274,20 +280,13 @@ def test_project_urls_in_another_letter_case_still_name_our_repository(
 # --- 4. Identities PyPI cannot accept ------------------------------------------------
 
 
-def _unsigned_jwt(claims: dict[str, object]) -> str:
-    def part(value: dict[str, object]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
-
-    return f"{part({'alg': 'ES256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
-
-
 def test_an_identity_no_index_accepts_does_not_sign_on_the_public_instance(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     sigstore_instance: LocalSigstore,
 ) -> None:
-    token = _unsigned_jwt(
+    token = unsigned_jwt(
         {
             "iss": "https://agent.buildkite.com",
             "aud": "sigstore",

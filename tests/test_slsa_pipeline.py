@@ -7,9 +7,7 @@ verifies with PyPI's publisher policy, and what the pipeline refuses, and when.
 
 from __future__ import annotations
 
-import base64
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -20,31 +18,26 @@ from sigstore.models import ClientTrustConfig
 from sigstore.verify import Verifier
 
 from hatch_attest.cli import main
-from hatch_attest.testing import GitHubIdentity, GitLabIdentity, LocalSigstore
+from hatch_attest.testing import (
+    PUBLISH_V1,
+    SLSA_PROVENANCE_V1,
+    GitHubIdentity,
+    GitLabIdentity,
+    LocalSigstore,
+    fake_wheel,
+    unsigned_jwt,
+)
+from hatch_attest.testing.pytest_plugin import CIJob
 from hatch_attest.verify import verify_attestation
 
 from .local_sigstore.test_predicates import github_provenance
 
-SLSA_V1 = "https://slsa.dev/provenance/v1"
-PUBLISH_V1 = "https://docs.pypi.org/attestations/publish/v1"
-
-
-@pytest.fixture(autouse=True)
-def _laptop(no_ci: pytest.MonkeyPatch) -> None:
-    """No CI identity until a test enters a job."""
-
-
-def _enter(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
+# No CI identity until a test enters a job.
+pytestmark = pytest.mark.usefixtures("no_ci")
 
 
 def _wheel(tmp_path: Path) -> Path:
-    dist = tmp_path / "dist"
-    dist.mkdir()
-    wheel = dist / "slsa_pkg-1.0-py3-none-any.whl"
-    wheel.write_bytes(os.urandom(256))
-    return wheel
+    return fake_wheel(tmp_path / "dist", "slsa_pkg")
 
 
 def _sign(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str]:
@@ -65,12 +58,12 @@ def _verified(path: Path, dist: Path, publisher: Any, instance: LocalSigstore) -
 
 def test_a_github_job_writes_github_s_provenance_that_pypi_accepts(
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
     sigstore_instance: LocalSigstore,
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/slsa-pkg", ref="refs/tags/v1.0", run_id="42")
-    _enter(monkeypatch, sigstore_instance.github_env(identity))
+    ci_job(sigstore_instance.github_env(identity))
     wheel = _wheel(tmp_path)
 
     status, err = _sign(
@@ -91,18 +84,18 @@ def test_a_github_job_writes_github_s_provenance_that_pypi_accepts(
     statement = _verified(
         wheel.with_name(f"{wheel.name}.slsa.attestation"), wheel, publisher, sigstore_instance
     )
-    assert statement["predicateType"] == SLSA_V1
+    assert statement["predicateType"] == SLSA_PROVENANCE_V1
     assert statement["predicate"] == github_provenance(identity)
 
 
 def test_a_gitlab_job_writes_provenance_from_its_token(
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
     sigstore_instance: LocalSigstore,
 ) -> None:
     identity = GitLabIdentity(project_path="octo-group/slsa-pkg", job_id="7007", sha="a" * 40)
-    _enter(monkeypatch, sigstore_instance.gitlab_env(identity))
+    ci_job(sigstore_instance.gitlab_env(identity))
     wheel = _wheel(tmp_path)
 
     status, err = _sign(
@@ -119,7 +112,7 @@ def test_a_gitlab_job_writes_provenance_from_its_token(
     slsa = _verified(
         wheel.with_name(f"{wheel.name}.slsa.attestation"), wheel, publisher, sigstore_instance
     )
-    assert (publish["predicateType"], slsa["predicateType"]) == (PUBLISH_V1, SLSA_V1)
+    assert (publish["predicateType"], slsa["predicateType"]) == (PUBLISH_V1, SLSA_PROVENANCE_V1)
     text = json.dumps(slsa["predicate"])
     for claim in (identity.project_path, identity.sha, identity.job_id, identity.pipeline_id):
         assert claim in text
@@ -127,7 +120,7 @@ def test_a_gitlab_job_writes_provenance_from_its_token(
 
 def test_auto_beside_the_action_writes_provenance_and_says_why(
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
     sigstore_instance: LocalSigstore,
 ) -> None:
@@ -136,7 +129,7 @@ def test_auto_beside_the_action_writes_provenance_and_says_why(
         "      - uses: pypa/gh-action-pypi-publish@release/v1\n"
     )
     identity = GitHubIdentity(repository="octo-org/slsa-auto")
-    _enter(monkeypatch, sigstore_instance.github_env(identity, workflow=workflow))
+    ci_job(sigstore_instance.github_env(identity, workflow=workflow))
     wheel = _wheel(tmp_path)
 
     status, err = _sign(capsys, "--trust-config", sigstore_instance.trust_config_path, wheel)
@@ -148,13 +141,6 @@ def test_auto_beside_the_action_writes_provenance_and_says_why(
     ]
 
 
-def _unsigned_jwt(claims: dict[str, object]) -> str:
-    def part(value: dict[str, object]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
-
-    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
-
-
 def test_provenance_for_a_google_identity_is_refused_before_fulcio(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -163,7 +149,7 @@ def test_provenance_for_a_google_identity_is_refused_before_fulcio(
 ) -> None:
     email = "release@slsa-project.iam.gserviceaccount.com"
     claims = {"iss": "https://accounts.google.com", "aud": "sigstore", "email": email}
-    monkeypatch.setenv("SIGSTORE_IDENTITY_TOKEN", _unsigned_jwt(claims | {"exp": time.time() + 60}))
+    monkeypatch.setenv("SIGSTORE_IDENTITY_TOKEN", unsigned_jwt(claims | {"exp": time.time() + 60}))
     wheel = _wheel(tmp_path)
 
     status, err = _sign(
@@ -186,12 +172,12 @@ def test_provenance_for_a_google_identity_is_refused_before_fulcio(
 
 def test_inspect_shows_what_the_provenance_states(
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
     sigstore_instance: LocalSigstore,
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/slsa-inspect", run_id="4242")
-    _enter(monkeypatch, sigstore_instance.github_env(identity))
+    ci_job(sigstore_instance.github_env(identity))
     wheel = _wheel(tmp_path)
     trust = ["--trust-config", str(sigstore_instance.trust_config_path)]
     assert _sign(capsys, "--predicate", "slsa-provenance", *trust, wheel)[0] == 0

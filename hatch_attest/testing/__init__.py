@@ -60,7 +60,8 @@ to it as `https://upload.pypi.org/legacy/`::
         index.add_publisher("demo-pkg", GitHubPublisher(repository=..., workflow=...))
         # run `twine upload --attestations dist/*` with github_env() | client_env()
 
-For tests: `fake_wheel` and `fake_sdist` write distribution files;
+For tests: `fake_wheel` and `fake_sdist` write distribution files, `unsigned_jwt`
+makes a token of any issuer for checks made before Fulcio;
 `verify_as_pypi` checks an attestation with pypi-attestations' own
 `Attestation.verify`, independently of `hatch_attest.verify` (which it keeps
 honest); `log_index` reads an attestation's Rekor log index; `PUBLISH_V1` and
@@ -77,7 +78,7 @@ do, explicitly.
 """
 
 from hatch_attest.testing._ambient import GoogleCloud
-from hatch_attest.testing._artifacts import fake_sdist, fake_wheel
+from hatch_attest.testing._artifacts import fake_sdist, fake_wheel, unsigned_jwt
 from hatch_attest.testing._environ import is_ci_variable, outside_ci
 from hatch_attest.testing._faults import Fault
 from hatch_attest.testing._identity import (
@@ -118,5 +119,6 @@ __all__ = [
     "is_ci_variable",
     "log_index",
     "outside_ci",
+    "unsigned_jwt",
     "verify_as_pypi",
 ]

@@ -1,4 +1,4 @@
-"""Distribution files for tests: the right names, with random bytes.
+"""Distribution files and tokens for tests: the right shapes, nothing real.
 
 An attestation only hashes the file it names, so a wheel or sdist needs no real
 contents; random bytes make every file's digest, and so every signed statement
@@ -7,10 +7,13 @@ and Rekor entry, unique, even across tests that share the session's log.
 
 from __future__ import annotations
 
+import base64
+import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["fake_sdist", "fake_wheel"]
+__all__ = ["fake_sdist", "fake_wheel", "unsigned_jwt"]
 
 
 def fake_wheel(
@@ -38,3 +41,16 @@ def _write(path: Path, size: int) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(os.urandom(size))
     return path
+
+
+def unsigned_jwt(claims: Mapping[str, object]) -> str:
+    """A JWT with ``claims`` and a junk signature: for identities the local issuers do not mint.
+
+    hatch-attest reads a token's claims before Fulcio sees it, so tests of what is
+    refused before Fulcio can use tokens of any issuer. Nothing will verify it.
+    """
+
+    def part(value: Mapping[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'ES256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
