@@ -296,6 +296,23 @@ class _ForgePublisher(Publisher):
     def home(self) -> tuple[str, str] | None:
         return (self.kind, self.repository)
 
+    @property
+    @abstractmethod
+    def repository_uri(self) -> str:
+        """The Source Repository URI the certificate must carry."""
+
+    @property
+    @abstractmethod
+    def build_config(self) -> str:
+        """The Build Config URI the certificate must carry, without its ``@<ref>``."""
+
+    def expected_certificate_claims(self, found: Mapping[str, str]) -> list[tuple[str, list[str]]]:
+        return [
+            ("issuer", [self.issuer]),
+            ("source_repository_uri", [self.repository_uri]),
+            ("build_config_uri", _build_config_uris(self.build_config, found)),
+        ]
+
 
 @dataclass(frozen=True)
 class GitHubPublisher(_ForgePublisher):
@@ -335,14 +352,13 @@ class GitHubPublisher(_ForgePublisher):
     def describe(self) -> str:
         return f"GitHub repository {self.repository}, workflow {self.workflow}"
 
-    def expected_certificate_claims(self, found: Mapping[str, str]) -> list[tuple[str, list[str]]]:
-        repository_uri = f"{self.server}/{self.repository}"
-        workflow = f"{repository_uri}/.github/workflows/{self.workflow}"
-        return [
-            ("issuer", [self.issuer]),
-            ("source_repository_uri", [repository_uri]),
-            ("build_config_uri", _build_config_uris(workflow, found)),
-        ]
+    @property
+    def repository_uri(self) -> str:
+        return f"{self.server}/{self.repository}"
+
+    @property
+    def build_config(self) -> str:
+        return f"{self.repository_uri}/.github/workflows/{self.workflow}"
 
     @classmethod
     def runs_here(cls, env: Mapping[str, str]) -> bool:
@@ -486,14 +502,13 @@ class GitLabPublisher(_ForgePublisher):
     def describe(self) -> str:
         return f"GitLab project {self.repository}, CI config {self.workflow_filepath}"
 
-    def expected_certificate_claims(self, found: Mapping[str, str]) -> list[tuple[str, list[str]]]:
-        repository_uri = f"https://{self.host}/{self.repository}"
-        workflow = f"{repository_uri}//{self.workflow_filepath}"
-        return [
-            ("issuer", [self.issuer]),
-            ("source_repository_uri", [repository_uri]),
-            ("build_config_uri", _build_config_uris(workflow, found)),
-        ]
+    @property
+    def repository_uri(self) -> str:
+        return f"https://{self.host}/{self.repository}"
+
+    @property
+    def build_config(self) -> str:
+        return f"{self.repository_uri}//{self.workflow_filepath}"
 
     @classmethod
     def runs_here(cls, env: Mapping[str, str]) -> bool:
