@@ -169,11 +169,11 @@ def _parser() -> argparse.ArgumentParser:
             "token and one signing certificate serve the whole run; Rekor entries are "
             "made concurrently. All or nothing: if one artifact fails, no attestation "
             "from this run is left.",
-            "The `publisher`, `instance`, `trust-config`, `timeout` and "
+            "The `publisher`, `instance`, `trust-config`, `timeout`, `predicate` and "
             f"`allow-private-repository` of [{HOOK_TABLE}] (or [{WRAPPER_TABLE}]) in "
             "./pyproject.toml apply "
-            "(without a `publisher`, a job in another repository than the one "
-            "[project.urls] names does not sign); the environment (HATCH_ATTEST_*) "
+            "(without a `publisher`, only a job that provably is the repository "
+            "[project.urls] names signs); the environment (HATCH_ATTEST_*) "
             "overrides the table, and flags override both. The table's `mode` is the "
             "build hook's and does not apply here.",
         ),
@@ -219,7 +219,8 @@ def _parser() -> argparse.ArgumentParser:
     sign.add_argument(
         "--allow-private-repository",
         action="store_true",
-        help="sign a private repository on a public Sigstore instance (publishes its name)",
+        help="sign a repository that is not provably public on the public-good Sigstore "
+        "instance (publishes its name)",
     )
     sign.set_defaults(func=_cmd_sign)
 
