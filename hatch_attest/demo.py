@@ -170,13 +170,17 @@ def _upload(project: Path, sigstore: LocalSigstore, index: LocalIndex) -> int:
     _say("   workflow), to the local index standing in for upload.pypi.org:")
     _say("   $ twine upload --attestations dist/*")
     _say()
-    twine = [sys.executable, "-m", "twine", "upload", "--non-interactive", "--attestations"]
+    twine = [
+        *(sys.executable, "-m", "twine", "--no-color", "upload", "--non-interactive"),
+        *("--disable-progress-bar", "--attestations"),
+    ]
     upload = _subprocess([*twine, *map(str, dist)], project, env)
     if upload != 0:
         _say(f"The upload FAILED ({_outcome(upload)}); see its output above.")
         return 1
     _say()
-    _say("6. What the index accepted (its Integrity API serves each file's provenance):")
+    _say("6. What the index accepted (its Integrity API serves each file's provenance;")
+    _say('   twine\'s "View at" link names pypi.org, where nothing was uploaded):')
     for file in index.files("demo-pkg"):
         kinds = ", ".join(_predicate_name(a.envelope.statement) for a in file.attestations)
         _say(f"     {file.filename}: {_count(len(file.attestations), 'attestation')} ({kinds})")
