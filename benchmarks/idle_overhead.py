@@ -44,12 +44,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _report import note, table
+from _report import Build, build_into_dist, note, table
 
 from hatch_attest.testing import outside_ci
 
@@ -75,15 +74,6 @@ VARIANTS = (
         "naive", ("hatchling", "hatch-attest", "sigstore", "pypi-attestations"), hook_table=True
     ),
 )
-
-
-@dataclass(frozen=True)
-class Build:
-    """What one build cost: wall and CPU seconds, peak RSS (KiB) of its processes."""
-
-    seconds: float
-    cpu_seconds: float
-    peak_rss_kib: int
 
 
 @dataclass
@@ -254,25 +244,8 @@ def build_once(project: Path, variant: Variant, env: Mapping[str, str], logs: Pa
     The build's log is checked: it must succeed, and a variant with the hook must
     have taken the idle path (its "Not attesting" line, no attestation written).
     """
-    outdir = project / "dist"
-    shutil.rmtree(outdir, ignore_errors=True)
-    logs.mkdir(parents=True, exist_ok=True)
-    log_path = logs / f"{variant.name}.log"
-    argv = [sys.executable, "-m", "build", "--outdir", str(outdir), str(project)]
-    with log_path.open("w+b") as log:
-        start = time.perf_counter()
-        process = subprocess.Popen(argv, env=dict(env), stdout=log, stderr=subprocess.STDOUT)
-        # wait4 reports the child's resource usage, which on Linux includes the
-        # CPU time and peak RSS of every descendant it waited for (pip, the backend).
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
-        log.seek(0)
-        output = log.read().decode(errors="replace")
-    if process.returncode != 0:
-        sys.stderr.write(output)
-        msg = f"`python -m build` of the {variant.name} variant failed (log above)"
-        raise SystemExit(msg)
+    build = build_into_dist(project, env, logs / f"{variant.name}.log", variant.name)
+    output, outdir = build.output, project / "dist"
     built = sorted(p.name for p in outdir.iterdir())
     if any(name.endswith(".attestation") for name in built):
         msg = f"the {variant.name} variant wrote an attestation; the environment has an identity"
@@ -284,7 +257,7 @@ def build_once(project: Path, variant: Variant, env: Mapping[str, str], logs: Pa
     if not variant.hook_table and IDLE_MARKER in output:
         msg = f"the {variant.name} variant ran the hook"
         raise SystemExit(msg)
-    return Build(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
+    return build
 
 
 def print_report(

@@ -34,13 +34,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from _report import note, table
-from idle_overhead import Build, Samples, build_plugin_wheel
+from _report import Build, build_into_dist, note, table
+from idle_overhead import Samples, build_plugin_wheel
 
 from hatch_attest.testing import outside_ci
 
@@ -171,23 +170,8 @@ requires-python = ">=3.10"
 
 def build_once(project: Path, variant: Variant, env: Mapping[str, str], logs: Path) -> Build:
     """One isolated ``python -m build``: what it cost; the wrapper must have stayed idle."""
-    outdir = project / "dist"
-    shutil.rmtree(outdir, ignore_errors=True)
-    logs.mkdir(parents=True, exist_ok=True)
-    log_path = logs / f"{variant.name}.log"
-    argv = [sys.executable, "-m", "build", "--outdir", str(outdir), str(project)]
-    with log_path.open("w+b") as log:
-        start = time.perf_counter()
-        process = subprocess.Popen(argv, env=dict(env), stdout=log, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
-        log.seek(0)
-        output = log.read().decode(errors="replace")
-    if process.returncode != 0:
-        sys.stderr.write(output)
-        msg = f"`python -m build` of the {variant.name} variant failed (log above)"
-        raise SystemExit(msg)
+    build = build_into_dist(project, env, logs / f"{variant.name}.log", variant.name)
+    output, outdir = build.output, project / "dist"
     if any(p.name.endswith(".attestation") for p in outdir.iterdir()):
         msg = f"the {variant.name} variant wrote an attestation; the environment has an identity"
         raise SystemExit(msg)
@@ -195,7 +179,7 @@ def build_once(project: Path, variant: Variant, env: Mapping[str, str], logs: Pa
         sys.stderr.write(output)
         msg = f"the {variant.name} build did not take the expected path (log above)"
         raise SystemExit(msg)
-    return Build(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
+    return build
 
 
 def print_report(samples: Mapping[str, Samples], rounds: int) -> None:
