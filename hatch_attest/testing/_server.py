@@ -39,6 +39,8 @@ _MAX_BODY = 16 * 1024 * 1024
 # How long a silent client may hold a handler thread.
 _SOCKET_TIMEOUT = 10.0
 _JOIN_TIMEOUT = 10.0
+# How long `exchanges()` waits for answered requests to be recorded.
+_SETTLE_SECONDS = 2.0
 
 
 Handler = Callable[[Request, Fault | None], Reply]
@@ -75,10 +77,14 @@ class Server(ThreadingHTTPServer):
         self._prefix_routes: list[tuple[str, str, str, Handler]] = []
         self._counts = dict.fromkeys(endpoints, 0)
         self._exchanges: list[Exchange] = []
+        # Requests counted but not yet recorded: a client can read its answer (and a
+        # test go on) before the handler thread records how the exchange ended.
+        self._in_flight = 0
         # Bumped by reset(): a request that outlives a reset (a late answer to a
         # client that gave up) belongs to the test before it, not to the next.
         self._generation = 0
         self._lock = threading.Lock()
+        self._settled = threading.Condition(self._lock)
         self._thread = threading.Thread(
             target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -141,6 +147,7 @@ class Server(ThreadingHTTPServer):
         """Records one request to `endpoint`; returns the generation it belongs to."""
         with self._lock:
             self._counts[endpoint] += 1
+            self._in_flight += 1
             return self._generation
 
     def counts(self) -> dict[str, int]:
@@ -151,12 +158,19 @@ class Server(ThreadingHTTPServer):
     def record(self, exchange: Exchange, generation: int) -> None:
         """Records how one request ended, unless a reset came since it began."""
         with self._lock:
-            if generation == self._generation:
+            if generation == self._generation:  # a reset since forgot it
+                self._in_flight -= 1
                 self._exchanges.append(exchange)
+            self._settled.notify_all()
 
     def exchanges(self) -> list[Exchange]:
-        """Every routed request so far, in the order they ended."""
-        with self._lock:
+        """Every routed request so far, in the order they ended.
+
+        Waits (at most ``_SETTLE_SECONDS``) for requests that were answered but not
+        yet recorded; one that hangs stays out.
+        """
+        with self._settled:
+            self._settled.wait_for(lambda: self._in_flight == 0, timeout=_SETTLE_SECONDS)
             return list(self._exchanges)
 
     def reset(self) -> None:
@@ -165,6 +179,7 @@ class Server(ThreadingHTTPServer):
         with self._lock:
             self._counts = dict.fromkeys(self.endpoints, 0)
             self._exchanges = []
+            self._in_flight = 0
             self._generation += 1
 
     def pause(self, seconds: float) -> bool:
