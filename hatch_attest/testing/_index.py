@@ -67,6 +67,7 @@ from pypi_attestations import (
     Distribution,
     GitHubPublisher,
     GitLabPublisher,
+    GooglePublisher,
     Provenance,
 )
 from sigstore.models import ClientTrustConfig
@@ -75,7 +76,7 @@ from sigstore.verify import Verifier
 from hatch_attest.errors import VerificationError
 from hatch_attest.testing._faults import Fault
 from hatch_attest.testing._http import Reply, Request, json_reply
-from hatch_attest.testing._identity import GITHUB_ISSUER, GITLAB_ISSUER, Claims
+from hatch_attest.testing._identity import GITHUB_ISSUER, GITLAB_ISSUER, GOOGLE_ISSUER, Claims
 from hatch_attest.testing._instance import LocalSigstore
 from hatch_attest.testing._oidc import TokenError
 from hatch_attest.testing._proxy import TunnelProxy
@@ -89,10 +90,8 @@ INDEX_ENDPOINTS = ("audience", "mint-token", "burn-token", "upload", "simple", "
 PYPI_HOSTS = ("upload.pypi.org", "test.pypi.org", "pypi.org")
 """Host names the index answers for through `client_env()`'s proxy."""
 
-TrustedPublisher = GitHubPublisher | GitLabPublisher
-"""A Trusted Publisher, given the way warehouse hands it to `Attestation.verify`.
-
-Google is not here: `LocalSigstore` mints no Google ID tokens."""
+TrustedPublisher = GitHubPublisher | GitLabPublisher | GooglePublisher
+"""A Trusted Publisher, given the way warehouse hands it to `Attestation.verify`."""
 
 _AUDIENCE = "pypi"
 _TOKEN_LIFETIME = 900  # seconds, as warehouse's OIDC-minted macaroons
@@ -315,7 +314,7 @@ class LocalIndex:
             issuer = unverified["iss"]
         except (ValueError, IndexError, KeyError, TypeError, binascii.Error):
             return _token_failure("invalid-payload", "malformed JWT")
-        if issuer not in (GITHUB_ISSUER, GITLAB_ISSUER):
+        if issuer not in (GITHUB_ISSUER, GITLAB_ISSUER, GOOGLE_ISSUER):
             return _token_failure("invalid-payload", "unknown trusted publishing issuer")
         try:
             claims = self._sigstore.verify_id_token(token, audience=_AUDIENCE)
@@ -355,8 +354,10 @@ class LocalIndex:
         publisher: TrustedPublisher
         if claims.get("iss") == GITHUB_ISSUER:
             publisher = _github_lookup(claims, [p for _, p in registered])
-        else:
+        elif claims.get("iss") == GITLAB_ISSUER:
             publisher = _gitlab_lookup(claims, [p for _, p in registered])
+        else:
+            publisher = _google_lookup(claims, [p for _, p in registered])
         projects = frozenset(name for name, p in registered if p == publisher)
         return publisher, projects
 
@@ -672,6 +673,21 @@ def _github_lookup(claims: Claims, registered: list[TrustedPublisher]) -> GitHub
         msg = "Publishing from a workflow invoked via 'pull_request_target' is not supported."
         raise _InvalidPublisherError(msg)
     return publisher
+
+
+def _google_lookup(claims: Claims, registered: list[TrustedPublisher]) -> GooglePublisher:
+    """warehouse's Google publisher: looked up by `email`; `email_verified` must be true."""
+    _require(claims, ("email", "sub", "jti"))
+    candidates = [
+        p for p in registered if isinstance(p, GooglePublisher) and p.email == claims["email"]
+    ]
+    if not candidates:
+        msg = "Publisher with matching claims was not found"
+        raise _InvalidPublisherError(msg)
+    if claims.get("email_verified") is not True:
+        msg = "Check failed for required claim 'email_verified'"
+        raise _InvalidPublisherError(msg)
+    return candidates[0]
 
 
 def _gitlab_lookup(claims: Claims, registered: list[TrustedPublisher]) -> GitLabPublisher:

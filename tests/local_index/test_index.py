@@ -17,6 +17,7 @@ from pypi_attestations import (
     Distribution,
     GitHubPublisher,
     GitLabPublisher,
+    GooglePublisher,
     Provenance,
 )
 from pypi_attestations import VerificationError as AttestationVerificationError
@@ -28,6 +29,7 @@ from hatch_attest.testing import (
     Fault,
     GitHubIdentity,
     GitLabIdentity,
+    GoogleIdentity,
     LocalIndex,
     LocalSigstore,
 )
@@ -99,6 +101,25 @@ def test_mint_token_for_a_gitlab_project(
         local_index, sigstore_instance.mint_gitlab_token(gitlab_identity, audience="pypi")
     )
     assert answer.status == 200, answer.body
+
+
+def test_mint_token_for_a_google_service_account(
+    local_index: LocalIndex, sigstore_instance: LocalSigstore
+) -> None:
+    account = GoogleIdentity(email="release@index-project.iam.gserviceaccount.com")
+    local_index.add_publisher(PROJECT, GooglePublisher(email=account.email))
+
+    accepted = mint(local_index, sigstore_instance.mint_token(account, audience="pypi"))
+    stranger = GoogleIdentity(email="someone@else-project.iam.gserviceaccount.com")
+    refused = mint(local_index, sigstore_instance.mint_token(stranger, audience="pypi"))
+
+    assert accepted.status == 200, accepted.body
+    assert refused.status == 422
+    assert refused.json() == refusal(
+        "valid token, but no corresponding publisher "
+        "(Publisher with matching claims was not found)",
+        "invalid-publisher",
+    )
 
 
 def refusal(description: str, code: str) -> dict[str, Any]:
