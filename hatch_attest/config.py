@@ -447,21 +447,7 @@ def _read_table(
     for key, value in table.items():
         where = _path(prefix, key)
         try:
-            if key == "mode":
-                values["mode"] = _choice(value, _MODES, where)
-            elif key == "instance":
-                values["instance"] = _choice(value, _INSTANCES, where)
-            elif key == "trust-config":
-                values["trust_config"] = _trust_config(value, root, where)
-            elif key == "publisher":
-                values["publisher"] = _publisher(value, where)
-            elif key == "timeout":
-                values["timeout"] = _timeout(value, where)
-            elif key == "allow-private-repository":
-                values["allow_private_repository"] = _boolean(value, where)
-            elif key == "predicate":
-                values["predicate"] = _predicate(value, where)
-            elif key not in extra_options:
+            if not _read_option(values, key, value, where, root) and key not in extra_options:
                 errors.append(_unknown(key, where, OPTIONS, extra_options))
         except _Invalid as e:
             errors.extend(e.errors)
@@ -513,28 +499,38 @@ def _read_flags(
 ) -> None:
     for option, (flag, value) in flags.items():
         try:
-            if option == "mode":
-                values["mode"] = _choice(value, _MODES, flag)
-            elif option == "instance":
-                values["instance"] = _choice(value, _INSTANCES, flag)
-            elif option == "trust-config":
-                values["trust_config"] = _trust_config(value, Path.cwd(), flag)
-            elif option == "publisher":
-                if not isinstance(value, Publisher):
-                    msg = f"{flag}: expected a parsed publisher"
-                    raise TypeError(msg)
-                values["publisher"] = value
-            elif option == "timeout":
-                values["timeout"] = _timeout(value, flag)
-            elif option == "allow-private-repository":
-                values["allow_private_repository"] = _boolean(value, flag)
-            elif option == "predicate":
-                values["predicate"] = _predicate(value, flag)
-            else:
+            if not _read_option(values, option, value, flag, Path.cwd()):
                 msg = f"{flag}: no option {option!r}"
                 raise TypeError(msg)
         except _Invalid as e:
             errors.extend(e.errors)
+
+
+def _read_option(
+    values: dict[str, Any], option: object, value: object, where: str, root: Path
+) -> bool:
+    """Validate one option (a table's or a flag's) into ``values``; False if it is none of ours.
+
+    ``root`` anchors a relative ``trust-config``: the project root for a table, the
+    working directory for a flag. A flag's ``publisher`` arrives already parsed.
+    """
+    if option == "mode":
+        values["mode"] = _choice(value, _MODES, where)
+    elif option == "instance":
+        values["instance"] = _choice(value, _INSTANCES, where)
+    elif option == "trust-config":
+        values["trust_config"] = _trust_config(value, root, where)
+    elif option == "publisher":
+        values["publisher"] = value if isinstance(value, Publisher) else _publisher(value, where)
+    elif option == "timeout":
+        values["timeout"] = _timeout(value, where)
+    elif option == "allow-private-repository":
+        values["allow_private_repository"] = _boolean(value, where)
+    elif option == "predicate":
+        values["predicate"] = _predicate(value, where)
+    else:
+        return False
+    return True
 
 
 class _Invalid(Exception):
