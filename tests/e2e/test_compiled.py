@@ -40,6 +40,14 @@ SKIP = (
     '`hatch-attest sign` in a step after it (see README "Compiled wheels")'
 )
 PROJECT = "cext-pkg"
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def readme_recipe() -> str:
+    """The workflow of the README's "Compiled wheels" recipe, as the job's own workflow file."""
+    section = README.read_text().split("### Compiled wheels\n", 1)[1]
+    return section.split("```yaml\n", 1)[1].split("```\n", 1)[0]
+
 
 # How cibuildwheel runs each frontend: the wheel only, into its temporary `built_wheel`.
 WHEEL_ONLY = {
@@ -97,10 +105,13 @@ def test_compiled_wheel_is_repaired_signed_collected_and_accepted_by_the_index(
     )
     local_index.add_publisher(PROJECT, publisher)
     trust = sigstore_instance.trust_config_path
+    recipe = readme_recipe()
+    assert "hatch-attest sign wheelhouse" in recipe
 
     def job(**extra: str) -> dict[str, str]:
-        # Every step of the workflow: the same job identity, the way to the local index.
-        ci = sigstore_instance.github_env(github_identity)
+        # Every step of the README's workflow (which `predicate = "auto"` reads): the
+        # same job identity, and the way to the local index.
+        ci = sigstore_instance.github_env(github_identity, workflow=recipe)
         return env_for(ci, **local_index.client_env(), **extra)
 
     # --- the wheels job (one leg of the matrix) ---
