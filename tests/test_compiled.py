@@ -71,10 +71,11 @@ def test_inside_cibuildwheel_nothing_is_signed_and_the_step_after_it_signs(
     assert attestation_path(wheel).is_file()
 
 
-def test_a_build_under_cibuildwheel_needs_no_signing_stack_and_is_never_refused() -> None:
+def test_a_build_under_cibuildwheel_needs_no_signing_stack_and_is_never_refused(
+    sigstore_instance: LocalSigstore, github_identity: GitHubIdentity
+) -> None:
     """What the hook and the wrapper ask before building: install nothing, refuse nothing."""
-    job = {"GITHUB_ACTIONS": "true", "ACTIONS_ID_TOKEN_REQUEST_URL": "http://127.0.0.1:9/t"}
-    job |= {"ACTIONS_ID_TOKEN_REQUEST_TOKEN": "request-token"}
+    job = sigstore_instance.github_env(github_identity)
     always = AttestConfig(mode="always")
 
     assert requirements_for(AttestConfig(), job) == list(SIGNING_REQUIREMENTS)

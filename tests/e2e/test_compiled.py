@@ -29,8 +29,10 @@ from .frontends import BIN, EnvFactory, make_host_project, make_project, publish
 
 pytestmark = pytest.mark.slow
 needs_gcc_on_linux = pytest.mark.skipif(
-    sys.platform != "linux" or shutil.which("gcc") is None,
-    reason="auditwheel repairs Linux wheels; the C extension needs gcc",
+    sys.platform != "linux"
+    or shutil.which("gcc") is None
+    or not (Path(sysconfig.get_paths()["include"]) / "Python.h").is_file(),
+    reason="auditwheel repairs Linux wheels; the C extension needs gcc and Python's headers",
 )
 
 NO_REQUESTS = {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
