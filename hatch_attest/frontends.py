@@ -21,7 +21,7 @@ the names are the frontends' own, not configurable):
   crate's naming); uv before 0.5 built straight into a cache shard under
   ``sdists-vN`` or ``built-wheels-vN``.
 
-cibuildwheel (checked against its source, 2.x and 3.x) sets ``CIBUILDWHEEL=1``
+cibuildwheel (checked against its source, 4.2) sets ``CIBUILDWHEEL=1``
 in its own environment, which every build it runs inherits (and which it passes
 into its Linux containers). It builds each wheel into a temporary
 ``built_wheel`` folder, runs the repair command (``auditwheel``, ``delocate``,
