@@ -42,7 +42,13 @@ from hatch_attest.config import (
     timeout_from_text,
 )
 from hatch_attest.errors import AttestError, BundleError, ConfigError, DistributionError
-from hatch_attest.publisher import Publisher, parse_publisher_spec, publisher_from_environment
+from hatch_attest.kinds import (
+    Publisher,
+    inferring_jobs,
+    parse_publisher_spec,
+    publisher_from_environment,
+    spec_forms,
+)
 from hatch_attest.redact import redact
 
 PROG = "hatch-attest"
@@ -235,8 +241,7 @@ def _parser() -> argparse.ArgumentParser:
             "`twine upload --attestations` does (an attestation exists and is JSON).",
             "Without --publisher, the publisher is the `publisher` of "
             f"[{HOOK_TABLE}] (or [{WRAPPER_TABLE}]) in ./pyproject.toml, else the CI job's "
-            "own (GitHub Actions "
-            "or GitLab CI). Prints one verdict per distribution; exits 1 if PyPI would "
+            f"own ({inferring_jobs()}). Prints one verdict per distribution; exits 1 if PyPI would "
             "reject any of them.",
         ),
         epilog=_paragraphs(EXIT_STATUS),
@@ -342,8 +347,7 @@ def _add_trust_options(parser: argparse.ArgumentParser) -> None:
         "--publisher",
         type=_publisher,
         metavar="SPEC",
-        help="the Trusted Publisher PyPI knows: github:OWNER/REPO@WORKFLOW.yml, "
-        "gitlab:NAMESPACE/PROJECT@PATH/TO/.gitlab-ci.yml or google:EMAIL",
+        help=f"the Trusted Publisher PyPI knows: {spec_forms()}",
     )
     which = parser.add_mutually_exclusive_group()
     which.add_argument(
@@ -530,10 +534,9 @@ def _verify_publisher(config: AttestConfig, project: Pyproject) -> Publisher:
     if inferred is not None:
         return inferred
     msg = (
-        "no Trusted Publisher to verify against: pass --publisher "
-        "github:OWNER/REPO@WORKFLOW.yml, gitlab:NAMESPACE/PROJECT@PATH/TO/.gitlab-ci.yml or "
-        f"google:EMAIL, or set `publisher` in [{project.table_name}] of ./pyproject.toml, "
-        "or run in the GitHub Actions or GitLab CI job that publishes"
+        f"no Trusted Publisher to verify against: pass --publisher {spec_forms()}, or set "
+        f"`publisher` in [{project.table_name}] of ./pyproject.toml, or run in the "
+        f"{inferring_jobs()} job that publishes"
     )
     raise ConfigError([msg])
 
