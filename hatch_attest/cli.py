@@ -48,6 +48,7 @@ from hatch_attest.kinds import (
     parse_publisher_spec,
     publisher_from_environment,
     spec_forms,
+    step_summary,
 )
 from hatch_attest.redact import redact
 
@@ -479,9 +480,9 @@ def _cmd_sign(args: argparse.Namespace) -> int:
         return 0
     rows = [(w.dist.name, w.identity, str(w.log_index)) for w in written]
     print(_table(("artifact", "identity", "Rekor log index"), rows))
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        _append_step_summary(Path(summary), rows, reporter)
+    summary = step_summary(os.environ)
+    if summary is not None:
+        _append_step_summary(summary, rows, reporter)
     return 0
 
 
@@ -495,7 +496,10 @@ def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
     return "\n".join(lines)
 
 
-def _append_step_summary(path: Path, rows: Sequence[tuple[str, ...]], reporter: Reporter) -> None:
+def _append_step_summary(
+    summary: tuple[str, str], rows: Sequence[tuple[str, ...]], reporter: Reporter
+) -> None:
+    variable, path = summary
     lines = [
         "### PEP 740 attestations",
         "",
@@ -505,17 +509,15 @@ def _append_step_summary(path: Path, rows: Sequence[tuple[str, ...]], reporter: 
         "",
     ]
     try:
-        with path.open("a", encoding="utf-8") as f:
+        with Path(path).open("a", encoding="utf-8") as f:
             f.write("\n".join(lines) + "\n")
     except OSError as e:
         # The attestations are written; a missing summary must not fail the job.
-        reporter.display_warning(
-            f"cannot append to GITHUB_STEP_SUMMARY ({path}): {e.strerror or e}"
-        )
+        reporter.display_warning(f"cannot append to {variable} ({path}): {e.strerror or e}")
 
 
 def _code_cell(text: str) -> str:
-    """``text`` as a code span in a GitHub Markdown table cell, whatever it holds.
+    """``text`` as a code span in a GFM Markdown table cell, whatever it holds.
 
     GFM: a ``|`` ends the cell even inside a code span unless escaped as ``\\|``; a
     code span's fence is a backtick run longer than any inside it, padded with a

@@ -61,6 +61,7 @@ __all__ = [
     "running_job",
     "same_repository",
     "spec_forms",
+    "step_summary",
     "unrequested_identity",
     "untrusted_issuer",
 ]
@@ -210,6 +211,15 @@ def environment_mismatch(expected: Publisher, env: Mapping[str, str]) -> str | N
     # Another CI than expected. The ambient identity of a recognised CI job is that
     # CI's own, never a Google service account.
     return f"expected {expected.describe()}, found {job}"
+
+
+def step_summary(env: Mapping[str, str]) -> tuple[str, str] | None:
+    """``(variable, path)`` of the Markdown file the job shows as its summary, if any."""
+    for source in AMBIENT:
+        path = env.get(source.summary_variable) if source.summary_variable else None
+        if path:
+            return (str(source.summary_variable), path)
+    return None
 
 
 # --- identity ------------------------------------------------------------------------

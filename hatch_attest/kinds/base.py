@@ -116,6 +116,8 @@ class Ambient(ABC):
     """A CI system (whose own identity comes before any cloud VM's); False for a VM."""
     publisher: ClassVar[type[Publisher] | None] = None
     """The PyPI publisher kind its identities are, if PyPI has one."""
+    summary_variable: ClassVar[str | None] = None
+    """The variable naming a Markdown file the job shows as its summary, if it has one."""
 
     @classmethod
     @abstractmethod

@@ -323,6 +323,7 @@ class GitHubActions(Ambient):
 
     source: ClassVar[str] = "GitHub Actions"
     publisher: ClassVar[type[Publisher] | None] = GitHubPublisher
+    summary_variable: ClassVar[str | None] = "GITHUB_STEP_SUMMARY"
 
     @classmethod
     def runs_here(cls, env: Mapping[str, str]) -> bool:
