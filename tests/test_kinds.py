@@ -269,13 +269,15 @@ def test_a_bare_vm_s_default_account_signs_only_for_a_google_publisher(
 def test_a_ci_is_recognised_by_one_rule_everywhere(variable: str, value: str) -> None:
     """Only "true" (what every CI sets) makes a job: the probe and the job name agree."""
     env = {variable: value, "PATH": "", "SIGSTORE_ID_TOKEN": "a.b.c"}
-    assert not probe(env).available
+    assert probe(env).explain().startswith("no CI identity found")
     assert running_job(env) is None
     assert publisher_from_environment(env) is None
     env[variable] = "true"
-    assert running_job(env) is not None
     source = next(s for s in AMBIENT if s.runs_here(env))
-    assert probe(env).source in {source.source, None}
+    found = probe(env)
+    # The probe names that CI: it has a token, or it says what this job of it lacks.
+    assert found.source == source.source or found.reason.startswith(f"this {source.source} job")
+    assert running_job(env) == f"a {source.source} job"
 
 
 # --- 3. An issuer PyPI can never accept -------------------------------------------------
