@@ -48,16 +48,21 @@ from hatch_attest.errors import (
     VerificationError,
 )
 from hatch_attest.frontends import discarding_frontend, repaired_later
-from hatch_attest.identity import Token, obtain_token, probe
-from hatch_attest.publisher import (
+from hatch_attest.identity import Token
+from hatch_attest.kinds import (
     Publisher,
+    accepted_publishers,
     environment_mismatch,
+    obtain_token,
+    probe,
     publisher_from_claims,
     publisher_from_environment,
-    repository_from_project_urls,
     running_job,
     same_repository,
+    unrequested_identity,
+    untrusted_issuer,
 )
+from hatch_attest.project_urls import repository_from_project_urls
 
 if TYPE_CHECKING:
     from sigstore.verify import Verifier
@@ -164,8 +169,11 @@ def decide(
     found = probe(env)
     if not found.available:
         return Skip(found.explain())
-    running = publisher_from_environment(env)
     expected = config.publisher
+    unrequested = unrequested_identity(found, expected, env)
+    if unrequested is not None:
+        return Skip(unrequested)
+    running = publisher_from_environment(env)
     if expected is not None:
         mismatch = environment_mismatch(expected, env)
         if mismatch is None:
@@ -294,7 +302,7 @@ def identity_refusal(
         issuer = token.claims.get("iss", "an unknown issuer")
         return (
             f"the identity from {token.source} (issuer {issuer}) is not a Trusted Publisher "
-            "that PyPI can accept attestations from (GitHub, GitLab.com or Google), so a "
+            f"that PyPI can accept attestations from ({accepted_publishers()}), so a "
             "signature would only add a public log entry; set `publisher` or a `trust-config` "
             "of your own to sign anyway"
         )
@@ -369,6 +377,11 @@ def attest(
             return _skip(Skip(str(e)), config, reporter)
     logger.debug("phase token: %.3f s", time.monotonic() - started)
     token.check()
+    # A job of a trusted kind whose token comes from an issuer PyPI never trusts (GitHub
+    # Enterprise Cloud's per-enterprise issuer): no attestation of it can be accepted.
+    untrusted = untrusted_issuer(token.claims, decision.publisher)
+    if untrusted is not None:
+        return _skip(Skip(untrusted), config, reporter)
     publisher = _publisher_for(token, decision.publisher, reporter)
     refusal = identity_refusal(token, publisher, config, public=public)
     if refusal is not None:

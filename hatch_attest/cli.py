@@ -42,7 +42,14 @@ from hatch_attest.config import (
     timeout_from_text,
 )
 from hatch_attest.errors import AttestError, BundleError, ConfigError, DistributionError
-from hatch_attest.publisher import Publisher, parse_publisher_spec, publisher_from_environment
+from hatch_attest.kinds import (
+    Publisher,
+    inferring_jobs,
+    parse_publisher_spec,
+    publisher_from_environment,
+    spec_forms,
+    step_summary,
+)
 from hatch_attest.redact import redact
 
 PROG = "hatch-attest"
@@ -235,8 +242,7 @@ def _parser() -> argparse.ArgumentParser:
             "`twine upload --attestations` does (an attestation exists and is JSON).",
             "Without --publisher, the publisher is the `publisher` of "
             f"[{HOOK_TABLE}] (or [{WRAPPER_TABLE}]) in ./pyproject.toml, else the CI job's "
-            "own (GitHub Actions "
-            "or GitLab CI). Prints one verdict per distribution; exits 1 if PyPI would "
+            f"own ({inferring_jobs()}). Prints one verdict per distribution; exits 1 if PyPI would "
             "reject any of them.",
         ),
         epilog=_paragraphs(EXIT_STATUS),
@@ -342,8 +348,7 @@ def _add_trust_options(parser: argparse.ArgumentParser) -> None:
         "--publisher",
         type=_publisher,
         metavar="SPEC",
-        help="the Trusted Publisher PyPI knows: github:OWNER/REPO@WORKFLOW.yml, "
-        "gitlab:NAMESPACE/PROJECT@PATH/TO/.gitlab-ci.yml or google:EMAIL",
+        help=f"the Trusted Publisher PyPI knows: {spec_forms()}",
     )
     which = parser.add_mutually_exclusive_group()
     which.add_argument(
@@ -475,9 +480,9 @@ def _cmd_sign(args: argparse.Namespace) -> int:
         return 0
     rows = [(w.dist.name, w.identity, str(w.log_index)) for w in written]
     print(_table(("artifact", "identity", "Rekor log index"), rows))
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        _append_step_summary(Path(summary), rows, reporter)
+    summary = step_summary(os.environ)
+    if summary is not None:
+        _append_step_summary(summary, rows, reporter)
     return 0
 
 
@@ -491,7 +496,10 @@ def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
     return "\n".join(lines)
 
 
-def _append_step_summary(path: Path, rows: Sequence[tuple[str, ...]], reporter: Reporter) -> None:
+def _append_step_summary(
+    summary: tuple[str, str], rows: Sequence[tuple[str, ...]], reporter: Reporter
+) -> None:
+    variable, path = summary
     lines = [
         "### PEP 740 attestations",
         "",
@@ -501,17 +509,15 @@ def _append_step_summary(path: Path, rows: Sequence[tuple[str, ...]], reporter: 
         "",
     ]
     try:
-        with path.open("a", encoding="utf-8") as f:
+        with Path(path).open("a", encoding="utf-8") as f:
             f.write("\n".join(lines) + "\n")
     except OSError as e:
         # The attestations are written; a missing summary must not fail the job.
-        reporter.display_warning(
-            f"cannot append to GITHUB_STEP_SUMMARY ({path}): {e.strerror or e}"
-        )
+        reporter.display_warning(f"cannot append to {variable} ({path}): {e.strerror or e}")
 
 
 def _code_cell(text: str) -> str:
-    """``text`` as a code span in a GitHub Markdown table cell, whatever it holds.
+    """``text`` as a code span in a GFM Markdown table cell, whatever it holds.
 
     GFM: a ``|`` ends the cell even inside a code span unless escaped as ``\\|``; a
     code span's fence is a backtick run longer than any inside it, padded with a
@@ -530,10 +536,9 @@ def _verify_publisher(config: AttestConfig, project: Pyproject) -> Publisher:
     if inferred is not None:
         return inferred
     msg = (
-        "no Trusted Publisher to verify against: pass --publisher "
-        "github:OWNER/REPO@WORKFLOW.yml, gitlab:NAMESPACE/PROJECT@PATH/TO/.gitlab-ci.yml or "
-        f"google:EMAIL, or set `publisher` in [{project.table_name}] of ./pyproject.toml, "
-        "or run in the GitHub Actions or GitLab CI job that publishes"
+        f"no Trusted Publisher to verify against: pass --publisher {spec_forms()}, or set "
+        f"`publisher` in [{project.table_name}] of ./pyproject.toml, or run in the "
+        f"{inferring_jobs()} job that publishes"
     )
     raise ConfigError([msg])
 

@@ -80,7 +80,7 @@ from pathlib import Path
 from typing import Any, Final, Literal, TypeVar
 
 from hatch_attest.errors import ConfigError
-from hatch_attest.publisher import KINDS, Publisher, describe_kinds
+from hatch_attest.kinds import KINDS, Publisher, describe_kinds
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -1,21 +1,11 @@
-"""Where the OIDC identity token comes from.
+"""The generic pieces of an OIDC identity: what a probe found, and the token itself.
 
-Two steps, deliberately apart:
-
-* :func:`probe` looks at the environment only (no import of sigstore or ``id``,
-  no network) and says whether this job *can* have an identity. The build hook
-  calls it from ``dependencies()`` so a laptop build never installs the signing
-  stack, and its answer carries the fix when the job is CI without permission.
-* :func:`obtain_token` actually asks for the token. The hook calls it in
-  ``finalize``, per artifact, because tokens live for minutes. When the provider
-  it was told of has no token for this job (a laptop with
-  ``GOOGLE_SERVICE_ACCOUNT_NAME`` set, a VM without a service account, an agent
-  that refuses), it raises :class:`~hatch_attest.errors.NoIdentityError`, which
-  ``auto`` mode treats as a skip; an outage (5xx, no answer in time) stays an
-  :class:`~hatch_attest.errors.IdentityError`.
-
-The token itself is wrapped in :class:`Token`, whose ``repr`` and ``str`` never
-show it; it only leaves this module as a sigstore ``IdentityToken``.
+Where a token comes from is each kind's business (:mod:`hatch_attest.kinds`): the
+registry's ``probe`` looks at the environment only (no import of sigstore or ``id``,
+no network) and says whether this job *can* have an identity, and its
+``obtain_token`` asks the source it found. The token is wrapped in :class:`Token`,
+whose ``repr`` and ``str`` never show it; it only leaves as a sigstore
+``IdentityToken``.
 """
 
 from __future__ import annotations
@@ -23,36 +13,21 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
-import re
-import shutil
-import subprocess
-import threading
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from hatch_attest.errors import IdentityError, NoIdentityError
-from hatch_attest.redact import redact, remember, remember_environment
+from hatch_attest.errors import IdentityError
+from hatch_attest.redact import redact
 
 if TYPE_CHECKING:
     from sigstore.oidc import IdentityToken
 
 AUDIENCE = "sigstore"
 EXPLICIT_TOKEN_VARIABLE = "SIGSTORE_IDENTITY_TOKEN"  # noqa: S105 - a variable name
-#: Where a Google Compute Engine VM names itself (``id`` reads the same file).
-#: A module constant, so tests can point it elsewhere.
-GCP_PRODUCT_NAME_FILE = "/sys/class/dmi/id/product_name"
 # sigstore's own leeway for clock skew between the runner and the issuer.
 _LEEWAY = 5
-
-GITHUB_PERMISSION_FIX = (
-    "add `permissions: id-token: write` to the job (or workflow) that builds, "
-    "in the same workflow file that publishes"
-)
-GITLAB_TOKEN_FIX = "add `id_tokens: SIGSTORE_ID_TOKEN: aud: sigstore` to the job in .gitlab-ci.yml"  # noqa: S105
 
 
 @dataclass(frozen=True)
@@ -77,61 +52,6 @@ class Probe:
     def explain(self) -> str:
         """One line: why there is no identity, and what to do about it."""
         return f"{self.reason}; to attest, {self.fix}" if self.fix else self.reason
-
-
-def probe(env: Mapping[str, str] | None = None) -> Probe:
-    """Decide from the environment alone whether an identity token can be had.
-
-    Mirrors the order in which ``id.detect_credential`` tries providers, so the
-    provider named here is the one that will answer.
-    """
-    env = os.environ if env is None else env
-    if env.get(EXPLICIT_TOKEN_VARIABLE):
-        return Probe(EXPLICIT_TOKEN_VARIABLE)
-    if env.get("GITHUB_ACTIONS") == "true":
-        if env.get("ACTIONS_ID_TOKEN_REQUEST_URL") and env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN"):
-            return Probe("GitHub Actions")
-        return Probe(
-            None,
-            "this GitHub Actions job has no OIDC permission "
-            "(ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN are not set)",
-            GITHUB_PERMISSION_FIX,
-        )
-    if env.get("GOOGLE_SERVICE_ACCOUNT_NAME") or _on_google_compute():
-        return Probe("Google Cloud")
-    if env.get("BUILDKITE"):
-        if shutil.which("buildkite-agent", path=env.get("PATH")):
-            return Probe("Buildkite")
-        return Probe(
-            None,
-            "this Buildkite job has no `buildkite-agent` on PATH",
-            "run the build where the Buildkite agent is available",
-        )
-    if env.get("GITLAB_CI"):
-        if env.get("SIGSTORE_ID_TOKEN"):
-            return Probe("GitLab CI")
-        return Probe(None, "this GitLab CI job has no SIGSTORE_ID_TOKEN", GITLAB_TOKEN_FIX)
-    if env.get("CIRCLECI"):
-        if shutil.which("circleci", path=env.get("PATH")):
-            return Probe("CircleCI")
-        return Probe(
-            None,
-            "this CircleCI job has no `circleci` tool on PATH",
-            "use a CircleCI image that ships the `circleci` CLI",
-        )
-    return Probe(
-        None,
-        "no CI identity found (not GitHub Actions, GitLab CI, Google Cloud, Buildkite or "
-        f"CircleCI, and {EXPLICIT_TOKEN_VARIABLE} is not set)",
-    )
-
-
-def _on_google_compute() -> bool:
-    try:
-        with open(GCP_PRODUCT_NAME_FILE, encoding="utf-8") as f:
-            return f.read().strip() in {"Google", "Google Compute Engine"}
-    except OSError:
-        return False
 
 
 @dataclass(frozen=True)
@@ -204,252 +124,3 @@ def unverified_claims(raw: str) -> dict[str, Any]:
         msg = "the identity token's payload is not a JSON object"
         raise IdentityError(msg)
     return decoded
-
-
-def obtain_token(env: Mapping[str, str] | None = None) -> Token:
-    """Ask the ambient provider for a token with the ``sigstore`` audience.
-
-    Never falls back to an interactive browser login. Every provider is asked
-    within the calling thread's :func:`hatch_attest._http.deadline`: the GitHub
-    Actions request goes through :mod:`hatch_attest._http` (bounded and retried
-    like every other call); ``buildkite-agent`` and ``circleci`` are run here,
-    with the argv ``id`` uses, and stopped when the time is up; Google's metadata
-    server is asked through ``id``, and no longer waited for when the time is up.
-
-    Raises :class:`~hatch_attest.errors.NoIdentityError` when there is no token
-    to be had here, :class:`~hatch_attest.errors.IdentityError` for a provider
-    that fails or does not answer in time.
-    """
-    env = os.environ if env is None else env
-    # Whatever a server or library says later is shown only without these.
-    remember_environment(env)
-    found = probe(env)
-    if found.source is None:
-        raise NoIdentityError(found.explain())
-    raw = _raw_token(found.source, env)
-    remember(raw)
-    return Token(raw, found.source)
-
-
-def _raw_token(source: str, env: Mapping[str, str]) -> str:
-    if env.get(EXPLICIT_TOKEN_VARIABLE):
-        return env[EXPLICIT_TOKEN_VARIABLE].strip()
-    if source == "GitHub Actions":
-        return _github_token(env)
-    if source == "GitLab CI":
-        return env["SIGSTORE_ID_TOKEN"].strip()
-    if source == "Buildkite":
-        argv = ["buildkite-agent", "oidc", "request-token", "--audience", AUDIENCE]
-        return _agent_token(source, argv, env)
-    if source == "CircleCI":
-        claims = json.dumps({"aud": AUDIENCE})
-        argv = ["circleci", "run", "oidc", "get", "--claims", claims, "--root-issuer"]
-        return _agent_token(source, argv, env)
-    return _google_token(env)
-
-
-def _github_token(env: Mapping[str, str]) -> str:
-    import requests
-
-    from hatch_attest import _http
-
-    # An env file with CRLF line ends leaves a "\r" (or "\n") on the value; requests
-    # then refuses the header and quotes it whole in its error.
-    request_token = env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"].strip()
-    session = _http.mount(requests.Session(), _http.BoundedAdapter())
-    try:
-        response = session.get(
-            env["ACTIONS_ID_TOKEN_REQUEST_URL"],
-            params={"audience": AUDIENCE},
-            headers={"Authorization": f"bearer {request_token}"},
-        )
-    except requests.exceptions.InvalidHeader:
-        # requests quotes the whole header in this error: never show it.
-        msg = (
-            "ACTIONS_ID_TOKEN_REQUEST_TOKEN holds a line break or another character that "
-            "cannot be sent in an HTTP header; check how the job sets it (an env file "
-            "with CRLF line ends?)"
-        )
-        raise IdentityError(msg) from None
-    except requests.RequestException as e:
-        detail = redact(str(e), [request_token])
-        msg = f"GitHub Actions did not issue an OIDC token: {detail}"
-        raise IdentityError(msg) from None
-    finally:
-        session.close()
-    if response.status_code >= 500 or response.status_code == 429:
-        msg = (
-            f"GitHub Actions' OIDC token service is unavailable (HTTP {response.status_code}); "
-            "retry the job"
-        )
-        raise IdentityError(msg)
-    if response.status_code != 200:
-        msg = (
-            f"GitHub Actions refused the OIDC token request (HTTP {response.status_code}); "
-            "check that the job has `permissions: id-token: write`"
-        )
-        raise IdentityError(msg)
-    try:
-        value = response.json()["value"]
-    except (ValueError, KeyError, TypeError):
-        value = None
-    if not isinstance(value, str) or not value:
-        msg = "GitHub Actions answered the OIDC token request with a malformed body"
-        raise IdentityError(msg)
-    return value
-
-
-_CREDENTIAL_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|KEY", re.IGNORECASE)
-_MAX_DETAIL = 200
-
-
-def _tool_output(text: str, env: Mapping[str, str]) -> str:
-    """The last line a tool printed, safe to show: no credential of the job, no JWT."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    if not lines:
-        return ""
-    # Besides what every message drops (tokens, JWT-shaped text), an agent may print
-    # any secret of the job's environment.
-    secrets = [v for n, v in env.items() if len(v) >= 8 and _CREDENTIAL_NAME.search(n)]
-    line = redact(lines[-1], secrets)
-    return line if len(line) <= _MAX_DETAIL else line[: _MAX_DETAIL - 3] + "..."
-
-
-def _agent_token(provider: str, argv: list[str], env: Mapping[str, str]) -> str:
-    """Run a CI agent's token command (``id``'s exact argv), within the time budget.
-
-    ``id`` runs these without a timeout, so a hung agent would hold the build for as
-    long as it hangs; here the agent is killed when the budget is spent. The
-    executable is looked up on the job's PATH, as ``id`` does.
-    """
-    from hatch_attest import _http
-
-    tool = argv[0]
-    executable = shutil.which(tool, path=env.get("PATH"))
-    if executable is None:
-        msg = f"{provider} was detected, but `{tool}` is not on PATH"
-        raise NoIdentityError(msg)
-    budget = _http.remaining()
-    try:
-        done = subprocess.run(
-            argv,
-            executable=executable,
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=budget,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        msg = (
-            f"`{tool}` did not issue an OIDC token within the time budget ({budget:.0f} s) "
-            "and was stopped. Retry the job; if the agent is slow rather than hung, raise "
-            "`timeout` (HATCH_ATTEST_TIMEOUT)."
-        )
-        raise IdentityError(msg) from None
-    except OSError as e:
-        msg = f"{provider} was detected, but `{tool}` could not be run: {e.strerror or e}"
-        raise NoIdentityError(msg) from None
-    if done.returncode != 0:
-        detail = _tool_output(done.stderr, env) or _tool_output(done.stdout, env)
-        msg = (
-            f"{provider} was detected, but `{tool}` could not issue an OIDC token "
-            f"(exit status {done.returncode}{': ' + detail if detail else ''})"
-        )
-        raise NoIdentityError(msg)
-    token = done.stdout.strip()
-    if not token:
-        msg = f"`{tool}` exited successfully but printed no OIDC token"
-        raise IdentityError(msg)
-    return token
-
-
-def _google_token(env: Mapping[str, str]) -> str:
-    """Ask Google Cloud's metadata server (through ``id``), within the time budget.
-
-    ``id`` gives each request 30 s and urllib3's retries; past the budget the
-    request is left to finish in a daemon thread, unheard.
-    """
-    from hatch_attest import _http
-
-    outcome: list[str | BaseException | None] = []
-
-    def ask() -> None:
-        # id's own GCP detector, not detect_credential: only the provider that
-        # probe() named is asked, never an agent that `id` would run unbounded.
-        from id._internal.oidc.ambient import detect_gcp
-
-        try:
-            outcome.append(detect_gcp(AUDIENCE))
-        except Exception as e:  # id also lets JSON errors through; sorted below
-            outcome.append(e)
-
-    budget = _http.remaining()
-    worker = threading.Thread(target=ask, name="hatch-attest-google-token", daemon=True)
-    worker.start()
-    worker.join(budget)
-    if worker.is_alive() or not outcome:
-        msg = (
-            f"Google Cloud's metadata server did not answer within the time budget "
-            f"({budget:.0f} s). Retry the job; if it is slow rather than hung, raise "
-            "`timeout` (HATCH_ATTEST_TIMEOUT)."
-        )
-        raise IdentityError(msg)
-    result = outcome[0]
-    if isinstance(result, BaseException):
-        raise _google_failure(result, env) from None
-    if not result:
-        msg = "Google Cloud was detected, but `id` found no credential"
-        raise NoIdentityError(msg)
-    return result
-
-
-def _google_failure(error: BaseException, env: Mapping[str, str]) -> IdentityError:
-    """Sort ``id``'s GCP errors: no identity here (a skip in ``auto``), or a failure.
-
-    ``id`` says "timed out" for any connection failure and quotes the server's body;
-    neither reaches the user. The connection error it wraps, and the status code in
-    its message, tell the cases apart.
-    """
-    import urllib3.exceptions
-
-    account = env.get("GOOGLE_SERVICE_ACCOUNT_NAME")
-    where = (
-        "GOOGLE_SERVICE_ACCOUNT_NAME is set"
-        if account
-        else "this looks like a Google Compute Engine VM"
-    )
-    cause = error.__context__
-    if isinstance(cause, urllib3.exceptions.MaxRetryError):
-        if isinstance(cause.reason, urllib3.exceptions.NewConnectionError):
-            return NoIdentityError(
-                f"{where}, but no Google Cloud metadata server answered, so there is no "
-                "Google Cloud identity here"
-            )
-        return IdentityError(
-            "Google Cloud's metadata server did not answer in time. Retry the job."
-        )
-    status = re.search(r"\(code=(\d+)", str(error))
-    if status is None:
-        return IdentityError(
-            "Google Cloud's metadata server answered with something that is not an OIDC token"
-        )
-    code = int(status.group(1))
-    if code >= 500 or code == 429:
-        return IdentityError(
-            f"Google Cloud's metadata server is unavailable (HTTP {code}). Retry the job."
-        )
-    if account and str(error).startswith("GCP: OIDC token request"):
-        return NoIdentityError(
-            f"Google Cloud refused an ID token for {account} (HTTP {code}); to attest, grant "
-            "this VM's service account roles/iam.serviceAccountOpenIdTokenCreator on it"
-        )
-    if code == 404:
-        return NoIdentityError(
-            f"{where}, but the VM has no service account (the metadata server answered "
-            "HTTP 404); to attest, attach a service account to the VM"
-        )
-    return NoIdentityError(
-        f"{where}, but its metadata server refused an identity token (HTTP {code})"
-    )

@@ -61,7 +61,7 @@ from hatch_attest.files import (
     staging_leftovers,
 )
 from hatch_attest.inspection import AttestationInfo, describe_attestation
-from hatch_attest.publisher import from_pypi
+from hatch_attest.kinds import from_pypi
 from hatch_attest.redact import redact
 
 __all__ = [

@@ -22,7 +22,7 @@ from hatch_attest.config import (
     load_config,
 )
 from hatch_attest.errors import ConfigError
-from hatch_attest.publisher import (
+from hatch_attest.kinds import (
     ExpectedPublisher,
     GitHubPublisher,
     GitLabPublisher,
@@ -496,7 +496,7 @@ def test_idle_path_imports_no_signing_stack() -> None:
     code = textwrap.dedent(
         """
         import sys
-        import hatch_attest.config, hatch_attest.publisher
+        import hatch_attest.config, hatch_attest.kinds, hatch_attest.project_urls
         heavy = {"sigstore", "pypi_attestations", "id", "requests", "pydantic", "cryptography"}
         print(sorted({name.partition(".")[0] for name in sys.modules} & heavy))
         """

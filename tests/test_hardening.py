@@ -23,7 +23,7 @@ from hatch_attest.attest import identity_refusal
 from hatch_attest.cli import main
 from hatch_attest.config import load_config
 from hatch_attest.identity import Token
-from hatch_attest.publisher import GitHubPublisher as OurGitHubPublisher
+from hatch_attest.kinds import GitHubPublisher as OurGitHubPublisher
 from hatch_attest.testing import (
     Fault,
     GitHubIdentity,

@@ -176,6 +176,8 @@ class NoIdentityCase:
     service_account_name: str | None
     reason: str
     oidc_requests: int
+    publisher: str | None = None
+    """``--publisher``: a VM's default account signs only when it is named."""
 
 
 NO_GOOGLE_IDENTITY = {
@@ -197,6 +199,7 @@ NO_GOOGLE_IDENTITY = {
         "account (the metadata server answered HTTP 404); to attest, attach a service "
         "account to the VM",
         oidc_requests=1,
+        publisher="google:release@demo-project.iam.gserviceaccount.com",
     ),
     "impersonation-not-granted": NoIdentityCase(
         GoogleIdentity(),
@@ -231,8 +234,9 @@ def test_no_google_identity_is_a_skip_in_auto_mode(
     if case.service_account_name is not None:
         no_ci.setenv("GOOGLE_SERVICE_ACCOUNT_NAME", case.service_account_name)
 
+    named = ("--publisher", case.publisher) if case.publisher is not None else ()
     with cloud.patched():
-        result = sign(sigstore_instance, capsys, "--mode", mode, str(wheel))
+        result = sign(sigstore_instance, capsys, "--mode", mode, *named, str(wheel))
 
     if mode == "auto":
         assert (result.status, result.out, result.err) == (0, "", f"Not attesting: {case.reason}\n")
@@ -252,7 +256,10 @@ def test_google_metadata_outage_fails_even_in_auto_mode(
     """A VM with a service account whose metadata server fails: an outage, not "no identity"."""
     sigstore_instance.inject("oidc", Fault.status(503))
 
-    result = sign(sigstore_instance, capsys, "--mode", "auto", str(wheel))
+    result = sign(
+        sigstore_instance, capsys, "--mode", "auto", "--publisher", f"google:{on_vm.email}",
+        str(wheel),
+    )  # fmt: skip
 
     assert result.status == 1
     assert result.err == (
@@ -273,7 +280,10 @@ def test_slow_google_metadata_server_is_given_up_on_in_time(
     sigstore_instance.inject("oidc", Fault.delay(8))
 
     started = time.monotonic()
-    result = sign(sigstore_instance, capsys, "--mode", "auto", "--timeout", "2", str(wheel))
+    result = sign(
+        sigstore_instance, capsys, "--mode", "auto", "--timeout", "2",
+        "--publisher", f"google:{on_vm.email}", str(wheel),
+    )  # fmt: skip
     elapsed = time.monotonic() - started
 
     assert result.status == 1

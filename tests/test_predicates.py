@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from hatch_attest.errors import PredicateError
-from hatch_attest.predicates import GITLAB_BUILD_TYPE, PUBLISH, SLSA_PROVENANCE
+from hatch_attest.kinds.gitlab import GITLAB_BUILD_TYPE
+from hatch_attest.predicates import PUBLISH, SLSA_PROVENANCE
 from hatch_attest.testing import GitHubIdentity, GitLabIdentity
 
 

@@ -6,21 +6,19 @@ import pypi_attestations
 import pytest
 
 from hatch_attest.errors import ConfigError
-from hatch_attest.publisher import (
+from hatch_attest.kinds import (
     ExpectedPublisher,
     GitHubPublisher,
     GitLabPublisher,
     GooglePublisher,
-    check_github_repository,
-    check_github_workflow,
-    check_gitlab_repository,
-    check_gitlab_workflow_filepath,
-    check_google_email,
     environment_mismatch,
     parse_publisher_spec,
     publisher_from_environment,
-    repository_from_project_urls,
 )
+from hatch_attest.kinds.github import check_github_repository, check_github_workflow
+from hatch_attest.kinds.gitlab import check_gitlab_repository, check_gitlab_workflow_filepath
+from hatch_attest.kinds.google import check_google_email
+from hatch_attest.project_urls import repository_from_project_urls
 
 # What a tag-triggered job in octo-org/demo's release.yml sees (trimmed to the
 # variables that matter, plus a few that must not).

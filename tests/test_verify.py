@@ -37,7 +37,7 @@ from sigstore.verify.policy import VerificationPolicy
 
 from hatch_attest import verify
 from hatch_attest.errors import DistributionError, VerificationError
-from hatch_attest.publisher import KINDS, from_pypi
+from hatch_attest.kinds import KINDS, from_pypi
 from hatch_attest.testing import (
     PUBLISH_V1,
     SLSA_PROVENANCE_V1,

@@ -36,7 +36,7 @@ accept everything, and the publisher policies PyPI applies pass:
 The Google seam: `id` reaches the metadata server and IAM through urllib3 at URLs
 hard-coded as module constants of `id._internal.oidc.ambient` (no proxy variable
 redirects it), and tells a Compute Engine VM by the DMI product name file, another
-constant there (`hatch_attest.identity.GCP_PRODUCT_NAME_FILE` is the probe's own).
+constant there (`hatch_attest.kinds.google.GCP_PRODUCT_NAME_FILE` is the probe's own).
 `GoogleCloud.patched()` points those constants at this instance in this process;
 `GoogleCloud.environ()` does it in a child Python process through a
 `sitecustomize` on PYTHONPATH (so only frontends that keep PYTHONPATH, such as

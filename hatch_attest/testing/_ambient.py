@@ -8,7 +8,7 @@ where the real one cannot be redirected:
   module constants of `id._internal.oidc.ambient`, through urllib3, so no proxy
   variable applies; it decides it runs on Compute Engine from the DMI product
   name file, another constant (hatch-attest's probe reads its own copy,
-  `hatch_attest.identity.GCP_PRODUCT_NAME_FILE`). `GoogleCloud` points those
+  `hatch_attest.kinds.google.GCP_PRODUCT_NAME_FILE`). `GoogleCloud` points those
   constants at this instance: `patched()` in this process, `environ()` for a
   child process (a `sitecustomize` on `PYTHONPATH` patches each module as it is
   imported).
@@ -59,7 +59,7 @@ _BUILDKITE = "/buildkite/v3"
 _CIRCLECI = "/circleci/oidc"
 _SEAM_VARIABLE = "LOCAL_SIGSTORE_MODULE_CONSTANTS"
 _AMBIENT_MODULE = "id._internal.oidc.ambient"
-_PROBE_MODULE = "hatch_attest.identity"
+_PROBE_MODULE = "hatch_attest.kinds.google"
 _SEAM = Path(__file__).with_name("_seam.py")
 # The stand-in agents wait this long for an answer: a hung service keeps them
 # hanging (as a hung real agent would) until the caller gives up on them.

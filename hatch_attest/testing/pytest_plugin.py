@@ -124,7 +124,7 @@ def no_ci(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for name in list(os.environ):
         if is_ci_variable(name):
             monkeypatch.delenv(name)
-    monkeypatch.setattr("hatch_attest.identity.GCP_PRODUCT_NAME_FILE", os.devnull)
+    monkeypatch.setattr("hatch_attest.kinds.google.GCP_PRODUCT_NAME_FILE", os.devnull)
     monkeypatch.setattr("id._internal.oidc.ambient._GCP_PRODUCT_NAME_FILE", os.devnull)
     return monkeypatch
 

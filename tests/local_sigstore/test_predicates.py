@@ -14,9 +14,9 @@ from sigstore.verify import Verifier
 
 from hatch_attest.claims import certificate_claims
 from hatch_attest.errors import PredicateError
-from hatch_attest.identity import obtain_token
+from hatch_attest.kinds import obtain_token
+from hatch_attest.kinds.gitlab import GITLAB_BUILD_TYPE
 from hatch_attest.predicates import (
-    GITLAB_BUILD_TYPE,
     PUBLISH,
     SLSA_PROVENANCE,
     check_attestation,
