@@ -68,7 +68,8 @@ logger = logging.getLogger(__name__)
 
 #: What the signing path needs beyond the idle install. Hosts ask the build
 #: frontend for these (:func:`requirements_for`) only when they will sign.
-SIGNING_REQUIREMENTS = ("sigstore>=4.5,<5", "pypi-attestations>=0.0.30,<0.1")
+#: PyYAML reads the job's CI configuration (:func:`_topology_skip`).
+SIGNING_REQUIREMENTS = ("sigstore>=4.5,<5", "pypi-attestations>=0.0.30,<0.1", "pyyaml>=6")
 
 
 class Reporter(Protocol):
@@ -159,7 +160,7 @@ def decide(
     if expected is not None:
         mismatch = environment_mismatch(expected, env)
         if mismatch is None:
-            return Plan(expected)
+            return _topology_skip(env, publisher=True) or Plan(expected)
         if _same_home(expected, running):
             return Skip(
                 f"{mismatch}: this job of the project's own repository is not the Trusted "
@@ -173,7 +174,22 @@ def decide(
         reason = _not_provably_home(home, running, env)
         if reason is not None:
             return Skip(reason)
-    return Plan(running)
+    return _topology_skip(env, publisher=False) or Plan(running)
+
+
+def _topology_skip(env: Mapping[str, str], *, publisher: bool) -> Skip | None:
+    """Skip when the CI configuration shows PyPI could not accept this job's attestations.
+
+    Each kind's reader answers for its own CI (None elsewhere, and whenever its
+    configuration cannot be read). Only reached in a job with an identity.
+    """
+    from hatch_attest.kinds import github_workflow, gitlab_ci
+
+    for reader in (github_workflow, gitlab_ci):
+        found = reader.topology_skip(env, publisher=publisher)
+        if found is not None:
+            return Skip(found.reason, warning=found.warning)
+    return None
 
 
 def _same_home(expected: Publisher, running: Publisher | None) -> bool:
@@ -252,7 +268,9 @@ def preflight(
 def signing_stack_missing() -> str | None:
     """Why the signing libraries cannot be imported here, or None if they can."""
     missing = [
-        name for name in ("sigstore", "pypi_attestations") if importlib.util.find_spec(name) is None
+        name
+        for name in ("sigstore", "pypi_attestations", "yaml")
+        if importlib.util.find_spec(name) is None
     ]
     if not missing:
         return None

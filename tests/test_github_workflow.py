@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
-from hatch_attest.publish_action import _UNKNOWN, _parse, workflow_uses_pypi_publish_action
+from hatch_attest.kinds.github_workflow import workflow_uses_pypi_publish_action
 
 # The PyPA guide's workflow ("Publishing package distribution releases using GitHub
 # Actions CI/CD workflows"): build once, publish to PyPI on tags and to TestPyPI.
@@ -385,60 +383,3 @@ def test_outside_github_actions_the_action_is_not_in_play(tmp_path: Path) -> Non
         False,
         "not a GitHub Actions job, so pypa/gh-action-pypi-publish is not in play",
     )
-
-
-# --- the YAML reader agrees with a real YAML parser ------------------------------------
-
-
-def _agrees(ours: Any, theirs: Any) -> bool:
-    """Equal, where ours may say "unknown" and reads every scalar as its text."""
-    if ours is _UNKNOWN:
-        return True
-    if isinstance(ours, dict):
-        return (
-            isinstance(theirs, dict)
-            and ours.keys() == theirs.keys()
-            and all(_agrees(ours[k], theirs[k]) for k in ours)
-        )
-    if isinstance(ours, list):
-        return (
-            isinstance(theirs, list)
-            and len(ours) == len(theirs)
-            and all(_agrees(a, b) for a, b in zip(ours, theirs, strict=True))
-        )
-    return bool((ours if ours is not None else "") == theirs)
-
-
-EXTRA_SHAPES = """\
-top: &anchor
-  - - nested
-    - "two"
-  -   wide: 'it''s'
-      other: "a \\"quoted\\" #hash"
-  - {a: [1, 2], b: {c: d}}
-  -
-    late: value
-folded: >
-  ignored
-list:
-- a
-- b
-empty:
-url: https://example.com/#fragment
-colon: a:b
-multi: first
-  second
-escapes: "tab\\there\\nnew line \\u00e9\\x41 \\\\ \\" \\/"
-"""
-
-
-@pytest.mark.parametrize(
-    "text",
-    [GUIDE, options("attestations: 'false'"), options("attestations: ${{ x }}"), NO_ACTION,
-     EXTRA_SHAPES],
-    ids=["guide", "options", "expression", "no-action", "shapes"],
-)  # fmt: skip
-def test_the_reader_agrees_with_pyyaml(text: str) -> None:
-    theirs = yaml.load(text, Loader=yaml.BaseLoader)  # noqa: S506 - BaseLoader builds only str/list/dict
-
-    assert _agrees(_parse(text), theirs)

@@ -1,0 +1,1 @@
+"""Publisher kinds: one module per kind (the registry arrives with the kind split)."""
