@@ -275,8 +275,9 @@ def signing_stack_missing() -> str | None:
     if not missing:
         return None
     wanted = " ".join(f"'{r}'" for r in SIGNING_REQUIREMENTS)
+    names = ", ".join(missing[:-1]) + " and " + missing[-1] if len(missing) > 1 else missing[0]
     return (
-        f"{' and '.join(missing)} not installed in this build environment "
+        f"{names} not installed in this build environment "
         f"(a --no-isolation build?); install them with: pip install {wanted}"
     )
 

@@ -456,8 +456,13 @@ def test_no_isolation_without_the_signing_stack_names_what_to_install(
     )
     print(proc.stdout)
 
-    assert "sigstore and pypi_attestations not installed in this build environment" in proc.stdout
-    assert "pip install 'sigstore>=4.5,<5' 'pypi-attestations>=0.0.30,<0.1'" in proc.stdout
+    assert (
+        "sigstore, pypi_attestations and yaml not installed in this build environment"
+        in proc.stdout
+    )
+    assert "pip install 'sigstore>=4.5,<5' 'pypi-attestations>=0.0.30,<0.1' 'pyyaml>=6'" in (
+        proc.stdout
+    )
     if mode == "auto":
         assert proc.returncode == 0
         assert "Not attesting:" in proc.stdout
