@@ -293,3 +293,38 @@ def test_a_gitlab_pipeline_that_only_builds_skips_without_a_request(
 
     assert status == 0, err
     assert attestation_path(wheel).is_file()
+
+
+def test_verify_without_publisher_asks_for_one_when_the_upload_runs_elsewhere(
+    tmp_path: Path,
+    ci_job: CIJob,
+    capsys: pytest.CaptureFixture[str],
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+) -> None:
+    env = sigstore_instance.github_env(github_identity)  # its workflow uploads with `uv publish`
+    ci_job(env)
+    wheel = fake_wheel(tmp_path / "dist")
+    trust = ("--trust-config", str(sigstore_instance.trust_config_path))
+    assert main(["sign", *trust, str(wheel)]) == 0
+    capsys.readouterr()
+    assert main(["verify", *trust, str(wheel)]) == 0
+    assert capsys.readouterr().err.endswith("the distribution passes PyPI's attestation checks\n")
+
+    # Now the upload runs in a reusable workflow: release.yml is not what PyPI checks.
+    workflows = Path(env["GITHUB_WORKSPACE"]) / ".github" / "workflows"
+    (workflows / "release.yml").write_text(CALLS_PUBLISH)
+    (workflows / "publish.yml").write_text(PUBLISH_REUSABLE)
+
+    status = main(["verify", *trust, str(wheel)])
+
+    captured = capsys.readouterr()
+    assert (status, captured.out) == (2, "")
+    assert captured.err == (
+        "hatch-attest: error: cannot tell which Trusted Publisher PyPI will check "
+        "(.github/workflows/release.yml does not itself upload to PyPI with Trusted "
+        "Publishing): pass --publisher naming the workflow that uploads, e.g. --publisher "
+        f"github:{github_identity.repository}@release.yml if it is this job's\n"
+    )
+    publisher = f"github:{github_identity.repository}@release.yml"
+    assert main(["verify", "--publisher", publisher, *trust, str(wheel)]) == 0

@@ -198,22 +198,28 @@ def topology_skip(
 
 
 def publisher_doubt(env: Mapping[str, str], *, cwd: Path | None = None) -> str | None:
-    """Why this job's workflow cannot be taken for the Trusted Publisher that uploads, or None.
+    """Why this job's workflow cannot be taken for the Trusted Publisher PyPI checks, or None.
 
     For ``verify`` without ``--publisher``: only a workflow that visibly uploads
-    with Trusted Publishing itself is PyPI's publisher for sure.
+    with Trusted Publishing itself is surely the publisher PyPI will check. The
+    answer is one line that asks for ``--publisher``.
     """
     if env.get("GITHUB_ACTIONS") != "true":
         return None
     reading = read_workflow(env, cwd=cwd)
-    if reading.unknown is not None:
-        return reading.unknown
-    if any(u.reusable is None and u.token is None for u in reading.uploads):
-        return None
-    skip = topology_skip(env, publisher=False, cwd=cwd)
-    if skip is not None:
-        return skip.reason
-    return f"{reading.workflow} does not visibly upload to PyPI with Trusted Publishing"
+    if reading.unknown is None:
+        if any(u.reusable is None and u.token is None for u in reading.uploads):
+            return None
+        why = f"{reading.workflow} does not itself upload to PyPI with Trusted Publishing"
+    else:
+        why = reading.unknown
+    this = (
+        f"github:{env.get('GITHUB_REPOSITORY', 'OWNER/REPO')}@{reading.workflow.rpartition('/')[2]}"
+    )
+    return (
+        f"cannot tell which Trusted Publisher PyPI will check ({why}): pass --publisher naming "
+        f"the workflow that uploads, e.g. --publisher {this} if it is this job's"
+    )
 
 
 def workflow_uses_pypi_publish_action(
