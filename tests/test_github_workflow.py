@@ -691,7 +691,13 @@ jobs:
     # The build in ci.yml signed as ci.yml: PyPI, asked by release.yml, would reject it.
     triggering = skip_reason(tmp_path, "ci.yml")
     assert triggering is not None
-    assert triggering.startswith(".github/workflows/ci.yml shows no upload to PyPI")
+    assert triggering == (
+        ".github/workflows/ci.yml shows no upload to PyPI (no gh-action-pypi-publish, twine "
+        "upload, uv publish, ... step), and PyPI accepts attestations only from the workflow "
+        "that uploads. Sign in .github/workflows/release.yml, which runs after it "
+        "(workflow_run) and uploads, with `hatch-attest sign` before its upload, or set "
+        "`publisher` to sign here anyway"
+    )
     # Signing in the workflow_run workflow itself is what PyPI accepts.
     assert skip_reason(tmp_path, "release.yml") is None
 

@@ -89,6 +89,10 @@ class Reading:
     """Places in the top-level workflow's jobs that may hide an upload (unreadable)."""
     remote_reusable: list[str] = field(default_factory=list)
     """Reusable workflows of other repositories called (they may upload; PyPI cannot accept)."""
+    root: Path | None = None
+    """The checkout the workflow was read from."""
+    name: str | None = None
+    """The workflow's `name:`, which `workflow_run` triggers use."""
     fingerprint: tuple[tuple[str, int, int], ...] = ()
 
 
@@ -189,12 +193,52 @@ def topology_skip(
             f"{workflow}, or set `publisher` to sign anyway",
             warning=False,
         )
+    after = _uploads_after(reading)
+    where = (
+        f"{after}, which runs after it (workflow_run) and uploads, with `hatch-attest sign` "
+        "before its upload"
+        if after is not None
+        else "that workflow"
+    )
     return TopologySkip(
         f"{workflow} shows no upload to PyPI (no gh-action-pypi-publish, twine upload, "
         "uv publish, ... step), and PyPI accepts attestations only from the workflow that "
-        "uploads. Sign in that workflow, or set `publisher` to sign here anyway",
+        f"uploads. Sign in {where}, or set `publisher` to sign here anyway",
         warning=False,
     )
+
+
+_MAX_SIBLINGS = 64
+
+
+def _uploads_after(reading: Reading) -> str | None:
+    """A workflow triggered by this one (`on: workflow_run`) that uploads with Trusted Publishing.
+
+    Only asked on the way to a skip, to say where signing would be accepted.
+    """
+    if reading.root is None:
+        return None
+    names = {reading.workflow.rpartition("/")[2], *([reading.name] if reading.name else [])}
+    folder = reading.root / _WORKFLOWS
+    try:
+        siblings = sorted(p for p in folder.iterdir() if p.suffix in {".yml", ".yaml"})
+    except OSError:
+        return None
+    for path in siblings[:_MAX_SIBLINGS]:
+        relative = _WORKFLOWS + path.name
+        if relative == reading.workflow:
+            continue
+        document = _load(reading.root, path)
+        trigger = document.get("on") if isinstance(document, dict) else None
+        run = trigger.get("workflow_run") if isinstance(trigger, dict) else None
+        after = run.get("workflows") if isinstance(run, dict) else None
+        after = [after] if isinstance(after, str) else after
+        if not isinstance(after, list) or not names.intersection(map(str, after)):
+            continue
+        found = _Scan(reading.root, relative).run()
+        if any(u.reusable is None and u.token is None for u in found.uploads):
+            return relative
+    return None
 
 
 def publisher_doubt(env: Mapping[str, str], *, cwd: Path | None = None) -> str | None:
@@ -274,7 +318,7 @@ class _Scan:
 
     def __init__(self, root: Path, relative: str) -> None:
         self.root = root
-        self.reading = Reading(relative)
+        self.reading = Reading(relative, root=root)
         self.seen: set[Path] = set()
         self.files: list[Path] = []
 
@@ -299,6 +343,8 @@ class _Scan:
             elif reusable is None:
                 self.reading.hidden.append(reason)
             return
+        if top and isinstance(document.get("name"), str):
+            self.reading.name = document["name"]
         runs = document.get("runs")
         if isinstance(runs, dict):  # an action.yml: only composite actions have steps
             steps = runs.get("steps") if runs.get("using") == "composite" else []
