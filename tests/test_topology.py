@@ -8,11 +8,15 @@ and that a skip spends no request at all (no token, no certificate, no log entry
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import pytest
 
+from hatch_attest.attest import SIGNING_REQUIREMENTS, requirements_for
 from hatch_attest.cli import main
+from hatch_attest.config import load_config
 from hatch_attest.files import attestation_path
 from hatch_attest.testing import GitHubIdentity, GitLabIdentity, LocalSigstore, fake_wheel
 from hatch_attest.testing.pytest_plugin import CIJob
@@ -328,3 +332,48 @@ def test_verify_without_publisher_asks_for_one_when_the_upload_runs_elsewhere(
     )
     publisher = f"github:{github_identity.repository}@release.yml"
     assert main(["verify", "--publisher", publisher, *trust, str(wheel)]) == 0
+
+
+def test_before_pyyaml_is_installed_the_frontend_is_asked_for_it(
+    ci_job: CIJob,
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`get_requires_for_build_*` runs before the build's requirements are installed."""
+    _job(ci_job, sigstore_instance, github_identity, ONLY_BUILDS)
+    config = load_config({}, root=Path.cwd(), env=os.environ)
+
+    # With PyYAML the workflow is read: it does not upload, so nothing is needed.
+    assert requirements_for(config, os.environ) == []
+    # Without it the answer is unknown: the signing stack and PyYAML are requested, and
+    # the build itself (with them installed) gives the real answer.
+    monkeypatch.setitem(sys.modules, "yaml", None)  # `import yaml` fails, as if not installed
+    assert requirements_for(config, os.environ) == list(SIGNING_REQUIREMENTS)
+    assert "pyyaml>=6" in SIGNING_REQUIREMENTS
+
+
+def test_an_upload_to_another_index_by_url_variable_skips(
+    tmp_path: Path,
+    ci_job: CIJob,
+    capsys: pytest.CaptureFixture[str],
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+) -> None:
+    workflow = TOKEN_UPLOAD.replace(
+        "TWINE_PASSWORD: ${{ secrets.PYPI_API_TOKEN }}",
+        "TWINE_REPOSITORY_URL: https://nexus.example.com/repository/pypi/",
+    )
+    _job(ci_job, sigstore_instance, github_identity, workflow)
+    wheel = fake_wheel(tmp_path / "dist")
+
+    status, err = _sign(
+        capsys, "--mode", "auto", "--trust-config", sigstore_instance.trust_config_path, wheel
+    )
+
+    assert status == 0
+    assert (
+        "(twine upload uploads to https://nexus.example.com/repository/pypi/, not to PyPI)" in err
+    )
+    assert not attestation_path(wheel).exists()
+    assert sigstore_instance.counts() == NO_REQUESTS
