@@ -179,7 +179,8 @@ def _uploader(words: list[str]) -> tuple[str, list[str]] | None:
         # The subcommand, after the program's own options (`uv --quiet publish`).
         for j in range(i + 1, min(i + 4, len(words))):
             if words[j] in commands:
-                return f"{program} {words[j]}", words[:i] + words[j + 1 :]
+                # Its options: the program's own (before the subcommand) and the rest.
+                return f"{program} {words[j]}", words[i + 1 : j] + words[j + 1 :]
             if not words[j].startswith("-"):
                 break
     return None

@@ -51,7 +51,7 @@ _SCRIPTS = ("before_script", "script", "after_script")
 # Top-level keys that are not jobs.
 _KEYWORDS = frozenset(
     {"default", "include", "stages", "variables", "workflow", "image", "services", "cache",
-     "before_script", "after_script", "types", "pages:deploy", "spec"}
+     "before_script", "after_script", "spec"}
 )  # fmt: skip
 
 
