@@ -836,3 +836,42 @@ def test_a_checkout_without_git_metadata_is_read(tmp_path: Path) -> None:
 
     assert skip_reason(tmp_path) is not None
     assert topology_skip(env, cwd=tmp_path, publisher=False) is not None
+
+
+def test_a_reusable_workflow_of_another_repository_cannot_be_accepted(tmp_path: Path) -> None:
+    write(tmp_path, ".github/workflows/release.yml", """\
+on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps: [{run: uv build}]
+  publish:
+    uses: octo-org/shared/.github/workflows/publish.yml@v2
+""")  # fmt: skip
+
+    assert skip_reason(tmp_path) == (
+        ".github/workflows/release.yml uploads nothing itself, and calls the reusable workflow "
+        "octo-org/shared/.github/workflows/publish.yml@v2: PyPI cannot accept attestations for "
+        "an upload made inside a reusable workflow (warehouse issue 11096). Upload from "
+        ".github/workflows/release.yml, or set `publisher` to sign anyway"
+    )
+    assert skip_reason(tmp_path, publisher=True) is None
+
+
+def test_a_local_action_that_cannot_be_read_may_hide_the_upload(tmp_path: Path) -> None:
+    write(tmp_path, ".github/workflows/release.yml", upload_workflow("uses: ./.github/actions/up"))
+    write(tmp_path, ".github/actions/up/action.yml", "runs: [unclosed\n")
+
+    assert skip_reason(tmp_path) is None  # unknown: sign, as before
+
+    write(tmp_path, ".github/actions/up/action.yml", """\
+runs:
+  using: composite
+  steps:
+    - run: twine upload dist/*
+      shell: bash
+""")  # fmt: skip
+    assert skip_reason(tmp_path) is None  # a Trusted Publishing upload in this workflow's job
+
+    write(tmp_path, ".github/actions/up/action.yml", "runs: {using: node20, main: index.js}\n")
+    assert skip_reason(tmp_path) is not None  # a JavaScript action: no upload visible
