@@ -57,6 +57,7 @@ from hatch_attest.kinds import (
     probe,
     publisher_from_claims,
     publisher_from_environment,
+    release_skip,
     running_job,
     same_repository,
     unrequested_identity,
@@ -75,7 +76,8 @@ logger = logging.getLogger(__name__)
 
 #: What the signing path needs beyond the idle install. Hosts ask the build
 #: frontend for these (:func:`requirements_for`) only when they will sign.
-SIGNING_REQUIREMENTS = ("sigstore>=4.5,<5", "pypi-attestations>=0.0.30,<0.1")
+#: PyYAML reads the job's CI configuration (:func:`_topology_skip`).
+SIGNING_REQUIREMENTS = ("sigstore>=4.5,<5", "pypi-attestations>=0.0.30,<0.1", "pyyaml>=6")
 
 
 class Reporter(Protocol):
@@ -177,7 +179,7 @@ def decide(
     if expected is not None:
         mismatch = environment_mismatch(expected, env)
         if mismatch is None:
-            return Plan(expected)
+            return _topology_skip(env, publisher=True) or Plan(expected)
         if _same_home(expected, running):
             return Skip(
                 f"{mismatch}: this job of the project's own repository is not the Trusted "
@@ -191,7 +193,13 @@ def decide(
         reason = _not_provably_home(home, running, env)
         if reason is not None:
             return Skip(reason)
-    return Plan(running)
+    return _topology_skip(env, publisher=False) or Plan(running)
+
+
+def _topology_skip(env: Mapping[str, str], *, publisher: bool) -> Skip | None:
+    """Skip when the job's CI configuration shows PyPI could not accept its attestations."""
+    found = release_skip(env, publisher=publisher)
+    return None if found is None else Skip(found.reason, warning=found.warning)
 
 
 def _same_home(expected: Publisher, running: Publisher | None) -> bool:
@@ -272,13 +280,16 @@ def preflight(
 def signing_stack_missing() -> str | None:
     """Why the signing libraries cannot be imported here, or None if they can."""
     missing = [
-        name for name in ("sigstore", "pypi_attestations") if importlib.util.find_spec(name) is None
+        name
+        for name in ("sigstore", "pypi_attestations", "yaml")
+        if importlib.util.find_spec(name) is None
     ]
     if not missing:
         return None
     wanted = " ".join(f"'{r}'" for r in SIGNING_REQUIREMENTS)
+    names = ", ".join(missing[:-1]) + " and " + missing[-1] if len(missing) > 1 else missing[0]
     return (
-        f"{' and '.join(missing)} not installed in this build environment "
+        f"{names} not installed in this build environment "
         f"(a --no-isolation build?); install them with: pip install {wanted}"
     )
 

@@ -534,7 +534,13 @@ def _verify_publisher(config: AttestConfig, project: Pyproject) -> Publisher:
         return config.publisher
     inferred = publisher_from_environment(os.environ)
     if inferred is not None:
-        return inferred
+        from hatch_attest.kinds.github_workflow import publisher_doubt
+
+        # PyPI checks the workflow that uploads, which need not be this job's.
+        doubt = publisher_doubt(os.environ)
+        if doubt is None:
+            return inferred
+        raise ConfigError([doubt])
     msg = (
         f"no Trusted Publisher to verify against: pass --publisher {spec_forms()}, or set "
         f"`publisher` in [{project.table_name}] of ./pyproject.toml, or run in the "

@@ -210,11 +210,14 @@ def auto_predicate(
     SLSA provenance when the job's workflow may publish with
     gh-action-pypi-publish signing its own publish attestations (or when that
     cannot be ruled out: a publish attestation would make the action fail), a
-    publish attestation otherwise. See :mod:`hatch_attest.publish_action`.
+    publish attestation otherwise. Each kind's CI answers for its own uploaders
+    (:func:`hatch_attest.kinds.uploader_signs_publish`).
     """
-    from hatch_attest.publish_action import workflow_uses_pypi_publish_action
+    import os
 
-    uses_action, reason = workflow_uses_pypi_publish_action(env, cwd=cwd)
+    from hatch_attest.kinds import uploader_signs_publish
+
+    uses_action, reason = uploader_signs_publish(os.environ if env is None else env, cwd=cwd)
     if uses_action:
         return SLSA_PROVENANCE, f"SLSA provenance, to sit beside the action's own: {reason}"
     return PUBLISH, f"a publish attestation: {reason}"

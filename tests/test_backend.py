@@ -172,6 +172,7 @@ def test_requirements_add_the_signing_stack_only_when_signing(tmp_path: Path) ->
     assert json.loads(signing.stdout.splitlines()[-1]) == [
         "sigstore>=4.5,<5",
         "pypi-attestations>=0.0.30,<0.1",
+        "pyyaml>=6",
     ]
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from hatch_attest.errors import ConfigError, NoIdentityError
 from hatch_attest.identity import EXPLICIT_TOKEN_VARIABLE, Probe, Token
@@ -33,6 +33,11 @@ from hatch_attest.kinds.github import GitHubActions, GitHubPublisher
 from hatch_attest.kinds.gitlab import GitLabCI, GitLabPublisher
 from hatch_attest.kinds.google import GoogleCloud, GooglePublisher
 from hatch_attest.redact import remember, remember_environment
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from hatch_attest.uploads import TopologySkip
 
 __all__ = [
     "AMBIENT",
@@ -58,12 +63,14 @@ __all__ = [
     "provenance_kinds",
     "publisher_from_claims",
     "publisher_from_environment",
+    "release_skip",
     "running_job",
     "same_repository",
     "spec_forms",
     "step_summary",
     "unrequested_identity",
     "untrusted_issuer",
+    "uploader_signs_publish",
 ]
 
 KINDS: Mapping[str, type[Publisher]] = {
@@ -181,6 +188,29 @@ def publisher_from_environment(env: Mapping[str, str]) -> Publisher | None:
     if ci is None or ci.publisher is None:
         return None
     return ci.publisher.from_environment(env)
+
+
+def release_skip(env: Mapping[str, str], *, publisher: bool) -> TopologySkip | None:
+    """Why PyPI could not accept this job's attestations, as its CI's configuration shows.
+
+    None to sign: outside a CI that can tell, and whenever the configuration cannot be
+    read. ``publisher``: a configured ``publisher`` names this job.
+    """
+    ci = _running_ci(env)
+    return None if ci is None else ci.release_skip(env, publisher=publisher)
+
+
+def uploader_signs_publish(env: Mapping[str, str], *, cwd: Path | None = None) -> tuple[bool, str]:
+    """Whether this job's uploader signs publish attestations of its own, and one line why.
+
+    ``predicate = "auto"`` then writes SLSA provenance beside them.
+    """
+    ci = _running_ci(env)
+    answer = None if ci is None else ci.uploader_signs_publish(env, cwd=cwd)
+    if answer is not None:
+        return answer
+    job = "this job" if ci is None else ci.job(env)
+    return False, f"no uploader that signs its own publish attestations runs in {job}"
 
 
 def publisher_from_claims(claims: Mapping[str, Any]) -> Publisher | None:

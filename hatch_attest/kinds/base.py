@@ -24,8 +24,12 @@ from hatch_attest.errors import ConfigError, PredicateError
 from hatch_attest.identity import Probe
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pypi_attestations
     from typing_extensions import Self
+
+    from hatch_attest.uploads import TopologySkip
 
     PyPIPublisher: TypeAlias = (
         pypi_attestations.GitHubPublisher
@@ -138,6 +142,25 @@ class Ambient(ABC):
     def job(cls, env: Mapping[str, str]) -> str:
         """Name the running job, e.g. ``a GitHub Actions job in o/r``."""
         return f"a {cls.source} job"
+
+    @classmethod
+    def release_skip(cls, env: Mapping[str, str], *, publisher: bool) -> TopologySkip | None:
+        """Why PyPI could not accept this job's attestations, from its CI configuration.
+
+        None to sign, and whenever the configuration cannot be read. ``publisher``: a
+        configured ``publisher`` names this job, so "no upload visible" is no reason.
+        """
+        return None
+
+    @classmethod
+    def uploader_signs_publish(
+        cls, env: Mapping[str, str], *, cwd: Path | None = None
+    ) -> tuple[bool, str] | None:
+        """Whether this job's uploader signs publish attestations of its own, and why.
+
+        For ``predicate = "auto"``; None when this CI has no such uploader.
+        """
+        return None
 
     @classmethod
     def unrequested(cls, expected: Publisher | None, env: Mapping[str, str]) -> str | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from hatch_attest.errors import IdentityError, PredicateError
 from hatch_attest.identity import AUDIENCE, Probe
@@ -36,6 +36,11 @@ from hatch_attest.kinds.base import (
     strip_ref,
 )
 from hatch_attest.redact import redact
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from hatch_attest.uploads import TopologySkip
 
 __all__ = [
     "GITHUB_BUILD_TYPE",
@@ -328,6 +333,20 @@ class GitHubActions(Ambient):
     @classmethod
     def runs_here(cls, env: Mapping[str, str]) -> bool:
         return env.get("GITHUB_ACTIONS") == "true"
+
+    @classmethod
+    def release_skip(cls, env: Mapping[str, str], *, publisher: bool) -> TopologySkip | None:
+        from hatch_attest.kinds import github_workflow
+
+        return github_workflow.topology_skip(env, publisher=publisher)
+
+    @classmethod
+    def uploader_signs_publish(
+        cls, env: Mapping[str, str], *, cwd: Path | None = None
+    ) -> tuple[bool, str] | None:
+        from hatch_attest.kinds import github_workflow
+
+        return github_workflow.workflow_uses_pypi_publish_action(env, cwd=cwd)
 
     @classmethod
     def job(cls, env: Mapping[str, str]) -> str:

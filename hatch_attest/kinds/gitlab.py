@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from hatch_attest.errors import PredicateError
 from hatch_attest.identity import Probe
@@ -34,6 +34,9 @@ from hatch_attest.kinds.base import (
     same,
     strip_ref,
 )
+
+if TYPE_CHECKING:
+    from hatch_attest.uploads import TopologySkip
 
 __all__ = [
     "GITLAB_BUILD_TYPE",
@@ -376,6 +379,12 @@ class GitLabCI(Ambient):
     @classmethod
     def runs_here(cls, env: Mapping[str, str]) -> bool:
         return env.get("GITLAB_CI") == "true"
+
+    @classmethod
+    def release_skip(cls, env: Mapping[str, str], *, publisher: bool) -> TopologySkip | None:
+        from hatch_attest.kinds import gitlab_ci
+
+        return gitlab_ci.topology_skip(env, publisher=publisher)
 
     @classmethod
     def job(cls, env: Mapping[str, str]) -> str:

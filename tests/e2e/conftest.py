@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from hatch_attest.attest import SIGNING_REQUIREMENTS
 from hatch_attest.testing import LocalSigstore
 
 from .frontends import BUILD_TIMEOUT, REPO, EnvFactory, base_env
@@ -23,8 +24,7 @@ from .frontends import BUILD_TIMEOUT, REPO, EnvFactory, base_env
 BUILD_REQUIREMENTS = (
     "hatchling",
     "build",
-    "sigstore>=4.5,<5",
-    "pypi-attestations>=0.0.30,<0.1",
+    *SIGNING_REQUIREMENTS,
     # The backends the wrapper (hatch_attest.backend) is tested with.
     "setuptools>=77",
     "wheel",

@@ -456,8 +456,13 @@ def test_no_isolation_without_the_signing_stack_names_what_to_install(
     )
     print(proc.stdout)
 
-    assert "sigstore and pypi_attestations not installed in this build environment" in proc.stdout
-    assert "pip install 'sigstore>=4.5,<5' 'pypi-attestations>=0.0.30,<0.1'" in proc.stdout
+    assert (
+        "sigstore, pypi_attestations and yaml not installed in this build environment"
+        in proc.stdout
+    )
+    assert "pip install 'sigstore>=4.5,<5' 'pypi-attestations>=0.0.30,<0.1' 'pyyaml>=6'" in (
+        proc.stdout
+    )
     if mode == "auto":
         assert proc.returncode == 0
         assert "Not attesting:" in proc.stdout
@@ -507,4 +512,50 @@ def test_idle_build_removes_attestations_with_any_content(
     assert result.attestations() == []
     assert sorted(p.name for p in dist.iterdir()) == sorted(p.name for p in result.artifacts())
     assert "Traceback" not in result.output
+    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+
+
+ONLY_BUILDS = """\
+name: Release
+on: {push: {tags: ["v*"]}}
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    permissions: {id-token: write}
+    steps:
+      - uses: actions/checkout@v4
+      - run: uv build
+      - uses: actions/upload-artifact@v4
+        with: {name: dist, path: dist/}
+"""
+
+
+@pytest.mark.parametrize("mode", ["auto", "always"])
+def test_a_workflow_that_does_not_upload_is_judged_before_anything_is_built(
+    mode: str,
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+    env_for: EnvFactory,
+) -> None:
+    """Issue 15, 1: the frontend installs PyYAML with the signing stack; then the rule holds."""
+    project = make_project(tmp_path, f'mode = "{mode}"\n')
+    env = env_for(sigstore_instance.github_env(github_identity, workflow=ONLY_BUILDS))
+
+    result = build("uv", project, env)
+
+    line = (
+        ".github/workflows/release.yml shows no upload to PyPI (no gh-action-pypi-publish, "
+        "twine upload, uv publish, ... step), and PyPI accepts attestations only from the "
+        "workflow that uploads. Sign in that workflow, or set `publisher` to sign here anyway"
+    )
+    if mode == "auto":
+        assert result.returncode == 0, result.output
+        assert f"Not attesting: {line}" in result.output
+        assert sorted(p.suffix for p in result.artifacts()) == [".gz", ".whl"]
+    else:
+        assert result.returncode != 0
+        assert f"cannot attest (mode = always): {line}" in result.output
+        assert result.artifacts() == []  # refused before anything was built
+    assert result.attestations() == []
     assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}

@@ -263,3 +263,55 @@ def test_both_predicates_are_uploaded(
     for item in index.uploads:
         assert predicate_types(item) == [PUBLISH_V1, SLSA_PROVENANCE_V1]
         assert_verified(item, github_identity, trust_config)
+
+
+def _skipped_build(sigstore: LocalSigstore, dist: Path) -> list[str]:
+    """The build step where it must not sign: nothing written, the build log returned."""
+    env = {**os.environ, "HATCH_ATTEST_TRUST_CONFIG": str(sigstore.trust_config_path)}
+    log = _Log()
+    assert attest(sorted(dist.iterdir()), load_config({}, root=dist, env=env), env, log) == []
+    assert list(dist.glob("*.attestation")) == []
+    assert sigstore.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+    return log.lines
+
+
+def test_the_action_with_an_api_token_makes_the_build_skip(
+    sigstore_instance: LocalSigstore, job: Path, tmp_path: Path
+) -> None:
+    """PyPI answers 400 to attestations on a token upload: sign nothing, spend no log entry."""
+    write_workflow(job, "        with:\n          password: ${{ secrets.PYPI_API_TOKEN }}\n")
+
+    log = _skipped_build(sigstore_instance, build_dists(tmp_path))
+
+    assert log == [
+        "warning: Not attesting: job `publish` of .github/workflows/release.yml uploads with "
+        "pypa/gh-action-pypi-publish@release/v1 without Trusted Publishing (`password:` is "
+        'set), and PyPI answers 400 "Attestations are only supported when using Trusted '
+        'Publishing" to attestations on such an upload. Publish with Trusted Publishing from '
+        ".github/workflows/release.yml to attest"
+    ]
+
+
+def test_the_action_in_a_called_reusable_workflow_makes_the_build_skip(
+    sigstore_instance: LocalSigstore, job: Path, tmp_path: Path
+) -> None:
+    """The upload job's job_workflow_ref names publish.yml; the certificate, release.yml."""
+    workflows = job / ".github" / "workflows"
+    caller = WORKFLOW[: WORKFLOW.index("  publish:")] + (
+        "  publish:\n    needs: build\n    uses: ./.github/workflows/publish.yml\n"
+    )
+    (workflows / "release.yml").write_text(caller, encoding="utf-8")
+    reusable = "on: workflow_call\njobs:\n" + WORKFLOW[WORKFLOW.index("  publish:") :].replace(
+        "WITH\n", ""
+    )
+    (workflows / "publish.yml").write_text(reusable, encoding="utf-8")
+
+    log = _skipped_build(sigstore_instance, build_dists(tmp_path))
+
+    assert len(log) == 1
+    assert log[0].startswith(
+        "warning: Not attesting: the upload to PyPI (pypa/gh-action-pypi-publish@release/v1 "
+        "in job `publish` of .github/workflows/publish.yml) runs inside the reusable workflow "
+        ".github/workflows/publish.yml, and PyPI cannot accept attestations from such an upload"
+    )
+    assert "(warehouse issue 11096)" in log[0]

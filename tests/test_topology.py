@@ -1,0 +1,379 @@
+"""Sign only where PyPI can accept the job's attestations (issue 15, 1 and 5), through the CLI.
+
+Each test runs ``hatch-attest sign`` in-process in an emulated CI job whose
+checkout holds the CI configuration, against the local Sigstore, and asserts
+what a user sees: the one line that says why, the exit status, the files on disk
+and that a skip spends no request at all (no token, no certificate, no log entry).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from hatch_attest.attest import SIGNING_REQUIREMENTS, requirements_for
+from hatch_attest.cli import main
+from hatch_attest.config import load_config
+from hatch_attest.files import attestation_path
+from hatch_attest.testing import GitHubIdentity, GitLabIdentity, LocalSigstore, fake_wheel
+from hatch_attest.testing.pytest_plugin import CIJob
+
+NO_REQUESTS = {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+
+pytestmark = pytest.mark.usefixtures("no_ci")
+
+ONLY_BUILDS = """\
+name: CI
+on: [push, pull_request]
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    permissions: {id-token: write}
+    steps:
+      - uses: actions/checkout@v4
+      - run: uv build
+      - uses: actions/upload-artifact@v4
+        with: {name: dist, path: dist/}
+"""
+
+CALLS_PUBLISH = """\
+name: Release
+on: {push: {tags: ["v*"]}}
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    permissions: {id-token: write}
+    steps:
+      - run: uv build
+  publish:
+    needs: build
+    uses: ./.github/workflows/publish.yml
+"""
+
+PUBLISH_REUSABLE = """\
+on: workflow_call
+jobs:
+  upload:
+    runs-on: ubuntu-latest
+    environment: pypi
+    permissions: {id-token: write}
+    steps:
+      - uses: pypa/gh-action-pypi-publish@release/v1
+"""
+
+TOKEN_UPLOAD = """\
+name: Release
+on: {push: {tags: ["v*"]}}
+jobs:
+  release:
+    runs-on: ubuntu-latest
+    permissions: {id-token: write}
+    steps:
+      - run: uv build
+      - run: twine upload dist/*
+        env:
+          TWINE_USERNAME: __token__
+          TWINE_PASSWORD: ${{ secrets.PYPI_API_TOKEN }}
+"""
+
+
+def _sign(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str]:
+    capsys.readouterr()
+    status = main(["sign", *map(str, argv)])
+    return status, capsys.readouterr().err
+
+
+def _job(ci_job: CIJob, instance: LocalSigstore, identity: GitHubIdentity, workflow: str) -> Path:
+    """Enter a GitHub job running ``identity.workflow`` with this text; returns its checkout."""
+    env = instance.github_env(identity, workflow=workflow)
+    ci_job(env)
+    return Path(env["GITHUB_WORKSPACE"])
+
+
+REUSABLE_SKIP = (
+    "Not attesting: the upload to PyPI (pypa/gh-action-pypi-publish@release/v1 in job "
+    "`upload` of .github/workflows/publish.yml) runs inside the reusable workflow "
+    ".github/workflows/publish.yml, and PyPI cannot accept attestations from such an upload: "
+    "it looks the Trusted Publisher up by the upload job's job_workflow_ref, which never "
+    "matches the certificate's workflow .github/workflows/release.yml (warehouse issue "
+    "11096). Move the upload step into .github/workflows/release.yml to attest"
+)
+TOKEN_SKIP = (
+    "Not attesting: job `release` of .github/workflows/release.yml uploads with twine upload "
+    "without Trusted Publishing (TWINE_PASSWORD is set for twine upload), and PyPI answers "
+    '400 "Attestations are only supported when using Trusted Publishing" to attestations on '
+    "such an upload. Publish with Trusted Publishing from .github/workflows/release.yml to "
+    "attest"
+)
+NO_UPLOAD_SKIP = (
+    "Not attesting: .github/workflows/release.yml shows no upload to PyPI (no "
+    "gh-action-pypi-publish, twine upload, uv publish, ... step), and PyPI accepts "
+    "attestations only from the workflow that uploads. Sign in that workflow, or set "
+    "`publisher` to sign here anyway"
+)
+
+
+@pytest.mark.parametrize(
+    ("workflow", "extra", "line"),
+    [
+        (CALLS_PUBLISH, {"publish.yml": PUBLISH_REUSABLE}, REUSABLE_SKIP),
+        (TOKEN_UPLOAD, {}, TOKEN_SKIP),
+        (ONLY_BUILDS, {}, NO_UPLOAD_SKIP),
+    ],
+    ids=["upload-in-reusable-workflow", "token-upload", "no-upload"],
+)
+def test_a_job_whose_attestations_pypi_would_reject_skips_without_a_request(
+    tmp_path: Path,
+    ci_job: CIJob,
+    capsys: pytest.CaptureFixture[str],
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+    workflow: str,
+    extra: dict[str, str],
+    line: str,
+) -> None:
+    checkout = _job(ci_job, sigstore_instance, github_identity, workflow)
+    for name, text in extra.items():
+        (checkout / ".github" / "workflows" / name).write_text(text)
+    wheel = fake_wheel(tmp_path / "dist")
+    trust = ("--trust-config", sigstore_instance.trust_config_path)
+
+    status, err = _sign(capsys, "--mode", "auto", *trust, wheel)
+
+    assert status == 0, err
+    warning = "hatch-attest: warning: " if line is not NO_UPLOAD_SKIP else ""
+    assert err == warning + line + "\n"
+    assert not attestation_path(wheel).exists()
+    assert sigstore_instance.counts() == NO_REQUESTS
+
+    # mode = always: the same finding fails, still before any request.
+    status, err = _sign(capsys, "--mode", "always", *trust, wheel)
+
+    assert status == 1
+    assert "cannot attest (mode = always): " + line.removeprefix("Not attesting: ") in err
+    assert not attestation_path(wheel).exists()
+    assert sigstore_instance.counts() == NO_REQUESTS
+
+
+@pytest.mark.parametrize(
+    ("workflow", "extra", "signs"),
+    [
+        (ONLY_BUILDS, {}, True),  # "no upload visible" is not a skip with `publisher`
+        (TOKEN_UPLOAD, {}, False),  # a provable token upload still is
+        (CALLS_PUBLISH, {"publish.yml": PUBLISH_REUSABLE}, False),  # and so is a reusable one
+    ],
+    ids=["no-upload", "token-upload", "upload-in-reusable-workflow"],
+)
+def test_a_configured_publisher_signs_unless_pypi_provably_rejects(
+    tmp_path: Path,
+    ci_job: CIJob,
+    capsys: pytest.CaptureFixture[str],
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+    workflow: str,
+    extra: dict[str, str],
+    signs: bool,
+) -> None:
+    checkout = _job(ci_job, sigstore_instance, github_identity, workflow)
+    for name, text in extra.items():
+        (checkout / ".github" / "workflows" / name).write_text(text)
+    wheel = fake_wheel(tmp_path / "dist")
+    publisher = f"github:{github_identity.repository}@{github_identity.workflow}"
+
+    status, err = _sign(
+        capsys,
+        "--mode",
+        "auto",
+        "--publisher",
+        publisher,
+        "--trust-config",
+        sigstore_instance.trust_config_path,
+        wheel,
+    )
+
+    assert status == 0, err
+    assert attestation_path(wheel).is_file() is signs
+    if not signs:
+        assert "Not attesting: " in err
+        assert sigstore_instance.counts() == NO_REQUESTS
+
+
+def test_the_job_of_the_uploading_workflow_signs(
+    tmp_path: Path,
+    ci_job: CIJob,
+    capsys: pytest.CaptureFixture[str],
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+) -> None:
+    # The emulated job's default workflow builds and runs `uv publish` with Trusted Publishing.
+    ci_job(sigstore_instance.github_env(github_identity))
+    wheel = fake_wheel(tmp_path / "dist")
+
+    status, err = _sign(capsys, "--trust-config", sigstore_instance.trust_config_path, wheel)
+
+    assert status == 0, err
+    assert attestation_path(wheel).is_file()
+    assert sigstore_instance.counts()["rekor"] == 1
+
+
+def test_a_workflow_run_release_skips_the_build_in_the_triggering_workflow(
+    tmp_path: Path,
+    ci_job: CIJob,
+    capsys: pytest.CaptureFixture[str],
+    sigstore_instance: LocalSigstore,
+) -> None:
+    # ci.yml builds; release.yml (on: workflow_run) downloads its artifacts and uploads.
+    identity = GitHubIdentity(repository="octo-org/run-pkg", workflow="ci.yml")
+    checkout = _job(ci_job, sigstore_instance, identity, ONLY_BUILDS)
+    (checkout / ".github" / "workflows" / "release.yml").write_text(
+        "on: {workflow_run: {workflows: [CI], types: [completed]}}\n"
+        "jobs:\n  publish:\n    runs-on: ubuntu-latest\n    permissions: {id-token: write}\n"
+        "    steps:\n      - uses: pypa/gh-action-pypi-publish@release/v1\n"
+    )
+    wheel = fake_wheel(tmp_path / "dist")
+    trust = ("--trust-config", sigstore_instance.trust_config_path)
+
+    status, err = _sign(capsys, "--mode", "auto", *trust, wheel)
+
+    assert status == 0
+    assert err.startswith("Not attesting: .github/workflows/ci.yml shows no upload to PyPI")
+    assert not attestation_path(wheel).exists()
+    assert sigstore_instance.counts() == NO_REQUESTS
+
+
+def test_a_stale_checkout_keeps_today_s_behaviour(
+    tmp_path: Path,
+    ci_job: CIJob,
+    capsys: pytest.CaptureFixture[str],
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+) -> None:
+    # The checkout's workflow only builds, but it is another commit than the one running.
+    checkout = _job(ci_job, sigstore_instance, github_identity, ONLY_BUILDS)
+    (checkout / ".git").mkdir()
+    (checkout / ".git" / "HEAD").write_text("f" * 40 + "\n")
+    wheel = fake_wheel(tmp_path / "dist")
+
+    status, err = _sign(capsys, "--trust-config", sigstore_instance.trust_config_path, wheel)
+
+    assert status == 0, err
+    assert "Predicate (auto): SLSA provenance, to sit beside the action's own: the checkout" in err
+    assert attestation_path(wheel, "slsa").is_file()
+
+
+def test_a_gitlab_pipeline_that_only_builds_skips_without_a_request(
+    tmp_path: Path,
+    ci_job: CIJob,
+    capsys: pytest.CaptureFixture[str],
+    sigstore_instance: LocalSigstore,
+    gitlab_identity: GitLabIdentity,
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / ".gitlab-ci.yml").write_text("build:\n  script:\n    - python -m build\n")
+    ci_job({**sigstore_instance.gitlab_env(gitlab_identity), "CI_PROJECT_DIR": str(project)})
+    wheel = fake_wheel(tmp_path / "dist")
+    trust = ("--trust-config", sigstore_instance.trust_config_path)
+
+    status, err = _sign(capsys, "--mode", "auto", *trust, wheel)
+
+    assert status == 0, err
+    assert err == (
+        "Not attesting: .gitlab-ci.yml shows no upload to PyPI (no twine upload, uv publish, "
+        "... in a script), and PyPI accepts attestations only from the CI configuration that "
+        "uploads. Sign in the pipeline that uploads, or set `publisher` to sign here anyway\n"
+    )
+    assert not attestation_path(wheel).exists()
+    assert sigstore_instance.counts() == NO_REQUESTS
+
+    # The same pipeline with a Trusted Publishing upload signs.
+    (project / ".gitlab-ci.yml").write_text(
+        "build:\n  script: [python -m build]\npublish:\n  script: [uv publish]\n"
+    )
+    status, err = _sign(capsys, *trust, wheel)
+
+    assert status == 0, err
+    assert attestation_path(wheel).is_file()
+
+
+def test_verify_without_publisher_asks_for_one_when_the_upload_runs_elsewhere(
+    tmp_path: Path,
+    ci_job: CIJob,
+    capsys: pytest.CaptureFixture[str],
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+) -> None:
+    env = sigstore_instance.github_env(github_identity)  # its workflow uploads with `uv publish`
+    ci_job(env)
+    wheel = fake_wheel(tmp_path / "dist")
+    trust = ("--trust-config", str(sigstore_instance.trust_config_path))
+    assert main(["sign", *trust, str(wheel)]) == 0
+    capsys.readouterr()
+    assert main(["verify", *trust, str(wheel)]) == 0
+    assert capsys.readouterr().err.endswith("the distribution passes PyPI's attestation checks\n")
+
+    # Now the upload runs in a reusable workflow: release.yml is not what PyPI checks.
+    workflows = Path(env["GITHUB_WORKSPACE"]) / ".github" / "workflows"
+    (workflows / "release.yml").write_text(CALLS_PUBLISH)
+    (workflows / "publish.yml").write_text(PUBLISH_REUSABLE)
+
+    status = main(["verify", *trust, str(wheel)])
+
+    captured = capsys.readouterr()
+    assert (status, captured.out) == (2, "")
+    assert captured.err == (
+        "hatch-attest: error: cannot tell which Trusted Publisher PyPI will check "
+        "(.github/workflows/release.yml does not itself upload to PyPI with Trusted "
+        "Publishing): pass --publisher naming the workflow that uploads, e.g. --publisher "
+        f"github:{github_identity.repository}@release.yml if it is this job's\n"
+    )
+    publisher = f"github:{github_identity.repository}@release.yml"
+    assert main(["verify", "--publisher", publisher, *trust, str(wheel)]) == 0
+
+
+def test_before_pyyaml_is_installed_the_frontend_is_asked_for_it(
+    ci_job: CIJob,
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`get_requires_for_build_*` runs before the build's requirements are installed."""
+    _job(ci_job, sigstore_instance, github_identity, ONLY_BUILDS)
+    config = load_config({}, root=Path.cwd(), env=os.environ)
+
+    # With PyYAML the workflow is read: it does not upload, so nothing is needed.
+    assert requirements_for(config, os.environ) == []
+    # Without it the answer is unknown: the signing stack and PyYAML are requested, and
+    # the build itself (with them installed) gives the real answer.
+    monkeypatch.setitem(sys.modules, "yaml", None)  # `import yaml` fails, as if not installed
+    assert requirements_for(config, os.environ) == list(SIGNING_REQUIREMENTS)
+    assert "pyyaml>=6" in SIGNING_REQUIREMENTS
+
+
+def test_an_upload_to_another_index_by_url_variable_skips(
+    tmp_path: Path,
+    ci_job: CIJob,
+    capsys: pytest.CaptureFixture[str],
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+) -> None:
+    workflow = TOKEN_UPLOAD.replace(
+        "TWINE_PASSWORD: ${{ secrets.PYPI_API_TOKEN }}",
+        "TWINE_REPOSITORY_URL: https://nexus.example.com/repository/pypi/",
+    )
+    _job(ci_job, sigstore_instance, github_identity, workflow)
+    wheel = fake_wheel(tmp_path / "dist")
+
+    status, err = _sign(
+        capsys, "--mode", "auto", "--trust-config", sigstore_instance.trust_config_path, wheel
+    )
+
+    assert status == 0
+    assert (
+        "(twine upload uploads to https://nexus.example.com/repository/pypi/, not to PyPI)" in err
+    )
+    assert not attestation_path(wheel).exists()
+    assert sigstore_instance.counts() == NO_REQUESTS
