@@ -470,3 +470,46 @@ def verify_release(
     files = client.map(lambda _: client.release(name, version), [None])[0]
     verdicts = fetch_and_verify(client, name, version, files, verifier, expected=expected)
     return ReleaseReport(name, version, tuple(verdicts))
+
+
+def load_verifier(instance: str, trust_config: Path | None, *, offline: bool) -> Verifier:
+    """The verifier of ``verify``: a trust config file, else a public instance's TUF root."""
+    from hatch_attest.trust import load_trust_config, verifier_for
+
+    return verifier_for(load_trust_config(instance, trust_config, offline=offline))
+
+
+def verify_release_command(
+    spec: str,
+    *,
+    verifier: Verifier,
+    index: str = DEFAULT_INDEX,
+    expected: Mapping[str, str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    jobs: int = DEFAULT_JOBS,
+    out: Callable[[str], None] = print,
+    info: Callable[[str], None] = print,
+) -> int:
+    """``hatch-attest verify pypi:NAME==VERSION``: one line per file on ``out``; the exit status.
+
+    0 when every file of the release verifies, 1 otherwise (a file without
+    provenance or that fails, or an index that cannot be read).
+    """
+    name, version = parse_release_spec(spec)
+    if expected is not None:
+        info(f"Verifying {name} {version} on {index}, published by {describe_identity(expected)}")
+    else:
+        info(f"Verifying {name} {version} on {index}")
+    with IndexClient(index, timeout=timeout, jobs=jobs) as client:
+        report = verify_release(client, name, version, verifier, expected)
+    if report.verdicts:
+        out(report.render())
+    if not report.verdicts:
+        info(f"{name} {version} has no files on {index}")
+        return 1
+    bad = sum(not v.ok for v in report.verdicts)
+    if bad:
+        info(f"{bad} of {len(report.verdicts)} file(s) of {name} {version} do not verify")
+        return 1
+    info(f"all {len(report.verdicts)} file(s) of {name} {version} verify")
+    return 0
