@@ -1,5 +1,9 @@
 """The ``hatch-attest`` command line: sign, verify, convert, inspect, demo.
 
+``verify pypi:NAME==VERSION`` verifies a release as an index serves it, and
+``lock-identities`` / ``audit`` pin and check publisher identities in lock files
+(:mod:`hatch_attest.index_verify`, :mod:`hatch_attest.lockfile`).
+
 ``sign`` attests artifacts made by any backend (setuptools, maturin,
 cibuildwheel, downloaded from other jobs) with the same identity, signing,
 verification and file code as the build hook. ``verify`` runs every check PyPI
@@ -238,6 +242,11 @@ def _parser() -> argparse.ArgumentParser:
             "own (GitHub Actions "
             "or GitLab CI). Prints one verdict per distribution; exits 1 if PyPI would "
             "reject any of them.",
+            "With pypi:NAME==VERSION, verify a release as the index (--index) serves it: "
+            "its files from the JSON API, each file's provenance from the Integrity API, "
+            "every attestation against the file's name and sha256 and its bundle's "
+            "publisher (and --publisher, if given). One line per file; exits 0 only when "
+            "every file verifies, 1 when one has no provenance or fails, or the index fails.",
         ),
         epilog=_paragraphs(EXIT_STATUS),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -399,9 +408,9 @@ def _add_index_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout",
         type=_timeout,
-        default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
-        help="network time budget for all index requests, retries included (default: %(default)g)",
+        help="network time budget for all index requests, retries included (default: "
+        f"HATCH_ATTEST_TIMEOUT, else `timeout` in pyproject.toml, else {DEFAULT_TIMEOUT:g})",
     )
     parser.add_argument(
         "--jobs",
@@ -672,7 +681,7 @@ def _cmd_verify_index(args: argparse.Namespace) -> int:
         verifier=load_verifier(config.instance, config.trust_config, offline=args.offline),
         index=args.index,
         expected=None if args.publisher is None else identity_of(args.publisher.to_pypi()),
-        timeout=args.timeout,
+        timeout=config.timeout,
         jobs=args.jobs,
         info=reporter.display_info,
     )
@@ -689,7 +698,7 @@ def _cmd_lock(args: argparse.Namespace) -> int:
         action=args.action,
         verifier=load_verifier(config.instance, config.trust_config, offline=args.offline),
         index=args.index,
-        timeout=args.timeout,
+        timeout=config.timeout,
         jobs=args.jobs,
         require_identities=getattr(args, "require_identities", False),
         info=reporter.display_info,
