@@ -347,3 +347,33 @@ def test_real_provenance_under_another_publisher_fails(
     assert "an attestation of gitlab:mallory/gitlab-oidc-project@.gitlab-ci.yml does not" in (
         result.out
     )
+
+
+def test_slow_index_within_the_budget_verifies(
+    verify: Verify, index: LocalIndex, publisher: Publisher, github_identity: GitHubIdentity
+) -> None:
+    publisher.publish(github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0"))
+    index.inject("integrity", Fault.delay(0.3))
+
+    result = verify(RELEASE, "--timeout", "20")
+
+    assert result.status == 0, result.err
+    assert index.counts()["integrity"] == 2
+
+
+def test_slow_index_past_the_budget_fails_each_file_clearly(
+    verify: Verify, index: LocalIndex, publisher: Publisher, github_identity: GitHubIdentity
+) -> None:
+    publisher.publish(github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0"))
+    index.inject("integrity", Fault.delay(30))
+
+    result = verify(RELEASE, "--timeout", "1")
+
+    assert result.status == 1
+    lines = result.out.splitlines()
+    assert [line.split(": ", 2)[:2] for line in lines] == [
+        [wheel_name("0.1.0"), "FAILED"],
+        [sdist_name("0.1.0"), "FAILED"],
+    ]
+    assert all("did not answer in time" in line for line in lines)
+    assert all("(the time budget is 1 s for all requests" in line for line in lines)

@@ -8,6 +8,7 @@ from typing import Protocol
 
 import pytest
 
+from hatch_attest.index_verify import identity_matches
 from hatch_attest.testing import Fault, GitHubIdentity, LocalIndex, LocalSigstore
 
 from .index_release import (
@@ -328,3 +329,61 @@ def test_audit_of_an_unreadable_lock_is_one_line(run: Run, tmp_path: Path) -> No
     assert result.status == 1
     assert result.err.startswith(f"hatch-attest: error: {lock}: not valid TOML")
     assert len(result.err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("pinned", "found", "matches"),
+    [
+        ({"kind": "GitHub", "repository": "o/r", "workflow": "w.yml"}, {}, False),
+        (
+            {"kind": "github", "repository": "o/r", "workflow": "w.yml"},
+            {"kind": "GitHub", "repository": "o/r", "workflow": "w.yml", "environment": "pypi"},
+            True,
+        ),
+        (
+            {"kind": "GitHub", "repository": "o/r", "workflow": "w.yml", "environment": "pypi"},
+            {"kind": "GitHub", "repository": "o/r", "workflow": "w.yml"},
+            False,
+        ),
+        (
+            {"kind": "GitHub", "repository": "o/r", "workflow": "w.yml"},
+            {"kind": "GitLab", "repository": "o/r", "workflow_filepath": "w.yml"},
+            False,
+        ),
+        ({"kind": "Google", "email": "a@b.c"}, {"kind": "Google", "email": "a@b.c"}, True),
+    ],
+)
+def test_identity_matching(pinned: dict[str, str], found: dict[str, str], matches: bool) -> None:
+    """A pin names a publisher by every key it has; one without `environment` takes any."""
+    assert identity_matches(pinned, found) is matches
+
+
+def test_lock_identities_replaces_an_array_of_tables(
+    run: Run, publisher: Publisher, github_identity: GitHubIdentity, tmp_path: Path
+) -> None:
+    [wheel] = publisher.publish(github_identity, "0.1.0", wheel_name("0.1.0"))
+    lock = tmp_path / "pylock.toml"
+    lock.write_text(f"""\
+lock-version = "1.0"
+created-by = "hand"
+
+[[packages]]
+name = "{PROJECT}"
+version = "0.1.0"
+wheels = [{{ name = "{wheel.name}", hashes = {{ sha256 = "{sha256(wheel)}" }} }}]
+
+[[packages.attestation-identities]]
+kind = "GitHub"
+repository = "{github_identity.repository}"
+workflow = "old.yml"
+""")
+
+    before = run("audit", lock)
+    pinned = run("lock-identities", lock)
+    after = run("audit", lock)
+
+    assert before.status == 1
+    assert "publisher identity changed" in before.out
+    assert pinned.status == 0, pinned.out + pinned.err
+    assert "old.yml" not in lock.read_text()
+    assert after.status == 0, after.out + after.err
