@@ -102,8 +102,11 @@ class FileVerdict:
 
     def render(self) -> str:
         """One line: the file, the verdict, and who or why."""
-        word = {"verified": "verified", "no-provenance": "no provenance", "failed": "FAILED"}
-        return f"{self.filename}: {word[self.status]}{': ' if self.detail else ''}{self.detail}"
+        if self.status == "verified":  # the detail says as whom: "verified as ..."
+            return f"{self.filename}: verified {self.detail}".rstrip()
+        if self.status == "failed":
+            return f"{self.filename}: FAILED: {self.detail}"
+        return f"{self.filename}: no provenance"
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,7 @@ def test_every_file_of_a_release_verifies(
     assert result.status == 0, result.err
     lines = result.out.splitlines()
     who = (
-        f"verified: as github:{github_identity.repository}@{github_identity.workflow}, "
+        f"verified as github:{github_identity.repository}@{github_identity.workflow}, "
         f"workflow https://github.com/{github_identity.repository}/.github/workflows/"
         f"{github_identity.workflow}@{github_identity.ref}, commit {github_identity.sha} "
         "(1 attestation)"
@@ -139,7 +139,7 @@ def test_one_file_without_provenance_fails_the_release(
 
     assert result.status == 1
     lines = result.out.splitlines()
-    assert lines[0].startswith(f"{wheel_name('0.1.0')}: verified: as github:")
+    assert lines[0].startswith(f"{wheel_name('0.1.0')}: verified as github:")
     assert lines[1:] == [f"{sdist_name('0.1.0')}: no provenance"]
     assert "1 of 2 file(s) of demo-pkg 0.1.0 do not verify" in result.err
 
@@ -170,7 +170,7 @@ def test_provenance_for_another_file_fails(
     wheel_line, sdist_line = result.out.splitlines()
     assert wheel_line.startswith(f"{wheel_name('0.1.0')}: FAILED: ")
     assert f"the attestation is for '{sdist_name('0.1.0')}', not for" in wheel_line
-    assert sdist_line.startswith(f"{sdist_name('0.1.0')}: verified: ")
+    assert sdist_line.startswith(f"{sdist_name('0.1.0')}: verified as ")
 
 
 def test_no_such_release(verify: Verify, index: LocalIndex) -> None:
@@ -302,14 +302,14 @@ def test_real_public_good_provenance_verifies_offline(
 
     assert github.status == 0, github.out + github.err
     assert github.out.startswith(
-        "pypi_attestations-0.0.19.tar.gz: verified: as "
+        "pypi_attestations-0.0.19.tar.gz: verified as "
         "github:trailofbits/pypi-attestations@release.yml, workflow "
         "https://github.com/trailofbits/pypi-attestations/.github/workflows/release.yml@"
     )
     assert github.out.strip().endswith("(2 attestations)")
     assert gitlab.status == 0, gitlab.out + gitlab.err
     assert gitlab.out.startswith(
-        "gitlab_oidc_project-0.0.3.tar.gz: verified: as "
+        "gitlab_oidc_project-0.0.3.tar.gz: verified as "
         "gitlab:facutuesca/gitlab-oidc-project@.gitlab-ci.yml"
     )
     assert wrong.status == 1

@@ -74,7 +74,7 @@ def test_published_release_verifies_pins_and_audits(
     assert verified.status == 0, verified.out + verified.err
     lines = verified.out.splitlines()
     assert sorted(line.split(":", 1)[0] for line in lines) == [a.name for a in artifacts]
-    assert all(f": verified: as {spec}, " in line for line in lines)
+    assert all(f": verified as {spec}, " in line for line in lines)
     assert all(line.endswith(f"commit {github_identity.sha} (2 attestations)") for line in lines)
 
     lock = tmp_path / "pylock.toml"
