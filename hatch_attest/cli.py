@@ -1,5 +1,9 @@
 """The ``hatch-attest`` command line: sign, verify, convert, inspect, demo.
 
+``verify pypi:NAME==VERSION`` verifies a release as an index serves it, and
+``lock-identities`` / ``audit`` pin and check publisher identities in lock files
+(:mod:`hatch_attest.index_verify`, :mod:`hatch_attest.lockfile`).
+
 ``sign`` attests artifacts made by any backend (setuptools, maturin,
 cibuildwheel, downloaded from other jobs) with the same identity, signing,
 verification and file code as the build hook. ``verify`` runs every check PyPI
@@ -244,6 +248,11 @@ def _parser() -> argparse.ArgumentParser:
             f"[{HOOK_TABLE}] (or [{WRAPPER_TABLE}]) in ./pyproject.toml, else the CI job's "
             f"own ({inferring_jobs()}). Prints one verdict per distribution; exits 1 if PyPI would "
             "reject any of them.",
+            "With pypi:NAME==VERSION, verify a release as the index (--index) serves it: "
+            "its files from the JSON API, each file's provenance from the Integrity API, "
+            "every attestation against the file's name and sha256 and its bundle's "
+            "publisher (and --publisher, if given). One line per file; exits 0 only when "
+            "every file verifies, 1 when one has no provenance or fails, or the index fails.",
         ),
         epilog=_paragraphs(EXIT_STATUS),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -252,7 +261,8 @@ def _parser() -> argparse.ArgumentParser:
         "paths",
         nargs="+",
         metavar="PATH",
-        help="distribution files, directories (their wheels and sdists) or globs",
+        help="distribution files, directories (their wheels and sdists) or globs; or "
+        "pypi:NAME==VERSION to verify a release as the index serves it",
     )
     _add_trust_options(verify)
     verify.add_argument(
@@ -260,7 +270,55 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with production or staging: use the cached TUF trust root, no refresh",
     )
+    _add_index_options(verify)
     verify.set_defaults(func=_cmd_verify)
+
+    for name, summary, text in (
+        (
+            "lock-identities",
+            "pin each package's publisher identities in a pylock.toml",
+            "Fill each package's `attestation-identities` (PEP 751) in a pylock.toml "
+            "from the provenance the index serves, for every package whose files all "
+            "verify; only those keys change (formatting and comments are kept). Other "
+            "packages stay unchanged, with one line each. Exit status: 0 when no "
+            "package failed (packages without provenance are left as they are), 1 when "
+            "a package's provenance does not verify or the index cannot be read, 2 misuse.",
+        ),
+        (
+            "audit",
+            "check every locked file's hash, provenance and publisher against the index",
+            "Check every file of a pylock.toml, uv.lock or hashed requirements.txt "
+            "against the index: its hash is the locked one, its provenance verifies, and "
+            "its publisher is one of the package's `attestation-identities`. Fails on a "
+            "changed publisher, provenance that disappeared where identities are pinned, "
+            "and provenance that does not verify; packages without pinned identities are "
+            "reported, not failed, unless --require-identities (uv.lock and "
+            "requirements.txt cannot pin them: reported only). Exit status: 0 no "
+            "problem, 1 a problem, 2 misuse.",
+        ),
+    ):
+        command = commands.add_parser(
+            name,
+            parents=[common],
+            help=summary,
+            description=_paragraphs(text),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        command.add_argument("lock", type=Path, metavar="LOCKFILE", help="the lock file")
+        _add_trust_options(command, publisher=False)
+        command.add_argument(
+            "--offline",
+            action="store_true",
+            help="with production or staging: use the cached TUF trust root, no refresh",
+        )
+        _add_index_options(command)
+        if name == "audit":
+            command.add_argument(
+                "--require-identities",
+                action="store_true",
+                help="fail for pylock packages without pinned attestation-identities",
+            )
+        command.set_defaults(func=_cmd_lock, action=name, publisher=None)
 
     convert = commands.add_parser(
         "convert",
@@ -343,13 +401,40 @@ def _paragraphs(*texts: str) -> str:
     return "\n\n".join(textwrap.fill(text, _HELP_WIDTH, break_on_hyphens=False) for text in texts)
 
 
-def _add_trust_options(parser: argparse.ArgumentParser) -> None:
+def _add_index_options(parser: argparse.ArgumentParser) -> None:
+    # Standard library and packaging only at import: parsing stays cheap.
+    from hatch_attest.index_verify import DEFAULT_INDEX, DEFAULT_JOBS, DEFAULT_TIMEOUT
+
     parser.add_argument(
-        "--publisher",
-        type=_publisher,
-        metavar="SPEC",
-        help=f"the Trusted Publisher PyPI knows: {spec_forms()}",
+        "--index",
+        default=DEFAULT_INDEX,
+        metavar="URL",
+        help="the index's root URL, serving the JSON and Integrity APIs (default: %(default)s)",
     )
+    parser.add_argument(
+        "--timeout",
+        type=_timeout,
+        metavar="SECONDS",
+        help="network time budget for all index requests, retries included (default: "
+        f"HATCH_ATTEST_TIMEOUT, else `timeout` in pyproject.toml, else {DEFAULT_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=DEFAULT_JOBS,
+        metavar="N",
+        help="concurrent requests to the index (default: %(default)s)",
+    )
+
+
+def _add_trust_options(parser: argparse.ArgumentParser, *, publisher: bool = True) -> None:
+    if publisher:
+        parser.add_argument(
+            "--publisher",
+            type=_publisher,
+            metavar="SPEC",
+            help=f"the Trusted Publisher PyPI knows: {spec_forms()}",
+        )
     which = parser.add_mutually_exclusive_group()
     which.add_argument(
         "--instance",
@@ -553,6 +638,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     from hatch_attest.trust import load_trust_config, verifier_for
     from hatch_attest.verify import check_distribution
 
+    if any(path.startswith("pypi:") for path in args.paths):
+        return _cmd_verify_index(args)
     reporter = StderrReporter(PROG)
     config, project = _config(args)
     publisher = _verify_publisher(config, project)
@@ -581,6 +668,52 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     every = "the distribution passes" if len(dists) == 1 else f"all {len(dists)} distributions pass"
     reporter.display_info(f"{every} PyPI's attestation checks{also}")
     return 0
+
+
+def _cmd_verify_index(args: argparse.Namespace) -> int:
+    from hatch_attest.index_verify import (
+        identity_of,
+        load_verifier,
+        parse_release_spec,
+        verify_release_command,
+    )
+
+    if len(args.paths) != 1:
+        msg = "verify pypi:NAME==VERSION takes one release, and no files beside it"
+        raise ConfigError([msg])
+    try:
+        parse_release_spec(args.paths[0])
+    except ValueError as e:
+        raise ConfigError([str(e)]) from None
+    config, _ = _config(args)
+    reporter = StderrReporter(PROG)
+    return verify_release_command(
+        args.paths[0],
+        verifier=load_verifier(config.instance, config.trust_config, offline=args.offline),
+        index=args.index,
+        expected=None if args.publisher is None else identity_of(args.publisher.to_pypi()),
+        timeout=config.timeout,
+        jobs=args.jobs,
+        info=reporter.display_info,
+    )
+
+
+def _cmd_lock(args: argparse.Namespace) -> int:
+    from hatch_attest.index_verify import load_verifier
+    from hatch_attest.lockfile import lock_command
+
+    config, _ = _config(args)
+    reporter = StderrReporter(PROG)
+    return lock_command(
+        args.lock,
+        action=args.action,
+        verifier=load_verifier(config.instance, config.trust_config, offline=args.offline),
+        index=args.index,
+        timeout=config.timeout,
+        jobs=args.jobs,
+        require_identities=getattr(args, "require_identities", False),
+        info=reporter.display_info,
+    )
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:

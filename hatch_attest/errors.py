@@ -80,3 +80,11 @@ class BundleError(AttestError):
 
 class PredicateError(AttestError):
     """The chosen predicate cannot be made for this identity, or it contradicts the certificate."""
+
+
+class IndexServiceError(AttestError):
+    """A package index failed, or answered what its JSON or Integrity API never does."""
+
+
+class LockFileError(AttestError):
+    """A lock file cannot be read or rewritten."""

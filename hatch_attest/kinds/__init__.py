@@ -55,6 +55,7 @@ __all__ = [
     "environment_mismatch",
     "for_build_type",
     "for_issuer",
+    "from_identity",
     "from_pypi",
     "inferring_jobs",
     "obtain_token",
@@ -140,6 +141,17 @@ def parse_publisher_spec(spec: str) -> Publisher:
             [f"{head}: unknown kind {_quote(kind)}{hint}; use {spec_forms(quoted=True)}"]
         )
     return cls.from_spec(spec, rest)
+
+
+def from_identity(identity: Mapping[str, Any]) -> Publisher | None:
+    """Our publisher for a provenance's publisher table (PEP 751 ``attestation-identities``)."""
+    kind = str(identity.get("kind", "")).casefold()
+    for cls in KINDS.values():
+        if kind == cls.pypi_kind.casefold():
+            values = {field.attribute: identity.get(field.attribute) for field in cls.fields}
+            if all(isinstance(value, str) for value in values.values()):
+                return cls(**values)
+    return None
 
 
 def from_pypi(publisher: object) -> Publisher | None:

@@ -209,6 +209,10 @@ class Publisher(ABC):
         first, at, second = rest.partition("@")
         return [first, second] if at else None
 
+    def spec(self) -> str:
+        """This publisher in the ``--publisher`` spelling, e.g. ``github:o/r@release.yml``."""
+        return f"{self.kind}:" + "@".join(getattr(self, f.attribute) for f in self.fields)
+
     @classmethod
     def from_spec(cls, spec: str, rest: str) -> Self:
         """Parse the part of a ``--publisher`` spec after ``kind:``."""

@@ -5,7 +5,9 @@ Transport faults (`status`, `delay`, `hang`, `malformed`, `echo`,
 others corrupt one service's answer in a way only a verifier can notice:
 `wrong_sct_key`, `untrusted_ca` and `certified_claim` apply to "fulcio";
 `bad_inclusion_proof`, `bad_set` and `bad_checkpoint` apply to "rekor" (to new
-entries and to entries read back alike).
+entries and to entries read back alike). The local index's read-back answers have
+their own: `oversized` ("json", "integrity"), `tampered` ("json") and
+`provenance_of` ("integrity").
 """
 
 from __future__ import annotations
@@ -85,6 +87,22 @@ class Fault:
         return CertifiedClaim(extension, value)
 
     @staticmethod
+    def oversized(size: int) -> Oversized:
+        """Index "json"/"integrity": answer 200 with a JSON document of `size` bytes."""
+        return Oversized(size)
+
+    @staticmethod
+    def tampered() -> Tampered:
+        """Index "json": list each file with the digest of other bytes, as when the
+        files were replaced on the index after upload (the provenance stays)."""
+        return Tampered()
+
+    @staticmethod
+    def provenance_of(filename: str) -> ProvenanceOf:
+        """Index "integrity": answer with the provenance of `filename` instead."""
+        return ProvenanceOf(filename)
+
+    @staticmethod
     def bad_inclusion_proof() -> BadInclusionProof:
         """Rekor: return an inclusion proof that does not lead to the signed root."""
         return BadInclusionProof()
@@ -160,6 +178,29 @@ class CertifiedClaim(Fault):
     endpoints: ClassVar[tuple[str, ...]] = ("fulcio",)
     extension: int
     value: str
+
+
+@dataclass(frozen=True)
+class Oversized(Fault):
+    """An index answer far larger than any real one."""
+
+    endpoints: ClassVar[tuple[str, ...]] = ("json", "integrity")
+    size: int
+
+
+@dataclass(frozen=True)
+class Tampered(Fault):
+    """The JSON API lists digests of files that are not the attested ones."""
+
+    endpoints: ClassVar[tuple[str, ...]] = ("json",)
+
+
+@dataclass(frozen=True)
+class ProvenanceOf(Fault):
+    """The Integrity API answers with another file's provenance."""
+
+    endpoints: ClassVar[tuple[str, ...]] = ("integrity",)
+    filename: str
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,11 @@ and the demo can upload for real:
   is verified with `hatch_attest.verify.verify_attestation` against this
   Sigstore instance's trusted root and the upload's Trusted Publisher;
 - read-back: the simple API (`/simple/<project>/`, HTML or PEP 691 JSON), the
-  files (`/files/<name>`) and the Integrity API
+  files (`/files/<name>`), the JSON API of a release (`/pypi/<project>/<version>/json`:
+  `urls[]` with `filename`, `digests.sha256`, `url`) and the Integrity API
   (`/integrity/<project>/<version>/<file>/provenance`, PEP 740 provenance).
+  `add_file()` publishes a file with a given provenance without an upload (real
+  provenance made elsewhere, or many files for a benchmark).
 
 It serves HTTPS with its own throwaway CA: twine and uv build the Trusted
 Publishing URLs as `https://<host>/...`. twine also uses Trusted Publishing only
@@ -25,8 +28,8 @@ for PyPI's own upload URLs, so `client_env()` routes `upload.pypi.org` (and
 
 Not emulated: accounts, projects created by upload with a pending publisher,
 metadata and file content validation beyond names and digests, wheel/sdist
-inspection, the JSON API, yanking, persistence. Publisher checks skip
-`repository_owner_id` (a Trusted Publisher here names no owner id).
+inspection, the JSON API's `info` beyond name and version, yanking, persistence.
+Publisher checks skip `repository_owner_id` (a Trusted Publisher here names no owner id).
 """
 
 from __future__ import annotations
@@ -74,7 +77,7 @@ from sigstore.models import ClientTrustConfig
 from sigstore.verify import Verifier
 
 from hatch_attest.errors import VerificationError
-from hatch_attest.testing._faults import Fault
+from hatch_attest.testing._faults import Fault, Oversized, ProvenanceOf, Tampered
 from hatch_attest.testing._http import Reply, Request, json_reply
 from hatch_attest.testing._identity import GITHUB_ISSUER, GITLAB_ISSUER, GOOGLE_ISSUER, Claims
 from hatch_attest.testing._instance import LocalSigstore
@@ -84,7 +87,9 @@ from hatch_attest.testing._server import Server
 from hatch_attest.testing._tls import server_credentials
 from hatch_attest.verify import _Rejected, verify_attestation  # private: carries PyPI's words
 
-INDEX_ENDPOINTS = ("audience", "mint-token", "burn-token", "upload", "simple", "files", "integrity")
+INDEX_ENDPOINTS = (
+    "audience", "mint-token", "burn-token", "upload", "simple", "files", "json", "integrity",
+)  # fmt: skip
 """The endpoints of `LocalIndex`, for `counts()` and `inject()`."""
 
 PYPI_HOSTS = ("upload.pypi.org", "test.pypi.org", "pypi.org")
@@ -202,6 +207,7 @@ class LocalIndex:
         route("POST", "/legacy/", "upload", self._upload)
         self._server.route_prefix("GET", "/simple/", "simple", self._simple)
         self._server.route_prefix("GET", "/files/", "files", self._file)
+        self._server.route_prefix("GET", "/pypi/", "json", self._json_api)
         self._server.route_prefix("GET", "/integrity/", "integrity", self._integrity)
 
     @classmethod
@@ -277,6 +283,48 @@ class LocalIndex:
         if project is None:
             return files
         return [f for f in files if canonicalize_name(f.project) == canonicalize_name(project)]
+
+    def add_file(
+        self,
+        project: str,
+        version: str,
+        filename: str,
+        content: bytes,
+        *,
+        provenance: dict[str, Any] | None = None,
+        sha256: str | None = None,
+    ) -> UploadedFile:
+        """Publishes `filename` as if uploaded, with `provenance` as the Integrity API's answer.
+
+        Nothing is checked: this is for provenance made elsewhere (real public-good
+        attestations) and for many synthetic files. `sha256` defaults to the
+        content's; give it to serve a file whose bytes are not kept (a benchmark).
+        """
+        uploaded = UploadedFile(
+            project=project,
+            version=version,
+            filename=filename,
+            sha256=sha256 or hashlib.sha256(content).hexdigest(),
+            content=content,
+            trusted_publisher=None,
+            attestations=(),
+            provenance=provenance,
+        )
+        with self._lock:
+            self._files.append(uploaded)
+        return uploaded
+
+    @property
+    def latency(self) -> float:
+        """Seconds every request waits before it is answered (0 by default)."""
+        return self._server.latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        if seconds < 0:
+            msg = f"latency must not be negative, got {seconds}"
+            raise ValueError(msg)
+        self._server.latency = seconds
 
     # --- Faults and counts ---------------------------------------------------------
 
@@ -570,6 +618,40 @@ class LocalIndex:
             return _error(404, f"No file {filename!r}")
         return Reply(200, found.content, "application/octet-stream")
 
+    def _release_files(self, project: str, version: str) -> list[UploadedFile]:
+        return [
+            f
+            for f in self.files(project)
+            if canonicalize_version(f.version) == canonicalize_version(version)
+        ]
+
+    def _json_api(self, request: Request, fault: Fault | None) -> Reply:
+        """warehouse's JSON API for one release: `GET /pypi/<project>/<version>/json`."""
+        parts = unquote(request.path.removeprefix("/pypi/")).split("/")
+        if len(parts) != 3 or parts[2] != "json":
+            return _error(404, "Not Found")
+        if isinstance(fault, Oversized):
+            return _oversized(fault)
+        files = self._release_files(canonicalize_name(parts[0]), parts[1])
+        if not files:
+            return json_reply(404, {"message": "Not Found"})
+        urls = [
+            {
+                "filename": f.filename,
+                "packagetype": "bdist_wheel" if f.filename.endswith(".whl") else "sdist",
+                "digests": {
+                    # Tampered: the bytes served changed after upload (their digest too).
+                    "sha256": hashlib.sha256(f.sha256.encode() + b"tampered").hexdigest()
+                    if isinstance(fault, Tampered)
+                    else f.sha256
+                },
+                "url": f"{self.url}/files/{quote(f.filename)}",
+            }
+            for f in files
+        ]
+        info = {"name": files[0].project, "version": files[0].version}
+        return json_reply(200, {"info": info, "urls": urls})
+
     def _integrity(self, request: Request, fault: Fault | None) -> Reply:
         """warehouse `provenance_for_file`."""
         parts = unquote(request.path.removeprefix("/integrity/")).split("/")
@@ -587,6 +669,10 @@ class LocalIndex:
         )
         if found is None:
             return _error(404, "Not Found")
+        if isinstance(fault, Oversized):
+            return _oversized(fault)
+        if isinstance(fault, ProvenanceOf):
+            found = next((f for f in self.files() if f.filename == fault.filename), found)
         if found.provenance is None:
             return json_reply(404, {"message": f"No provenance available for {filename}"})
         content_type = (
@@ -744,6 +830,12 @@ def _error(status: int, message: str) -> Reply:
     )
     body = f"{status} {title}\n\n{explanation}\n\n{message}\n\n"
     return Reply(status, body.encode(), "text/plain; charset=UTF-8", reason=message)
+
+
+def _oversized(fault: Oversized) -> Reply:
+    """A syntactically valid JSON document of `fault.size` bytes."""
+    padding = max(0, fault.size - len(b'{"padding": ""}'))
+    return Reply(200, b'{"padding": "' + b"x" * padding + b'"}')
 
 
 def _unb64url(text: str) -> bytes:

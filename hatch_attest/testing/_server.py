@@ -63,6 +63,9 @@ class Server(ThreadingHTTPServer):
     # ThreadingMixIn tracks handler threads (daemonic, so a forgotten instance
     # cannot keep the interpreter alive) and joins them in `server_close()`.
     block_on_close = True
+    # socketserver's default backlog is 5: a client with more connections in flight
+    # (an audit fetches concurrently) would see SYNs dropped and retried a second later.
+    request_queue_size = 128
 
     def __init__(
         self, endpoints: tuple[str, ...] = ENDPOINTS, *, tls: ssl.SSLContext | None = None
