@@ -69,7 +69,7 @@ class _Host:
             project = read_pyproject(root)
             self.config, spec = load_wrapper_config(project, os.environ)
         except ConfigError as e:
-            _fail_config(e.errors)
+            _fail(e)
         self.project_urls = project.project_urls
         self.backend = _import_backend(spec)
 
@@ -114,17 +114,18 @@ def _load_host(root: Path) -> _Host:
 
 
 def _fail(error: AttestError) -> NoReturn:
+    from hatch_attest.config import WRAPPER_TABLE
+    from hatch_attest.messages import error_text
+
     # Frontends show a backend's stderr and exit status; SystemExit prints just the
     # message, like hatchling's abort(), instead of a traceback through our frames.
-    raise SystemExit(f"hatch-attest: {error}") from error
+    raise SystemExit(error_text(error, door="build", table=WRAPPER_TABLE)) from error
 
 
 def _fail_config(errors: list[str]) -> NoReturn:
-    from hatch_attest.config import WRAPPER_TABLE
+    from hatch_attest.errors import ConfigError
 
-    lines = "\n".join(f"  {error}" for error in errors)
-    msg = f"hatch-attest: invalid configuration in pyproject.toml [{WRAPPER_TABLE}]:\n{lines}"
-    raise SystemExit(msg)
+    _fail(ConfigError(errors))
 
 
 def _import_backend(spec: BuildBackend) -> Any:

@@ -18,19 +18,17 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import glob
 import json
 import logging
 import os
-import re
 import sys
 import textwrap
 import traceback
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from hatch_attest import __version__, files
-from hatch_attest.attest import Reporter, StderrReporter
+from hatch_attest import __version__
+from hatch_attest.attest import StderrReporter
 from hatch_attest.config import (
     DEFAULT_TIMEOUT,
     HOOK_TABLE,
@@ -41,11 +39,11 @@ from hatch_attest.config import (
     read_pyproject,
     timeout_from_text,
 )
-from hatch_attest.errors import AttestError, BundleError, ConfigError, DistributionError
-from hatch_attest.publisher import Publisher, parse_publisher_spec, publisher_from_environment
+from hatch_attest.errors import BundleError, ConfigError
+from hatch_attest.messages import INSTALL_CLI, PROG, error_text
+from hatch_attest.publisher import Publisher, parse_publisher_spec
 from hatch_attest.redact import redact
 
-PROG = "hatch-attest"
 DEFAULT_JOBS = 32
 EXIT_STATUS = (
     "Exit status: 0 success, 1 failure (one line on stderr; -v adds the traceback), "
@@ -77,22 +75,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     try:
         status: int = args.func(args)
-    except ConfigError as e:
-        # A bad flag value or configuration is misuse, like an argparse error.
-        if args.verbose:
-            _traceback()
-        for line in e.errors:
-            _error(line)
-        return 2
-    except (AttestError, OSError) as e:
-        # OSError: a file or folder that cannot be read or written, said in one line.
-        if args.verbose:
-            _traceback()
-        _error(str(e))
-        return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except Exception as e:
+        if args.verbose:
+            _traceback()
+        print(error_text(e, door="cli"), file=sys.stderr)
+        # A bad flag value or configuration is misuse, like an argparse error.
+        return 2 if isinstance(e, ConfigError) else 1
     return status
 
 
@@ -105,11 +96,6 @@ def _traceback() -> None:
 class _RedactingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))
-
-
-def _error(message: str) -> None:
-    # Last line of defence: messages quote servers and libraries.
-    print(f"{PROG}: error: {redact(message)}", file=sys.stderr)
 
 
 @contextlib.contextmanager
@@ -415,52 +401,13 @@ def _config(args: argparse.Namespace, *, sign: bool = False) -> tuple[AttestConf
     return config, project
 
 
-def _files_named_by(item: str) -> list[Path]:
-    """The files one PATH argument names: itself, a directory's files, or a glob's matches."""
-    matches = [item]
-    if any(char in item for char in "*?[") and not Path(item).exists():
-        matches = sorted(glob.glob(item))
-        if not matches:
-            msg = f"{item}: no such file (the pattern matched nothing)"
-            raise DistributionError(msg)
-    named: list[Path] = []
-    for match in matches:
-        path = Path(match)
-        if path.is_dir():
-            named.extend(sorted(p for p in path.iterdir() if p.is_file()))
-        elif path.is_file():
-            named.append(path)
-        else:
-            msg = f"{path}: no such file or directory"
-            raise DistributionError(msg)
-    return named
-
-
-def expand_paths(raw: Sequence[str], reporter: Reporter) -> list[Path]:
-    """Files, directories (their wheels and sdists) and globs, as distributions.
-
-    Other files are skipped with a note (attestations and hidden files silently).
-    Paths are returned as given, without duplicates.
-    """
-    found: dict[Path, Path] = {}  # resolved -> as given
-    for item in raw:
-        for path in _files_named_by(item):
-            if files.is_distribution(path):
-                found.setdefault(path.resolve(), path)
-            elif not path.name.endswith(files.ATTESTATION_SUFFIX) and not path.name.startswith("."):
-                reporter.display_info(f"skipping {path}: not a wheel or sdist")
-    return list(found.values())
-
-
 def _cmd_sign(args: argparse.Namespace) -> int:
-    from hatch_attest.attest import attest
+    from hatch_attest.attest import append_step_summary, attest, render_table
+    from hatch_attest.discovery import distributions
 
     reporter = StderrReporter(PROG)
     config, project = _config(args, sign=True)
-    dists = expand_paths(args.paths, reporter)
-    if not dists:
-        msg = "no wheels or sdists to sign in " + " ".join(args.paths)
-        raise DistributionError(msg)
+    dists = distributions(args.paths, reporter, verb="sign")
     logger.debug("signing %d distribution(s), %d at a time", len(dists), args.jobs)
     written = attest(
         dists,
@@ -470,188 +417,74 @@ def _cmd_sign(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         project_urls=project.project_urls,
         overwrite=args.overwrite,
+        install=INSTALL_CLI,
     )
     if not written:
         return 0
-    rows = [(w.dist.name, w.identity, str(w.log_index)) for w in written]
-    print(_table(("artifact", "identity", "Rekor log index"), rows))
+    print(render_table(written))
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
-        _append_step_summary(Path(summary), rows, reporter)
+        append_step_summary(Path(summary), written, reporter)
     return 0
-
-
-def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
-    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
-    lines = [
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-        for row in (header, *rows)
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def _append_step_summary(path: Path, rows: Sequence[tuple[str, ...]], reporter: Reporter) -> None:
-    lines = [
-        "### PEP 740 attestations",
-        "",
-        "| artifact | identity | Rekor log index |",
-        "| --- | --- | --- |",
-        *(f"| {_code_cell(a)} | {_code_cell(i)} | {n} |" for a, i, n in rows),
-        "",
-    ]
-    try:
-        with path.open("a", encoding="utf-8") as f:
-            f.write("\n".join(lines) + "\n")
-    except OSError as e:
-        # The attestations are written; a missing summary must not fail the job.
-        reporter.display_warning(
-            f"cannot append to GITHUB_STEP_SUMMARY ({path}): {e.strerror or e}"
-        )
-
-
-def _code_cell(text: str) -> str:
-    """``text`` as a code span in a GitHub Markdown table cell, whatever it holds.
-
-    GFM: a ``|`` ends the cell even inside a code span unless escaped as ``\\|``; a
-    code span's fence is a backtick run longer than any inside it, padded with a
-    space when the text starts or ends with a backtick; a line break ends the row.
-    """
-    text = " ".join(text.splitlines()).replace("|", "\\|")
-    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
-
-
-def _verify_publisher(config: AttestConfig, project: Pyproject) -> Publisher:
-    if config.publisher is not None:
-        return config.publisher
-    inferred = publisher_from_environment(os.environ)
-    if inferred is not None:
-        return inferred
-    msg = (
-        "no Trusted Publisher to verify against: pass --publisher "
-        "github:OWNER/REPO@WORKFLOW.yml, gitlab:NAMESPACE/PROJECT@PATH/TO/.gitlab-ci.yml or "
-        f"google:EMAIL, or set `publisher` in [{project.table_name}] of ./pyproject.toml, "
-        "or run in the GitHub Actions or GitLab CI job that publishes"
-    )
-    raise ConfigError([msg])
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from hatch_attest.trust import load_trust_config, verifier_for
-    from hatch_attest.verify import check_distribution
+    from hatch_attest.verify import verify_paths
 
     reporter = StderrReporter(PROG)
     config, project = _config(args)
-    publisher = _verify_publisher(config, project)
-    # A name PyPI rejects is one of the findings, reported with the rest.
-    dists = expand_paths(args.paths, reporter)
-    if not dists:
-        msg = "no wheels or sdists to verify in " + " ".join(args.paths)
-        raise DistributionError(msg)
-    trust = load_trust_config(config.instance, config.trust_config, offline=args.offline)
-    verifier = verifier_for(trust)
-    policy = publisher.to_pypi()
-    reporter.display_info(f"Verifying against {publisher.describe()}")
-    failed = warned = 0
-    for dist in dists:
-        report = check_distribution(dist, policy, verifier)
-        print(report.render())
-        failed += not report.ok
-        warned += len(report.warnings)
-    # Warnings never change the verdict: it is PyPI's.
-    also = f" ({_count(warned, 'warning')})" if warned else ""
-    if failed:
-        reporter.display_info(
-            f"{failed} of {_count(len(dists), 'distribution')} would be rejected by PyPI{also}"
-        )
-        return 1
-    every = "the distribution passes" if len(dists) == 1 else f"all {len(dists)} distributions pass"
-    reporter.display_info(f"{every} PyPI's attestation checks{also}")
-    return 0
+    result = verify_paths(
+        args.paths,
+        config,
+        os.environ,
+        reporter,
+        table_name=project.table_name,
+        offline=args.offline,
+        on_report=lambda report: print(report.render()),
+    )
+    for line in result.summary():
+        reporter.display_info(line)
+    return 0 if result.ok else 1
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
-    from hatch_attest.convert import convert_bundles
-    from hatch_attest.trust import load_trust_config, verifier_for
+    from hatch_attest.convert import convert_paths
 
     reporter = StderrReporter(PROG)
-    if args.output is not None and len(args.bundles) > 1:
-        msg = (
-            f"--output names one file, but {len(args.bundles)} bundles were given; "
-            "use --output-dir DIR for several"
-        )
-        raise ConfigError([msg])
     config, project = _config(args)
-    publisher = _verify_publisher(config, project)
-    trust = load_trust_config(config.instance, config.trust_config, offline=args.offline)
-    reporter.display_info(f"Verifying against {publisher.describe()}")
     try:
-        converted = convert_bundles(
+        converted = convert_paths(
             args.bundles,
-            verifier=verifier_for(trust),
-            publisher=publisher.to_pypi(),
+            config,
+            os.environ,
+            reporter,
+            table_name=project.table_name,
             output=args.output,
             output_dir=args.output_dir,
             overwrite=args.overwrite,
+            offline=args.offline,
         )
     except BundleError as e:
-        for problem in e.problems:
-            _error(problem)
+        print(error_text(e, door="cli"), file=sys.stderr)
         if len(args.bundles) > 1:
             reporter.display_info("no attestation was written (all or nothing)")
         return 1
     for item in converted:
         print(item.render())
-        if not item.uploadable:
-            reporter.display_warning(
-                f"twine and uv publish upload {item.path.name} only if it is named "
-                f"{item.subject}.{item.kind}.attestation, next to {item.subject}"
-            )
     return 0
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
-
-
 def _cmd_inspect(args: argparse.Namespace) -> int:
-    from hatch_attest.inspection import AttestationInfo, describe, render_text
+    from hatch_attest.inspection import inspect_paths, render_text
 
-    reporter = StderrReporter(PROG)
-    targets: list[Path] = []
-    problems = 0
-    for item in args.paths:
-        path = Path(item)
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.name.endswith(files.ATTESTATION_SUFFIX))
-            if not found:
-                reporter.display_info(f"{path}: no attestation files in this directory")
-            targets.extend(found)
-        elif files.is_distribution(path) and path.is_file():
-            found = files.find_attestations(path)
-            if not found:
-                reporter.display_info(f"{path}: no attestation next to it")
-            targets.extend(found)
-        else:
-            targets.append(path)
-    if not targets:
-        msg = "no attestation files found in " + " ".join(args.paths)
-        raise DistributionError(msg)
-    infos: list[AttestationInfo] = []
-    for target in targets:
-        try:
-            infos.append(describe(target))
-        except AttestError as e:
-            # Show what can be shown; the bad files make the exit status 1.
-            _error(str(e))
-            problems += 1
+    result = inspect_paths(args.paths, StderrReporter(PROG))
+    for problem in result.problems:
+        print(error_text(problem, door="cli"), file=sys.stderr)
     if args.json:
-        print(json.dumps([i.to_json_dict() for i in infos], indent=2))
-    elif infos:
-        print("\n".join(render_text(i) for i in infos), end="")
-    return 1 if problems else 0
+        print(json.dumps([i.to_json_dict() for i in result.infos], indent=2))
+    elif result.infos:
+        print("\n".join(render_text(i) for i in result.infos), end="")
+    return 1 if result.problems else 0
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
