@@ -259,6 +259,12 @@ def read_pyproject(root: Path) -> Pyproject:
             f'"hatch_attest.backend", [{HOOK_TABLE}] with hatchling'
         )
         raise ConfigError([msg])
+    if wrapper is None and (near := _near_wrapper_table(data)) is not None:
+        msg = (
+            f"{path}: hatch-attest does not read [tool.{_key(near)}]; did you mean "
+            f"[{WRAPPER_TABLE}]?"
+        )
+        raise ConfigError([msg])
     urls = _table_at(data, "project.urls") or {}
     return Pyproject(
         path=path,
@@ -266,6 +272,21 @@ def read_pyproject(root: Path) -> Pyproject:
         table_name=WRAPPER_TABLE if wrapper is not None else HOOK_TABLE,
         project_urls={k: v for k, v in urls.items() if isinstance(v, str)},
     )
+
+
+def _near_wrapper_table(data: Any) -> str | None:
+    """A ``[tool.*]`` table whose name is a misspelling of ``tool.hatch-attest``."""
+    tool = data.get("tool") if isinstance(data, dict) else None
+    if not isinstance(tool, dict):
+        return None
+    wanted = WRAPPER_TABLE.removeprefix("tool.")
+    for key in tool:
+        if not isinstance(key, str) or key in {wanted, "hatch"}:
+            continue
+        spelled = key.lower().replace("_", "-").replace(".", "-")
+        if spelled == wanted or difflib.get_close_matches(spelled, [wanted], n=1, cutoff=0.85):
+            return key
+    return None
 
 
 @dataclass(frozen=True)
