@@ -412,3 +412,45 @@ def test_a_wrapper_backend_failure_prints_a_token_fragment_redacted(
     assert fragment[:16] not in result.stdout + result.stderr
     assert not (root / "dist").exists()
     assert sigstore_instance.counts() == NO_REQUESTS
+
+
+def _build_steps_without_always(path: Path) -> list[str]:
+    """The steps (GitHub) or jobs (GitLab) of a recipe that build without `mode = always`."""
+    import yaml
+
+    document = yaml.safe_load(path.read_text())
+    if path.name == ".gitlab-ci.yml":
+        units = [
+            (name, job, job.get("script", []))
+            for name, job in document.items()
+            if isinstance(job, dict) and "script" in job
+        ]
+        return [
+            name
+            for name, job, script in units
+            if any("build" in line and "publish" not in line for line in script)
+            and job.get("variables", {}).get("HATCH_ATTEST_MODE") != "always"
+        ]
+    missing = []
+    for name, job in document["jobs"].items():
+        for step in job.get("steps", []):
+            command = step.get("run", "")
+            if "build" in command.split() or "cibuildwheel" in command:
+                mode = {**job.get("env", {}), **step.get("env", {})}.get("HATCH_ATTEST_MODE")
+                if mode != "always":
+                    missing.append(f"{name}: {command}")
+    return missing
+
+
+@pytest.mark.parametrize(
+    "recipe",
+    sorted(
+        str(p.relative_to(REPO))
+        for p in [
+            *REPO.glob("examples/*/.github/workflows/*.yml"),
+            *REPO.glob("examples/*/.gitlab-ci.yml"),
+        ]
+    ),
+)
+def test_every_example_builds_with_mode_always_as_the_readme_says(recipe: str) -> None:
+    assert _build_steps_without_always(REPO / recipe) == []
