@@ -24,13 +24,13 @@ import os
 import sys
 import textwrap
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from hatch_attest import __version__
 from hatch_attest.attest import StderrReporter
 from hatch_attest.config import (
-    DEFAULT_TIMEOUT,
     HOOK_TABLE,
     TIMEOUT_EXPECTED,
     WRAPPER_TABLE,
@@ -41,7 +41,8 @@ from hatch_attest.config import (
 )
 from hatch_attest.errors import BundleError, ConfigError
 from hatch_attest.messages import INSTALL_CLI, PROG, error_text
-from hatch_attest.publisher import Publisher, parse_publisher_spec
+from hatch_attest.options import BY_KEY, OPTIONS, Option
+from hatch_attest.publisher import KINDS, Publisher, parse_publisher_spec
 from hatch_attest.redact import redact
 
 DEFAULT_JOBS = 32
@@ -123,8 +124,13 @@ def _debug_logging(*, enabled: bool) -> Iterator[None]:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Sign Python distributions with Sigstore (PEP 740) and check them "
-        "the way PyPI will.",
+        description=_paragraphs(
+            "Sign Python distributions with Sigstore (PEP 740) and check them the way PyPI will.",
+            f"Builds attest without this command: the hatchling build hook [{HOOK_TABLE}], "
+            "or, for any other build backend, the PEP 517 wrapper build-backend = "
+            f'"hatch_attest.backend" with [{WRAPPER_TABLE}]. `sign` attests what was built '
+            "some other way.",
+        ),
         epilog=_paragraphs(EXIT_STATUS),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -155,9 +161,8 @@ def _parser() -> argparse.ArgumentParser:
             "token and one signing certificate serve the whole run; Rekor entries are "
             "made concurrently. All or nothing: if one artifact fails, no attestation "
             "from this run is left.",
-            "The `publisher`, `instance`, `trust-config`, `timeout`, `predicate` and "
-            f"`allow-private-repository` of [{HOOK_TABLE}] (or [{WRAPPER_TABLE}]) in "
-            "./pyproject.toml apply "
+            f"The {_keys(o for o in OPTIONS if o.key != 'mode')} of [{HOOK_TABLE}] (or "
+            f"[{WRAPPER_TABLE}]) in ./pyproject.toml apply "
             "(without a `publisher`, only a job that provably is the repository "
             "[project.urls] names signs); the environment (HATCH_ATTEST_*) "
             "overrides the table, and flags override both. The table's `mode` is the "
@@ -173,12 +178,8 @@ def _parser() -> argparse.ArgumentParser:
         help="distribution files, directories (their wheels and sdists) or globs",
     )
     _add_trust_options(sign)
-    sign.add_argument(
-        "--mode",
-        choices=("auto", "always", "never"),
-        help="auto: without an identity, skip (exit 0); always: fail without one; "
-        "never: do nothing (default: HATCH_ATTEST_MODE, else always)",
-    )
+    # The table's `mode` says when a *build* attests; `sign` is asked to.
+    _add_option(sign, BY_KEY["mode"], table=False, default="always")
     sign.add_argument(
         "--jobs",
         type=_positive_int,
@@ -186,28 +187,10 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="concurrent Rekor submissions (default: %(default)s)",
     )
-    sign.add_argument(
-        "--timeout",
-        type=_timeout,
-        metavar="SECONDS",
-        help=f"network time budget per artifact, retries included (default: "
-        f"HATCH_ATTEST_TIMEOUT, else {DEFAULT_TIMEOUT:g})",
-    )
-    sign.add_argument(
-        "--predicate",
-        choices=("auto", "publish", "slsa-provenance", "both"),
-        help="which attestations to write: publish (<dist>.publish.attestation), "
-        "slsa-provenance (<dist>.slsa.attestation), both, or auto: SLSA provenance when "
-        "this job's workflow publishes with pypa/gh-action-pypi-publish, else publish "
-        "(default: HATCH_ATTEST_PREDICATE, else `predicate` in pyproject.toml, else auto)",
-    )
+    _add_option(sign, BY_KEY["timeout"])
+    _add_option(sign, BY_KEY["predicate"])
     sign.add_argument("--overwrite", action="store_true", help="replace existing attestations")
-    sign.add_argument(
-        "--allow-private-repository",
-        action="store_true",
-        help="sign a repository that is not provably public on the public-good Sigstore "
-        "instance (publishes its name)",
-    )
+    _add_option(sign, BY_KEY["allow-private-repository"], default="false")
     sign.set_defaults(func=_cmd_sign)
 
     verify = commands.add_parser(
@@ -222,8 +205,8 @@ def _parser() -> argparse.ArgumentParser:
             "Without --publisher, the publisher is the `publisher` of "
             f"[{HOOK_TABLE}] (or [{WRAPPER_TABLE}]) in ./pyproject.toml, else the CI job's "
             "own (GitHub Actions "
-            "or GitLab CI). Prints one verdict per distribution; exits 1 if PyPI would "
-            "reject any of them.",
+            "or GitLab CI). Prints one verdict per distribution; exits 1 if PyPI, or "
+            "`twine upload --attestations`, would refuse any of them.",
         ),
         epilog=_paragraphs(EXIT_STATUS),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -323,26 +306,47 @@ def _paragraphs(*texts: str) -> str:
     return "\n\n".join(textwrap.fill(text, _HELP_WIDTH, break_on_hyphens=False) for text in texts)
 
 
+def _keys(options: Iterable[Option]) -> str:
+    names = [f"`{option.key}`" for option in options]
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def _add_trust_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--publisher",
-        type=_publisher,
-        metavar="SPEC",
-        help="the Trusted Publisher PyPI knows: github:OWNER/REPO@WORKFLOW.yml, "
-        "gitlab:NAMESPACE/PROJECT@PATH/TO/.gitlab-ci.yml or google:EMAIL",
-    )
+    _add_option(parser, BY_KEY["publisher"])
+    # A trust config already names its Sigstore instance.
     which = parser.add_mutually_exclusive_group()
-    which.add_argument(
-        "--instance",
-        choices=("production", "staging"),
-        help="public Sigstore instance (default: production)",
-    )
-    which.add_argument(
-        "--trust-config",
-        type=Path,
-        metavar="FILE",
-        help="sigstore ClientTrustConfig JSON of a private instance "
-        "(default: HATCH_ATTEST_TRUST_CONFIG)",
+    _add_option(which, BY_KEY["instance"])
+    _add_option(which, BY_KEY["trust-config"])
+
+
+def _add_option(
+    parser: argparse.ArgumentParser | argparse._MutuallyExclusiveGroup,
+    option: Option,
+    *,
+    table: bool = True,
+    default: str | None = None,
+) -> None:
+    """The flag of ``option``, as the option table declares it."""
+    assert option.flag is not None, option.key  # noqa: S101 - a fact of the option table
+    help_text = option.flag_help(table=table, default=default)
+    if option.form == "publisher":
+        forms = ", ".join(cls.spec_form for cls in KINDS.values())
+        help_text = help_text.replace(option.help, f"{option.help}: {forms}", 1)
+    if option.form == "flag":
+        parser.add_argument(option.flag, dest=option.dest, action="store_true", help=help_text)
+        return
+    converters: dict[str, Callable[[str], Any]] = {
+        "seconds": _timeout,
+        "path": Path,
+        "publisher": _publisher,
+    }
+    parser.add_argument(
+        option.flag,
+        dest=option.dest,
+        choices=option.choices or None,
+        type=converters.get(option.form, str),
+        metavar=option.metavar,
+        help=help_text.replace("%", "%%"),
     )
 
 
@@ -381,21 +385,14 @@ def _config(args: argparse.Namespace, *, sign: bool = False) -> tuple[AttestConf
     """
     project = read_pyproject(Path.cwd())
     given = {
-        "mode": ("--mode", getattr(args, "mode", None)),
-        "timeout": ("--timeout", getattr(args, "timeout", None)),
-        "allow-private-repository": (
-            "--allow-private-repository",
-            getattr(args, "allow_private_repository", False) or None,
-        ),
-        "instance": ("--instance", args.instance),
-        "trust-config": ("--trust-config", args.trust_config),
-        "publisher": ("--publisher", args.publisher),
-        "predicate": ("--predicate", getattr(args, "predicate", None)),
+        option.key: (option.flag, getattr(args, option.dest, None) or None)
+        for option in OPTIONS
+        if option.flag is not None
     }
     config = project.config(
         os.environ,
         defaults={"mode": "always"} if sign else None,
-        flags={option: flag for option, flag in given.items() if flag[1] is not None},
+        flags={key: flag for key, flag in given.items() if flag[1] is not None},
     )
     logger.debug("configuration: %s", config)
     return config, project
