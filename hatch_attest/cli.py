@@ -8,9 +8,17 @@ runs at upload, locally. ``convert`` turns Sigstore bundles (``actions/attest``,
 an attestation claims, unverified. ``demo`` runs the whole story against a local
 Sigstore instance.
 
+This module only parses argv, calls the pipeline function of each command
+(:func:`hatch_attest.attest.attest`, :func:`hatch_attest.verify.verify_paths`,
+:func:`hatch_attest.convert.convert_paths`, :func:`hatch_attest.inspection.inspect_paths`,
+:func:`hatch_attest.demo.run_demo`) and displays the result; flags come from the
+option table (:mod:`hatch_attest.options`), errors are rendered by
+:func:`hatch_attest.messages.error_text`.
+
 Exit status: 0 success, 1 failure (one clear line on stderr; ``-v`` adds the
 traceback), 2 misuse: argparse's errors, invalid flag values, an invalid hook
-table in ./pyproject.toml, or ``verify`` or ``convert`` without a publisher to
+table in ./pyproject.toml, a file named that is not a distribution with nothing
+else to sign or verify, or ``verify`` or ``convert`` without a publisher to
 verify against.
 """
 
