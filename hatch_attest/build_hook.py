@@ -22,7 +22,7 @@ from hatch_attest import files
 from hatch_attest.attest import attest, preflight, requirements_for
 from hatch_attest.config import HOOK_TABLE, AttestConfig, load_config
 from hatch_attest.errors import AttestError
-from hatch_attest.messages import PROG, error_text
+from hatch_attest.messages import PROG, error_text, traceback_text
 
 
 class AttestBuildHook(BuildHookInterface):  # type: ignore[type-arg]
@@ -52,7 +52,7 @@ class AttestBuildHook(BuildHookInterface):  # type: ignore[type-arg]
             return
         try:
             preflight(config, os.environ, project_urls=self._project_urls())
-        except AttestError as e:
+        except Exception as e:
             self._abort(e)
             raise  # abort() exits; this is for type checkers
 
@@ -67,7 +67,7 @@ class AttestBuildHook(BuildHookInterface):  # type: ignore[type-arg]
                 _BuildLog(self.app),
                 project_urls=self._project_urls(),
             )
-        except AttestError as e:
+        except Exception as e:
             self._abort(e)
             raise  # abort() exits; this is for type checkers
         for item in written:
@@ -82,7 +82,10 @@ class AttestBuildHook(BuildHookInterface):  # type: ignore[type-arg]
         for path in files.clean_attestations(directory, suffix):
             self.app.display_info(f"Removed {path.name}")
 
-    def _abort(self, error: AttestError) -> None:
+    def _abort(self, error: Exception) -> None:
+        if not isinstance(error, AttestError):
+            # A bug: its traceback helps, but only redacted (it may quote a server).
+            self.app.display_error(traceback_text(error).rstrip("\n"))
         # The same (redacted) text as the wrapper backend prints; abort() exits.
         self.app.abort(error_text(error, door="build", table=HOOK_TABLE))
 

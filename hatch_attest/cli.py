@@ -31,7 +31,6 @@ import logging
 import os
 import sys
 import textwrap
-import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -48,7 +47,7 @@ from hatch_attest.config import (
     timeout_from_text,
 )
 from hatch_attest.errors import BundleError, ConfigError
-from hatch_attest.messages import INSTALL_CLI, PROG, error_text
+from hatch_attest.messages import INSTALL_CLI, PROG, error_text, traceback_text
 from hatch_attest.options import BY_KEY, OPTIONS, Option
 from hatch_attest.publisher import KINDS, Publisher, parse_publisher_spec
 from hatch_attest.redact import redact
@@ -89,17 +88,11 @@ def _run(args: argparse.Namespace) -> int:
         return 130
     except Exception as e:
         if args.verbose:
-            _traceback()
+            print(traceback_text(e), end="", file=sys.stderr)
         print(error_text(e, door="cli"), file=sys.stderr)
         # A bad flag value or configuration is misuse, like an argparse error.
         return 2 if isinstance(e, ConfigError) else 1
     return status
-
-
-def _traceback() -> None:
-    # A chained library error may hold a server's text (sigstore's FulcioClientError
-    # carries Fulcio's error message), so even -v shows it only redacted.
-    print(redact(traceback.format_exc()), end="", file=sys.stderr)
 
 
 class _RedactingFormatter(logging.Formatter):

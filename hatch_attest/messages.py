@@ -9,12 +9,21 @@ wrapper backend and the hook import it on the idle path.
 
 from __future__ import annotations
 
+import traceback
 from typing import Final, Literal
 
 from hatch_attest.errors import AttestError, BundleError, ConfigError
 from hatch_attest.redact import redact
 
-__all__ = ["CLI_EXTRA", "INSTALL_CLI", "PROG", "Door", "error_text", "missing_extra"]
+__all__ = [
+    "CLI_EXTRA",
+    "INSTALL_CLI",
+    "PROG",
+    "Door",
+    "error_text",
+    "missing_extra",
+    "traceback_text",
+]
 
 PROG: Final = "hatch-attest"
 
@@ -72,7 +81,7 @@ def _text(error: BaseException, door: Door, table: str | None) -> str:
         return f"{PROG}: invalid configuration{where}:\n{lines}"
     if isinstance(error, BundleError):
         return "\n".join(f"{error_prefix}{problem}" for problem in error.problems)
-    module = missing_extra(error)
+    module = missing_extra(error) if door == "cli" else None
     if module is not None:
         return (
             f"{error_prefix}{module} is not installed: the `hatch-attest` command needs the "
@@ -83,7 +92,17 @@ def _text(error: BaseException, door: Door, table: str | None) -> str:
     if isinstance(error, OSError):
         # A file or folder that cannot be read or written, said in one line.
         return f"{error_prefix}{error}"
+    where = "-v shows the traceback" if door == "cli" else "its traceback is above"
     return (
         f"{error_prefix}unexpected {type(error).__name__}: {error} (a bug in hatch-attest; "
-        "-v shows the traceback, please report it)"
+        f"{where}, please report it)"
     )
+
+
+def traceback_text(error: BaseException) -> str:
+    """``error``'s traceback, redacted: what ``-v`` and an unexpected build failure show.
+
+    A chained library error may hold a server's text (sigstore's FulcioClientError
+    carries Fulcio's error message), so even a traceback is shown only redacted.
+    """
+    return redact("".join(traceback.format_exception(error)))
