@@ -329,10 +329,10 @@ def _add_option(
 ) -> None:
     """The flag of ``option``, as the option table declares it."""
     assert option.flag is not None, option.key  # noqa: S101 - a fact of the option table
-    help_text = option.flag_help(table=table, default=default)
-    if option.form == "publisher":
-        forms = ", ".join(cls.spec_form for cls in KINDS.values())
-        help_text = help_text.replace(option.help, f"{option.help}: {forms}", 1)
+    # The spec forms are the publisher kinds' own.
+    forms = ": " + ", ".join(cls.spec_form for cls in KINDS.values())
+    more = forms if option.form == "publisher" else ""
+    help_text = option.flag_help(table=table, default=default, more=more)
     if option.form == "flag":
         parser.add_argument(option.flag, dest=option.dest, action="store_true", help=help_text)
         return

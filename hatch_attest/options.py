@@ -69,8 +69,8 @@ class Option:
         """The attribute of the parsed arguments that holds the flag's value."""
         return self.key.replace("-", "_")
 
-    def flag_help(self, *, table: bool = True, default: str | None = None) -> str:
-        """``help``, followed by where the value comes from without the flag.
+    def flag_help(self, *, table: bool = True, default: str | None = None, more: str = "") -> str:
+        """``help`` (and ``more``), followed by where the value comes from without the flag.
 
         ``table``: the pyproject.toml table applies (not ``mode`` for ``sign``);
         ``default`` replaces the option's own default.
@@ -81,7 +81,8 @@ class Option:
         last = default if default is not None else self.default
         if last is not None:
             sources.append(last)
-        return f"{self.help} (default: {', else '.join(sources)})" if sources else self.help
+        text = self.help + more
+        return f"{text} (default: {', else '.join(sources)})" if sources else text
 
 
 SIGN = "sign"
