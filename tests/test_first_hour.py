@@ -454,3 +454,24 @@ def _build_steps_without_always(path: Path) -> list[str]:
 )
 def test_every_example_builds_with_mode_always_as_the_readme_says(recipe: str) -> None:
     assert _build_steps_without_always(REPO / recipe) == []
+
+
+def test_a_misspelt_wrapper_table_fails_the_build_with_a_did_you_mean(tmp_path: Path) -> None:
+    root = tmp_path / "wrapper"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools", "hatch-attest"]\n'
+        'build-backend = "hatch_attest.backend"\n\n'
+        '[project]\nname = "first-hour"\nversion = "1.0"\n\n'
+        '[tool.hatch_attest]\nbuild-backend = "setuptools.build_meta"\n'
+    )
+
+    result = _wrapper_build(root)
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        "hatch-attest: invalid configuration in pyproject.toml [tool.hatch-attest]:\n"
+        f"  {root / 'pyproject.toml'}: hatch-attest does not read [tool.hatch_attest]; did you "
+        "mean [tool.hatch-attest]?\n"
+    )
+    assert not (root / "dist").exists()
