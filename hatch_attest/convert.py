@@ -51,7 +51,12 @@ from hatch_attest import files
 from hatch_attest.claims import certificate_identity, validation_problem
 from hatch_attest.errors import BundleError, ConfigError, DistributionError, VerificationError
 from hatch_attest.predicates import PREDICATES
-from hatch_attest.verify import DSSE_PAYLOAD_TYPE, verification_context, verify_attestation
+from hatch_attest.verify import (
+    DSSE_PAYLOAD_TYPE,
+    configured_verifier,
+    publisher_to_verify,
+    verify_attestation,
+)
 
 if TYPE_CHECKING:
     from hatch_attest.attest import Reporter
@@ -169,7 +174,8 @@ def convert_paths(
             "use --output-dir DIR for several"
         )
         raise ConfigError([msg])
-    publisher, verifier = verification_context(config, env, table_name=table_name, offline=offline)
+    publisher = publisher_to_verify(config, env, table_name=table_name)
+    verifier = configured_verifier(config, offline=offline)
     reporter.display_info(f"Verifying against {publisher.describe()}")
     converted = convert_bundles(
         bundles,

@@ -82,8 +82,9 @@ __all__ = [
     "check_attestation_set",
     "check_dist_filename",
     "check_distribution",
+    "configured_verifier",
     "find_attestations",
-    "verification_context",
+    "publisher_to_verify",
     "verify_attestation",
     "verify_paths",
 ]
@@ -729,25 +730,18 @@ NO_PUBLISHER_FIX = (
 )
 
 
-def verification_context(
-    config: AttestConfig,
-    env: Mapping[str, str],
-    *,
-    table_name: str,
-    offline: bool,
-) -> tuple[TrustedPublisher, Verifier]:
-    """The publisher to verify against and the verifier of the configured instance.
+def publisher_to_verify(
+    config: AttestConfig, env: Mapping[str, str], *, table_name: str
+) -> TrustedPublisher:
+    """The publisher to verify against, resolved as signing resolves it.
 
-    The publisher is resolved as signing resolves it
-    (:func:`hatch_attest.attest.expected_publisher`); without one there is nothing
+    See :func:`hatch_attest.attest.expected_publisher`; without one there is nothing
     to verify against.
 
     Raises:
         ConfigError: no publisher is configured or shown by the CI environment.
-        TrustConfigError: the trust root cannot be loaded.
     """
     from hatch_attest.attest import expected_publisher
-    from hatch_attest.trust import load_trust_config, verifier_for
 
     publisher = expected_publisher(config, env)
     if publisher is None:
@@ -757,13 +751,25 @@ def verification_context(
             "CI job that publishes"
         )
         raise ConfigError([msg])
+    return publisher
+
+
+def configured_verifier(config: AttestConfig, *, offline: bool) -> Verifier:
+    """A verifier for the configured Sigstore instance (its trust root loaded now).
+
+    Raises:
+        TrustConfigError: the trust root cannot be loaded; without the network, the
+            message suggests ``--offline``.
+    """
+    from hatch_attest.trust import load_trust_config, verifier_for
+
     trust = load_trust_config(
         config.instance,
         config.trust_config,
         offline=offline,
         offline_hint="pass --offline to verify with the cached trust root",
     )
-    return publisher, verifier_for(trust)
+    return verifier_for(trust)
 
 
 def verify_paths(
@@ -790,9 +796,10 @@ def verify_paths(
     """
     from hatch_attest.discovery import distributions
 
-    publisher, verifier = verification_context(config, env, table_name=table_name, offline=offline)
+    publisher = publisher_to_verify(config, env, table_name=table_name)
     # A name PyPI rejects is one of the findings, reported with the rest.
     dists = distributions(paths, reporter, verb="verify")
+    verifier = configured_verifier(config, offline=offline)
     policy = publisher.to_pypi()
     reporter.display_info(f"Verifying against {publisher.describe()}")
     reports = []

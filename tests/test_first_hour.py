@@ -279,9 +279,9 @@ def test_verify_offline_on_a_laptop_suggests_offline(
     (tmp_path / "not-a-folder").write_text("")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "not-a-folder"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    _wheel(tmp_path)
+    wheel = _wheel(tmp_path)
 
-    status = main(["verify", "--publisher", "github:octo-org/first-hour@release.yml", "dist"])
+    status = main(["verify", "--publisher", "github:octo-org/first-hour@release.yml", str(wheel)])
     out, err = capsys.readouterr()
 
     assert (status, out) == (1, "")
