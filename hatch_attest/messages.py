@@ -20,6 +20,7 @@ __all__ = [
     "INSTALL_CLI",
     "PROG",
     "Door",
+    "count",
     "error_text",
     "missing_extra",
     "traceback_text",
@@ -106,3 +107,8 @@ def traceback_text(error: BaseException) -> str:
     carries Fulcio's error message), so even a traceback is shown only redacted.
     """
     return redact("".join(traceback.format_exception(error)))
+
+
+def count(number: int, one: str, many: str | None = None) -> str:
+    """``1 file``, ``2 files``; ``many`` for a plural that is not ``one + "s"``."""
+    return f"{number} {one if number == 1 else (many or one + 's')}"

@@ -61,6 +61,7 @@ from hatch_attest.files import (
     staging_leftovers,
 )
 from hatch_attest.inspection import AttestationInfo, describe_attestation
+from hatch_attest.messages import count
 from hatch_attest.publisher import Publisher as TrustedPublisher
 from hatch_attest.publisher import from_pypi
 from hatch_attest.redact import redact
@@ -692,10 +693,10 @@ class VerifyReport:
 
     def summary(self) -> list[str]:
         """The closing lines: PyPI's verdict, and files that have no attestation at all."""
-        total = _count(len(self.reports), "distribution")
+        total = count(len(self.reports), "distribution")
         warned = sum(len(report.warnings) for report in self.reports)
         # Warnings never change the verdict: it is PyPI's.
-        also = f" ({_count(warned, 'warning')})" if warned else ""
+        also = f" ({count(warned, 'warning')})" if warned else ""
         rejected = sum(not r.ok and not r.unattested for r in self.reports)
         unattested = sum(r.unattested for r in self.reports)
         if not rejected and not unattested:
@@ -718,10 +719,6 @@ class VerifyReport:
                 "without --attestations"
             )
         return lines
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 NO_PUBLISHER_FIX = (
