@@ -260,11 +260,14 @@ def _row(cells: Sequence[str]) -> str:
 def readme_table() -> str:
     """The README's configuration table, generated from :data:`OPTIONS`."""
     lines = [
-        _row(("key", "type", "default", "meaning", "environment override")),
-        _row(("---",) * 5),
+        _row(("key", "type", "default", "meaning", "environment override", "flag")),
+        _row(("---",) * 6),
     ]
     for option in OPTIONS:
         env = f"`{option.env}`{option.env_note}" if option.env else "—"
+        flag = "—"
+        if option.flag is not None:
+            flag = f"`{option.flag}` ({', '.join(f'`{c}`' for c in option.commands)})"
         lines.append(
             _row(
                 (
@@ -273,10 +276,11 @@ def readme_table() -> str:
                     option.readme_default,
                     option.meaning,
                     env,
+                    flag,
                 )
             )
         )
-        lines.extend(_row((f"`{k}`", t, d, m, "—")) for k, t, d, m in option.readme_rows)
+        lines.extend(_row((f"`{k}`", t, d, m, "—", "—")) for k, t, d, m in option.readme_rows)
     return "\n".join(lines) + "\n"
 
 
