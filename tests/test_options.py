@@ -82,3 +82,14 @@ def test_every_declared_choice_is_accepted_and_nothing_else(option: Option) -> N
         load_config({option.key: "sometimes"}, root=Path.cwd(), env={})
     alternatives = ", ".join(f'"{choice}"' for choice in option.choices)
     assert f"must be one of {alternatives}" in info.value.errors[0]
+
+
+@pytest.mark.parametrize("option", OPTIONS, ids=lambda o: o.key)
+def test_every_declared_option_has_a_reader(option: Option) -> None:
+    # A value of no valid type: the option's own reader must say so, by its path.
+    with pytest.raises(ConfigError) as info:
+        load_config({option.key: {"not": "valid"}}, root=Path.cwd(), env={}, prefix="t")
+    errors = info.value.errors
+    assert errors
+    assert all(error.startswith(f"t.{option.key}") for error in errors), errors
+    assert not any(error.startswith(f"t.{option.key}: unknown option") for error in errors)
