@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -10,7 +11,6 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-import packaging
 import pytest
 
 from hatch_attest.cli import main
@@ -149,7 +149,11 @@ def _plain_install(tmp_path: Path, argv: list[str], env: dict[str, str]) -> tupl
     """
     deps = tmp_path / "plain-install"
     deps.mkdir()
-    (deps / "packaging").symlink_to(Path(packaging.__file__).parent)
+    # What `pip install hatch-attest` installs besides it (tomli below Python 3.11).
+    for name in ("packaging", "tomli"):
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.origin is not None:
+            (deps / name).symlink_to(Path(spec.origin).parent)
     env = {**env, "PYTHONPATH": os.pathsep.join([str(REPO), str(deps)])}
     result = subprocess.run(
         [sys.executable, "-S", "-m", "hatch_attest", *argv],
