@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import re
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -144,6 +145,68 @@ class Written:
         )
 
 
+SIGN_TABLE_HEADER: tuple[str, ...] = ("artifact", "identity", "Rekor log index")
+
+
+def _rows(written: Sequence[Written]) -> list[tuple[str, ...]]:
+    return [(w.dist.name, w.identity, str(w.log_index)) for w in written]
+
+
+def render_table(written: Sequence[Written]) -> str:
+    """``sign``'s result as a plain-text table: artifact, identity, Rekor log index."""
+    rows = _rows(written)
+    header = SIGN_TABLE_HEADER
+    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+        for row in (header, *rows)
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def render_step_summary(written: Sequence[Written]) -> str:
+    """The same table as GitHub-flavoured Markdown, for ``$GITHUB_STEP_SUMMARY``."""
+    lines = [
+        "### PEP 740 attestations",
+        "",
+        "| artifact | identity | Rekor log index |",
+        "| --- | --- | --- |",
+        *(f"| {_code_cell(a)} | {_code_cell(i)} | {n} |" for a, i, n in _rows(written)),
+        "",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def append_step_summary(
+    summary: tuple[str, str], written: Sequence[Written], reporter: Reporter
+) -> None:
+    """Append :func:`render_step_summary` to the job's summary file; a failure is a warning.
+
+    ``summary`` is ``(variable, path)``, as :func:`hatch_attest.kinds.step_summary` finds it.
+    """
+    variable, path = summary
+    try:
+        with Path(path).open("a", encoding="utf-8") as f:
+            f.write(render_step_summary(written))
+    except OSError as e:
+        # The attestations are written; a missing summary must not fail the job.
+        reporter.display_warning(f"cannot append to {variable} ({path}): {e.strerror or e}")
+
+
+def _code_cell(text: str) -> str:
+    """``text`` as a code span in a GitHub Markdown table cell, whatever it holds.
+
+    GFM: a ``|`` ends the cell even inside a code span unless escaped as ``\\|``; a
+    code span's fence is a backtick run longer than any inside it, padded with a
+    space when the text starts or ends with a backtick; a line break ends the row.
+    """
+    text = " ".join(text.splitlines()).replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def decide(
     config: AttestConfig,
     env: Mapping[str, str],
@@ -193,13 +256,25 @@ def decide(
         reason = _not_provably_home(home, running, env)
         if reason is not None:
             return Skip(reason)
-    return _topology_skip(env, publisher=False) or Plan(running)
+    return _topology_skip(env, publisher=False) or Plan(expected_publisher(config, env))
 
 
 def _topology_skip(env: Mapping[str, str], *, publisher: bool) -> Skip | None:
     """Skip when the job's CI configuration shows PyPI could not accept its attestations."""
     found = release_skip(env, publisher=publisher)
     return None if found is None else Skip(found.reason, warning=found.warning)
+
+
+def expected_publisher(config: AttestConfig, env: Mapping[str, str]) -> Publisher | None:
+    """The publisher attestations must match, as far as it is known before any token.
+
+    The configured ``publisher``, else the one the CI environment shows, else None
+    (then signing takes the one the token's claims name). ``sign`` and ``verify``
+    resolve it here, in the same order.
+    """
+    if config.publisher is not None:
+        return config.publisher
+    return publisher_from_environment(env)
 
 
 def _same_home(expected: Publisher, running: Publisher | None) -> bool:
@@ -277,8 +352,12 @@ def preflight(
         raise RefusalError(reason)
 
 
-def signing_stack_missing() -> str | None:
-    """Why the signing libraries cannot be imported here, or None if they can."""
+def signing_stack_missing(install: str | None = None) -> str | None:
+    """Why the signing libraries cannot be imported here, or None if they can.
+
+    ``install`` is the command that installs them for this door (the CLI's extra);
+    by default a build's: the signing stack itself, in a --no-isolation build.
+    """
     missing = [
         name
         for name in ("sigstore", "pypi_attestations", "yaml")
@@ -286,8 +365,10 @@ def signing_stack_missing() -> str | None:
     ]
     if not missing:
         return None
-    wanted = " ".join(f"'{r}'" for r in SIGNING_REQUIREMENTS)
     names = ", ".join(missing[:-1]) + " and " + missing[-1] if len(missing) > 1 else missing[0]
+    if install is not None:
+        return f"{names} not installed; install them with: {install}"
+    wanted = " ".join(f"'{r}'" for r in SIGNING_REQUIREMENTS)
     return (
         f"{names} not installed in this build environment "
         f"(a --no-isolation build?); install them with: pip install {wanted}"
@@ -344,12 +425,15 @@ def attest(
     project_urls: Mapping[str, str] | None = None,
     jobs: int = 1,
     overwrite: bool = True,
+    install: str | None = None,
 ) -> list[Written]:
     """Attest ``dists`` (already built, in place) according to ``config``.
 
     Args:
         overwrite: Replace an attestation that already describes a file; when
             False, finding one is an error before anything is signed.
+        install: How this door installs a missing signing stack
+            (:func:`signing_stack_missing`).
 
     Returns what was written; ``[]`` for a skip in ``auto`` mode. Raises an
     :class:`~hatch_attest.errors.AttestError` for anything else. On any error no
@@ -365,7 +449,7 @@ def attest(
     output_dir = dists[0].parent if dists else None
     decision = decide(config, env, project_urls=project_urls, output_dir=output_dir)
     if isinstance(decision, Plan):
-        missing = signing_stack_missing()
+        missing = signing_stack_missing(install)
         if missing is not None:
             decision = Skip(missing)
     if isinstance(decision, Skip):

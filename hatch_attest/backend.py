@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     from typing import TypeAlias
 
     from hatch_attest.config import AttestConfig, BuildBackend
-    from hatch_attest.errors import AttestError
 
     ConfigSettings: TypeAlias = Mapping[str, Any] | None
 
@@ -69,7 +68,7 @@ class _Host:
             project = read_pyproject(root)
             self.config, spec = load_wrapper_config(project, os.environ)
         except ConfigError as e:
-            _fail_config(e.errors)
+            _fail(e)
         self.project_urls = project.project_urls
         self.backend = _import_backend(spec)
 
@@ -80,23 +79,21 @@ class _Host:
 
     def preflight(self) -> None:
         from hatch_attest.attest import preflight
-        from hatch_attest.errors import AttestError
 
         try:
             preflight(self.config, os.environ, project_urls=self.project_urls)
-        except AttestError as e:
+        except Exception as e:
             _fail(e)
 
     def attest(self, artifact: Path) -> None:
         from hatch_attest.attest import StderrReporter, attest
-        from hatch_attest.errors import AttestError
 
         reporter = StderrReporter()
         try:
             written = attest(
                 [artifact], self.config, os.environ, reporter, project_urls=self.project_urls
             )
-        except AttestError as e:
+        except Exception as e:
             _fail(e)
         for item in written:
             reporter.display_info(item.describe())
@@ -113,18 +110,23 @@ def _load_host(root: Path) -> _Host:
     return _Host(root)
 
 
-def _fail(error: AttestError) -> NoReturn:
+def _fail(error: BaseException) -> NoReturn:
+    from hatch_attest.config import WRAPPER_TABLE
+    from hatch_attest.errors import AttestError
+    from hatch_attest.messages import error_text, traceback_text
+
+    if not isinstance(error, AttestError):
+        # A bug: its traceback helps, but only redacted (it may quote a server).
+        print(traceback_text(error), end="", file=sys.stderr)
     # Frontends show a backend's stderr and exit status; SystemExit prints just the
     # message, like hatchling's abort(), instead of a traceback through our frames.
-    raise SystemExit(f"hatch-attest: {error}") from error
+    raise SystemExit(error_text(error, door="build", table=WRAPPER_TABLE)) from error
 
 
 def _fail_config(errors: list[str]) -> NoReturn:
-    from hatch_attest.config import WRAPPER_TABLE
+    from hatch_attest.errors import ConfigError
 
-    lines = "\n".join(f"  {error}" for error in errors)
-    msg = f"hatch-attest: invalid configuration in pyproject.toml [{WRAPPER_TABLE}]:\n{lines}"
-    raise SystemExit(msg)
+    _fail(ConfigError(errors))
 
 
 def _import_backend(spec: BuildBackend) -> Any:

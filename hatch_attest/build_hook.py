@@ -21,8 +21,8 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 from hatch_attest import files
 from hatch_attest.attest import attest, preflight, requirements_for
 from hatch_attest.config import HOOK_TABLE, AttestConfig, load_config
-from hatch_attest.errors import AttestError, ConfigError
-from hatch_attest.redact import redact
+from hatch_attest.errors import AttestError
+from hatch_attest.messages import PROG, error_text, traceback_text
 
 
 class AttestBuildHook(BuildHookInterface):  # type: ignore[type-arg]
@@ -35,9 +35,8 @@ class AttestBuildHook(BuildHookInterface):  # type: ignore[type-arg]
         """The validated hook table; a bad table aborts the build with every error."""
         try:
             return load_config(self.config, root=Path(self.root), env=os.environ, prefix=HOOK_TABLE)
-        except ConfigError as e:
-            lines = "\n".join(f"  {error}" for error in e.errors)
-            self.app.abort(f"Invalid configuration for build hook `attest`:\n{lines}")
+        except AttestError as e:
+            self._abort(e)
             raise  # abort() exits; this is for type checkers
 
     def dependencies(self) -> list[str]:
@@ -53,9 +52,8 @@ class AttestBuildHook(BuildHookInterface):  # type: ignore[type-arg]
             return
         try:
             preflight(config, os.environ, project_urls=self._project_urls())
-        except AttestError as e:
-            # Messages may quote a server or a library: the last line of defence.
-            self.app.abort(f"hatch-attest: {redact(str(e))}")
+        except Exception as e:
+            self._abort(e)
             raise  # abort() exits; this is for type checkers
 
     def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
@@ -66,12 +64,11 @@ class AttestBuildHook(BuildHookInterface):  # type: ignore[type-arg]
                 [Path(artifact_path)],
                 self.attest_config,
                 os.environ,
-                self.app,
+                _BuildLog(self.app),
                 project_urls=self._project_urls(),
             )
-        except AttestError as e:
-            # Messages may quote a server or a library: the last line of defence.
-            self.app.abort(f"hatch-attest: {redact(str(e))}")
+        except Exception as e:
+            self._abort(e)
             raise  # abort() exits; this is for type checkers
         for item in written:
             self.app.display_success(item.describe())
@@ -85,9 +82,34 @@ class AttestBuildHook(BuildHookInterface):  # type: ignore[type-arg]
         for path in files.clean_attestations(directory, suffix):
             self.app.display_info(f"Removed {path.name}")
 
+    def _abort(self, error: Exception) -> None:
+        if not isinstance(error, AttestError):
+            # A bug: its traceback helps, but only redacted (it may quote a server).
+            self.app.display_error(traceback_text(error).rstrip("\n"))
+        # The same (redacted) text as the wrapper backend prints; abort() exits.
+        self.app.abort(error_text(error, door="build", table=HOOK_TABLE))
+
     def _project_urls(self) -> dict[str, str]:
         try:
             urls = self.metadata.core.urls
         except (ValueError, TypeError):
             return {}
         return dict(urls) if isinstance(urls, dict) else {}
+
+
+class _BuildLog:
+    """hatchling's ``app`` as a :class:`~hatch_attest.attest.Reporter`.
+
+    hatchling prints a warning as plain text under a PEP 517 frontend, so a warning
+    says so itself, as the wrapper backend's and the CLI's do: a skip that needs
+    attention must not read like a laptop's quiet skip.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def display_info(self, message: str) -> None:
+        self.app.display_info(message)
+
+    def display_warning(self, message: str) -> None:
+        self.app.display_warning(f"{PROG}: warning: {message}")

@@ -12,9 +12,17 @@ runs at upload, locally. ``convert`` turns Sigstore bundles (``actions/attest``,
 an attestation claims, unverified. ``demo`` runs the whole story against a local
 Sigstore instance.
 
+This module only parses argv, calls the pipeline function of each command
+(:func:`hatch_attest.attest.attest`, :func:`hatch_attest.verify.verify_paths`,
+:func:`hatch_attest.convert.convert_paths`, :func:`hatch_attest.inspection.inspect_paths`,
+:func:`hatch_attest.demo.run_demo`) and displays the result; flags come from the
+option table (:mod:`hatch_attest.options`), errors are rendered by
+:func:`hatch_attest.messages.error_text`.
+
 Exit status: 0 success, 1 failure (one clear line on stderr; ``-v`` adds the
 traceback), 2 misuse: argparse's errors, invalid flag values, an invalid hook
-table in ./pyproject.toml, or ``verify`` or ``convert`` without a publisher to
+table in ./pyproject.toml, a file named that is not a distribution with nothing
+else to sign or verify, or ``verify`` or ``convert`` without a publisher to
 verify against.
 """
 
@@ -22,21 +30,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import glob
 import json
 import logging
 import os
-import re
 import sys
 import textwrap
-import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
-from hatch_attest import __version__, files
-from hatch_attest.attest import Reporter, StderrReporter
+from hatch_attest import __version__
+from hatch_attest.attest import StderrReporter
 from hatch_attest.config import (
-    DEFAULT_TIMEOUT,
     HOOK_TABLE,
     TIMEOUT_EXPECTED,
     WRAPPER_TABLE,
@@ -45,18 +50,18 @@ from hatch_attest.config import (
     read_pyproject,
     timeout_from_text,
 )
-from hatch_attest.errors import AttestError, BundleError, ConfigError, DistributionError
+from hatch_attest.errors import BundleError, ConfigError
 from hatch_attest.kinds import (
     Publisher,
     inferring_jobs,
     parse_publisher_spec,
-    publisher_from_environment,
     spec_forms,
     step_summary,
 )
+from hatch_attest.messages import INSTALL_CLI, PROG, error_text, traceback_text
+from hatch_attest.options import BY_KEY, OPTIONS, Option
 from hatch_attest.redact import redact
 
-PROG = "hatch-attest"
 DEFAULT_JOBS = 32
 EXIT_STATUS = (
     "Exit status: 0 success, 1 failure (one line on stderr; -v adds the traceback), "
@@ -88,39 +93,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     try:
         status: int = args.func(args)
-    except ConfigError as e:
-        # A bad flag value or configuration is misuse, like an argparse error.
-        if args.verbose:
-            _traceback()
-        for line in e.errors:
-            _error(line)
-        return 2
-    except (AttestError, OSError) as e:
-        # OSError: a file or folder that cannot be read or written, said in one line.
-        if args.verbose:
-            _traceback()
-        _error(str(e))
-        return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except Exception as e:
+        if args.verbose:
+            print(traceback_text(e), end="", file=sys.stderr)
+        print(error_text(e, door="cli"), file=sys.stderr)
+        # A bad flag value or configuration is misuse, like an argparse error.
+        return 2 if isinstance(e, ConfigError) else 1
     return status
-
-
-def _traceback() -> None:
-    # A chained library error may hold a server's text (sigstore's FulcioClientError
-    # carries Fulcio's error message), so even -v shows it only redacted.
-    print(redact(traceback.format_exc()), end="", file=sys.stderr)
 
 
 class _RedactingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))
-
-
-def _error(message: str) -> None:
-    # Last line of defence: messages quote servers and libraries.
-    print(f"{PROG}: error: {redact(message)}", file=sys.stderr)
 
 
 @contextlib.contextmanager
@@ -148,8 +135,13 @@ def _debug_logging(*, enabled: bool) -> Iterator[None]:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Sign Python distributions with Sigstore (PEP 740) and check them "
-        "the way PyPI will.",
+        description=_paragraphs(
+            "Sign Python distributions with Sigstore (PEP 740) and check them the way PyPI will.",
+            f"Builds attest without this command: the hatchling build hook [{HOOK_TABLE}], "
+            "or, for any other build backend, the PEP 517 wrapper build-backend = "
+            f'"hatch_attest.backend" with [{WRAPPER_TABLE}]. `sign` attests what was built '
+            "some other way.",
+        ),
         epilog=_paragraphs(EXIT_STATUS),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -180,9 +172,8 @@ def _parser() -> argparse.ArgumentParser:
             "token and one signing certificate serve the whole run; Rekor entries are "
             "made concurrently. All or nothing: if one artifact fails, no attestation "
             "from this run is left.",
-            "The `publisher`, `instance`, `trust-config`, `timeout`, `predicate` and "
-            f"`allow-private-repository` of [{HOOK_TABLE}] (or [{WRAPPER_TABLE}]) in "
-            "./pyproject.toml apply "
+            f"The {_keys(o for o in OPTIONS if o.key != 'mode')} of [{HOOK_TABLE}] (or "
+            f"[{WRAPPER_TABLE}]) in ./pyproject.toml apply "
             "(without a `publisher`, only a job that provably is the repository "
             "[project.urls] names signs); the environment (HATCH_ATTEST_*) "
             "overrides the table, and flags override both. The table's `mode` is the "
@@ -198,12 +189,8 @@ def _parser() -> argparse.ArgumentParser:
         help="distribution files, directories (their wheels and sdists) or globs",
     )
     _add_trust_options(sign)
-    sign.add_argument(
-        "--mode",
-        choices=("auto", "always", "never"),
-        help="auto: without an identity, skip (exit 0); always: fail without one; "
-        "never: do nothing (default: HATCH_ATTEST_MODE, else always)",
-    )
+    # The table's `mode` says when a *build* attests; `sign` is asked to.
+    _add_option(sign, BY_KEY["mode"], table=False, default="always")
     sign.add_argument(
         "--jobs",
         type=_positive_int,
@@ -211,28 +198,10 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="concurrent Rekor submissions (default: %(default)s)",
     )
-    sign.add_argument(
-        "--timeout",
-        type=_timeout,
-        metavar="SECONDS",
-        help=f"network time budget per artifact, retries included (default: "
-        f"HATCH_ATTEST_TIMEOUT, else {DEFAULT_TIMEOUT:g})",
-    )
-    sign.add_argument(
-        "--predicate",
-        choices=("auto", "publish", "slsa-provenance", "both"),
-        help="which attestations to write: publish (<dist>.publish.attestation), "
-        "slsa-provenance (<dist>.slsa.attestation), both, or auto: SLSA provenance when "
-        "this job's workflow publishes with pypa/gh-action-pypi-publish, else publish "
-        "(default: HATCH_ATTEST_PREDICATE, else `predicate` in pyproject.toml, else auto)",
-    )
+    _add_option(sign, BY_KEY["timeout"])
+    _add_option(sign, BY_KEY["predicate"])
     sign.add_argument("--overwrite", action="store_true", help="replace existing attestations")
-    sign.add_argument(
-        "--allow-private-repository",
-        action="store_true",
-        help="sign a repository that is not provably public on the public-good Sigstore "
-        "instance (publishes its name)",
-    )
+    _add_option(sign, BY_KEY["allow-private-repository"], default="false")
     sign.set_defaults(func=_cmd_sign)
 
     verify = commands.add_parser(
@@ -246,8 +215,8 @@ def _parser() -> argparse.ArgumentParser:
             "`twine upload --attestations` does (an attestation exists and is JSON).",
             "Without --publisher, the publisher is the `publisher` of "
             f"[{HOOK_TABLE}] (or [{WRAPPER_TABLE}]) in ./pyproject.toml, else the CI job's "
-            f"own ({inferring_jobs()}). Prints one verdict per distribution; exits 1 if PyPI would "
-            "reject any of them.",
+            f"own ({inferring_jobs()}). Prints one verdict per distribution; exits 1 if PyPI, or "
+            "`twine upload --attestations`, would refuse any of them.",
             "With pypi:NAME==VERSION, verify a release as the index (--index) serves it: "
             "its files from the JSON API, each file's provenance from the Integrity API, "
             "every attestation against the file's name and sha256 and its bundle's "
@@ -427,26 +396,47 @@ def _add_index_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _keys(options: Iterable[Option]) -> str:
+    names = [f"`{option.key}`" for option in options]
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def _add_trust_options(parser: argparse.ArgumentParser, *, publisher: bool = True) -> None:
     if publisher:
-        parser.add_argument(
-            "--publisher",
-            type=_publisher,
-            metavar="SPEC",
-            help=f"the Trusted Publisher PyPI knows: {spec_forms()}",
-        )
+        _add_option(parser, BY_KEY["publisher"])
+    # A trust config already names its Sigstore instance.
     which = parser.add_mutually_exclusive_group()
-    which.add_argument(
-        "--instance",
-        choices=("production", "staging"),
-        help="public Sigstore instance (default: production)",
-    )
-    which.add_argument(
-        "--trust-config",
-        type=Path,
-        metavar="FILE",
-        help="sigstore ClientTrustConfig JSON of a private instance "
-        "(default: HATCH_ATTEST_TRUST_CONFIG)",
+    _add_option(which, BY_KEY["instance"])
+    _add_option(which, BY_KEY["trust-config"])
+
+
+def _add_option(
+    parser: argparse.ArgumentParser | argparse._MutuallyExclusiveGroup,
+    option: Option,
+    *,
+    table: bool = True,
+    default: str | None = None,
+) -> None:
+    """The flag of ``option``, as the option table declares it."""
+    assert option.flag is not None, option.key  # noqa: S101 - a fact of the option table
+    # The spec forms are the publisher kinds' own.
+    more = f": {spec_forms()}" if option.form == "publisher" else ""
+    help_text = option.flag_help(table=table, default=default, more=more)
+    if option.form == "flag":
+        parser.add_argument(option.flag, dest=option.dest, action="store_true", help=help_text)
+        return
+    converters: dict[str, Callable[[str], Any]] = {
+        "seconds": _timeout,
+        "path": Path,
+        "publisher": _publisher,
+    }
+    parser.add_argument(
+        option.flag,
+        dest=option.dest,
+        choices=option.choices or None,
+        type=converters.get(option.form, str),
+        metavar=option.metavar,
+        help=help_text.replace("%", "%%"),
     )
 
 
@@ -485,72 +475,26 @@ def _config(args: argparse.Namespace, *, sign: bool = False) -> tuple[AttestConf
     """
     project = read_pyproject(Path.cwd())
     given = {
-        "mode": ("--mode", getattr(args, "mode", None)),
-        "timeout": ("--timeout", getattr(args, "timeout", None)),
-        "allow-private-repository": (
-            "--allow-private-repository",
-            getattr(args, "allow_private_repository", False) or None,
-        ),
-        "instance": ("--instance", args.instance),
-        "trust-config": ("--trust-config", args.trust_config),
-        "publisher": ("--publisher", args.publisher),
-        "predicate": ("--predicate", getattr(args, "predicate", None)),
+        option.key: (option.flag, getattr(args, option.dest, None) or None)
+        for option in OPTIONS
+        if option.flag is not None
     }
     config = project.config(
         os.environ,
         defaults={"mode": "always"} if sign else None,
-        flags={option: flag for option, flag in given.items() if flag[1] is not None},
+        flags={key: flag for key, flag in given.items() if flag[1] is not None},
     )
     logger.debug("configuration: %s", config)
     return config, project
 
 
-def _files_named_by(item: str) -> list[Path]:
-    """The files one PATH argument names: itself, a directory's files, or a glob's matches."""
-    matches = [item]
-    if any(char in item for char in "*?[") and not Path(item).exists():
-        matches = sorted(glob.glob(item))
-        if not matches:
-            msg = f"{item}: no such file (the pattern matched nothing)"
-            raise DistributionError(msg)
-    named: list[Path] = []
-    for match in matches:
-        path = Path(match)
-        if path.is_dir():
-            named.extend(sorted(p for p in path.iterdir() if p.is_file()))
-        elif path.is_file():
-            named.append(path)
-        else:
-            msg = f"{path}: no such file or directory"
-            raise DistributionError(msg)
-    return named
-
-
-def expand_paths(raw: Sequence[str], reporter: Reporter) -> list[Path]:
-    """Files, directories (their wheels and sdists) and globs, as distributions.
-
-    Other files are skipped with a note (attestations and hidden files silently).
-    Paths are returned as given, without duplicates.
-    """
-    found: dict[Path, Path] = {}  # resolved -> as given
-    for item in raw:
-        for path in _files_named_by(item):
-            if files.is_distribution(path):
-                found.setdefault(path.resolve(), path)
-            elif not path.name.endswith(files.ATTESTATION_SUFFIX) and not path.name.startswith("."):
-                reporter.display_info(f"skipping {path}: not a wheel or sdist")
-    return list(found.values())
-
-
 def _cmd_sign(args: argparse.Namespace) -> int:
-    from hatch_attest.attest import attest
+    from hatch_attest.attest import append_step_summary, attest, render_table
+    from hatch_attest.discovery import distributions
 
     reporter = StderrReporter(PROG)
     config, project = _config(args, sign=True)
-    dists = expand_paths(args.paths, reporter)
-    if not dists:
-        msg = "no wheels or sdists to sign in " + " ".join(args.paths)
-        raise DistributionError(msg)
+    dists = distributions(args.paths, reporter, verb="sign")
     logger.debug("signing %d distribution(s), %d at a time", len(dists), args.jobs)
     written = attest(
         dists,
@@ -560,114 +504,36 @@ def _cmd_sign(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         project_urls=project.project_urls,
         overwrite=args.overwrite,
+        install=INSTALL_CLI,
     )
     if not written:
         return 0
-    rows = [(w.dist.name, w.identity, str(w.log_index)) for w in written]
-    print(_table(("artifact", "identity", "Rekor log index"), rows))
+    print(render_table(written))
     summary = step_summary(os.environ)
     if summary is not None:
-        _append_step_summary(summary, rows, reporter)
+        append_step_summary(summary, written, reporter)
     return 0
 
 
-def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
-    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
-    lines = [
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-        for row in (header, *rows)
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def _append_step_summary(
-    summary: tuple[str, str], rows: Sequence[tuple[str, ...]], reporter: Reporter
-) -> None:
-    variable, path = summary
-    lines = [
-        "### PEP 740 attestations",
-        "",
-        "| artifact | identity | Rekor log index |",
-        "| --- | --- | --- |",
-        *(f"| {_code_cell(a)} | {_code_cell(i)} | {n} |" for a, i, n in rows),
-        "",
-    ]
-    try:
-        with Path(path).open("a", encoding="utf-8") as f:
-            f.write("\n".join(lines) + "\n")
-    except OSError as e:
-        # The attestations are written; a missing summary must not fail the job.
-        reporter.display_warning(f"cannot append to {variable} ({path}): {e.strerror or e}")
-
-
-def _code_cell(text: str) -> str:
-    """``text`` as a code span in a GFM Markdown table cell, whatever it holds.
-
-    GFM: a ``|`` ends the cell even inside a code span unless escaped as ``\\|``; a
-    code span's fence is a backtick run longer than any inside it, padded with a
-    space when the text starts or ends with a backtick; a line break ends the row.
-    """
-    text = " ".join(text.splitlines()).replace("|", "\\|")
-    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
-
-
-def _verify_publisher(config: AttestConfig, project: Pyproject) -> Publisher:
-    if config.publisher is not None:
-        return config.publisher
-    inferred = publisher_from_environment(os.environ)
-    if inferred is not None:
-        from hatch_attest.kinds.github_workflow import publisher_doubt
-
-        # PyPI checks the workflow that uploads, which need not be this job's.
-        doubt = publisher_doubt(os.environ)
-        if doubt is None:
-            return inferred
-        raise ConfigError([doubt])
-    msg = (
-        f"no Trusted Publisher to verify against: pass --publisher {spec_forms()}, or set "
-        f"`publisher` in [{project.table_name}] of ./pyproject.toml, or run in the "
-        f"{inferring_jobs()} job that publishes"
-    )
-    raise ConfigError([msg])
-
-
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from hatch_attest.trust import load_trust_config, verifier_for
-    from hatch_attest.verify import check_distribution
+    from hatch_attest.verify import verify_paths
 
     if any(path.startswith("pypi:") for path in args.paths):
         return _cmd_verify_index(args)
     reporter = StderrReporter(PROG)
     config, project = _config(args)
-    publisher = _verify_publisher(config, project)
-    # A name PyPI rejects is one of the findings, reported with the rest.
-    dists = expand_paths(args.paths, reporter)
-    if not dists:
-        msg = "no wheels or sdists to verify in " + " ".join(args.paths)
-        raise DistributionError(msg)
-    trust = load_trust_config(config.instance, config.trust_config, offline=args.offline)
-    verifier = verifier_for(trust)
-    policy = publisher.to_pypi()
-    reporter.display_info(f"Verifying against {publisher.describe()}")
-    failed = warned = 0
-    for dist in dists:
-        report = check_distribution(dist, policy, verifier)
-        print(report.render())
-        failed += not report.ok
-        warned += len(report.warnings)
-    # Warnings never change the verdict: it is PyPI's.
-    also = f" ({_count(warned, 'warning')})" if warned else ""
-    if failed:
-        reporter.display_info(
-            f"{failed} of {_count(len(dists), 'distribution')} would be rejected by PyPI{also}"
-        )
-        return 1
-    every = "the distribution passes" if len(dists) == 1 else f"all {len(dists)} distributions pass"
-    reporter.display_info(f"{every} PyPI's attestation checks{also}")
-    return 0
+    result = verify_paths(
+        args.paths,
+        config,
+        os.environ,
+        reporter,
+        table_name=project.table_name,
+        offline=args.offline,
+        on_report=lambda report: print(report.render()),
+    )
+    for line in result.summary():
+        reporter.display_info(line)
+    return 0 if result.ok else 1
 
 
 def _cmd_verify_index(args: argparse.Namespace) -> int:
@@ -717,85 +583,43 @@ def _cmd_lock(args: argparse.Namespace) -> int:
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
-    from hatch_attest.convert import convert_bundles
-    from hatch_attest.trust import load_trust_config, verifier_for
+    from hatch_attest.convert import convert_paths
 
     reporter = StderrReporter(PROG)
-    if args.output is not None and len(args.bundles) > 1:
-        msg = (
-            f"--output names one file, but {len(args.bundles)} bundles were given; "
-            "use --output-dir DIR for several"
-        )
-        raise ConfigError([msg])
     config, project = _config(args)
-    publisher = _verify_publisher(config, project)
-    trust = load_trust_config(config.instance, config.trust_config, offline=args.offline)
-    reporter.display_info(f"Verifying against {publisher.describe()}")
     try:
-        converted = convert_bundles(
+        converted = convert_paths(
             args.bundles,
-            verifier=verifier_for(trust),
-            publisher=publisher.to_pypi(),
+            config,
+            os.environ,
+            reporter,
+            table_name=project.table_name,
             output=args.output,
             output_dir=args.output_dir,
             overwrite=args.overwrite,
+            offline=args.offline,
         )
     except BundleError as e:
-        for problem in e.problems:
-            _error(problem)
+        print(error_text(e, door="cli"), file=sys.stderr)
         if len(args.bundles) > 1:
             reporter.display_info("no attestation was written (all or nothing)")
         return 1
     for item in converted:
         print(item.render())
-        if not item.uploadable:
-            reporter.display_warning(
-                f"twine and uv publish upload {item.path.name} only if it is named "
-                f"{item.subject}.{item.kind}.attestation, next to {item.subject}"
-            )
     return 0
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
-
-
 def _cmd_inspect(args: argparse.Namespace) -> int:
-    from hatch_attest.inspection import AttestationInfo, describe, render_text
+    from hatch_attest.inspection import inspect_paths, render_text
 
-    reporter = StderrReporter(PROG)
-    targets: list[Path] = []
-    problems = 0
-    for item in args.paths:
-        path = Path(item)
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.name.endswith(files.ATTESTATION_SUFFIX))
-            if not found:
-                reporter.display_info(f"{path}: no attestation files in this directory")
-            targets.extend(found)
-        elif files.is_distribution(path) and path.is_file():
-            found = files.find_attestations(path)
-            if not found:
-                reporter.display_info(f"{path}: no attestation next to it")
-            targets.extend(found)
-        else:
-            targets.append(path)
-    if not targets:
-        msg = "no attestation files found in " + " ".join(args.paths)
-        raise DistributionError(msg)
-    infos: list[AttestationInfo] = []
-    for target in targets:
-        try:
-            infos.append(describe(target))
-        except AttestError as e:
-            # Show what can be shown; the bad files make the exit status 1.
-            _error(str(e))
-            problems += 1
+    result = inspect_paths(args.paths, StderrReporter(PROG))
+    for problem in result.problems:
+        print(error_text(problem, door="cli"), file=sys.stderr)
     if args.json:
-        print(json.dumps([i.to_json_dict() for i in infos], indent=2))
-    elif infos:
-        print("\n".join(render_text(i) for i in infos), end="")
-    return 1 if problems else 0
+        print(json.dumps([i.to_json_dict() for i in result.infos], indent=2))
+    elif result.infos:
+        print("\n".join(render_text(i) for i in result.infos), end="")
+    return 1 if result.problems else 0
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

@@ -67,20 +67,21 @@ reported at once, each prefixed with its full TOML path (or the variable's name)
 from __future__ import annotations
 
 import difflib
-import itertools
-import json
-import math
 import os
 import re
 import sys
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, Final, Literal, TypeVar
+from typing import Any, Final, Literal, TypeVar, cast
 
 from hatch_attest.errors import ConfigError
 from hatch_attest.kinds import KINDS, Publisher, describe_kinds
+from hatch_attest.options import BY_KEY
+from hatch_attest.options import OPTIONS as OPTION_TABLE
+from hatch_attest.toml_text import key as _key
+from hatch_attest.toml_text import quote as _quote
+from hatch_attest.toml_text import render as _render
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -117,7 +118,7 @@ Mode = Literal["auto", "always", "never"]
 Instance = Literal["production", "staging"]
 """A public Sigstore instance."""
 
-DEFAULT_TIMEOUT: Final = 120.0
+DEFAULT_TIMEOUT: Final = float(BY_KEY["timeout"].default or 0)
 MAX_TIMEOUT: Final = 3600.0
 
 HOOK_TABLE: Final = "tool.hatch.build.hooks.attest"
@@ -125,16 +126,9 @@ HOOK_TABLE: Final = "tool.hatch.build.hooks.attest"
 WRAPPER_TABLE: Final = "tool.hatch-attest"
 """The TOML path of the PEP 517 wrapper backend's table (:mod:`hatch_attest.backend`)."""
 
-OPTIONS: Final = (
-    "mode",
-    "instance",
-    "trust-config",
-    "publisher",
-    "timeout",
-    "allow-private-repository",
-    "predicate",
-)
-"""The options of the ``attest`` hook table (and of ``[tool.hatch-attest]``)."""
+OPTIONS: Final = tuple(option.key for option in OPTION_TABLE)
+"""The options of the ``attest`` hook table (and of ``[tool.hatch-attest]``); see
+:data:`hatch_attest.options.OPTIONS`, which declares them."""
 
 HATCHLING_HOOK_OPTIONS: Final = frozenset(
     # hatchling.builders.config.BuilderConfig.hook_config and .dependencies read
@@ -154,27 +148,37 @@ HOST_OPTIONS: Final[Mapping[str, frozenset[str]]] = {
 }
 """The keys of each table that its host reads, beside :data:`OPTIONS`."""
 
-MODE_ENV: Final = "HATCH_ATTEST_MODE"
+
+def _env_name(key: str) -> str:
+    name = BY_KEY[key].env
+    assert name is not None, key  # noqa: S101 - a fact of the option table
+    return name
+
+
+MODE_ENV: Final = _env_name("mode")
 """Overrides ``mode``."""
-TRUST_CONFIG_ENV: Final = "HATCH_ATTEST_TRUST_CONFIG"
+TRUST_CONFIG_ENV: Final = _env_name("trust-config")
 """Overrides ``trust-config`` and ``instance``; must be an absolute path."""
-TIMEOUT_ENV: Final = "HATCH_ATTEST_TIMEOUT"
+TIMEOUT_ENV: Final = _env_name("timeout")
 """Overrides ``timeout``."""
-PREDICATE_ENV: Final = "HATCH_ATTEST_PREDICATE"
+PREDICATE_ENV: Final = _env_name("predicate")
 """Overrides ``predicate``: one of its string values."""
 
 AUTO_PREDICATE: Final = "auto"
 PREDICATE_KINDS: Final = ("publish", "slsa-provenance")
 """The predicates that can be written, by their ``predicate`` name."""
+_BOTH: Final = "both"
 _PREDICATE_CHOICES: Final[Mapping[str, tuple[str, ...]]] = {
-    AUTO_PREDICATE: (AUTO_PREDICATE,),
-    "publish": ("publish",),
-    "slsa-provenance": ("slsa-provenance",),
-    "both": PREDICATE_KINDS,
+    choice: PREDICATE_KINDS if choice == _BOTH else (choice,)
+    for choice in BY_KEY["predicate"].choices
 }
 
-_MODES: Final[Mapping[str, Mode]] = {"auto": "auto", "always": "always", "never": "never"}
-_INSTANCES: Final[Mapping[str, Instance]] = {"production": "production", "staging": "staging"}
+# The Literal types above name the same values for the type checker; a test
+# checks that they agree with the option table.
+_MODES: Final[Mapping[str, Mode]] = {c: cast("Mode", c) for c in BY_KEY["mode"].choices}
+_INSTANCES: Final[Mapping[str, Instance]] = {
+    c: cast("Instance", c) for c in BY_KEY["instance"].choices
+}
 
 
 @dataclass(frozen=True)
@@ -259,6 +263,12 @@ def read_pyproject(root: Path) -> Pyproject:
             f'"hatch_attest.backend", [{HOOK_TABLE}] with hatchling'
         )
         raise ConfigError([msg])
+    if wrapper is None and (near := _near_wrapper_table(data)) is not None:
+        msg = (
+            f"{path}: hatch-attest does not read [tool.{_key(near)}]; did you mean "
+            f"[{WRAPPER_TABLE}]?"
+        )
+        raise ConfigError([msg])
     urls = _table_at(data, "project.urls") or {}
     return Pyproject(
         path=path,
@@ -266,6 +276,21 @@ def read_pyproject(root: Path) -> Pyproject:
         table_name=WRAPPER_TABLE if wrapper is not None else HOOK_TABLE,
         project_urls={k: v for k, v in urls.items() if isinstance(v, str)},
     )
+
+
+def _near_wrapper_table(data: Any) -> str | None:
+    """A ``[tool.*]`` table whose name is a misspelling of ``tool.hatch-attest``."""
+    tool = data.get("tool") if isinstance(data, dict) else None
+    if not isinstance(tool, dict):
+        return None
+    wanted = WRAPPER_TABLE.removeprefix("tool.")
+    for key in tool:
+        if not isinstance(key, str) or key in {wanted, "hatch"}:
+            continue
+        spelled = key.lower().replace("_", "-").replace(".", "-")
+        if spelled == wanted or difflib.get_close_matches(spelled, [wanted], n=1, cutoff=0.85):
+            return key
+    return None
 
 
 @dataclass(frozen=True)
@@ -464,34 +489,33 @@ def _read_table(
 def _read_environment(
     values: dict[str, Any], env: Mapping[str, str], errors: list[str], hidden: Collection[str]
 ) -> None:
-    if "mode" not in hidden and (raw := _env(env, MODE_ENV)) is not None:
+    for option in OPTION_TABLE:
+        layer = _SOURCE if option.key in _SOURCE_OPTIONS else option.key
+        if option.env is None or layer in hidden or (raw := _env(env, option.env)) is None:
+            continue
         try:
-            values["mode"] = _choice(raw, _MODES, MODE_ENV)
+            if option.form == "path":
+                _environment_path(values, raw, option.env)
+            elif option.form == "seconds":
+                values[option.key] = _text_timeout(raw, option.env)
+            else:
+                _read_option(values, option.key, raw, option.env, Path.cwd())
         except _Invalid as e:
             errors.extend(e.errors)
-    if _SOURCE not in hidden and (raw := _env(env, TRUST_CONFIG_ENV)) is not None:
-        # A build backend runs in a folder of the frontend's choosing (python -m build
-        # builds the wheel from an unpacked sdist in a temporary folder): a relative
-        # path would name a different file in each step.
-        if not os.path.isabs(raw):
-            errors.append(
-                f"{TRUST_CONFIG_ENV}: must be an absolute path, not {_quote(raw)}: build "
-                "frontends run each build step in a folder of their own, so a relative path "
-                f'names a different file in each; use e.g. "$PWD/{raw}"'
-            )
-        else:
-            values.pop("instance", None)
-            values["trust_config"] = Path(os.path.normpath(raw))
-    if "predicate" not in hidden and (raw := _env(env, PREDICATE_ENV)) is not None:
-        try:
-            values["predicate"] = _predicate(raw, PREDICATE_ENV)
-        except _Invalid as e:
-            errors.extend(e.errors)
-    if "timeout" not in hidden and (raw := _env(env, TIMEOUT_ENV)) is not None:
-        try:
-            values["timeout"] = _text_timeout(raw, TIMEOUT_ENV)
-        except _Invalid as e:
-            errors.extend(e.errors)
+
+
+def _environment_path(values: dict[str, Any], raw: str, name: str) -> None:
+    # A build backend runs in a folder of the frontend's choosing (python -m build
+    # builds the wheel from an unpacked sdist in a temporary folder): a relative
+    # path would name a different file in each step.
+    if not os.path.isabs(raw):
+        raise _Invalid(
+            f"{name}: must be an absolute path, not {_quote(raw)}: build "
+            "frontends run each build step in a folder of their own, so a relative path "
+            f'names a different file in each; use e.g. "$PWD/{raw}"'
+        )
+    values.pop("instance", None)
+    values["trust_config"] = Path(os.path.normpath(raw))
 
 
 def _read_flags(
@@ -710,63 +734,6 @@ def _alternatives(choices: Iterable[str]) -> str:
     return ", ".join(f'"{choice}"' for choice in choices)
 
 
-_BARE_KEY: Final = re.compile(r"[A-Za-z0-9_-]+")
-
-
-def _key(key: object) -> str:
-    text = str(key)
-    return text if _BARE_KEY.fullmatch(text) else _quote(text)
-
-
 def _path(prefix: str, key: object) -> str:
     """The TOML path of *key* in the table at *prefix*."""
     return f"{prefix}.{_key(key)}"
-
-
-def _quote(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
-
-
-_RENDER_WIDTH: Final = 60
-_RENDER_ITEMS: Final = 4
-
-
-def _render(value: object) -> str:
-    """Show a found value as it would look in TOML, shortened."""
-    text = _toml(value, depth=0)
-    return text if len(text) <= _RENDER_WIDTH else text[: _RENDER_WIDTH - 3] + "..."
-
-
-def _toml(value: object, depth: int) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        # Python refuses to print integers above 4300 digits; TOML stops at 64 bits.
-        return str(value) if value.bit_length() <= 128 else "a very large integer"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return repr(value)
-    if isinstance(value, str):
-        return _quote(value[: _RENDER_WIDTH * 2])
-    if isinstance(value, (datetime, date, time)):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        if not value:
-            return "{}"
-        if depth >= 2:
-            return "{ ... }"
-        items = [f"{_key(k)} = {_toml(v, depth + 1)}" for k, v in _first(value.items())]
-        return "{ " + ", ".join(items) + (", ..." if len(value) > _RENDER_ITEMS else "") + " }"
-    if isinstance(value, (list, tuple)):
-        if depth >= 2:
-            return "[...]" if value else "[]"
-        items = [_toml(item, depth + 1) for item in _first(value)]
-        return "[" + ", ".join(items) + (", ..." if len(value) > _RENDER_ITEMS else "") + "]"
-    return repr(value)
-
-
-def _first(items: Iterable[_I]) -> list[_I]:
-    return list(itertools.islice(items, _RENDER_ITEMS))

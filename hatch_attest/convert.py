@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sigstore.errors
 from pydantic import ValidationError
@@ -48,11 +49,20 @@ from sigstore_models.intoto import Envelope as DsseEnvelopeModel
 
 from hatch_attest import files
 from hatch_attest.claims import certificate_identity, validation_problem
-from hatch_attest.errors import BundleError, DistributionError, VerificationError
+from hatch_attest.errors import BundleError, ConfigError, DistributionError, VerificationError
 from hatch_attest.predicates import PREDICATES
-from hatch_attest.verify import DSSE_PAYLOAD_TYPE, verify_attestation
+from hatch_attest.verify import (
+    DSSE_PAYLOAD_TYPE,
+    configured_verifier,
+    publisher_to_verify,
+    verify_attestation,
+)
 
-__all__ = ["KINDS", "Converted", "convert_bundles"]
+if TYPE_CHECKING:
+    from hatch_attest.attest import Reporter
+    from hatch_attest.config import AttestConfig
+
+__all__ = ["KINDS", "Converted", "convert_bundles", "convert_paths"]
 
 KINDS: dict[str, str] = {p.predicate_type: p.file_kind for p in PREDICATES.values()}
 """The ``<kind>`` of ``<dist>.<kind>.attestation`` for each predicate type PyPI accepts."""
@@ -135,6 +145,53 @@ class _Ready:
 
 class _Refused(Exception):
     """Why one bundle cannot become an attestation (the message, without the path)."""
+
+
+def convert_paths(
+    bundles: Sequence[Path],
+    config: AttestConfig,
+    env: Mapping[str, str],
+    reporter: Reporter,
+    *,
+    table_name: str,
+    output: Path | None = None,
+    output_dir: Path | None = None,
+    overwrite: bool = False,
+    offline: bool = False,
+) -> list[Converted]:
+    """``hatch-attest convert``: :func:`convert_bundles` with the configured publisher and trust.
+
+    The publisher and the trust root are resolved as ``verify`` resolves them.
+    Warns about each attestation written under a name twine and uv do not upload.
+
+    Raises:
+        ConfigError: ``output`` with several bundles, or no publisher (misuse).
+        BundleError: one line per bundle that cannot be converted; nothing written.
+    """
+    if output is not None and len(bundles) > 1:
+        msg = (
+            f"--output names one file, but {len(bundles)} bundles were given; "
+            "use --output-dir DIR for several"
+        )
+        raise ConfigError([msg])
+    publisher = publisher_to_verify(config, env, table_name=table_name)
+    verifier = configured_verifier(config, offline=offline)
+    reporter.display_info(f"Verifying against {publisher.describe()}")
+    converted = convert_bundles(
+        bundles,
+        verifier=verifier,
+        publisher=publisher.to_pypi(),
+        output=output,
+        output_dir=output_dir,
+        overwrite=overwrite,
+    )
+    for item in converted:
+        if not item.uploadable:
+            reporter.display_warning(
+                f"twine and uv publish upload {item.path.name} only if it is named "
+                f"{item.subject}.{item.kind}.attestation, next to {item.subject}"
+            )
+    return converted
 
 
 def convert_bundles(

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import hatch_attest
 from hatch_attest.errors import AttestError, ConfigError
+from hatch_attest.messages import count
 
 if TYPE_CHECKING:
     from hatch_attest.testing import LocalIndex, LocalSigstore
@@ -138,9 +139,9 @@ def _steps(project: Path, sigstore: LocalSigstore, *, kept: bool) -> int:
     counts = sigstore.counts()
     _say()
     _say(
-        f"Local services answered: {_count(counts['oidc'], 'token request')}, "
-        f"{_count(counts['fulcio'], 'certificate')}, "
-        f"{_count(counts['rekor'], 'log entry', 'log entries')}."
+        f"Local services answered: {count(counts['oidc'], 'token request')}, "
+        f"{count(counts['fulcio'], 'certificate')}, "
+        f"{count(counts['rekor'], 'log entry', 'log entries')}."
     )
     if verify == 0:
         _say("Verification passed: these files and their attestations pass PyPI's upload")
@@ -183,7 +184,7 @@ def _upload(project: Path, sigstore: LocalSigstore, index: LocalIndex) -> int:
     _say('   twine\'s "View at" link names pypi.org, where nothing was uploaded):')
     for file in index.files("demo-pkg"):
         kinds = ", ".join(_predicate_name(a.envelope.statement) for a in file.attestations)
-        _say(f"     {file.filename}: {_count(len(file.attestations), 'attestation')} ({kinds})")
+        _say(f"     {file.filename}: {count(len(file.attestations), 'attestation')} ({kinds})")
     _say()
     _say("Upload passed: the local index applied PyPI's rules to every attestation.")
     return 0
@@ -207,7 +208,3 @@ def _subprocess(argv: list[str], cwd: Path, env: dict[str, str]) -> int | None:
 
 def _outcome(status: int | None) -> str:
     return f"no result within {STEP_TIMEOUT_SECONDS} s" if status is None else f"exit {status}"
-
-
-def _count(number: int, one: str, many: str | None = None) -> str:
-    return f"{number} {one if number == 1 else (many or one + 's')}"

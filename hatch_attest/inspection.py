@@ -9,11 +9,11 @@ line.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from pydantic import ValidationError
@@ -26,8 +26,11 @@ from hatch_attest.claims import (
     read_statement,
     validation_problem,
 )
-from hatch_attest.errors import DistributionError, VerificationError
-from hatch_attest.files import read_attestation
+from hatch_attest.errors import AttestError, DistributionError, VerificationError
+from hatch_attest.files import ATTESTATION_SUFFIX, find_attestations, read_attestation
+
+if TYPE_CHECKING:
+    from hatch_attest.attest import Reporter
 
 __all__ = [
     "AttestationInfo",
@@ -92,11 +95,15 @@ def describe(attestation_path: Path) -> AttestationInfo:
     try:
         attestation = Attestation.model_validate_json(raw)
     except ValidationError as e:
-        msg = (
-            f"{attestation_path} is not a PEP 740 attestation "
-            f"({validation_problem(e)}); PyPI would reject it. "
-            "Delete it and build again to re-create it"
-        )
+        if attestation_path.name.endswith(ATTESTATION_SUFFIX):
+            fix = "PyPI would reject it. Delete it and build again to re-create it"
+        else:
+            # Never tell anyone to delete a file that is not an attestation.
+            fix = (
+                "give attestation files (<dist>.<kind>.attestation), distributions (to see "
+                "their attestations) or folders"
+            )
+        msg = f"{attestation_path} is not a PEP 740 attestation ({validation_problem(e)}); {fix}"
         raise VerificationError(msg) from e
     return describe_attestation(attestation, attestation_path)
 
@@ -198,3 +205,56 @@ def _log_entry(attestation: Attestation, path: Path) -> tuple[int, datetime]:
 
 def _iso8601(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- the `inspect` command's pipeline ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class InspectReport:
+    """What :func:`inspect_paths` read: the attestations it could describe, and why not the rest."""
+
+    infos: tuple[AttestationInfo, ...]
+    problems: tuple[AttestError, ...]
+    """One error per file that could not be described (exit status 1)."""
+
+
+def inspect_paths(paths: Sequence[str], reporter: Reporter) -> InspectReport:
+    """Describe the attestations ``paths`` name, unverified.
+
+    A PATH is an attestation file, a distribution (its attestations) or a folder
+    (its attestation files); any other file is read as an attestation, and fails
+    as one.
+
+    Raises:
+        DistributionError: no attestation file was found at all.
+    """
+    from hatch_attest.discovery import find
+
+    targets: list[Path] = []
+    for item in paths:
+        if not Path(item).exists():
+            # Described below, failing as a file that cannot be read.
+            targets.append(Path(item))
+            continue
+        found = find([item])
+        mine = [*found.attestations, *found.named_others]
+        for dist in found.distributions:
+            mine.extend(p for p in find_attestations(dist) if p not in mine)
+        if not mine and Path(item).is_dir():
+            reporter.display_info(f"{item}: no attestation files in this directory")
+        elif not mine:
+            reporter.display_info(f"{item}: no attestation next to it")
+        targets.extend(p for p in mine if p not in targets)
+    if not targets:
+        msg = "no attestation files found in " + " ".join(paths)
+        raise DistributionError(msg)
+    infos: list[AttestationInfo] = []
+    problems: list[AttestError] = []
+    for target in targets:
+        try:
+            infos.append(describe(target))
+        except AttestError as e:
+            # Show what can be shown; the bad files make the exit status 1.
+            problems.append(e)
+    return InspectReport(tuple(infos), tuple(problems))

@@ -93,11 +93,17 @@ def _read_json(trust_config: Path) -> Any:
 
 
 def load_trust_config(
-    instance: str, trust_config: Path | None, *, offline: bool = False
+    instance: str,
+    trust_config: Path | None,
+    *,
+    offline: bool = False,
+    offline_hint: str | None = None,
 ) -> ClientTrustConfig:
     """Load the trust configuration: a ``trust_config`` file if given, else ``instance``.
 
     ``offline`` uses the cached (or embedded) TUF trust root without a refresh.
+    ``offline_hint`` says how to ask for that (``verify``'s ``--offline``); a
+    failed refresh then suggests it, instead of a CI job's network access.
     """
     from sigstore.models import ClientTrustConfig
 
@@ -132,7 +138,11 @@ def load_trust_config(
         msg = (
             f"cannot load the Sigstore {instance} trust root from its TUF repository: "
             f"{redact(str(e))}. "
-            "Check the job's network access to tuf-repo-cdn.sigstore.dev."
+            + (
+                f"Check the network access to tuf-repo-cdn.sigstore.dev, or {offline_hint}."
+                if offline_hint is not None and not offline
+                else "Check the job's network access to tuf-repo-cdn.sigstore.dev."
+            )
         )
         raise TrustConfigError(msg) from e
     config.force_tlog_version = 1

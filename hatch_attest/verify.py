@@ -18,10 +18,10 @@ verdict is PyPI's.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import sigstore.errors
 from cryptography import x509
@@ -52,7 +52,7 @@ from hatch_attest.claims import (
     read_statement,
     validation_problem,
 )
-from hatch_attest.errors import DistributionError, VerificationError
+from hatch_attest.errors import ConfigError, DistributionError, VerificationError
 from hatch_attest.files import (
     check_dist_filename,
     find_attestations,
@@ -61,8 +61,14 @@ from hatch_attest.files import (
     staging_leftovers,
 )
 from hatch_attest.inspection import AttestationInfo, describe_attestation
+from hatch_attest.kinds import Publisher as TrustedPublisher
 from hatch_attest.kinds import from_pypi
+from hatch_attest.messages import count
 from hatch_attest.redact import redact
+
+if TYPE_CHECKING:
+    from hatch_attest.attest import Reporter
+    from hatch_attest.config import AttestConfig
 
 __all__ = [
     "DSSE_PAYLOAD_TYPE",
@@ -73,11 +79,15 @@ __all__ = [
     "DistributionReport",
     "Finding",
     "Severity",
+    "VerifyReport",
     "check_attestation_set",
     "check_dist_filename",
     "check_distribution",
+    "configured_verifier",
     "find_attestations",
+    "publisher_to_verify",
     "verify_attestation",
+    "verify_paths",
 ]
 
 SUPPORTED_PREDICATE_TYPES: frozenset[str] = frozenset(
@@ -91,6 +101,9 @@ MAX_ATTESTATIONS_PER_FILE = len(SUPPORTED_PREDICATE_TYPES)
 # The library compares with the same private constant and parses with the same
 # private model (`sigstore.dsse._Statement`), so both accept exactly the same payloads.
 DSSE_PAYLOAD_TYPE: str = DsseEnvelope._TYPE  # noqa: SLF001 - the library's own constant
+
+MISSING_CHECK = "attestation-missing"
+"""The finding of a distribution without attestations: twine refuses it, PyPI does not."""
 
 _FIX_PUBLISHER = (
     "Build in the workflow that PyPI knows as this project's Trusted Publisher "
@@ -344,9 +357,14 @@ class DistributionReport:
         """The findings PyPI accepts."""
         return tuple(f for f in self.findings if f.severity == WARNING)
 
+    @property
+    def unattested(self) -> bool:
+        """True when the only error is a missing attestation: PyPI accepts such a file."""
+        return bool(self.errors) and all(f.check == MISSING_CHECK for f in self.errors)
+
     def render(self) -> str:
         """Render for humans: the verdict, then one line per verified attestation or finding."""
-        verdict = "OK" if self.ok else "REJECTED"
+        verdict = "OK" if self.ok else "NOT ATTESTED" if self.unattested else "REJECTED"
         lines = [f"{self.dist}: {verdict}"]
         lines.extend(
             f"  {info.path.name}: {info.predicate_type}, signed by {info.identity}, "
@@ -411,7 +429,7 @@ def check_distribution(
             f"no attestation found (expected {dist_path.name}.publish.attestation next to "
             "it); `twine upload --attestations` refuses to upload a file without one"
         )
-        findings.append(Finding("attestation-missing", dist_path, msg))
+        findings.append(Finding(MISSING_CHECK, dist_path, msg))
 
     parsed: list[tuple[Path, Attestation]] = []
     for path in paths:
@@ -656,3 +674,134 @@ def _mismatch(name: str, found: str | None, expected: list[str]) -> str:
 def _or(values: Sequence[str]) -> str:
     quoted = [repr(value) for value in values]
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
+# --- the `verify` command's pipeline -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """What :func:`verify_paths` found: one :class:`DistributionReport` per distribution."""
+
+    publisher: TrustedPublisher
+    reports: tuple[DistributionReport, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when every distribution would be uploaded with its attestations."""
+        return all(report.ok for report in self.reports)
+
+    def summary(self) -> list[str]:
+        """The closing lines: PyPI's verdict, and files that have no attestation at all."""
+        total = count(len(self.reports), "distribution")
+        warned = sum(len(report.warnings) for report in self.reports)
+        # Warnings never change the verdict: it is PyPI's.
+        also = f" ({count(warned, 'warning')})" if warned else ""
+        rejected = sum(not r.ok and not r.unattested for r in self.reports)
+        unattested = sum(r.unattested for r in self.reports)
+        if not rejected and not unattested:
+            every = (
+                "the distribution passes"
+                if len(self.reports) == 1
+                else f"all {len(self.reports)} distributions pass"
+            )
+            return [f"{every} PyPI's attestation checks{also}"]
+        lines = []
+        if rejected:
+            lines.append(f"{rejected} of {total} would be rejected by PyPI{also}")
+            also = ""
+        if unattested:
+            it = "it" if unattested == 1 else "them"
+            lines.append(
+                f"{unattested} of {total} {'has' if unattested == 1 else 'have'} no attestation"
+                f"{also}: PyPI accepts {it} without one, but `twine upload --attestations` "
+                f"refuses to upload {it}; attest {it} with `hatch-attest sign`, or upload "
+                "without --attestations"
+            )
+        return lines
+
+
+def publisher_to_verify(
+    config: AttestConfig, env: Mapping[str, str], *, table_name: str
+) -> TrustedPublisher:
+    """The publisher to verify against, resolved as signing resolves it.
+
+    See :func:`hatch_attest.attest.expected_publisher`; without one there is nothing
+    to verify against.
+
+    Raises:
+        ConfigError: no publisher is configured or shown by the CI environment.
+    """
+    from hatch_attest.attest import expected_publisher
+    from hatch_attest.kinds import inferring_jobs, publisher_doubt, spec_forms
+
+    publisher = expected_publisher(config, env)
+    if publisher is None:
+        msg = (
+            f"no Trusted Publisher to verify against: pass --publisher {spec_forms()}, or set "
+            f"`publisher` in [{table_name}] of ./pyproject.toml, or run in the "
+            f"{inferring_jobs()} job that publishes"
+        )
+        raise ConfigError([msg])
+    # PyPI checks the workflow that uploads, which need not be this job's.
+    doubt = None if config.publisher is not None else publisher_doubt(env)
+    if doubt is not None:
+        raise ConfigError([doubt])
+    return publisher
+
+
+def configured_verifier(config: AttestConfig, *, offline: bool) -> Verifier:
+    """A verifier for the configured Sigstore instance (its trust root loaded now).
+
+    Raises:
+        TrustConfigError: the trust root cannot be loaded; without the network, the
+            message suggests ``--offline``.
+    """
+    from hatch_attest.trust import load_trust_config, verifier_for
+
+    trust = load_trust_config(
+        config.instance,
+        config.trust_config,
+        offline=offline,
+        offline_hint="pass --offline to verify with the cached trust root",
+    )
+    return verifier_for(trust)
+
+
+def verify_paths(
+    paths: Sequence[str],
+    config: AttestConfig,
+    env: Mapping[str, str],
+    reporter: Reporter,
+    *,
+    table_name: str,
+    offline: bool = False,
+    on_report: Callable[[DistributionReport], None] | None = None,
+) -> VerifyReport:
+    """Check the distributions ``paths`` name, and their attestations, as PyPI would.
+
+    ``paths`` are files, directories or globs (:func:`hatch_attest.discovery.find`);
+    other files are skipped with a note. ``on_report`` sees each distribution's
+    report as soon as it is made.
+
+    Raises:
+        ConfigError: no publisher to verify against, or a file named that is not a
+            distribution and nothing to verify (misuse).
+        DistributionError: a path names nothing, or no distribution was found.
+        TrustConfigError: the trust root cannot be loaded.
+    """
+    from hatch_attest.discovery import distributions
+
+    publisher = publisher_to_verify(config, env, table_name=table_name)
+    # A name PyPI rejects is one of the findings, reported with the rest.
+    dists = distributions(paths, reporter, verb="verify")
+    verifier = configured_verifier(config, offline=offline)
+    policy = publisher.to_pypi()
+    reporter.display_info(f"Verifying against {publisher.describe()}")
+    reports = []
+    for dist in dists:
+        report = check_distribution(dist, policy, verifier)
+        if on_report is not None:
+            on_report(report)
+        reports.append(report)
+    return VerifyReport(publisher, tuple(reports))

@@ -808,6 +808,16 @@ def test_verify_detects(
         repo=github_job.repository, wheel=wheel.name, identity=workflow_uri(github_job)
     )
     assert message in result.out
+    if breakage.check == "attestation-missing":
+        # PyPI accepts a file without attestations; only twine's --attestations refuses it.
+        assert f"{wheel}: NOT ATTESTED\n" in result.out
+        assert "rejected" not in result.err
+        assert result.err.endswith(
+            "1 of 2 distributions has no attestation: PyPI accepts it without one, but "
+            "`twine upload --attestations` refuses to upload it; attest it with "
+            "`hatch-attest sign`, or upload without --attestations\n"
+        )
+        return
     assert f"{wheel}: REJECTED\n" in result.out
     # Only the publisher is wrong for the sdist too; everything else concerns the wheel.
     sdist_ok = breakage.check != "attestation-publisher"

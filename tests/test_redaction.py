@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -199,3 +200,30 @@ def test_redact_credentials_from_the_environment(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("SIGSTORE_ID_TOKEN", f"{value}\r\n")
 
     assert redact(f"the server said: {value[3:25]}") == f"the server said: {REDACTED}"
+
+
+@pytest.mark.parametrize("door", ["build", "cli"])
+def test_every_door_renders_an_unexpected_error_redacted(door: Literal["build", "cli"]) -> None:
+    from hatch_attest.messages import error_text, traceback_text
+
+    header = base64.urlsafe_b64encode(b'{"alg":"RS256","typ":"JWT"}').decode().rstrip("=")
+    claims = base64.urlsafe_b64encode(b'{"sub":"repo:octo-org/x"}').decode().rstrip("=")
+    token = f"{header}.{claims}.c2lnbmF0dXJlLWJ5dGVz"
+
+    def fail() -> None:
+        raise RuntimeError(f"the server answered: {token}")
+
+    try:
+        fail()
+    except RuntimeError as e:
+        text = error_text(e, door=door)
+        trace = traceback_text(e)
+
+    where = "-v shows the traceback" if door == "cli" else "its traceback is above"
+    assert text == (
+        f"hatch-attest: {'error: ' if door == 'cli' else ''}unexpected RuntimeError: the server "
+        f"answered: {REDACTED} (a bug in hatch-attest; {where}, please report it)"
+    )
+    assert trace.startswith("Traceback (most recent call last):")
+    assert f"RuntimeError: the server answered: {REDACTED}" in trace
+    assert header not in text + trace

@@ -62,6 +62,7 @@ __all__ = [
     "parse_publisher_spec",
     "probe",
     "provenance_kinds",
+    "publisher_doubt",
     "publisher_from_claims",
     "publisher_from_environment",
     "release_skip",
@@ -210,6 +211,12 @@ def release_skip(env: Mapping[str, str], *, publisher: bool) -> TopologySkip | N
     """
     ci = _running_ci(env)
     return None if ci is None else ci.release_skip(env, publisher=publisher)
+
+
+def publisher_doubt(env: Mapping[str, str]) -> str | None:
+    """Why the running job cannot be taken for the Trusted Publisher PyPI checks, or None."""
+    ci = _running_ci(env)
+    return None if ci is None else ci.publisher_doubt(env)
 
 
 def uploader_signs_publish(env: Mapping[str, str], *, cwd: Path | None = None) -> tuple[bool, str]:

@@ -163,6 +163,14 @@ class Ambient(ABC):
         return None
 
     @classmethod
+    def publisher_doubt(cls, env: Mapping[str, str]) -> str | None:
+        """Why this job cannot be taken for the Trusted Publisher PyPI checks, or None.
+
+        For ``verify`` without ``--publisher``: one line asking for it.
+        """
+        return None
+
+    @classmethod
     def unrequested(cls, expected: Publisher | None, env: Mapping[str, str]) -> str | None:
         """Why this source's identity must not sign unless asked for, or None.
 

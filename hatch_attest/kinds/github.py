@@ -341,6 +341,12 @@ class GitHubActions(Ambient):
         return github_workflow.topology_skip(env, publisher=publisher)
 
     @classmethod
+    def publisher_doubt(cls, env: Mapping[str, str]) -> str | None:
+        from hatch_attest.kinds import github_workflow
+
+        return github_workflow.publisher_doubt(env)
+
+    @classmethod
     def uploader_signs_publish(
         cls, env: Mapping[str, str], *, cwd: Path | None = None
     ) -> tuple[bool, str] | None:

@@ -274,7 +274,9 @@ def test_invalid_configuration_fails_before_building(
     result = build("build-no-isolation", project, env_for())
 
     assert result.returncode != 0
-    assert "Invalid configuration for build hook `attest`:" in result.output
+    # The same header as the wrapper backend's (issue 17, first-hour defect 7).
+    header = "hatch-attest: invalid configuration in pyproject.toml [tool.hatch.build.hooks.attest]"
+    assert f"{header}:\n" in result.output
     assert 'tool.hatch.build.hooks.attest.mdoe: unknown option; did you mean "mode"?' in (
         result.output
     )
