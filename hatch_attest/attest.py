@@ -347,7 +347,7 @@ def attest(
 
     public = signs_publicly(config.instance, config.trust_config)
     started = time.monotonic()
-    with _http.deadline(config.timeout):
+    with _http.deadline(config.timeout, budget=config.timeout):
         try:
             token = obtain_token(env)
         except NoIdentityError as e:
@@ -450,15 +450,20 @@ def _sign_verify_write(
     jobs: int,
     started: float,
 ) -> list[Written]:
+    from hatch_attest import _deadline
     from hatch_attest.signing import AttestationSigner
     from hatch_attest.trust import load_trust_config, verifier_for
 
     mark = time.monotonic()
-    trust = load_trust_config(config.instance, config.trust_config)
+    # The trust root (a TUF refresh for production and staging) is the artifact's too.
+    with _deadline.deadline(config.timeout - (mark - started), budget=config.timeout):
+        trust = load_trust_config(config.instance, config.trust_config)
     verifier = verifier_for(trust)
     logger.debug("phase trust root: %.3f s", time.monotonic() - mark)
     mark = time.monotonic()
-    signer = AttestationSigner(trust, token, timeout=config.timeout - (time.monotonic() - started))
+    signer = AttestationSigner(
+        trust, token, timeout=config.timeout - (time.monotonic() - started), budget=config.timeout
+    )
     logger.debug("phase certificate: %.3f s", time.monotonic() - mark)
     if publisher is None:
         reporter.display_warning(

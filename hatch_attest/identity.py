@@ -26,7 +26,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import threading
 import time
 from collections.abc import Mapping
@@ -322,7 +321,7 @@ def _agent_token(provider: str, argv: list[str], env: Mapping[str, str]) -> str:
     long as it hangs; here the agent is killed when the budget is spent. The
     executable is looked up on the job's PATH, as ``id`` does.
     """
-    from hatch_attest import _http
+    from hatch_attest import _deadline, _http
 
     tool = argv[0]
     executable = shutil.which(tool, path=env.get("PATH"))
@@ -331,17 +330,9 @@ def _agent_token(provider: str, argv: list[str], env: Mapping[str, str]) -> str:
         raise NoIdentityError(msg)
     budget = _http.remaining()
     try:
-        done = subprocess.run(
-            argv,
-            executable=executable,
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=budget,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
+        # Killed with every process it started: a wrapper's child can hold the pipes.
+        done = _deadline.run_command(argv, executable=executable, env=env)
+    except _deadline.DeadlinePassed:
         msg = (
             f"`{tool}` did not issue an OIDC token within the time budget ({budget:.0f} s) "
             "and was stopped. Retry the job; if the agent is slow rather than hung, raise "

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from hatch_attest._deadline import SLOW_FIX, DeadlinePassed, ran_out, run_in_thread
 from hatch_attest.errors import TrustConfigError
 from hatch_attest.redact import redact
 
@@ -122,12 +123,26 @@ def load_trust_config(
             raise TrustConfigError(msg) from e
         return config
 
-    try:
+    def refresh() -> ClientTrustConfig:
         with _tuf_lock():
             if instance == "staging":
-                config = ClientTrustConfig.staging(offline=offline)
-            else:
-                config = ClientTrustConfig.production(offline=offline)
+                return ClientTrustConfig.staging(offline=offline)
+            return ClientTrustConfig.production(offline=offline)
+
+    try:
+        # TUF fetches with its own urllib3 client (a socket timeout per read, so a
+        # trickling CDN could hold it for hours) and takes no fetcher from sigstore:
+        # bounded from outside. A refresh cut off at the deadline leaves the cache
+        # intact (TUF writes each metadata file atomically); the abandoned worker
+        # holds the lock only until this process ends.
+        config = run_in_thread(refresh, f"the Sigstore {instance} TUF repository")
+    except DeadlinePassed:
+        msg = (
+            f"cannot load the Sigstore {instance} trust root: its TUF repository "
+            f"(tuf-repo-cdn.{'sigstage' if instance == 'staging' else 'sigstore'}.dev) did not "
+            f"finish answering before {ran_out()}. {SLOW_FIX}"
+        )
+        raise TrustConfigError(msg) from None
     except Exception as e:
         msg = (
             f"cannot load the Sigstore {instance} trust root from its TUF repository: "

@@ -463,7 +463,9 @@ def test_idle_hook_imports_nothing_heavy() -> None:
 
 
 @pytest.mark.parametrize(
-    "fault", [None, Fault.hang(), Fault.status(503)], ids=["ok", "hang", "503"]
+    "fault",
+    [None, Fault.hang(), Fault.status(503), Fault.trickle(0.25)],
+    ids=["ok", "hang", "503", "trickle"],
 )
 def test_timestamp_authority_is_never_called(
     fault: Fault | None,
