@@ -12,6 +12,8 @@ judged by how many bytes they had sent when the client gave up.
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 import time
 from collections.abc import Sequence
@@ -301,3 +303,87 @@ def test_a_trickling_https_server_is_cut_off_at_the_deadline(
     )
     assert 0 < sent < TRICKLED_BYTES_LIMIT
     assert requested == 1  # the deadline left no time for a retry
+
+
+class _TricklingProxy:
+    """An HTTP proxy that answers every CONNECT one byte per ``interval`` seconds.
+
+    sigstore's TUF client (urllib3, a socket timeout per read) reaches
+    tuf-repo-cdn.sigstore.dev through ``HTTPS_PROXY``: this stands for a CDN or
+    proxy that trickles, without any connection leaving the machine.
+    """
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.sent = 0
+        self.connections = 0
+        self._stop = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.1)
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                connection, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            with connection, contextlib.suppress(OSError):
+                connection.recv(4096)
+                for byte in b"HTTP/1.1 200 Connection established\r\n\r\n":
+                    if self._stop.wait(self.interval):
+                        return
+                    connection.sendall(bytes([byte]))
+                    self.sent += 1
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(SLACK)
+        self._listener.close()
+
+
+def test_a_trickling_tuf_repository_is_given_up_on_at_the_deadline(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    sigstore_instance: LocalSigstore,
+    github_job: GitHubIdentity,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The production trust root's TUF refresh is part of the artifact's budget."""
+    # sigstore's TUF cache in a private folder, seeded from the root it embeds.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    proxy = _TricklingProxy(TRICKLE)
+    for name in ("HTTPS_PROXY", "https_proxy"):
+        monkeypatch.setenv(name, proxy.url)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.setenv(name, "127.0.0.1")  # the local token service stays direct
+    dist = tmp_path / "dist"
+    fake_wheel(dist, "matrix_pkg")
+
+    try:
+        status = _bounded_main(
+            ["sign", "--instance", "production", "--timeout", str(BUDGET), str(dist)],
+            sigstore_instance,
+        )
+    finally:
+        proxy.close()
+
+    err = capsys.readouterr().err
+    assert status == 1
+    assert err.splitlines()[-1] == (
+        "hatch-attest: error: cannot load the Sigstore production trust root: its TUF "
+        "repository (tuf-repo-cdn.sigstore.dev) did not finish answering before "
+        f"{DEADLINE_RAN_OUT}. Retry the job; if the service is slow rather than down, raise "
+        "`timeout` (HATCH_ATTEST_TIMEOUT)."
+    )
+    assert proxy.connections == 1
+    assert 0 < proxy.sent < 39  # the CONNECT answer was still trickling
+    assert sigstore_instance.counts() == {"oidc": 1, "fulcio": 0, "rekor": 0, "tsa": 0}
+    assert _leftovers(dist) == []
