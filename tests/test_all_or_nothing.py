@@ -93,16 +93,19 @@ def test_a_leftover_of_a_killed_run_is_removed_by_the_next_one(tmp_path: Path) -
     ).stdout.strip()
     leftover = tmp_path / f".{dist.name}.publish.attestation.{dead}.k3j2h1.tmp"
     leftover.write_bytes(b"half")
-    ours = tmp_path / f".{dist.name}.publish.attestation.{os.getpid()}.a1b2c3.tmp"
-    ours.write_bytes(b"a concurrent run, still staging")
+    staging = files.stage_attestation(dist, b"a concurrent run, still staging", "slsa")
+    [ours] = tmp_path.glob(f".{dist.name}.slsa.attestation.{os.getpid()}.*.tmp")
 
-    found = files.remove_stale_attestations(dist)
+    try:
+        found = files.remove_stale_attestations(dist)
+        assert ours.exists()
+    finally:
+        staging.discard()
 
     assert [(f.path.name, f.reason) for f in found] == [
         (leftover.name, "left behind by a run that was killed while writing")
     ]
     assert not leftover.exists()
-    assert ours.exists()
 
 
 @pytest.mark.parametrize(
