@@ -189,8 +189,8 @@ class BoundedAdapter(HTTPAdapter):
         """requests' proxy manager, watched like the direct one (SOCKS proxies excepted)."""
         manager = super().proxy_manager_for(proxy, **proxy_kwargs)
         if not proxy.lower().startswith("socks"):
-            # SOCKS pools have their own connection classes; a per-read timeout
-            # still bounds them, and the body is read by the deadline.
+            # SOCKS pools have connection classes of their own, which the watchdog
+            # cannot reach: through a SOCKS proxy only the per-read timeout applies.
             _watched(manager)
         return manager
 
@@ -263,10 +263,10 @@ class BoundedAdapter(HTTPAdapter):
             except requests.RequestException as e:
                 if watchdog.fired:
                     raise requests.Timeout(str(e), request=request) from e
-                if isinstance(e, (requests.ConnectionError, requests.Timeout)):
-                    raise
-                # A body cut off mid-way (ChunkedEncodingError and the like).
-                raise requests.ConnectionError(str(e), request=request) from e
+                if isinstance(e, requests.exceptions.ChunkedEncodingError):
+                    # A body cut off mid-way: a failed exchange, retried like any other.
+                    raise requests.ConnectionError(str(e), request=request) from e
+                raise
         if watchdog.fired:
             # The socket was shut down just as the answer completed (or a body
             # without a length ended at the shutdown): not to be trusted.
