@@ -224,8 +224,15 @@ def test_clean_removes_attestations_and_leftovers_of_its_target_only(tmp_path: P
     leftover.write_bytes(b"half")
     sdist_attestation = files.attestation_path(sdist)
     sdist_attestation.write_bytes(b"{}")
+    # A concurrent build of the same target, still staging: its file is not a leftover.
+    live = files.stage_attestation(wheel, b"being written", "slsa")
+    [staging] = tmp_path.glob(f".{wheel.name}.slsa.attestation.{os.getpid()}.*.tmp")
 
-    removed = files.clean_attestations(tmp_path, ".whl")
+    try:
+        removed = files.clean_attestations(tmp_path, ".whl")
+        assert staging.exists()
+    finally:
+        live.discard()
 
     assert sorted(p.name for p in removed) == sorted([wheel_attestation.name, leftover.name])
     assert _listing(tmp_path) == sorted([wheel.name, sdist.name, sdist_attestation.name])
