@@ -347,7 +347,7 @@ def attest(
 
     public = signs_publicly(config.instance, config.trust_config)
     started = time.monotonic()
-    with _http.deadline(config.timeout, budget=config.timeout):
+    with _http.deadline(config.timeout):
         try:
             token = obtain_token(env)
         except NoIdentityError as e:

@@ -330,7 +330,7 @@ def _agent_token(provider: str, argv: list[str], env: Mapping[str, str]) -> str:
         raise NoIdentityError(msg)
     budget = _http.remaining()
     try:
-        # Killed with every process it started: a wrapper's child can hold the pipes.
+        # Killed with every process it started: a wrapper script's child would live on.
         done = _deadline.run_command(argv, executable=executable, env=env)
     except _deadline.DeadlinePassed:
         msg = (
