@@ -9,32 +9,48 @@ mounted for its URL prefix, so mounting :class:`BoundedAdapter` on the sessions
 sigstore's clients own gives each call a timeout and retries without changing a
 line of how sigstore builds, sends or parses its requests.
 
-The budget is a *deadline* (not a per-call timeout): :func:`deadline` sets it
-for the current thread, every attempt gets at most the time that is left, and
-backoff sleeps never pass it. Retried: connection errors, timeouts and 5xx
-answers, with exponential backoff and full jitter. Not retried: any other 4xx,
-except 429, which honours ``Retry-After`` if the wait fits in the budget.
+The budget is a *deadline* (:func:`hatch_attest._deadline.deadline`), and it bounds
+the **whole** exchange, not each read: a socket timeout only bounds the wait for
+the next byte, so a server that trickles its status line, headers or body one byte
+at a time would never time out. Each attempt therefore runs under a watchdog that
+shuts the connection's socket down when the attempt's time is up (a read blocked
+on it returns at once), and the body is read inside the attempt, under the same
+watch. The watchdog finds the socket through the connection classes of the pools
+this adapter creates (urllib3's documented ``ConnectionCls`` extension point).
+
+Retried: connection errors, timeouts and 5xx answers, with exponential backoff and
+full jitter, as long as the deadline allows. Not retried: any other 4xx, except
+429, which honours ``Retry-After`` if the wait fits in the budget.
 """
 
 from __future__ import annotations
 
 import contextlib
 import random
+import socket
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
+from types import TracebackType
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.poolmanager import PoolManager
+
+from hatch_attest._deadline import deadline, ran_out, remaining
+from hatch_attest._deadline import end as _deadline
+
+__all__ = ["BoundedAdapter", "BudgetExhausted", "deadline", "mount", "remaining"]
 
 # One attempt never waits longer than this, so a single hung connection cannot
 # eat a whole generous budget that retries could have used.
 MAX_ATTEMPT_SECONDS = 30.0
 BACKOFF_BASE_SECONDS = 0.25
 BACKOFF_CAP_SECONDS = 8.0
-DEFAULT_BUDGET_SECONDS = 120.0
 
 _local = threading.local()
 
@@ -43,26 +59,104 @@ class BudgetExhausted(requests.exceptions.Timeout):
     """The deadline passed before any attempt could succeed."""
 
 
-@contextlib.contextmanager
-def deadline(seconds: float) -> Iterator[None]:
-    """Bound every request made by this thread inside the block to ``seconds`` in total."""
-    previous = getattr(_local, "deadline", None)
-    _local.deadline = time.monotonic() + seconds
-    try:
-        yield
-    finally:
-        _local.deadline = previous
+class _Watchdog:
+    """Shuts down the sockets this thread's connections use, once time is up."""
+
+    def __init__(self, seconds: float) -> None:
+        self.fired = False
+        self._done = False
+        self._lock = threading.Lock()
+        self._sockets: list[Any] = []
+        self._timer = threading.Timer(max(0.0, seconds), self._fire)
+        self._timer.daemon = True
+        self._previous: _Watchdog | None = None
+
+    def watch(self, sock: Any) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            if self.fired:
+                _shut(sock)
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.fired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+    def __enter__(self) -> _Watchdog:
+        self._previous = getattr(_local, "watchdog", None)
+        _local.watchdog = self
+        self._timer.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        with self._lock:
+            self._done = True
+        self._timer.cancel()
+        _local.watchdog = self._previous
 
 
-def remaining() -> float:
-    """Seconds left before this thread's deadline (a default budget outside any); never negative."""
-    return max(0.0, _deadline() - time.monotonic())
+def _shut(sock: Any) -> None:
+    # An SSLTransport (TLS inside a TLS proxy tunnel) wraps the real socket.
+    raw = getattr(sock, "socket", sock)
+    if isinstance(raw, socket.socket):
+        # The plain socket's shutdown, even for an SSLSocket: it wakes a read blocked
+        # in another thread without touching the TLS state that thread is using.
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(raw, socket.SHUT_RDWR)
 
 
-def _deadline() -> float:
-    """The thread's deadline, or a default budget for a call made outside any."""
-    end = getattr(_local, "deadline", None)
-    return float(end) if end is not None else time.monotonic() + DEFAULT_BUDGET_SECONDS
+def _watch(connection: HTTPConnection) -> None:
+    # The socket itself, not the connection: http.client lets go of the socket
+    # (``sock = None``) as soon as a closing answer's headers are read, and the
+    # body is then read from the same socket through the response.
+    watchdog: _Watchdog | None = getattr(_local, "watchdog", None)
+    if watchdog is not None and connection.sock is not None:
+        watchdog.watch(connection.sock)
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    def connect(self) -> None:
+        super().connect()
+        _watch(self)
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _watch(self)  # a kept-alive connection: connect() is not called again
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        _watch(self)
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _watch(self)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+_WATCHED_POOLS = {"http": _WatchedHTTPConnectionPool, "https": _WatchedHTTPSConnectionPool}
+
+
+def _watched(manager: PoolManager) -> PoolManager:
+    # Instance attribute, read by PoolManager._new_pool for each new pool.
+    manager.pool_classes_by_scheme = _WATCHED_POOLS
+    return manager
 
 
 def _retry_after(response: requests.Response) -> float | None:
@@ -79,10 +173,26 @@ def _retry_after(response: requests.Response) -> float | None:
 
 
 class BoundedAdapter(HTTPAdapter):
-    """An :class:`HTTPAdapter` that retries within the calling thread's deadline."""
+    """An :class:`HTTPAdapter` whose every exchange ends by the calling thread's deadline."""
 
     def __init__(self) -> None:
         super().__init__(max_retries=0)
+
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
+    ) -> None:
+        """requests' pool manager, making pools whose connections the watchdog can close."""
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+        _watched(self.poolmanager)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        """requests' proxy manager, watched like the direct one (SOCKS proxies excepted)."""
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if not proxy.lower().startswith("socks"):
+            # SOCKS pools have connection classes of their own, which the watchdog
+            # cannot reach: through a SOCKS proxy only the per-read timeout applies.
+            _watched(manager)
+        return manager
 
     def send(  # noqa: PLR0917 - requests' own signature
         self,
@@ -96,28 +206,21 @@ class BoundedAdapter(HTTPAdapter):
         end = _deadline()
         attempt = 0
         while True:
-            remaining = end - time.monotonic()
-            if remaining <= 0:
-                msg = f"no answer from {_origin(request)} within the time budget"
-                raise BudgetExhausted(msg, request=request)
-            per_attempt = min(remaining, MAX_ATTEMPT_SECONDS)
+            now = time.monotonic()
+            if end - now <= 0:
+                raise BudgetExhausted(_late(request), request=request)
+            per_attempt = min(end - now, MAX_ATTEMPT_SECONDS)
             if isinstance(timeout, (int, float)):
                 per_attempt = min(per_attempt, float(timeout))
             attempt += 1
             try:
-                response = super().send(
-                    request,
-                    stream=stream,
-                    timeout=per_attempt,
-                    verify=verify,
-                    cert=cert,
-                    proxies=proxies,
+                response = self._exchange(
+                    request, per_attempt, stream=stream, verify=verify, cert=cert, proxies=proxies
                 )
             except (requests.ConnectionError, requests.Timeout) as e:
                 wait = _backoff(attempt)
                 if wait >= end - time.monotonic():
-                    msg = f"{_origin(request)} did not answer in time: {_describe(e)}"
-                    raise BudgetExhausted(msg, request=request) from e
+                    raise BudgetExhausted(_late(request, e), request=request) from e
             else:
                 if response.status_code == 429:
                     retry_after = _retry_after(response)
@@ -130,6 +233,52 @@ class BoundedAdapter(HTTPAdapter):
                     return response
                 response.close()
             time.sleep(wait)
+
+    def _exchange(
+        self,
+        request: requests.PreparedRequest,
+        seconds: float,
+        *,
+        stream: bool,
+        verify: bool | str,
+        cert: Any,
+        proxies: Mapping[str, str] | None,
+    ) -> requests.Response:
+        """One attempt, body included (unless streamed), over within ``seconds``."""
+        with _Watchdog(seconds) as watchdog:
+            try:
+                response = super().send(
+                    request,
+                    stream=stream,
+                    # The socket timeout also bounds each wait, so a silent server is
+                    # noticed without the watchdog.
+                    timeout=seconds,
+                    verify=verify,
+                    cert=cert,
+                    proxies=proxies,
+                )
+                if not stream:
+                    # Read now, under the watch; requests reads it later otherwise.
+                    _ = response.content
+            except requests.RequestException as e:
+                if watchdog.fired:
+                    raise requests.Timeout(str(e), request=request) from e
+                if isinstance(e, requests.exceptions.ChunkedEncodingError):
+                    # A body cut off mid-way: a failed exchange, retried like any other.
+                    raise requests.ConnectionError(str(e), request=request) from e
+                raise
+        if watchdog.fired:
+            # The socket was shut down just as the answer completed (or a body
+            # without a length ended at the shutdown): not to be trusted.
+            response.close()
+            msg = "the exchange was cut off at its time limit"
+            raise requests.Timeout(msg, request=request)
+        return response
+
+
+def _late(request: requests.PreparedRequest, error: Exception | None = None) -> str:
+    how = "" if error is None else f" ({_describe(error)})"
+    return f"{_origin(request)} did not finish answering{how}: {ran_out()}"
 
 
 def _backoff(attempt: int) -> float:

@@ -570,15 +570,20 @@ def _sign_verify_write(
     jobs: int,
     started: float,
 ) -> list[Written]:
+    from hatch_attest import _deadline
     from hatch_attest.signing import AttestationSigner
     from hatch_attest.trust import load_trust_config, verifier_for
 
     mark = time.monotonic()
-    trust = load_trust_config(config.instance, config.trust_config)
+    # The trust root (a TUF refresh for production and staging) is the artifact's too.
+    with _deadline.deadline(config.timeout - (mark - started), budget=config.timeout):
+        trust = load_trust_config(config.instance, config.trust_config)
     verifier = verifier_for(trust)
     logger.debug("phase trust root: %.3f s", time.monotonic() - mark)
     mark = time.monotonic()
-    signer = AttestationSigner(trust, token, timeout=config.timeout - (time.monotonic() - started))
+    signer = AttestationSigner(
+        trust, token, timeout=config.timeout - (time.monotonic() - started), budget=config.timeout
+    )
     logger.debug("phase certificate: %.3f s", time.monotonic() - mark)
     if publisher is None:
         reporter.display_warning(

@@ -18,10 +18,16 @@ import fnmatch
 import hashlib
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 from hatch_attest.claims import MAX_ATTESTATION_BYTES, read_envelope_statement
 from hatch_attest.errors import DistributionError
@@ -31,6 +37,9 @@ PUBLISH_KIND = "publish"
 DISTRIBUTIONS: Mapping[str, str] = {"wheel": ".whl", "sdist": ".tar.gz"}
 """The file suffix of each distribution kind PyPI accepts (and hatchling's target names)."""
 _TMP_SUFFIX = ".tmp"
+# How often a staging file is made again when a concurrent run removed it before
+# it was locked (a window of microseconds).
+_STAGING_ATTEMPTS = 3
 
 
 def attestation_path(dist: Path, kind: str = PUBLISH_KIND) -> Path:
@@ -210,8 +219,9 @@ def remove_stale_attestations(dist: Path) -> list[StaleAttestation]:
     """Delete every ``<dist>.*.attestation`` whose subject is not ``dist``'s bytes.
 
     Also removes dangling symlinks of that name, and leftovers of runs that were
-    killed while staging (``.<dist>.<kind>.attestation.<pid>.*.tmp`` of a process
-    that no longer exists). Directories of that name are reported, not removed.
+    killed while staging (``.<dist>.<kind>.attestation.<pid>.*.tmp`` that no live
+    run holds locked, see :func:`staging_leftovers`). Directories of that name are
+    reported, not removed.
     Returns what was found, so the caller can say so. Unreadable or malformed
     attestations are stale too: twine would send them and PyPI would refuse.
     """
@@ -258,16 +268,34 @@ _LEFTOVER = re.compile(r"\.(?P<target>.+\.attestation)\.(?P<pid>\d+)\.[^.]+\.tmp
 
 
 def _leftovers(dist: Path) -> Iterable[StaleAttestation]:
-    """Staging files of ``dist``'s attestations whose writer died (``kill -9``)."""
-    for path in staging_leftovers(dist):
-        yield _remove(path, dist, "left behind by a run that was killed while writing")
+    """Remove the staging files of ``dist``'s attestations whose writer died (``kill -9``)."""
+    reason = "left behind by a run that was killed while writing"
+    for path, pid in _staging_files(dist):
+        try:
+            removed = _abandoned(path, pid, remove=True)
+        except OSError as e:
+            msg = (
+                f"{path.name} does not match {dist.name} ({reason}) and cannot be removed: "
+                f"{e.strerror or e}. Delete it: PyPI would reject the upload."
+            )
+            raise DistributionError(msg) from e
+        if removed:
+            yield StaleAttestation(path, reason)
 
 
 def staging_leftovers(dist: Path) -> list[Path]:
-    """``.<dist>.<kind>.attestation.<pid>.*.tmp`` files whose writing process is gone.
+    """``.<dist>.<kind>.attestation.<pid>.*.tmp`` files whose writing run is gone.
 
-    A live process's file is being staged right now and is not listed.
+    A live run holds a lock on its staging file (:class:`StagedFile`); a file whose
+    lock can be taken was left behind by a run that was killed. A file being staged
+    right now, by this process or any other (also one in another PID namespace, a
+    container sharing the workspace), is not listed.
     """
+    return [path for path, pid in _staging_files(dist) if _abandoned(path, pid)]
+
+
+def _staging_files(dist: Path) -> list[tuple[Path, int]]:
+    """Every staging file of ``dist``'s attestations, with the PID in its name."""
     try:
         siblings = sorted(dist.parent.iterdir())
     except OSError:
@@ -275,11 +303,73 @@ def staging_leftovers(dist: Path) -> list[Path]:
     found = []
     for path in siblings:
         match = _LEFTOVER.fullmatch(path.name)
-        if match is None or not match["target"].startswith(f"{dist.name}."):
-            continue
-        if not _alive(int(match["pid"])):
-            found.append(path)
+        if match is not None and match["target"].startswith(f"{dist.name}."):
+            found.append((path, int(match["pid"])))
     return found
+
+
+def _abandoned(path: Path, pid: int, *, remove: bool = False) -> bool:
+    """Whether no live run holds the staging file ``path`` (named after process ``pid``).
+
+    Decided by the lock its writer holds for as long as it runs (``flock`` locks belong
+    to the open file, so they hold across PID namespaces and die with the process,
+    ``kill -9`` included). A PID cannot decide it: a container sharing the workspace
+    numbers its processes on its own. With ``remove``, an abandoned file is removed
+    while its lock is held, so a writer that has just created it (and not yet locked
+    it) notices and makes another.
+
+    Raises:
+        OSError: with ``remove``, it could not be removed.
+    """
+    if fcntl is None:  # pragma: no cover - Windows
+        # No flock. Windows refuses to delete a file another process holds open, so a
+        # live run's file cannot be removed anyway; the PID decides what to report.
+        return _unlink_if(not _alive(pid), path, remove=remove)
+    try:
+        # Non-blocking: a FIFO named like a staging file must not hang the build.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError:
+        return False  # its run finished meanwhile
+    except OSError:
+        # A symlink, or a file we cannot open: not a staging file of a live run of ours
+        # (those are regular files we can read); the PID is all there is to go by.
+        return _unlink_if(not _alive(pid), path, remove=remove)
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            return False  # not a staging file: left alone, as today
+        if not stat.S_ISREG(mode):  # a FIFO or a device: never locked by a writer
+            return _unlink_if(not _alive(pid), path, remove=remove)
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False  # a live run holds it
+    except OSError:  # a filesystem without flock (some network mounts)
+        return _unlink_if(not _alive(pid), path, remove=remove)
+    else:
+        return _unlink_if(True, path, remove=remove)
+    finally:
+        os.close(fd)
+
+
+def _unlink_if(abandoned: bool, path: Path, *, remove: bool) -> bool:
+    if abandoned and remove:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False  # another run removed it first
+    return abandoned
+
+
+def _lock(fd: int) -> None:
+    """Hold an exclusive lock on a new staging file for as long as ``fd`` is open.
+
+    Blocking: the only other holder can be a run checking whether it is a leftover,
+    which holds it for a moment.
+    """
+    if fcntl is None:  # pragma: no cover - Windows: see _abandoned
+        return
+    with contextlib.suppress(OSError):  # no flock here: _abandoned goes by the PID
+        fcntl.flock(fd, fcntl.LOCK_EX)
 
 
 def _alive(pid: int) -> bool:
@@ -324,23 +414,21 @@ class StagedFile:
     """A complete new file next to ``path``, put in place only by :meth:`commit`.
 
     The temporary file lives in the same directory (``os.replace`` is atomic only
-    within a filesystem), is named after this process (so a later run can tell a
-    leftover of a killed run from a concurrent one), and is fsynced before the
-    rename, so a crash leaves either the previous state or the complete new file,
-    never a truncated one. :meth:`rollback` undoes a commit, restoring the file it
-    replaced.
+    within a filesystem), is locked for as long as it exists (so a later or
+    concurrent run, in any PID namespace, can tell a leftover of a killed run from a
+    file being staged), and is fsynced before the rename, so a crash leaves either
+    the previous state or the complete new file, never a truncated one.
+    :meth:`rollback` undoes a commit, restoring the file it replaced.
     """
 
     def __init__(self, path: Path, data: bytes) -> None:
         self.path = path
         self._backup: Path | None = None
         self._committed = False
-        fd, name = tempfile.mkstemp(
-            dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=_TMP_SUFFIX
-        )
-        self._tmp = Path(name)
+        self._fd: int | None = None
+        self._tmp, fd = self._create()
         try:
-            with os.fdopen(fd, "wb") as f:
+            with os.fdopen(os.dup(fd), "wb") as f:
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
@@ -348,6 +436,28 @@ class StagedFile:
         except BaseException:
             self.discard()
             raise
+
+    def _create(self) -> tuple[Path, int]:
+        """A new staging file, open (``self._fd``) and locked."""
+        for _ in range(_STAGING_ATTEMPTS):
+            fd, name = tempfile.mkstemp(
+                dir=self.path.parent, prefix=f".{self.path.name}.{os.getpid()}.", suffix=_TMP_SUFFIX
+            )
+            self._fd = fd
+            _lock(fd)
+            # Between mkstemp and the lock, a concurrent run could take the new, empty
+            # file for a leftover and remove it: then make another.
+            if os.fstat(fd).st_nlink > 0:
+                return Path(name), fd
+            self._release()
+        msg = f"a concurrent run kept removing the staging files of {self.path.name}"
+        raise OSError(errno.EAGAIN, msg)
+
+    def _release(self) -> None:
+        """Close the staging file's descriptor, which releases its lock."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
     def commit(self) -> None:
         """Put the new file in place (atomically replacing any old one, kept for rollback)."""
@@ -357,6 +467,7 @@ class StagedFile:
             self._backup = backup
         os.replace(self._tmp, self.path)
         self._committed = True
+        self._release()  # the staging name is gone: nothing left to guard
 
     def rollback(self) -> None:
         """Undo :meth:`commit`: the previous file (or none) is back; nothing is left over."""
@@ -376,6 +487,8 @@ class StagedFile:
             if path is not None:
                 with contextlib.suppress(FileNotFoundError):
                     path.unlink()
+        # Unlinked first, then unlocked: a concurrent run never sees it unguarded.
+        self._release()
 
 
 def stage_attestation(dist: Path, payload: bytes, kind: str = PUBLISH_KIND) -> StagedFile:
@@ -460,18 +573,20 @@ def clean_attestations(directory: Path, suffix: str) -> list[Path]:
     For a frontend's clean step (``hatch build -c``, ``hatch clean``): the
     distributions are going, so their attestations go too.
     """
-    doomed = []
-    for path in directory.iterdir():
+    doomed, removed = [], []
+    for path in sorted(directory.iterdir()):
         match = _LEFTOVER.fullmatch(path.name)
         target = match["target"] if match else path.name
         if not target.endswith(ATTESTATION_SUFFIX) or f"{suffix}." not in target:
             continue
-        if match and _alive(int(match["pid"])):
-            continue
-        if path.is_file() or path.is_symlink():
+        if match:
+            # Removed under its lock, unless a live run (in any PID namespace) holds it.
+            if _abandoned(path, int(match["pid"]), remove=True):
+                removed.append(path)
+        elif path.is_file() or path.is_symlink():
             doomed.append(path)
     remove_quietly(doomed)
-    return doomed
+    return sorted([*doomed, *removed])
 
 
 def remove_quietly(paths: Iterable[Path]) -> None:

@@ -164,12 +164,16 @@ OPTIONS: Final[tuple[Option, ...]] = (
         readme_type="number (seconds)",
         readme_default="`120`",
         meaning=(
-            "One deadline per artifact, covering its identity token, its certificate (Fulcio) "
-            "and its log entry (Rekor): every call has a timeout and is retried (connection "
-            "errors, timeouts, 5xx; 429 honours `Retry-After`) with exponential backoff and "
-            "jitter within what is left. `hatch-attest sign` obtains one token and one "
-            "certificate for all its artifacts: the time they take counts against every "
-            "artifact's budget, and each log entry gets the rest. More than 0, at most 3600."
+            "One deadline per artifact, covering its identity token, the trust root (a TUF "
+            "refresh for `production`/`staging`), its certificate (Fulcio) and its log entry "
+            "(Rekor). It bounds the **whole** exchange of every request, not the wait for "
+            "each byte: a server that answers one byte at a time is cut off at the deadline, "
+            "and the message names the service and says that the deadline (N s, option "
+            "`timeout`) ran out. Every call is retried (connection errors, timeouts, 5xx; 429"
+            " honours `Retry-After`) with exponential backoff and jitter within what is left."
+            " `hatch-attest sign` obtains one token and one certificate for all its "
+            "artifacts: the time they take counts against every artifact's budget, and each "
+            "log entry gets the rest. More than 0, at most 3600."
         ),
         env="HATCH_ATTEST_TIMEOUT",
         flag="--timeout",
@@ -185,13 +189,15 @@ OPTIONS: Final[tuple[Option, ...]] = (
         readme_default="`false`",
         meaning=(
             "Sign a repository that is not **provably public** on the public-good Sigstore "
-            "instance. Signing writes the repository and workflow names into a permanent public "
-            "log, so without this only a token whose `repository_visibility` (GitHub) or "
-            "`project_visibility` (GitLab) claim is exactly `public` signs there: `private`, "
-            '`internal`, a missing claim or any other spelling does not. "Public-good" is '
-            "judged by where the signature would go (Fulcio and Rekor under sigstore.dev or "
-            "sigstage.dev), so a `trust-config` pointing there counts too; a deployment of your "
-            "own does not need this."
+            "instance. Signing writes the repository and workflow names into a permanent "
+            "public log, so without this only a token whose `repository_visibility` (GitHub) "
+            "or `project_visibility` (GitLab) claim is exactly `public` signs there: "
+            '`private`, `internal`, a missing claim or any other spelling does not. "Public-'
+            'good" is judged by where the signature would go (Fulcio and Rekor under '
+            "sigstore.dev or sigstage.dev), and by the trusted root: a `trust-config` whose "
+            "trusted root holds a key of the public-good instance (its Fulcio CA, Rekor log "
+            "or CT log, production or staging; a proxy or mirror in front of sigstore.dev) "
+            "counts too, whatever its URLs. A deployment of your own does not need this."
         ),
         flag="--allow-private-repository",
         help="sign a repository that is not provably public on the public-good Sigstore "

@@ -39,7 +39,7 @@ from sigstore._internal.rekor import EntryRequestBody, RekorClientError
 from sigstore._internal.rekor.client import RekorClient
 from sigstore.sign import Signer, SigningContext
 
-from hatch_attest import _http
+from hatch_attest import _deadline, _http
 from hatch_attest.claims import certificate_claims, certificate_identity
 from hatch_attest.errors import AttestError, DistributionError, PredicateError, SigningError
 from hatch_attest.predicates import PUBLISH, Predicate, sign_statement
@@ -170,14 +170,26 @@ class Signed:
 class AttestationSigner:
     """Signs distributions as one identity, with one Fulcio certificate."""
 
-    def __init__(self, config: ClientTrustConfig, token: Token, *, timeout: float) -> None:
-        """Obtain the certificate within ``timeout`` seconds."""
+    def __init__(
+        self,
+        config: ClientTrustConfig,
+        token: Token,
+        *,
+        timeout: float,
+        budget: float | None = None,
+    ) -> None:
+        """Obtain the certificate within ``timeout`` seconds.
+
+        ``budget`` is the configured time budget that ``timeout`` is what is left of:
+        the messages of this call and of every later :meth:`sign` cite it.
+        """
+        self._budget = budget
         self._context = bounded_signing_context(config, _http.BoundedAdapter())
         sigstore_token = token.to_sigstore()
         # Provenance is built from the claims of the token Fulcio certifies, never the env.
         self._claims = token.claims
         self._bodies: dict[str, dict[str, Any] | None] = {}
-        with _http.deadline(timeout):
+        with _http.deadline(timeout, budget=budget):
             self._signer = _call("Fulcio", lambda: Signer(sigstore_token, self._context))
         # sigstore requests the certificate in the constructor and keeps it private.
         self.certificate: x509.Certificate = self._signer._signing_cert()  # noqa: SLF001
@@ -218,7 +230,7 @@ class AttestationSigner:
         raises :class:`PredicateError` when it cannot be made for this identity.
         """
         body = self.predicate_body(predicate)
-        with _http.deadline(timeout):
+        with _http.deadline(timeout, budget=self._budget):
             try:
                 distribution = Distribution.from_file(dist)
             except (OSError, ValueError) as e:
@@ -294,10 +306,7 @@ def _call(service: str, action: Callable[[], T]) -> T:
     except (SigningError, DistributionError):
         raise
     except _http.BudgetExhausted as e:
-        msg = (
-            f"{service} did not answer within the time budget ({e}). Retry the job; if the "
-            "service is slow rather than down, raise `timeout` (HATCH_ATTEST_TIMEOUT)."
-        )
+        msg = f"{service} did not answer within the time budget: {e}. {_deadline.SLOW_FIX}"
         raise SigningError(msg) from e
     except Exception as e:  # sigstore raises many unrelated types; name the service
         raise SigningError(describe_failure(service, e)) from e

@@ -93,16 +93,19 @@ def test_a_leftover_of_a_killed_run_is_removed_by_the_next_one(tmp_path: Path) -
     ).stdout.strip()
     leftover = tmp_path / f".{dist.name}.publish.attestation.{dead}.k3j2h1.tmp"
     leftover.write_bytes(b"half")
-    ours = tmp_path / f".{dist.name}.publish.attestation.{os.getpid()}.a1b2c3.tmp"
-    ours.write_bytes(b"a concurrent run, still staging")
+    staging = files.stage_attestation(dist, b"a concurrent run, still staging", "slsa")
+    [ours] = tmp_path.glob(f".{dist.name}.slsa.attestation.{os.getpid()}.*.tmp")
 
-    found = files.remove_stale_attestations(dist)
+    try:
+        found = files.remove_stale_attestations(dist)
+        assert ours.exists()
+    finally:
+        staging.discard()
 
     assert [(f.path.name, f.reason) for f in found] == [
         (leftover.name, "left behind by a run that was killed while writing")
     ]
     assert not leftover.exists()
-    assert ours.exists()
 
 
 @pytest.mark.parametrize(
@@ -221,8 +224,15 @@ def test_clean_removes_attestations_and_leftovers_of_its_target_only(tmp_path: P
     leftover.write_bytes(b"half")
     sdist_attestation = files.attestation_path(sdist)
     sdist_attestation.write_bytes(b"{}")
+    # A concurrent build of the same target, still staging: its file is not a leftover.
+    live = files.stage_attestation(wheel, b"being written", "slsa")
+    [staging] = tmp_path.glob(f".{wheel.name}.slsa.attestation.{os.getpid()}.*.tmp")
 
-    removed = files.clean_attestations(tmp_path, ".whl")
+    try:
+        removed = files.clean_attestations(tmp_path, ".whl")
+        assert staging.exists()
+    finally:
+        live.discard()
 
     assert sorted(p.name for p in removed) == sorted([wheel_attestation.name, leftover.name])
     assert _listing(tmp_path) == sorted([wheel.name, sdist.name, sdist_attestation.name])

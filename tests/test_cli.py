@@ -29,7 +29,7 @@ from sigstore.sign import SigningContext
 
 from hatch_attest import __version__
 from hatch_attest.cli import main
-from hatch_attest.files import attestation_path, sha256_file
+from hatch_attest.files import attestation_path, sha256_file, stage_attestation
 from hatch_attest.testing import (
     PUBLISH_V1,
     Fault,
@@ -1343,13 +1343,14 @@ def test_verify_reports_staging_leftovers_of_a_killed_run(
     )
     leftover = wheel.parent / f".{wheel.name}.publish.attestation.{dead.stdout.strip()}.x1y2.tmp"
     leftover.write_text('{"version": 1')
-    # A live writer's staging file is none of verify's business.
-    live = wheel.parent / f".{wheel.name}.publish.attestation.{os.getpid()}.a1b2.tmp"
-    live.write_text("")
-
-    result = cli(
-        "verify", "--publisher", f"github:{github_job.repository}@release.yml", *trust, wheel
-    )
+    # A live writer's staging file (it holds it locked) is none of verify's business.
+    live = stage_attestation(wheel, b"")
+    try:
+        result = cli(
+            "verify", "--publisher", f"github:{github_job.repository}@release.yml", *trust, wheel
+        )
+    finally:
+        live.discard()
 
     assert result.status == 0, result.out
     assert result.out.splitlines()[0] == f"{wheel}: OK"

@@ -3,27 +3,49 @@
 Each scenario runs ``hatch-attest sign`` (the same attest path as the build hook)
 in an emulated GitHub Actions job against real faults served over HTTP, and
 asserts what a release engineer would see: the exit status, the class of the
-one-line message, that the time stayed within the configured budget, that no
-attestation (or temporary file) was left behind, and that no credential appears
-in the output. ``tests/conftest.py`` prints the matrix at the end of the run.
+one-line message, that no attestation (or temporary file) was left behind, and
+that no credential appears in the output. Each run is bounded (it runs in a
+thread that must be done by the budget plus start-up); trickling servers are also
+judged by how many bytes they had sent when the client gave up.
+``tests/conftest.py`` prints the matrix at the end of the run.
 """
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
 
+from hatch_attest import _http
 from hatch_attest.cli import main
-from hatch_attest.testing import Fault, GitHubIdentity, LocalSigstore, fake_wheel, verify_as_pypi
+from hatch_attest.testing import (
+    Fault,
+    GitHubIdentity,
+    LocalIndex,
+    LocalSigstore,
+    fake_wheel,
+    verify_as_pypi,
+)
 
 from .matrix import FAULT_MATRIX, MatrixRow
 
 BUDGET = 2.0
 # The budget bounds network time; interpreter work and sigstore's crypto come on top.
 SLACK = 6.0
+TRICKLE = 0.25
+"""Seconds between two bytes of a trickled answer: every read gets a byte in time."""
+# A client that gives up at the deadline has let a trickling server send its head
+# (about 150 bytes, at once unless the headers trickle too) and about
+# BUDGET / TRICKLE more; each whole answer trickled here is over 1000 bytes long.
+TRICKLED_BYTES_LIMIT = 400
+DEADLINE_RAN_OUT = f"the deadline ({BUDGET:g} s, option `timeout`) ran out"
 
 
 @dataclass(frozen=True)
@@ -41,6 +63,8 @@ class Scenario:
     # What the one-line error names; None means the run must succeed.
     message: str | None
     injections: tuple[Injection, ...]
+    # The error must say that the deadline ran out.
+    deadline: bool = False
 
 
 def _one(endpoint: str, fault: Fault, label: str, message: str | None) -> Scenario:
@@ -62,7 +86,14 @@ def _transport(endpoint: str, service: str) -> list[Scenario]:
         # A server that echoes the request (token included) in its error body.
         _one(endpoint, Fault.echo(400), "echo request (JSON)", service),
         _one(endpoint, Fault.echo(502, json=False), "echo request (text)", service),
+        # Each read gets a byte in time: only a bound on the whole exchange ends these.
+        _trickle(endpoint, Fault.trickle(TRICKLE), "trickled body", service),
+        _trickle(endpoint, Fault.trickle(TRICKLE, headers=True), "trickled headers", service),
     ]
+
+
+def _trickle(endpoint: str, fault: Fault, label: str, message: str) -> Scenario:
+    return Scenario(endpoint, label, message, (Injection(endpoint, fault),), deadline=True)
 
 
 def _duplicate(label: str, message: str | None, lookup: Fault | None = None) -> Scenario:
@@ -94,6 +125,7 @@ SCENARIOS = [
     _duplicate("dup, lookup 404", None, Fault.status(404)),
     _duplicate("dup, lookup malformed", None, Fault.malformed()),
     _duplicate("dup, lookup hangs", "Rekor logged the entry", Fault.hang()),
+    _duplicate("dup, lookup trickles", "Rekor logged the entry", Fault.trickle(TRICKLE)),
     _duplicate("dup, lookup bad proof", "does not verify", Fault.bad_inclusion_proof()),
     _duplicate("dup, lookup bad SET", "does not verify", Fault.bad_set()),
     # One budget per artifact: three delays that each fit, but not together.
@@ -104,6 +136,24 @@ SCENARIOS = [
 
 def _leftovers(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir() if not p.name.endswith(".whl"))
+
+
+def _bounded_main(argv: Sequence[str], instance: LocalSigstore) -> int:
+    """``main(argv)``, which must be done within the budget plus start-up.
+
+    Past that bound, the instance is reset (a reset ends trickled answers) and the
+    test fails, instead of waiting for a trickled answer to finish.
+    """
+    statuses: list[int] = []
+    runner = threading.Thread(target=lambda: statuses.append(main(list(argv))), daemon=True)
+    runner.start()
+    runner.join(BUDGET + SLACK)
+    if runner.is_alive():
+        instance.reset()
+        runner.join(SLACK)
+        pytest.fail(f"hatch-attest sign --timeout {BUDGET:g} was still running after the budget")
+    assert statuses, "main() raised instead of returning an exit status"
+    return statuses[0]
 
 
 @pytest.mark.parametrize("mode", ["auto", "always"])
@@ -125,19 +175,10 @@ def test_fault(
     trust_config = str(sigstore_instance.trust_config_path)
 
     started = time.monotonic()
-    status = main(
-        [
-            "sign",
-            "--mode",
-            mode,
-            "--timeout",
-            str(BUDGET),
-            "--trust-config",
-            trust_config,
-            str(dist),
-        ]
-    )
+    argv = ["sign", "--mode", mode, "--timeout", str(BUDGET), "--trust-config", trust_config]
+    status = _bounded_main([*argv, str(dist)], sigstore_instance)
     elapsed = time.monotonic() - started
+    sent = sigstore_instance.bytes_sent()
     out, err = capsys.readouterr()
 
     leaked = sigstore_instance.credential_scan().found_in(out + err)
@@ -150,7 +191,9 @@ def test_fault(
     )
 
     assert not leaked
-    assert elapsed < BUDGET + SLACK
+    if scenario.deadline:
+        # The client hung up at the deadline, long before the whole answer went out.
+        assert 0 < sent[scenario.endpoint] < TRICKLED_BYTES_LIMIT, sent
     if scenario.message is None:
         assert status == 0, err
         assert leftovers == [f"{wheel.name}.publish.attestation"]
@@ -160,6 +203,8 @@ def test_fault(
         assert leftovers == []
         [line] = [line for line in err.splitlines() if line.startswith("hatch-attest: error:")]
         assert scenario.message in line
+        if scenario.deadline:
+            assert DEADLINE_RAN_OUT in line
         assert "Traceback" not in err
 
 
@@ -226,4 +271,119 @@ def test_one_budget_covers_the_token_the_certificate_and_the_log_entry(
     # for a busy machine.
     assert elapsed < 2 + 2.0
     assert sigstore_instance.counts() == {"oidc": 1, "fulcio": 1, "rekor": 1, "tsa": 0}
+    assert _leftovers(dist) == []
+
+
+@pytest.mark.parametrize("headers", [False, True], ids=["body", "headers"])
+def test_a_trickling_https_server_is_cut_off_at_the_deadline(
+    headers: bool, local_index: LocalIndex
+) -> None:
+    """Every read gets a byte in time; the deadline still ends the whole exchange (over TLS)."""
+    local_index.inject("simple", Fault.trickle(TRICKLE, headers=headers))
+    session = _http.mount(requests.Session(), _http.BoundedAdapter())
+    errors: list[BaseException] = []
+
+    def fetch() -> None:
+        with _http.deadline(1.0, budget=7), pytest.raises(_http.BudgetExhausted) as caught:
+            session.get(f"{local_index.url}/simple/nothing/", verify=str(local_index.ca_path))
+        errors.append(caught.value)
+
+    fetcher = threading.Thread(target=fetch, daemon=True)
+    fetcher.start()
+    fetcher.join(1.0 + SLACK)
+    sent, requested = local_index.bytes_sent()["simple"], local_index.counts()["simple"]
+    local_index.reset()  # ends the trickle if the client is still reading
+    fetcher.join(SLACK)
+    session.close()
+
+    [error] = errors
+    assert str(error).endswith(
+        "/simple/nothing/ did not finish answering (timed out): the deadline (7 s, option "
+        "`timeout`) ran out"
+    )
+    assert 0 < sent < TRICKLED_BYTES_LIMIT
+    assert requested == 1  # the deadline left no time for a retry
+
+
+class _TricklingProxy:
+    """An HTTP proxy that answers every CONNECT one byte per ``interval`` seconds.
+
+    sigstore's TUF client (urllib3, a socket timeout per read) reaches
+    tuf-repo-cdn.sigstore.dev through ``HTTPS_PROXY``: this stands for a CDN or
+    proxy that trickles, without any connection leaving the machine.
+    """
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.sent = 0
+        self.connections = 0
+        self._stop = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.1)
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                connection, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            with connection, contextlib.suppress(OSError):
+                connection.recv(4096)
+                for byte in b"HTTP/1.1 200 Connection established\r\n\r\n":
+                    if self._stop.wait(self.interval):
+                        return
+                    connection.sendall(bytes([byte]))
+                    self.sent += 1
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(SLACK)
+        self._listener.close()
+
+
+def test_a_trickling_tuf_repository_is_given_up_on_at_the_deadline(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    sigstore_instance: LocalSigstore,
+    github_job: GitHubIdentity,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The production trust root's TUF refresh is part of the artifact's budget."""
+    # sigstore's TUF cache in a private folder, seeded from the root it embeds.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    proxy = _TricklingProxy(TRICKLE)
+    for name in ("HTTPS_PROXY", "https_proxy"):
+        monkeypatch.setenv(name, proxy.url)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.setenv(name, "127.0.0.1")  # the local token service stays direct
+    dist = tmp_path / "dist"
+    fake_wheel(dist, "matrix_pkg")
+
+    try:
+        status = _bounded_main(
+            ["sign", "--instance", "production", "--timeout", str(BUDGET), str(dist)],
+            sigstore_instance,
+        )
+    finally:
+        proxy.close()
+
+    err = capsys.readouterr().err
+    assert status == 1
+    assert err.splitlines()[-1] == (
+        "hatch-attest: error: cannot load the Sigstore production trust root: its TUF "
+        "repository (tuf-repo-cdn.sigstore.dev) did not finish answering before "
+        f"{DEADLINE_RAN_OUT}. Retry the job; if the service is slow rather than down, raise "
+        "`timeout` (HATCH_ATTEST_TIMEOUT)."
+    )
+    assert proxy.connections == 1
+    assert 0 < proxy.sent < 39  # the CONNECT answer was still trickling
+    assert sigstore_instance.counts() == {"oidc": 1, "fulcio": 0, "rekor": 0, "tsa": 0}
     assert _leftovers(dist) == []

@@ -13,8 +13,10 @@ import os
 import stat
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+import sigstore
 
 from hatch_attest.cli import main
 from hatch_attest.files import attestation_path
@@ -114,6 +116,54 @@ def test_the_named_public_instances_are_public_good_too(
 
     assert status == 0
     assert err.startswith("Not attesting: the repository is not provably public")
+    assert sigstore_instance.counts() == TOKEN_ONLY
+
+
+def _embedded_trusted_root(repository: str) -> dict[str, Any]:
+    """The public-good trusted root sigstore-python ships for ``repository``'s TUF host."""
+    store = Path(sigstore.__file__).parent / "_store" / f"https%3A%2F%2F{repository}"
+    document: dict[str, Any] = json.loads((store / "trusted_root.json").read_text())
+    return document
+
+
+@pytest.mark.parametrize(
+    ("repository", "kind"),
+    [
+        ("tuf-repo-cdn.sigstore.dev", "tlogs"),
+        ("tuf-repo-cdn.sigstore.dev", "certificateAuthorities"),
+        ("tuf-repo-cdn.sigstore.dev", "ctlogs"),
+        ("tuf-repo-cdn.sigstage.dev", "tlogs"),
+    ],
+    ids=["production Rekor", "production Fulcio CA", "production CT log", "staging Rekor"],
+)
+@pytest.mark.parametrize("mode", ["auto", "always"])
+def test_a_trust_root_holding_public_good_keys_is_public_whatever_the_urls(
+    tmp_path: Path,
+    ci_job: CIJob,
+    capsys: pytest.CaptureFixture[str],
+    sigstore_instance: LocalSigstore,
+    repository: str,
+    kind: str,
+    mode: str,
+) -> None:
+    """A proxy or mirror in front of sigstore.dev: local URLs, the public instance's keys."""
+    identity = GitHubIdentity(repository="octo-org/guarded-pkg", visibility="private")
+    ci_job(sigstore_instance.github_env(identity))
+    document = json.loads(sigstore_instance.trust_config_path.read_text())
+    public = _embedded_trusted_root(repository)[kind][-1]
+    document["trustedRoot"][kind].append(public)
+    trust = tmp_path / "mirror-trust-config.json"
+    trust.write_text(json.dumps(document))
+    urls = [s["url"] for key in ("caUrls", "rekorTlogUrls") for s in document["signingConfig"][key]]
+    assert all(url.startswith("http://127.0.0.1:") for url in urls)
+    wheel = _wheel(tmp_path)
+
+    status, err = _sign(capsys, "--mode", mode, "--trust-config", trust, wheel)
+
+    assert "the repository is private, and signing on the public Sigstore instance" in err
+    assert "set `allow-private-repository = true` if that is acceptable" in err
+    assert status == (0 if mode == "auto" else 1)
+    assert not attestation_path(wheel).exists()
     assert sigstore_instance.counts() == TOKEN_ONLY
 
 

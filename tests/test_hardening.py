@@ -408,6 +408,68 @@ def test_concurrent_signers_into_one_folder_never_corrupt_each_other(
         assert subject["digest"]["sha256"] == Distribution.from_file(wheel).digest
 
 
+# Above Linux's PID_MAX_LIMIT (2**22): no process here has this number, as a process
+# in another PID namespace (a container sharing the workspace) has its own numbers.
+OTHER_NAMESPACE_PID = 2**22 + 1
+STAGING_WRITER = f"""
+import os, sys, time
+from pathlib import Path
+os.getpid = lambda: {OTHER_NAMESPACE_PID}  # its number in its own PID namespace
+from hatch_attest.files import stage_attestation
+staged = stage_attestation(Path(sys.argv[1]), b"half-written", "slsa")
+Path(sys.argv[2]).write_text("staged")
+time.sleep(120)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="flock; Windows goes by the PID")
+def test_a_live_run_in_another_pid_namespace_keeps_its_staging_file(
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    github_job: GitHubIdentity,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A staging file is a leftover when no live run holds its lock, whatever its PID says."""
+    dist = tmp_path / "dist"
+    wheel = fake_wheel(dist, "hard_pkg")
+    ready = tmp_path / "ready"
+    writer = subprocess.Popen([sys.executable, "-c", STAGING_WRITER, str(wheel), str(ready)])
+    try:
+        for _ in range(600):  # bounded: 30 s
+            if ready.exists() or writer.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert ready.exists(), "the writer did not stage its file"
+        [staging] = dist.glob(f".{wheel.name}.slsa.attestation.{OTHER_NAMESPACE_PID}.*.tmp")
+        trust = ["--trust-config", str(sigstore_instance.trust_config_path)]
+
+        status = main(["sign", *trust, str(dist)])
+
+        err = capsys.readouterr().err
+        assert status == 0, err
+        assert "removed stale" not in err
+        assert staging.exists()  # the live run's file survived ours
+        verify_as_pypi(wheel, github_job, sigstore_instance.trust_config_path)
+        verified = main(["verify", *trust, str(wheel)])
+        assert verified == 0
+        assert "staging-leftover" not in capsys.readouterr().out
+    finally:
+        writer.kill()
+        writer.wait(30)
+
+    # Killed (SIGKILL): its lock died with it. verify reports the file; the next run removes it.
+    assert main(["verify", *trust, str(wheel)]) == 0
+    assert "[staging-leftover]" in capsys.readouterr().out
+    assert main(["sign", "--overwrite", *trust, str(dist)]) == 0
+    assert (
+        f"removed stale {staging.name}: left behind by a run that was killed while writing"
+    ) in capsys.readouterr().err
+    assert sorted(p.name for p in dist.iterdir()) == [
+        wheel.name,
+        f"{wheel.name}.publish.attestation",
+    ]
+
+
 def test_tuf_refreshes_are_serialised_across_processes(tmp_path: Path) -> None:
     """Two processes holding the TUF lock never overlap (sigstore-python #1403)."""
     log = tmp_path / "log"
@@ -463,7 +525,9 @@ def test_idle_hook_imports_nothing_heavy() -> None:
 
 
 @pytest.mark.parametrize(
-    "fault", [None, Fault.hang(), Fault.status(503)], ids=["ok", "hang", "503"]
+    "fault",
+    [None, Fault.hang(), Fault.status(503), Fault.trickle(0.25)],
+    ids=["ok", "hang", "503", "trickle"],
 )
 def test_timestamp_authority_is_never_called(
     fault: Fault | None,

@@ -14,6 +14,10 @@ is an error in both; a hung provider is given up on within ``--timeout``.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -438,9 +442,11 @@ def test_agent_refused_by_the_token_service_is_a_skip(
     assert sigstore_instance.counts() == {"oidc": 1, **NOTHING_SIGNED}
 
 
+@pytest.mark.parametrize("fault", [Fault.hang(), Fault.trickle(0.25)], ids=["hang", "trickle"])
 @pytest.mark.parametrize("provider", ["buildkite", "circleci"])
 def test_hung_agent_is_stopped_within_the_timeout(
     provider: str,
+    fault: Fault,
     tmp_path: Path,
     sigstore_instance: LocalSigstore,
     wheel: Path,
@@ -454,7 +460,8 @@ def test_hung_agent_is_stopped_within_the_timeout(
     else:
         ci_job(sigstore_instance.circleci_env(tmp_path / "cli"))
         tool = "circleci"
-    sigstore_instance.inject("oidc", Fault.hang())
+    # The agent's own request to its token service hangs, or is answered a byte at a time.
+    sigstore_instance.inject("oidc", fault)
 
     started = time.monotonic()
     result = sign(sigstore_instance, capsys, "--mode", "auto", "--timeout", "2", str(wheel))
@@ -468,6 +475,58 @@ def test_hung_agent_is_stopped_within_the_timeout(
     )
     assert elapsed < 6
     assert sigstore_instance.counts() == {"oidc": 1, **NOTHING_SIGNED}
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+def test_an_agent_wrapper_is_stopped_with_every_process_it_started(
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    wheel: Path,
+    ci_job: CIJob,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A hung wrapper script's child is stopped too (``subprocess.run`` kills only the wrapper)."""
+    env = sigstore_instance.circleci_env(tmp_path / "cli")
+    wrapper = tmp_path / "wrapper" / "circleci"
+    wrapper.parent.mkdir()
+    child_file = tmp_path / "child"
+    wrapper.write_text(f'#!/bin/sh\nsleep 30 &\necho $! > "{child_file}"\nwait\n')
+    wrapper.chmod(0o755)
+    env["PATH"] = f"{wrapper.parent}{os.pathsep}{env['PATH']}"
+    ci_job(env)
+
+    outcome: list[Result] = []
+    runner = threading.Thread(
+        target=lambda: outcome.append(
+            sign(sigstore_instance, capsys, "--mode", "auto", "--timeout", "2", str(wheel))
+        ),
+        daemon=True,
+    )
+    runner.start()
+    runner.join(2 + 8)  # the budget plus start-up
+    child = int(child_file.read_text())
+    try:
+        assert not runner.is_alive(), "hatch-attest was still waiting for the agent"
+        [result] = outcome
+        assert result.status == 1
+        assert result.err.startswith(
+            "hatch-attest: error: `circleci` did not issue an OIDC token within the time budget"
+        )
+        assert not _running(child)  # nothing the agent started lives on
+    finally:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(child, signal.SIGKILL)
+        runner.join(30)
+    assert not attestation_path(wheel).exists()
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie (a killed child not yet reaped)."""
+    try:
+        # "pid (comm) state ...": comm may hold spaces, so split after the last ")".
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def test_agent_failure_output_never_shows_a_credential(

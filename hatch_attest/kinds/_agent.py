@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from collections.abc import Mapping
 
 from hatch_attest.errors import IdentityError, NoIdentityError
@@ -41,7 +40,7 @@ def agent_token(provider: str, argv: list[str], env: Mapping[str, str]) -> str:
     long as it hangs; here the agent is killed when the budget is spent. The
     executable is looked up on the job's PATH, as ``id`` does.
     """
-    from hatch_attest import _http
+    from hatch_attest import _deadline, _http
 
     tool = argv[0]
     executable = shutil.which(tool, path=env.get("PATH"))
@@ -50,17 +49,9 @@ def agent_token(provider: str, argv: list[str], env: Mapping[str, str]) -> str:
         raise NoIdentityError(msg)
     budget = _http.remaining()
     try:
-        done = subprocess.run(
-            argv,
-            executable=executable,
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=budget,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
+        # Killed with every process it started: a wrapper script's child would live on.
+        done = _deadline.run_command(argv, executable=executable, env=env)
+    except _deadline.DeadlinePassed:
         msg = (
             f"`{tool}` did not issue an OIDC token within the time budget ({budget:.0f} s) "
             "and was stopped. Retry the job; if the agent is slow rather than hung, raise "

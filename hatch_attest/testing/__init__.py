@@ -71,8 +71,10 @@ honest); `log_index` reads an attestation's Rekor log index; `PUBLISH_V1` and
 `github_job` and `gitlab_job`.
 
 `Fault` makes one endpoint (or one of its methods) misbehave, to test how
-callers cope with outages and with answers only a verifier can catch;
-`LocalSigstore.exchanges()` shows each request and the status it got. The
+callers cope with outages and with answers only a verifier can catch
+(`Fault.trickle` sends an answer one byte at a time, which only a deadline on the
+whole exchange ends); `LocalSigstore.exchanges()` shows each request and the
+status it got, and `bytes_sent()` how many bytes of answers went out. The
 package `hatch_attest` never imports this module; tests and `hatch-attest demo`
 do, explicitly.
 """

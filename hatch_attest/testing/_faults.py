@@ -1,6 +1,6 @@
 """Faults: the ways a Sigstore service misbehaves, injected one endpoint at a time.
 
-Transport faults (`status`, `delay`, `hang`, `malformed`, `echo`,
+Transport faults (`status`, `delay`, `hang`, `trickle`, `malformed`, `echo`,
 `drop_after_processing`) apply to every endpoint, the local index's included. The
 others corrupt one service's answer in a way only a verifier can notice:
 `wrong_sct_key`, `untrusted_ca` and `certified_claim` apply to "fulcio";
@@ -24,7 +24,7 @@ ENDPOINTS = ("oidc", "fulcio", "rekor", "tsa")
 class Fault:
     """Base of all faults; build them with the constructors below.
 
-    `status`, `delay`, `hang`, `malformed`, `echo` and `drop_after_processing`
+    `status`, `delay`, `hang`, `trickle`, `malformed`, `echo` and `drop_after_processing`
     apply to every endpoint ("oidc", "fulcio", "rekor", "tsa", and those of
     `LocalIndex`); `wrong_sct_key`, `untrusted_ca` and `certified_claim` only to
     "fulcio"; `bad_inclusion_proof`, `bad_set` and `bad_checkpoint` only to "rekor".
@@ -48,6 +48,21 @@ class Fault:
     def hang() -> Hang:
         """Accept the request and never answer; `stop()` closes the connection."""
         return Hang()
+
+    @staticmethod
+    def trickle(interval: float, *, headers: bool = False) -> Trickle:
+        """Answer normally, but one byte every `interval` seconds.
+
+        The status line and headers go at once and the body trickles; with
+        `headers`, the whole answer trickles from its first byte. Every read the
+        client makes gets a byte well within any per-read timeout, so only a bound
+        on the whole exchange ends it. `LocalSigstore.bytes_sent()` tells how many
+        bytes went out.
+        """
+        if interval <= 0:
+            msg = f"interval must be positive, got {interval}"
+            raise ValueError(msg)
+        return Trickle(interval, headers)
 
     @staticmethod
     def malformed() -> Malformed:
@@ -137,6 +152,14 @@ class Delay(Fault):
 @dataclass(frozen=True)
 class Hang(Fault):
     """No answer at all until the instance stops."""
+
+
+@dataclass(frozen=True)
+class Trickle(Fault):
+    """The normal answer, one byte at a time."""
+
+    interval: float
+    headers: bool = False
 
 
 @dataclass(frozen=True)

@@ -332,6 +332,10 @@ class LocalIndex:
         """Requests received per endpoint (see `INDEX_ENDPOINTS`)."""
         return self._server.counts()
 
+    def bytes_sent(self) -> dict[str, int]:
+        """Bytes of answers written per endpoint so far (see `LocalSigstore.bytes_sent`)."""
+        return self._server.bytes_sent()
+
     def inject(self, endpoint: str, fault: Fault, *, times: int | None = None) -> None:
         """Makes `endpoint` misbehave: a transport `Fault` on every request or the next `times`."""
         self._server.faults.set(endpoint, fault, times)

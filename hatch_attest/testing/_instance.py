@@ -362,6 +362,14 @@ class LocalSigstore:
         """Requests received per endpoint: "oidc", "fulcio", "rekor" and "tsa"."""
         return self._server.counts()
 
+    def bytes_sent(self) -> dict[str, int]:
+        """Bytes of answers written per endpoint so far, counted as they go out.
+
+        With a `Fault.trickle`, this tells how much of an answer a client waited
+        for before it gave up.
+        """
+        return self._server.bytes_sent()
+
     def exchanges(self, endpoint: str | None = None) -> list[Exchange]:
         """The requests received (to `endpoint`, or to all), each with the status it got.
 

@@ -9,6 +9,7 @@ joins every thread it started.
 
 from __future__ import annotations
 
+import http
 import logging
 import socket
 import ssl
@@ -29,6 +30,7 @@ from hatch_attest.testing._faults import (
     Hang,
     Malformed,
     Status,
+    Trickle,
 )
 from hatch_attest.testing._http import Reply, Request, json_reply
 
@@ -44,6 +46,7 @@ _SETTLE_SECONDS = 2.0
 
 
 Handler = Callable[[Request, Fault | None], Reply]
+_STATUSES = {status.value for status in http.HTTPStatus}
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class Server(ThreadingHTTPServer):
         self._routes: dict[tuple[str, str], tuple[str, Handler]] = {}
         self._prefix_routes: list[tuple[str, str, str, Handler]] = []
         self._counts = dict.fromkeys(endpoints, 0)
+        self._sent = dict.fromkeys(endpoints, 0)
         self._exchanges: list[Exchange] = []
         # Requests counted but not yet recorded: a client can read its answer (and a
         # test go on) before the handler thread records how the exchange ended.
@@ -158,6 +162,26 @@ class Server(ThreadingHTTPServer):
         with self._lock:
             return dict(self._counts)
 
+    def sent(self, endpoint: str, size: int, generation: int) -> None:
+        """Counts `size` bytes of an answer written to a client of `endpoint`."""
+        with self._lock:
+            if generation == self._generation:
+                self._sent[endpoint] += size
+
+    def bytes_sent(self) -> dict[str, int]:
+        """Bytes of answers (status line, headers and body) written per endpoint so far.
+
+        Counted as they go out, so a trickled answer's count is live: it tells how
+        much of the answer a client waited for before it gave up.
+        """
+        with self._lock:
+            return dict(self._sent)
+
+    def current(self, generation: int) -> bool:
+        """Whether no reset came since the request of `generation` began."""
+        with self._lock:
+            return generation == self._generation
+
     def record(self, exchange: Exchange, generation: int) -> None:
         """Records how one request ended, unless a reset came since it began."""
         with self._lock:
@@ -181,6 +205,7 @@ class Server(ThreadingHTTPServer):
         self.faults.clear()
         with self._lock:
             self._counts = dict.fromkeys(self.endpoints, 0)
+            self._sent = dict.fromkeys(self.endpoints, 0)
             self._exchanges = []
             self._in_flight = 0
             self._generation += 1
@@ -220,6 +245,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
     # thread (and so `close()`) hostage.
     protocol_version = "HTTP/1.0"
     timeout = _SOCKET_TIMEOUT
+    # The routed endpoint being answered, and its generation (none for a 404).
+    _endpoint: str | None = None
+    _generation = 0
 
     def do_GET(self) -> None:
         self._handle()
@@ -238,6 +266,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return
         endpoint, handler = found
         generation = self.server.count(endpoint)
+        self._endpoint, self._generation = endpoint, generation
         fault = self.server.faults.take(endpoint, self.command)
         status = None
         try:
@@ -275,26 +304,61 @@ class _RequestHandler(BaseHTTPRequestHandler):
             # The service did the work; returning without a byte written closes the
             # connection (one request per connection), so the client sees it dropped.
             return None
+        if isinstance(fault, Trickle):
+            return self._trickle(reply, fault)
         return self._send(reply)
+
+    def _head(self, reply: Reply) -> bytes:
+        """The status line and headers `BaseHTTPRequestHandler` would write for `reply`."""
+        if reply.reason is None:
+            reason = http.HTTPStatus(reply.status).phrase if reply.status in _STATUSES else ""
+        else:
+            # Like warehouse: only ISO-8859-1 fits a status line; and no line breaks.
+            reason = " ".join(reply.reason.split())
+            reason = reason.encode("iso-8859-1", "replace").decode("iso-8859-1")
+        self.log_request(reply.status)
+        lines = [
+            f"{self.protocol_version} {reply.status} {reason}",
+            f"Server: {self.version_string()}",
+            f"Date: {self.date_time_string()}",
+            f"Content-Type: {reply.content_type}",
+            f"Content-Length: {len(reply.body)}",
+            *(f"{name}: {value}" for name, value in reply.headers.items()),
+        ]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "strict")
+
+    def _write(self, data: bytes) -> None:
+        self.wfile.write(data)
+        self.wfile.flush()
+        if self._endpoint is not None:
+            self.server.sent(self._endpoint, len(data), self._generation)
 
     def _send(self, reply: Reply) -> int | None:
         """Writes `reply`; its status, or None when the client had already gone."""
         try:
-            if reply.reason is None:
-                self.send_response(reply.status)
-            else:
-                # Like warehouse: only ISO-8859-1 fits a status line; and no line breaks.
-                reason = " ".join(reply.reason.split())
-                self.send_response(
-                    reply.status, reason.encode("iso-8859-1", "replace").decode("iso-8859-1")
-                )
-            self.send_header("Content-Type", reply.content_type)
-            self.send_header("Content-Length", str(len(reply.body)))
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(reply.body)
+            self._write(self._head(reply) + reply.body)
         except (BrokenPipeError, ConnectionResetError):
             # A client that timed out before a delayed answer: nothing to report.
+            return None
+        return reply.status
+
+    def _trickle(self, reply: Reply, fault: Trickle) -> int | None:
+        """Writes `reply` one byte per `fault.interval` (after the head, unless it trickles too).
+
+        Stops when the client goes away, the server stops, or a reset begins the
+        next test; the status, or None when the whole answer did not go out.
+        """
+        head, body = self._head(reply), reply.body
+        try:
+            if not fault.headers:
+                self._write(head)
+                head = b""
+            for byte in head + body:
+                if not self.server.pause(fault.interval) or not self.server.current(
+                    self._generation
+                ):
+                    return None
+                self._write(bytes([byte]))
+        except (BrokenPipeError, ConnectionResetError):
             return None
         return reply.status

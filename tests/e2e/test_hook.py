@@ -285,17 +285,23 @@ def test_invalid_configuration_fails_before_building(
     assert result.artifacts() == []
 
 
+@pytest.mark.parametrize("fault", [Fault.hang(), Fault.trickle(0.25)], ids=["hang", "trickle"])
 @pytest.mark.parametrize("host", HOSTS)
-def test_hung_rekor_fails_the_build_within_the_budget(
+def test_hung_or_trickling_rekor_fails_the_build_within_the_budget(
     host: str,
+    fault: Fault,
     tmp_path: Path,
     sigstore_instance: LocalSigstore,
     github_identity: GitHubIdentity,
     env_for: EnvFactory,
 ) -> None:
-    """Once an identity was obtained, `auto` fails rather than ship an unattested release."""
+    """Once an identity was obtained, `auto` fails rather than ship an unattested release.
+
+    A trickling Rekor sends a byte before any read times out: only a deadline on the
+    whole exchange ends it (it once made a `timeout = 10` build take 269 s).
+    """
     project = make_host_project(tmp_path, host)
-    sigstore_instance.inject("rekor", Fault.hang())
+    sigstore_instance.inject("rekor", fault)
     ci = sigstore_instance.github_env(github_identity)
 
     started = time.monotonic()
@@ -304,8 +310,11 @@ def test_hung_rekor_fails_the_build_within_the_budget(
 
     assert result.returncode != 0
     assert "hatch-attest: Rekor did not answer within the time budget" in result.output
+    assert "the deadline (3 s, option `timeout`) ran out" in result.output
     assert "HATCH_ATTEST_TIMEOUT" in result.output
     assert result.attestations() == []
+    # A whole Rekor answer is thousands of bytes; at the deadline, a few hundred went out.
+    assert sigstore_instance.bytes_sent()["rekor"] < 400
     assert elapsed < 3 + 30  # the budget, plus interpreter start-up and one sdist build
 
 
