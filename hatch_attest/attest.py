@@ -10,6 +10,8 @@ artifacts and files is made here, in this order:
    alone: no import of sigstore, no network. A fork, a stranger's CI rebuilding
    our sdist, a frontend that throws side files away, or a laptop is a *skip* in
    ``auto`` mode and a :class:`~hatch_attest.errors.RefusalError` in ``always``.
+   A wheel that cibuildwheel will replace with its repaired copy is a skip in
+   both: the step that signs the repaired wheels is where ``always`` holds.
 3. Check every cheap, local fact before the first expensive step: file names PyPI
    accepts, attestations that must not be overwritten, targets that can be
    written, the signing stack, a readable trust config.
@@ -45,7 +47,7 @@ from hatch_attest.errors import (
     RefusalError,
     VerificationError,
 )
-from hatch_attest.frontends import discarding_frontend
+from hatch_attest.frontends import discarding_frontend, repaired_later
 from hatch_attest.identity import Token, obtain_token, probe
 from hatch_attest.publisher import (
     Publisher,
@@ -105,6 +107,8 @@ class Skip:
     reason: str
     warning: bool = False
     """Shown as a warning: the job looks like the project's own release, yet will not sign."""
+    signed_later: bool = False
+    """What is released is another file, signed by a later step: ``always`` skips too."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,12 @@ def decide(
     """
     if config.mode == "never":
         return Skip("attestations are off (mode = never)")
+    # A repairer replaces this wheel, and the step after it signs the copy that is
+    # released: there `always` holds. Refusing here would only break the build that
+    # step needs (the job's HATCH_ATTEST_MODE reaches cibuildwheel's builds).
+    repaired = repaired_later(env)
+    if repaired is not None:
+        return Skip(repaired, warning=config.mode == "always", signed_later=True)
     # An attestation the frontend throws away would leave a public log entry for nothing.
     discarded = discarding_frontend(output_dir, env)
     if discarded is not None:
@@ -260,6 +270,8 @@ def preflight(
     if config.mode != "always":
         return
     decision = decide(config, env, project_urls=project_urls)
+    if isinstance(decision, Skip) and decision.signed_later:
+        return
     reason = decision.reason if isinstance(decision, Skip) else signing_stack_missing()
     if reason is not None:
         raise RefusalError(reason)
@@ -423,7 +435,7 @@ def _publisher_for(
 
 
 def _skip(decision: Skip, config: AttestConfig, reporter: Reporter) -> list[Written]:
-    if config.mode == "always":
+    if config.mode == "always" and not decision.signed_later:
         raise RefusalError(decision.reason)
     show = reporter.display_warning if decision.warning else reporter.display_info
     show(f"Not attesting: {decision.reason}")

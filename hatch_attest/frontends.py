@@ -21,6 +21,15 @@ the names are the frontends' own, not configurable):
   crate's naming); uv before 0.5 built straight into a cache shard under
   ``sdists-vN`` or ``built-wheels-vN``.
 
+cibuildwheel (checked against its source, 4.2) sets ``CIBUILDWHEEL=1``
+in its own environment, which every build it runs inherits (and which it passes
+into its Linux containers). It builds each wheel into a temporary
+``built_wheel`` folder, runs the repair command (``auditwheel``, ``delocate``,
+``delvewheel``: a new file under a new name in ``repaired_wheel``, or a plain
+move when there is none), and moves only that one ``.whl`` to its output
+folder. Anything written beside the wheel, in either folder, is lost; the wheel
+that is released is signed after cibuildwheel, with ``hatch-attest sign``.
+
 Pure string checks: this runs on every idle build.
 """
 
@@ -30,8 +39,10 @@ import re
 from collections.abc import Mapping
 from pathlib import PurePath
 
-__all__ = ["discarding_frontend"]
+__all__ = ["discarding_frontend", "repaired_later"]
 
+#: Set to ``1`` by cibuildwheel for every build it runs.
+CIBUILDWHEEL = "CIBUILDWHEEL"
 #: Set by pip in the environment of every build backend it runs.
 PIP_MARKERS = ("PIP_BUILD_TRACKER", "PIP_REQ_TRACKER")
 
@@ -68,6 +79,23 @@ def discarding_frontend(output_dir: PurePath | None, env: Mapping[str, str]) -> 
             f"keeps only the wheel, so an attestation would be lost; {_FIX}"
         )
     return None
+
+
+def repaired_later(env: Mapping[str, str]) -> str | None:
+    """Why the wheel built here is not the file that will be released, or None.
+
+    Under cibuildwheel, whatever the frontend, the folder, the artifact or the
+    mode: the wheel that is kept is the repaired copy, and only a step after
+    cibuildwheel can sign it. The reason is one line that names the fix.
+    """
+    # cibuildwheel sets exactly "1"; projects test for that value (CIBUILDWHEEL=0 is "not").
+    if env.get(CIBUILDWHEEL) != "1":
+        return None
+    return (
+        "cibuildwheel will repair this wheel and keep only the repaired copy, so an attestation "
+        "made here would be lost; sign the wheels cibuildwheel writes with `hatch-attest sign` "
+        'in a step after it (see README "Compiled wheels")'
+    )
 
 
 def _under_pip_temp(output_dir: PurePath | None) -> bool:

@@ -1,4 +1,4 @@
-"""Which frontends throw away what a build writes beside the wheel.
+"""Which frontends throw away what a build writes beside the wheel, and which wheels are replaced.
 
 The paths and variables are the ones pip 26.3 and uv 0.13.9 actually passed to
 a logging in-tree backend (see ``hatch_attest.frontends``).
@@ -13,7 +13,7 @@ from pathlib import PurePath, PurePosixPath, PureWindowsPath
 
 import pytest
 
-from hatch_attest.frontends import discarding_frontend
+from hatch_attest.frontends import discarding_frontend, repaired_later
 
 # What uv puts in every backend's environment, `uv build` included.
 UV_ENV = {
@@ -106,3 +106,30 @@ def test_frontends_that_keep_the_output_dir_are_not_matched(
 def test_no_folder_and_no_marker_is_not_matched() -> None:
     """Under uv the hook's dependencies() cannot know yet: it must not skip."""
     assert discarding_frontend(None, UV_ENV) is None
+
+
+CIBUILDWHEEL_REASON = (
+    "cibuildwheel will repair this wheel and keep only the repaired copy, so an attestation "
+    "made here would be lost; sign the wheels cibuildwheel writes with `hatch-attest sign` "
+    'in a step after it (see README "Compiled wheels")'
+)
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"CIBUILDWHEEL": "1"},
+        # cibuildwheel's default frontend on Linux is pip: its own line is more precise.
+        {"CIBUILDWHEEL": "1", **PIP_ENV},
+        {"CIBUILDWHEEL": "1", **UV_ENV},
+    ],
+)
+def test_cibuildwheel_builds_are_repaired_later(env: dict[str, str]) -> None:
+    assert repaired_later(env) == CIBUILDWHEEL_REASON
+
+
+@pytest.mark.parametrize("value", ["0", "", "true"])
+def test_only_cibuildwheels_own_value_means_cibuildwheel(value: str) -> None:
+    """cibuildwheel sets exactly "1"; projects set CIBUILDWHEEL=0 to mean "not under it"."""
+    assert repaired_later({"CIBUILDWHEEL": value}) is None
+    assert repaired_later({}) is None

@@ -23,7 +23,9 @@ _PREFIXES = (
     "SIGSTORE_",
     "HATCH_ATTEST_",
 )
-_NAMES = frozenset({"CI", "GOOGLE_SERVICE_ACCOUNT_NAME", "PIP_BUILD_TRACKER", "PIP_REQ_TRACKER"})
+_NAMES = frozenset(
+    {"CI", "GOOGLE_SERVICE_ACCOUNT_NAME", "PIP_BUILD_TRACKER", "PIP_REQ_TRACKER", "CIBUILDWHEEL"}
+)
 
 
 def is_ci_variable(name: str) -> bool:
