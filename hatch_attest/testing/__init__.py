@@ -88,7 +88,7 @@ from hatch_attest.testing._identity import (
     GitLabIdentity,
     GoogleIdentity,
 )
-from hatch_attest.testing._index import LocalIndex, UploadedFile
+from hatch_attest.testing._index import LocalIndex, Refusal, UploadedFile
 from hatch_attest.testing._instance import LocalSigstore
 from hatch_attest.testing._pypi import (
     PUBLISH_V1,
@@ -113,6 +113,7 @@ __all__ = [
     "LocalIndex",
     "LocalSigstore",
     "PyPIVerdict",
+    "Refusal",
     "UploadedFile",
     "fake_sdist",
     "fake_wheel",
