@@ -92,6 +92,8 @@ class FileResult:
     """The predicate types of the attestations the index kept with it."""
     reason: str | None = None
     """Why it was refused (warehouse's words), or why it carries no attestation."""
+    reached_index: bool = True
+    """False when the uploader failed before sending it (the release would fail too)."""
 
     @property
     def as_expected(self) -> bool:
@@ -709,8 +711,11 @@ def _upload(
         where = "Trusted Publishing" if last.endpoint == "mint-token" else "upload"
         reason = f"{where}: {last.status} {last.message}"
     else:
-        tail = [line for line in output.splitlines() if line.strip()][-1:] or ["no output"]
-        reason = f"the uploader failed before reaching the index ({_outcome(status)}): {tail[0]}"
+        tail = [" ".join(line.split()) for line in output.splitlines() if line.strip()]
+        said = tail[-1] if tail else "no output"
+        tool = "uv publish" if the_plan.uploader == "uv" else "twine upload"
+        reason = f"{tool} stopped before the upload ({_outcome(status)}): {said}"
+        return FileResult(artifact.name, accepted=False, reason=reason, reached_index=False)
     return FileResult(artifact.name, accepted=False, reason=reason)
 
 
@@ -835,7 +840,9 @@ def summary(result: Rehearsal) -> Iterator[str]:
     yield ""
     yield "What PyPI would do:"
     for file in result.files:
-        if not file.accepted:
+        if not file.reached_index:
+            yield f"  {file.filename}: NOT UPLOADED: {file.reason}"
+        elif not file.accepted:
             yield f"  {file.filename}: REJECTED: {file.reason}"
         elif file.attestations:
             names = ", ".join(_short(t) for t in file.attestations)
