@@ -711,7 +711,8 @@ def _cmd_rehearse(args: argparse.Namespace) -> int:
     plan = rehearse.plan(args.project, workflow=args.workflow, frontend=args.frontend)
     for line in rehearse.header(plan):
         print(line, flush=True)
-    result = rehearse.rehearse(plan, say=lambda line: print(line, flush=True))
+    # Build output is shown in part: redacted, like every line a command prints.
+    result = rehearse.rehearse(plan, say=lambda line: print(redact(line), flush=True))
     for line in rehearse.summary(result):
         print(redact(line), flush=True)
     return result.status

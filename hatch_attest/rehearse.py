@@ -466,6 +466,7 @@ def _choose_frontend(result: Plan, frontend: str | None) -> None:
             "builds with `python -m build --no-isolation` (the same backend and hook, this "
             "environment's packages)"
         )
+        result.frontend = "build"
 
 
 def _check_build_environment(project: Path, table: str, result: Plan) -> None:
@@ -703,7 +704,7 @@ def _upload(
     stored = [f for f in index.files() if f.filename == artifact.name]
     if stored:
         kinds = tuple(_predicate_type(a.envelope.statement) for a in stored[0].attestations)
-        reason = None if kinds else "uploaded WITHOUT attestations: none were made"
+        reason = None if kinds else "uploaded WITHOUT attestations (the build made none)"
         return FileResult(artifact.name, accepted=True, attestations=kinds, reason=reason)
     refusals = index.refusals()[refused_before:]
     if refusals:

@@ -89,12 +89,13 @@ def run(project: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[
     return status, out.splitlines()
 
 
-def split_layout(tmp_path: Path) -> Path:
-    """ci.yml builds, release.yml downloads its artifacts and uploads with twine."""
+def split_layout(tmp_path: Path, uploader: str = "pipx run twine upload --attestations") -> Path:
+    """ci.yml builds, release.yml downloads its artifacts and uploads (twine by default)."""
     project = example(tmp_path, "github-actions")
     workflows = project / ".github" / "workflows"
     (workflows / "ci.yml").write_text(SPLIT_CI)
-    (workflows / "release.yml").write_text(SPLIT_RELEASE)
+    release = SPLIT_RELEASE.replace("pipx run twine upload --attestations", uploader)
+    (workflows / "release.yml").write_text(release)
     return project
 
 
@@ -142,6 +143,15 @@ def test_plan_reads_the_example_release(tmp_path: Path) -> None:
     assert dict(plan.build.env) == {"HATCH_ATTEST_MODE": "always"}
     assert plan.publisher.describe() == "GitHub repository octo-org/demo-pkg, workflow release.yml"
     assert plan.problems == []
+
+
+def test_plan_frontend_flag_and_hatch(tmp_path: Path) -> None:
+    project = example(tmp_path, "github-actions")
+
+    assert rehearse.plan(project, frontend="build").frontend == "build"
+    hatch = rehearse.plan(project, frontend="hatch")
+    assert hatch.frontend == "build"
+    assert any("`hatch build` installs its build environment" in n for n in hatch.notes)
 
 
 def test_plan_flags_a_build_in_a_workflow_that_does_not_upload(tmp_path: Path) -> None:
@@ -281,6 +291,26 @@ def test_build_in_a_workflow_that_does_not_upload_fails(
         "NOT UPLOADED",
     ]
     assert any("has no associated attestations" in ln for ln in lines)
+
+
+@pytest.mark.slow
+def test_build_in_a_workflow_that_does_not_upload_uploads_without_attestations(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With uv publish the release goes out, unattested: still a failed rehearsal."""
+    project = split_layout(tmp_path, "uv publish --trusted-publishing always")
+
+    status, lines = run(project, capsys)
+
+    assert status == 1
+    verdicts = [ln for ln in lines if ln.startswith("  demo_pkg-")]
+    assert len(verdicts) == 2
+    assert all(
+        ln.endswith(": accepted, but uploaded WITHOUT attestations (the build made none)")
+        for ln in verdicts
+    )
+    assert any(ln.startswith("Problem: the build runs in ci.yml") for ln in lines)
+    assert lines[-1].startswith("REHEARSAL FAILED")
 
 
 @pytest.mark.slow
