@@ -698,7 +698,7 @@ def _upload(
     if the_plan.uploader == "action":
         refusal = _action_signs(artifact, sigstore, the_plan)
         if refusal is not None:
-            return FileResult(artifact.name, accepted=False, reason=refusal)
+            return FileResult(artifact.name, accepted=False, reason=refusal, reached_index=False)
     argv = _upload_command(the_plan.uploader, artifact)
     status, output = _run(argv, artifact.parent.parent, env)
     stored = [f for f in index.files() if f.filename == artifact.name]

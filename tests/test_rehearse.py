@@ -368,3 +368,46 @@ def test_gh_action_pypi_publish_flow(tmp_path: Path, capsys: pytest.CaptureFixtu
         or ln.endswith("accepted, with attestations (publish/v1, slsa.dev/provenance/v1)")
         for ln in verdicts
     ), verdicts
+
+
+@pytest.mark.slow
+def test_gh_action_pypi_publish_refuses_a_publish_attestation_from_the_build(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = example(tmp_path, "github-actions")
+    (project / ".github" / "workflows" / "release.yml").write_text(ACTION_RELEASE)
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + 'predicate = "publish"\n')
+
+    status, lines = run(project, capsys)
+
+    assert status == 1
+    verdicts = [ln for ln in lines if ln.startswith("  demo_pkg-")]
+    assert len(verdicts) == 2
+    assert all(
+        ": NOT UPLOADED: gh-action-pypi-publish fails: "
+        '"The following distributions already have publish attestations: ' in ln
+        for ln in verdicts
+    ), verdicts
+
+
+@pytest.mark.slow
+def test_project_in_a_subfolder_of_the_repository(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A monorepo: the workflows live at the repository's root, the project below it."""
+    repository = tmp_path / "repo"
+    repository.mkdir()
+    (repository / ".git").mkdir()
+    project = example(repository, "github-actions")
+    shutil.move(project / ".github", repository / ".github")
+    workflow = repository / ".github" / "workflows" / "release.yml"
+    workflow.write_text(
+        workflow.read_text().replace("- run: uv build", "- run: cd github-actions && uv build")
+    )
+    before = snapshot(repository)
+
+    status, lines = run(project, capsys)
+
+    assert status == 0, lines
+    assert snapshot(repository) == before
