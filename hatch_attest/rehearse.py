@@ -80,6 +80,14 @@ _SHOWN_TAIL = 25  # lines of a failed step's output shown
 _REF = "refs/tags/rehearsal"
 
 Say = Callable[[str], None]
+# What the rehearsal runs beyond the idle path: the `cli` extra (module, distribution).
+_CLI_STACK = (
+    ("yaml", "pyyaml"),
+    ("sigstore", "sigstore"),
+    ("pypi_attestations", "pypi-attestations"),
+    ("build", "build"),
+    ("twine", "twine"),
+)
 
 
 @dataclass(frozen=True)
@@ -159,14 +167,16 @@ def plan(project: Path, *, workflow: str | None = None, frontend: str | None = N
             the offline build needs (exit 2).
         AttestError: the publisher cannot be determined (exit 1).
     """
-    from hatch_attest.kinds._checkout import yaml_available
-
     project = project.resolve()
     if not (project / "pyproject.toml").is_file():
         msg = f"cannot rehearse: {project} has no pyproject.toml (pass --project DIR)"
         raise ConfigError([msg])
-    if not yaml_available():
-        msg = "cannot rehearse: PyYAML is missing; install hatch-attest[cli]"
+    lacking = [name for module, name in _CLI_STACK if not _importable(module)]
+    if lacking:
+        msg = (
+            f"cannot rehearse: {', '.join(lacking)} {'is' if len(lacking) == 1 else 'are'} not "
+            "installed here; install 'hatch-attest[cli]'"
+        )
         raise ConfigError([msg])
     pyproject = read_pyproject(project)
     # The emulated job's own configuration: none of this shell's HATCH_ATTEST_* variables.
@@ -497,8 +507,8 @@ def _check_build_environment(project: Path, table: str, result: Plan) -> None:
         raise ConfigError([msg])
     if (result.frontend == "uv" or result.uploader == "uv") and _uv() is None:
         msg = (
-            "cannot rehearse: the release runs uv, which is not installed here; "
-            "pip install uv (or pass --frontend build)"
+            "cannot rehearse: the release runs uv, which is not installed here; install it "
+            "into this environment (pip install uv)"
         )
         raise ConfigError([msg])
 
@@ -535,7 +545,8 @@ def _uv() -> str | None:
 def rehearse(the_plan: Plan, *, say: Say) -> Rehearsal:
     """Run the release of ``the_plan`` against a local Sigstore and a local index.
 
-    ``say`` receives progress lines (the first one says it is a rehearsal).
+    ``say`` receives progress lines; :func:`header` and :func:`summary` frame them
+    with the lines that say it is a rehearsal.
     """
     from hatch_attest.testing import LocalIndex, LocalSigstore
 
