@@ -381,8 +381,22 @@ def _gitlab_plan(source: _Source) -> Plan:
         configured = None
     path = source.workflow or (configured.workflow_filepath if configured else _GITLAB_CONFIG)
     if not (source.root / path).is_file():
-        msg = f"cannot rehearse: the GitLab CI configuration {path} is not in {source.root}"
-        raise ConfigError([msg]) if source.workflow else AttestError(msg)
+        if source.workflow:
+            msg = f"--workflow {path}: no such file in {source.root}"
+            raise ConfigError([msg])
+        if configured is None:
+            msg = (
+                f"cannot rehearse: {source.root} has no {path}; set `publisher = {{ kind = "
+                f'"gitlab", repository = "{source.repository}", workflow-filepath = "..." }}` '
+                "in pyproject.toml"
+            )
+        else:
+            msg = (
+                f"cannot rehearse: `publisher` names {path}, which is not in {source.root}; "
+                "set its workflow-filepath to the configuration that uploads (GitLab's "
+                f"default: {_GITLAB_CONFIG})"
+            )
+        raise AttestError(msg)
     env = {"GITLAB_CI": "true", "CI_CONFIG_PATH": path, "CI_PROJECT_DIR": str(source.root)}
     reading = read_config(env, cwd=source.root)
     problems: list[str] = []

@@ -165,6 +165,43 @@ def test_plan_flags_a_build_in_a_workflow_that_does_not_upload(tmp_path: Path) -
     ]
 
 
+def test_plan_names_where_hatch_publish_plugs_in(tmp_path: Path) -> None:
+    project = example(tmp_path, "github-actions")
+    workflow = project / ".github" / "workflows" / "release.yml"
+    workflow.write_text(
+        workflow.read_text().replace(
+            "uv publish --trusted-publishing always", "hatch publish -p attest"
+        )
+    )
+
+    plan = rehearse.plan(project)
+
+    assert plan.upload is not None
+    assert (plan.upload.tool, plan.upload.token) == ("hatch publish", None)
+    assert plan.uploader == "twine"
+    assert plan.notes == [
+        "the release uploads with `hatch publish`; the rehearsal uploads with twine upload "
+        "--attestations (the same Trusted Publishing upload)"
+    ]
+
+
+def test_gitlab_publisher_naming_a_missing_configuration_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = example(tmp_path, "gitlab-ci")
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('".gitlab-ci.yml"', '"ci/release.yml"'))
+
+    status = main(["rehearse", "--project", str(project)])
+
+    assert status == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "hatch-attest: error: cannot rehearse: `publisher` names "
+        f"ci/release.yml, which is not in {project}; set its workflow-filepath to the "
+        "configuration that uploads (GitLab's default: .gitlab-ci.yml)"
+    ]
+
+
 def test_missing_build_backend_exits_2_with_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
