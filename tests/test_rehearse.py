@@ -134,6 +134,59 @@ def test_build_commands_are_recognised() -> None:
     ]
 
 
+def test_readers_note_builds_in_called_workflows_and_cibuildwheel(tmp_path: Path) -> None:
+    from hatch_attest.kinds.github_workflow import read_workflow
+    from hatch_attest.kinds.gitlab_ci import read_config
+
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "release.yml").write_text(
+        "on: push\n"
+        "jobs:\n"
+        "  wheels:\n"
+        "    runs-on: ubuntu-latest\n"
+        "    steps:\n"
+        "      - uses: pypa/cibuildwheel@v3.1.4\n"
+        "  sdist:\n"
+        "    uses: ./.github/workflows/sdist.yml\n"
+    )
+    (workflows / "sdist.yml").write_text(
+        "on: workflow_call\n"
+        "jobs:\n"
+        "  sdist:\n"
+        "    runs-on: ubuntu-latest\n"
+        "    env: { HATCH_ATTEST_MODE: always, TOKEN: '${{ secrets.X }}' }\n"
+        "    steps:\n"
+        "      - run: uv build --sdist\n"
+    )
+    (tmp_path / ".gitlab-ci.yml").write_text(
+        "build:\n"
+        "  variables: { HATCH_ATTEST_PREDICATE: publish }\n"
+        "  script: [python -m pip install build, python -m build]\n"
+    )
+    github = read_workflow(
+        {
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_REPOSITORY": "o/r",
+            "GITHUB_WORKFLOW_REF": "o/r/.github/workflows/release.yml@refs/tags/v1",
+            "GITHUB_WORKSPACE": str(tmp_path),
+        },
+        cwd=tmp_path,
+    )
+    gitlab = read_config({"GITLAB_CI": "true", "CI_PROJECT_DIR": str(tmp_path)}, cwd=tmp_path)
+
+    assert [(b.where, b.frontend, b.command, b.env) for b in github.builds] == [
+        ("job `wheels` of .github/workflows/release.yml", "cibuildwheel",
+         "pypa/cibuildwheel@v3.1.4", ()),
+        ("job `sdist` of .github/workflows/sdist.yml", "uv", "uv build --sdist",
+         (("HATCH_ATTEST_MODE", "always"),)),
+    ]  # fmt: skip
+    assert [(b.where, b.frontend, b.command, b.env) for b in gitlab.builds] == [
+        ("job `build` of .gitlab-ci.yml", "build", "python -m build",
+         (("HATCH_ATTEST_PREDICATE", "publish"),)),
+    ]  # fmt: skip
+
+
 def test_plan_reads_the_example_release(tmp_path: Path) -> None:
     plan = rehearse.plan(example(tmp_path, "github-actions"))
 
