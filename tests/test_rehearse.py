@@ -14,7 +14,10 @@ import pytest
 
 from hatch_attest import rehearse
 from hatch_attest.cli import main
+from hatch_attest.testing import LocalIndex, LocalSigstore, Refusal
 from hatch_attest.uploads import shell_builds
+
+from .local_index.client import mint, upload
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -185,6 +188,36 @@ def test_readers_note_builds_in_called_workflows_and_cibuildwheel(tmp_path: Path
         ("job `build` of .gitlab-ci.yml", "build", "python -m build",
          (("HATCH_ATTEST_PREDICATE", "publish"),)),
     ]  # fmt: skip
+
+
+def test_index_keeps_each_refusal_with_its_reason(
+    tmp_path: Path, sigstore_instance: LocalSigstore, local_index: LocalIndex
+) -> None:
+    """What the rehearsal reports per file: the index's own words, whatever the uploader shows."""
+    wheel = tmp_path / "demo_pkg-0.1.0-py3-none-any.whl"
+    wheel.write_bytes(b"PK a wheel")
+    token = sigstore_instance.mint_github_token(audience="pypi")
+
+    assert upload(local_index, None, wheel).status == 403
+    assert mint(local_index, token).status == 422
+
+    assert local_index.refusals() == [
+        Refusal(
+            "upload",
+            403,
+            "Invalid or non-existent authentication information. "
+            "See https://pypi.org/help/#invalid-auth for more information.",
+            wheel.name,
+        ),
+        Refusal(
+            "mint-token",
+            422,
+            "invalid-publisher: valid token, but no corresponding publisher "
+            "(Publisher with matching claims was not found)",
+        ),
+    ]
+    local_index.reset()
+    assert local_index.refusals() == []
 
 
 def test_plan_reads_the_example_release(tmp_path: Path) -> None:
