@@ -72,7 +72,9 @@ honest); `log_index` reads an attestation's Rekor log index; `PUBLISH_V1` and
 
 `Fault` makes one endpoint (or one of its methods) misbehave, to test how
 callers cope with outages and with answers only a verifier can catch;
-`LocalSigstore.exchanges()` shows each request and the status it got. The
+`LocalSigstore.exchanges()` shows each request and the status it got.
+`LocalIndex.refusals()` keeps each refused upload or token exchange with
+warehouse's words (what `hatch-attest rehearse` reports per file). The
 package `hatch_attest` never imports this module; tests and `hatch-attest demo`
 do, explicitly.
 """
