@@ -1,4 +1,4 @@
-"""The ``hatch-attest`` command line: sign, verify, convert, inspect, demo.
+"""The ``hatch-attest`` command line: sign, verify, convert, inspect, demo, rehearse.
 
 ``verify pypi:NAME==VERSION`` verifies a release as an index serves it, and
 ``lock-identities`` / ``audit`` pin and check publisher identities in lock files
@@ -10,7 +10,8 @@ verification and file code as the build hook. ``verify`` runs every check PyPI
 runs at upload, locally. ``convert`` turns Sigstore bundles (``actions/attest``,
 ``sigstore attest``, cosign) into PEP 740 attestations. ``inspect`` shows what
 an attestation claims, unverified. ``demo`` runs the whole story against a local
-Sigstore instance.
+Sigstore instance; ``rehearse`` runs the user's own release the same way
+(:mod:`hatch_attest.rehearse`).
 
 This module only parses argv, calls the pipeline function of each command
 (:func:`hatch_attest.attest.attest`, :func:`hatch_attest.verify.verify_paths`,
@@ -362,7 +363,49 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--keep", type=Path, metavar="DIR", help="build in DIR and keep it")
     demo.set_defaults(func=_cmd_demo)
+
+    _add_rehearse_parser(commands, common)
     return parser
+
+
+def _add_rehearse_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    rehearse = commands.add_parser(
+        "rehearse",
+        parents=[common],
+        help="run your project's release offline: build, sign, upload to a local index",
+        description=_paragraphs(
+            "Rehearse the release of the project in the current directory (or --project), "
+            "offline, before the tag: read its Trusted Publisher and its workflows, build a "
+            "copy with the release's frontend (without build isolation, with this "
+            "environment's packages) in an emulated job of the workflow that builds, sign "
+            "with a LOCAL Sigstore stand-in, and upload the way the workflow uploads, over "
+            "Trusted Publishing, to a LOCAL index that applies PyPI's rules. Says per file "
+            "what PyPI would do. Nothing leaves this machine; the project's tree is not "
+            "written to.",
+        ),
+        epilog=_paragraphs(
+            "Exit status: 0 only when every file would be accepted WITH attestations; 1 when "
+            "a file would be rejected or uploaded without attestations, the build fails, the "
+            "workflows have a layout problem, or the publisher cannot be determined; 2 "
+            "misuse, or what the offline build needs is not installed here."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    rehearse.add_argument(
+        "--project", type=Path, default=Path(), metavar="DIR", help="the project (default: .)"
+    )
+    rehearse.add_argument(
+        "--workflow",
+        metavar="FILE",
+        help="the workflow file (GitHub) or CI configuration path (GitLab) whose build to "
+        "rehearse (default: read from the workflows)",
+    )
+    rehearse.add_argument(
+        "--frontend",
+        choices=("uv", "build", "hatch"),
+        help="build with this frontend (default: the one the workflow runs)",
+    )
+    rehearse.set_defaults(func=_cmd_rehearse)
 
 
 def _paragraphs(*texts: str) -> str:
@@ -626,3 +669,16 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from hatch_attest.demo import run_demo
 
     return run_demo(keep=args.keep)
+
+
+def _cmd_rehearse(args: argparse.Namespace) -> int:
+    from hatch_attest import rehearse
+
+    plan = rehearse.plan(args.project, workflow=args.workflow, frontend=args.frontend)
+    for line in rehearse.header(plan):
+        print(line, flush=True)
+    # Build output is shown in part: redacted, like every line a command prints.
+    result = rehearse.rehearse(plan, say=lambda line: print(redact(line), flush=True))
+    for line in rehearse.summary(result):
+        print(redact(line), flush=True)
+    return result.status

@@ -13,6 +13,11 @@ Recognised: ``twine upload`` (also ``python -m twine``, ``uvx``/``pipx run``),
 publish``, ``maturin upload``/``publish``. ``hatch publish -p attest`` is this
 project's own hatch publisher, which uses Trusted Publishing; hatch's default
 publisher, poetry and flit never do, so they always count as token uploads.
+
+The same readers also note which build commands a job runs (:func:`shell_builds`:
+``uv build``, ``python -m build``/``pyproject-build``, ``hatch build``,
+``cibuildwheel``), for ``hatch-attest rehearse``, which builds the way the
+release does.
 """
 
 from __future__ import annotations
@@ -26,9 +31,11 @@ from urllib.parse import urlsplit
 
 __all__ = [
     "TOKEN_VARIABLES",
+    "Build",
     "TopologySkip",
     "Upload",
     "foreign_index",
+    "shell_builds",
     "shell_uploads",
     "token_variables",
 ]
@@ -71,6 +78,20 @@ class Upload:
     """Why it does not use Trusted Publishing (a token, another index), else None."""
     reusable: str | None = None
     """The called reusable workflow it runs in (GitHub), else None."""
+
+
+@dataclass(frozen=True)
+class Build:
+    """One build command a CI configuration runs."""
+
+    where: str
+    """Where it is, for a message: "job `build` of .github/workflows/release.yml"."""
+    frontend: str
+    """``uv``, ``build`` (``-m build``, ``pyproject-build``), ``hatch`` or ``cibuildwheel``."""
+    command: str
+    """The command as written (one line)."""
+    env: tuple[tuple[str, str], ...] = ()
+    """The plain string variables the configuration sets for it (no expressions)."""
 
 
 def token_variables(env: Mapping[str, object] | None) -> list[str]:
@@ -136,6 +157,44 @@ def shell_uploads(
         token = _token_reason(tool, args, tokens_set, url_values)
         uploads.append(Upload(where, tool, token))
     return uploads
+
+
+def shell_builds(
+    script: str, where: str, *, env: Mapping[str, object] | None = None
+) -> list[Build]:
+    """The Python build commands a shell script runs (see :class:`Build`).
+
+    ``env`` is what the surrounding configuration sets for the script; its plain
+    string values are kept with each build (``${{ ... }}`` and ``$VAR`` are not).
+    """
+    text = script.replace("\\\r\n", " ").replace("\\\n", " ")
+    plain = tuple(
+        (k, v)
+        for k, v in (env or {}).items()
+        if isinstance(k, str) and isinstance(v, str) and "$" not in v
+    )
+    builds: list[Build] = []
+    for command in _SEPARATORS.split(_strip_comments(text)):
+        frontend = _frontend(_words(command))
+        if frontend is not None:
+            builds.append(Build(where, frontend, " ".join(command.split()), plain))
+    return builds
+
+
+def _frontend(words: list[str]) -> str | None:
+    """Which frontend ``words`` runs, after any launcher (`uvx`, `pipx run`, `python -m`)."""
+    for i, word in enumerate(words):
+        program = _program(word)
+        following = words[i + 1] if i + 1 < len(words) else ""
+        if program in {"uv", "hatch"} and following == "build":
+            return program
+        if program in {"pyproject-build", "cibuildwheel"}:
+            return "build" if program == "pyproject-build" else program
+        if program.startswith("python") and following == "-m" and i + 2 < len(words):
+            module = _program(words[i + 2])
+            if module in {"build", "cibuildwheel"}:
+                return module
+    return None
 
 
 def _strip_comments(text: str) -> str:

@@ -47,9 +47,11 @@ from hatch_attest.kinds._checkout import (
 )
 from hatch_attest.uploads import (
     URL_VARIABLES,
+    Build,
     TopologySkip,
     Upload,
     foreign_index,
+    shell_builds,
     shell_uploads,
     token_variables,
 )
@@ -83,6 +85,8 @@ class Reading:
     unknown: str | None = None
     """Why nothing can be known (the topology answer is then "sign"), else None."""
     uploads: list[Upload] = field(default_factory=list)
+    builds: list[Build] = field(default_factory=list)
+    """Python build commands its jobs run (for ``hatch-attest rehearse``)."""
     verdicts: list[_Verdict] = field(default_factory=list)
     """About gh-action-pypi-publish's own signing, for ``predicate = "auto"``."""
     hidden: list[str] = field(default_factory=list)
@@ -409,6 +413,7 @@ class _Scan:
                     shell_uploads(run, where, env=token_variables(step_env), urls=_urls(step_env)),
                     reusable,
                 )
+                self.reading.builds += shell_builds(run, where, env=step_env)
             if "uses" in step:
                 self.uses(where, step, step_env, depth=depth, reusable=reusable)
 
@@ -424,6 +429,8 @@ class _Scan:
         uses, with_ = step["uses"], step.get("with")
         if not isinstance(uses, str):
             self.reading.verdicts.append(_Verdict(2, f"cannot read a `uses:` of {where}"))
+        elif _is_cibuildwheel(uses):
+            self.reading.builds.append(Build(where, "cibuildwheel", uses))
         elif _is_action(uses):
             self.reading.verdicts.append(_action_verdict(where, uses, with_))
             self.add([_action_upload(where, uses, with_)], reusable)
@@ -485,6 +492,11 @@ def _is_action(uses: str) -> bool:
         return _ACTION_REPOSITORY in lowered
     parts = lowered.split("@", 1)[0].split("/")
     return len(parts) >= 2 and parts[1] == _ACTION_REPOSITORY
+
+
+def _is_cibuildwheel(uses: str) -> bool:
+    parts = uses.strip().lower().split("@", 1)[0].split("/")
+    return len(parts) >= 2 and parts[1] == "cibuildwheel"
 
 
 def _is_maturin_action(uses: str) -> bool:

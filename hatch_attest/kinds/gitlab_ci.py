@@ -36,8 +36,10 @@ from hatch_attest.kinds._checkout import (
 )
 from hatch_attest.uploads import (
     URL_VARIABLES,
+    Build,
     TopologySkip,
     Upload,
+    shell_builds,
     shell_uploads,
     token_variables,
 )
@@ -62,6 +64,8 @@ class Reading:
     config: str
     unknown: str | None = None
     uploads: list[Upload] = field(default_factory=list)
+    builds: list[Build] = field(default_factory=list)
+    """Python build commands its jobs run (for ``hatch-attest rehearse``)."""
 
 
 def read_config(env: Mapping[str, str], *, cwd: Path | None = None) -> Reading:
@@ -101,6 +105,7 @@ def read_config(env: Mapping[str, str], *, cwd: Path | None = None) -> Reading:
             where = f"job `{job_id}` of {name}"
             for line in _lines([job.get(key) for key in _SCRIPTS]):
                 reading.uploads += shell_uploads(line, where, env=tokens, urls=urls)
+                reading.builds += shell_builds(line, where, env=variables)
     return reading
 
 

@@ -74,7 +74,9 @@ honest); `log_index` reads an attestation's Rekor log index; `PUBLISH_V1` and
 callers cope with outages and with answers only a verifier can catch
 (`Fault.trickle` sends an answer one byte at a time, which only a deadline on the
 whole exchange ends); `LocalSigstore.exchanges()` shows each request and the
-status it got, and `bytes_sent()` how many bytes of answers went out. The
+status it got, and `bytes_sent()` how many bytes of answers went out.
+`LocalIndex.refusals()` keeps each refused upload or token exchange with
+warehouse's words (what `hatch-attest rehearse` reports per file). The
 package `hatch_attest` never imports this module; tests and `hatch-attest demo`
 do, explicitly.
 """
@@ -90,7 +92,7 @@ from hatch_attest.testing._identity import (
     GitLabIdentity,
     GoogleIdentity,
 )
-from hatch_attest.testing._index import LocalIndex, UploadedFile
+from hatch_attest.testing._index import LocalIndex, Refusal, UploadedFile
 from hatch_attest.testing._instance import LocalSigstore
 from hatch_attest.testing._pypi import (
     PUBLISH_V1,
@@ -115,6 +117,7 @@ __all__ = [
     "LocalIndex",
     "LocalSigstore",
     "PyPIVerdict",
+    "Refusal",
     "UploadedFile",
     "fake_sdist",
     "fake_wheel",

@@ -149,6 +149,19 @@ class UploadedFile:
     """The Integrity API's answer for it (PEP 740 provenance), if it has attestations."""
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """One request the index refused, with warehouse's words (what an uploader shows)."""
+
+    endpoint: str
+    """``"upload"`` or ``"mint-token"`` (see `INDEX_ENDPOINTS`)."""
+    status: int
+    message: str
+    """The upload's 4xx message, or the token exchange's ``code: description``."""
+    filename: str | None = None
+    """The uploaded file's name, when the request got far enough to name one."""
+
+
 @dataclass
 class _UploadToken:
     publisher: TrustedPublisher | None
@@ -199,6 +212,7 @@ class LocalIndex:
         self._tokens: dict[str, _UploadToken] = {}
         self._used_jti: set[str] = set()
         self._files: list[UploadedFile] = []
+        self._refusals: list[Refusal] = []
 
         route = self._server.route
         route("GET", "/_/oidc/audience", "audience", self._audience)
@@ -326,6 +340,11 @@ class LocalIndex:
             raise ValueError(msg)
         self._server.latency = seconds
 
+    def refusals(self) -> list[Refusal]:
+        """The uploads and token exchanges refused so far, in order, with their reasons."""
+        with self._lock:
+            return list(self._refusals)
+
     # --- Faults and counts ---------------------------------------------------------
 
     def counts(self) -> dict[str, int]:
@@ -346,6 +365,7 @@ class LocalIndex:
         with self._lock:
             self._files.clear()
             self._publishers.clear()
+            self._refusals.clear()
 
     # --- Trusted Publishing --------------------------------------------------------
 
@@ -353,6 +373,18 @@ class LocalIndex:
         return json_reply(200, {"audience": _AUDIENCE})
 
     def _mint_token(self, request: Request, fault: Fault | None) -> Reply:
+        reply = self._exchange(request)
+        if reply.status != 200:
+            try:
+                [error] = json.loads(reply.body)["errors"]
+                message = f"{error['code']}: {error['description']}"
+            except (ValueError, KeyError, TypeError):
+                message = reply.body.decode(errors="replace")
+            with self._lock:
+                self._refusals.append(Refusal("mint-token", reply.status, message))
+        return reply
+
+    def _exchange(self, request: Request) -> Reply:
         """warehouse `mint_token_from_oidc`, with its error codes and descriptions."""
         try:
             document = json.loads(request.body)
@@ -419,6 +451,13 @@ class LocalIndex:
         try:
             self._accept(request)
         except _UploadError as e:
+            try:
+                content = _parse_form(request).get("content")
+            except _UploadError:
+                content = None
+            filename = None if content is None else content.filename
+            with self._lock:
+                self._refusals.append(Refusal("upload", e.status, str(e), filename))
             return _error(e.status, str(e))
         return Reply(200, b"OK", "text/plain")
 
