@@ -80,3 +80,7 @@ class BundleError(AttestError):
 
 class PredicateError(AttestError):
     """The chosen predicate cannot be made for this identity, or it contradicts the certificate."""
+
+
+class PublishError(AttestError):
+    """``hatch publish -p attest`` refused to upload, or the upload failed; says why."""
