@@ -9,7 +9,6 @@ installed (editable), and ``hatch`` is the venv's.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -75,3 +74,129 @@ def test_github_job_publishes_attested_files(
     assert_accepted_with_attestations(local_index, project, publisher)
     assert local_index.counts()["mint-token"] == 1
     assert local_index.counts()["upload"] == 2
+
+
+def test_gitlab_job_publishes_attested_files(
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    local_index: LocalIndex,
+    gitlab_identity: GitLabIdentity,
+    env_for: EnvFactory,
+) -> None:
+    publisher = GitLabPublisher(
+        repository=gitlab_identity.project_path, workflow_filepath=gitlab_identity.ci_config_path
+    )
+    local_index.add_publisher(PROJECT, publisher)
+    project = built(tmp_path, env_for(sigstore_instance.gitlab_env(gitlab_identity)))
+
+    # `id_tokens: PYPI_ID_TOKEN: aud: pypi` in .gitlab-ci.yml, as PyPI documents it.
+    pypi_token = sigstore_instance.mint_gitlab_token(gitlab_identity, audience="pypi")
+    env = env_for(sigstore_instance.gitlab_env(gitlab_identity), PYPI_ID_TOKEN=pypi_token)
+    result = hatch_publish(project, env)
+
+    assert result.returncode == 0, result.output
+    assert result.says("with Trusted Publishing as GitLab")
+    assert_accepted_with_attestations(local_index, project, publisher)
+
+
+def test_job_without_attestations_publishes_the_distributions(
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    local_index: LocalIndex,
+    github_identity: GitHubIdentity,
+    env_for: EnvFactory,
+) -> None:
+    local_index.add_publisher(
+        PROJECT,
+        GitHubPublisher(repository=github_identity.repository, workflow=github_identity.workflow),
+    )
+    project = built(tmp_path, env_for(sigstore_instance.github_env(github_identity)))
+    for attestation in (project / "dist").glob("*.attestation"):
+        attestation.unlink()
+
+    result = hatch_publish(project, env_for(sigstore_instance.github_env(github_identity)))
+
+    assert result.returncode == 0, result.output
+    assert result.says("Uploading 2 distribution(s) with Trusted Publishing as GitHub")
+    assert [f.attestations for f in local_index.files(PROJECT)] == [(), ()]
+
+
+def test_attestation_from_another_workflow_is_refused_before_the_first_upload(
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    local_index: LocalIndex,
+    github_identity: GitHubIdentity,
+    env_for: EnvFactory,
+) -> None:
+    """The build ran in build.yml; PyPI knows release.yml as the Trusted Publisher."""
+    build_job = GitHubIdentity(repository=github_identity.repository, workflow="build.yml")
+    local_index.add_publisher(
+        PROJECT,
+        GitHubPublisher(repository=github_identity.repository, workflow=github_identity.workflow),
+    )
+    project = built(tmp_path, env_for(sigstore_instance.github_env(build_job)))
+
+    result = hatch_publish(project, env_for(sigstore_instance.github_env(github_identity)))
+
+    assert result.returncode == 1, result.output
+    assert result.says("hatch-attest: not uploading: PyPI would reject 2 of 2 distribution(s)")
+    assert result.says("build.yml")
+    assert local_index.counts()["upload"] == 0
+    assert local_index.counts()["mint-token"] == 0
+    assert local_index.files() == []
+
+
+def test_api_token_with_attestations_is_refused_and_can_upload_without_them(
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    local_index: LocalIndex,
+    github_identity: GitHubIdentity,
+    env_for: EnvFactory,
+) -> None:
+    project = built(tmp_path, env_for(sigstore_instance.github_env(github_identity)))
+    # A token user's publish step, outside any job with an identity: hatch's own flags.
+    env = env_for(None, HATCH_INDEX_USER="__token__", HATCH_INDEX_AUTH=local_index.api_token())
+
+    result = hatch_publish(project, env)
+
+    assert result.returncode == 1, result.output
+    assert result.says(
+        "hatch-attest: not uploading: 2 attestation file(s) are next to the distributions, "
+        "and PyPI accepts attestations only from a Trusted Publisher, but a password or API "
+        "token was given"
+    )
+    assert local_index.counts()["upload"] == 0
+
+    retry = hatch_publish(project, env, "-o", "attestations=false")
+    assert retry.returncode == 0, retry.output
+    assert retry.says("Uploading 2 distribution(s) without Trusted Publishing")
+    assert [f.attestations for f in local_index.files(PROJECT)] == [(), ()]
+
+
+def test_repo_flag_and_plugin_table_are_honoured(
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    local_index: LocalIndex,
+    github_identity: GitHubIdentity,
+    env_for: EnvFactory,
+) -> None:
+    """`-r` names a repository of `[tool.hatch.publish.attest.repos]`; a bad one is refused."""
+    project = built(tmp_path, env_for(sigstore_instance.github_env(github_identity)))
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text()
+        + '\n[tool.hatch.publish.attest.repos]\nmirror = "https://upload.pypi.org/legacy/"\n'
+    )
+    publisher = GitHubPublisher(
+        repository=github_identity.repository, workflow=github_identity.workflow
+    )
+    local_index.add_publisher(PROJECT, publisher)
+    env = env_for(sigstore_instance.github_env(github_identity))
+
+    unknown = hatch_publish(project, env, "-r", "nowhere")
+    assert unknown.returncode == 1
+    assert unknown.says("hatch-attest: unknown repository 'nowhere': use one of main, test, mirror")
+
+    result = hatch_publish(project, env, "-r", "mirror")
+    assert result.returncode == 0, result.output
+    assert_accepted_with_attestations(local_index, project, publisher)
