@@ -21,6 +21,7 @@ distributions alone, on purpose.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +43,8 @@ DEFAULT_REPOSITORIES = {"main": PYPI_UPLOAD_URL, "test": TEST_PYPI_UPLOAD_URL}
 TRUSTED_PUBLISHING_HOSTS = ("upload.pypi.org", "test.pypi.org")
 """Where twine attempts Trusted Publishing (``twine.auth.Resolver.is_pypi``)."""
 AUDIENCE_TIMEOUT = 10.0
+UPLOAD_STACK = ("twine", "sigstore", "pypi_attestations", "id")
+"""What uploading needs beyond the idle install: the ``cli`` extra."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,14 @@ def plan(request: UploadRequest, env: Mapping[str, str] | None = None) -> Upload
             with, or an attestation PyPI would reject from the job's publisher.
     """
     env = os.environ if env is None else env
+    missing = [name for name in UPLOAD_STACK if importlib.util.find_spec(name) is None]
+    if missing:
+        msg = (
+            f"{', '.join(missing)} not installed next to hatch; `-p attest` uploads with twine "
+            "and verifies with sigstore: install the extra into hatch's environment, e.g. "
+            "`uv tool install hatch --with 'hatch-attest[cli]'`"
+        )
+        raise PublishError(msg)
     dists, attestations = collect(request.artifacts)
     if not dists:
         where = ", ".join(str(a) for a in request.artifacts)
