@@ -69,6 +69,9 @@ logger = logging.getLogger(__name__)
 #: What the signing path needs beyond the idle install. Hosts ask the build
 #: frontend for these (:func:`requirements_for`) only when they will sign.
 SIGNING_REQUIREMENTS = ("sigstore>=4.5,<5", "pypi-attestations>=0.0.30,<0.1")
+HATCHLING_FLOOR = "1.26"
+"""The oldest hatchling the hook works under: 1.22 added build hook dependencies
+(``BuildHookInterface.dependencies``), 1.26 writes the normalised names PyPI requires."""
 
 
 class Reporter(Protocol):
@@ -250,17 +253,45 @@ def preflight(
 
 
 def signing_stack_missing() -> str | None:
-    """Why the signing libraries cannot be imported here, or None if they can."""
+    """Why the signing libraries cannot be imported here, or None if they can.
+
+    Under a hatchling older than :data:`HATCHLING_FLOOR` (the build hook's host),
+    that is the reason: it never asks the hook for its dependencies, so an isolated
+    build cannot have them.
+    """
     missing = [
         name for name in ("sigstore", "pypi_attestations") if importlib.util.find_spec(name) is None
     ]
     if not missing:
         return None
+    old = _old_hatchling()
+    if old is not None:
+        return (
+            f"hatchling >= {HATCHLING_FLOOR} is required, and this build runs hatchling {old}, "
+            "which does not install a build hook's dependencies (here the signing stack) and "
+            "writes source distribution names PyPI rejects; require it in pyproject.toml: "
+            f'[build-system] requires = ["hatchling>={HATCHLING_FLOOR}", "hatch-attest"]'
+        )
     wanted = " ".join(f"'{r}'" for r in SIGNING_REQUIREMENTS)
     return (
         f"{' and '.join(missing)} not installed in this build environment "
         f"(a --no-isolation build?); install them with: pip install {wanted}"
     )
+
+
+def _old_hatchling() -> str | None:
+    """The version of the hatchling running this build, if it is older than the floor."""
+    if "hatchling" not in sys.modules:
+        return None  # not the hook's host: the wrapper backend or the CLI
+    from importlib.metadata import PackageNotFoundError, version
+
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        found = version("hatchling")
+        return found if Version(found) < Version(HATCHLING_FLOOR) else None
+    except (PackageNotFoundError, InvalidVersion):
+        return None
 
 
 def identity_refusal(
