@@ -30,13 +30,22 @@ WORKFLOW = REPO / ".github" / "workflows" / "release.yml"
 JOB = GitHubIdentity(repository="hatch-attest/hatch-attest", workflow="release.yml")
 
 
-def run_steps(job: Mapping[str, Any], cwd: Path, env: Mapping[str, str]) -> list[str]:
-    """Run each `run:` step of ``job`` with bash, as the runner does; their outputs."""
+def run_steps(
+    job: Mapping[str, Any],
+    cwd: Path,
+    env: Mapping[str, str],
+    overrides: Mapping[str, str] | None = None,
+) -> list[str]:
+    """Run each `run:` step of ``job`` with bash, as the runner does; their outputs.
+
+    A step's `env:` applies over ``env``; ``overrides`` replace values a user fills in.
+    """
     outputs = []
     for step in job["steps"]:
         if "run" not in step:
             continue  # `uses:` steps: the checkout and artifact moves are done by the test
         step_env = {**env, **{k: str(v) for k, v in step.get("env", {}).items()}}
+        step_env.update({k: v for k, v in (overrides or {}).items() if k in step_env})
         proc = subprocess.run(
             ["bash", "-eo", "pipefail", "-c", step["run"]],
             cwd=cwd,
