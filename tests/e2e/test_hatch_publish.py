@@ -9,6 +9,7 @@ installed (editable), and ``hatch`` is the venv's.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,7 +19,7 @@ from pypi_attestations import GitHubPublisher, GitLabPublisher
 
 from hatch_attest.testing import GitHubIdentity, GitLabIdentity, LocalIndex, LocalSigstore
 
-from .frontends import BIN, BUILD_TIMEOUT, EnvFactory, Upload
+from .frontends import BIN, BUILD_TIMEOUT, EnvFactory, Upload, build
 from .test_upload import PROJECT, assert_accepted_with_attestations, built, env_for
 
 __all__ = ["env_for"]  # the fixture, shared with test_upload
@@ -200,3 +201,33 @@ def test_repo_flag_and_plugin_table_are_honoured(
     result = hatch_publish(project, env, "-r", "mirror")
     assert result.returncode == 0, result.output
     assert_accepted_with_attestations(local_index, project, publisher)
+
+
+def test_changed_files_of_a_published_version_fail_with_the_index_reason(
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    local_index: LocalIndex,
+    github_identity: GitHubIdentity,
+    env_for: EnvFactory,
+) -> None:
+    """PyPI takes an identical file again, and refuses a different one under the same name."""
+    local_index.add_publisher(
+        PROJECT,
+        GitHubPublisher(repository=github_identity.repository, workflow=github_identity.workflow),
+    )
+    job = sigstore_instance.github_env
+    project = built(tmp_path, env_for(job(github_identity)))
+    first = hatch_publish(project, env_for(job(github_identity)))
+    assert first.returncode == 0, first.output
+    # The same version, rebuilt from changed sources.
+    module = project / "src" / "simple_pkg" / "__init__.py"
+    module.write_text(module.read_text() + "\nCHANGED = True\n")
+    shutil.rmtree(project / "dist")
+    rebuilt = build("build-no-isolation", project, env_for(job(github_identity)))
+    assert rebuilt.returncode == 0, rebuilt.output
+
+    again = hatch_publish(project, env_for(job(github_identity)))
+    assert again.returncode == 1
+    assert again.says("File already exists")
+    assert again.says("hatch-attest: upload to https://upload.pypi.org/legacy/ failed: ")
+    assert len(local_index.files(PROJECT)) == 2
