@@ -88,6 +88,7 @@ class AttestPublisher(PublisherInterface):
             client_cert=_text(merged.get("client-cert")),
             no_prompt=bool(options.get("no_prompt", False)),
             attestations=as_bool(merged.get("attestations", True), "attestations"),
+            root=root,
         )
 
     def _settings(self, options: Mapping[str, Any]) -> dict[str, Any]:

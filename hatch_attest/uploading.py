@@ -61,6 +61,8 @@ class UploadRequest:
     no_prompt: bool = False
     attestations: bool = True
     """False: upload the distributions without their attestations, on purpose."""
+    root: Path = field(default_factory=Path.cwd)
+    """The project, whose ``trust-config``/``instance`` verify the attestations."""
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,7 @@ def plan(request: UploadRequest, env: Mapping[str, str] | None = None) -> Upload
             "(`attestations = false` in [tool.hatch.publish.attest])"
         )
         raise PublishError(msg)
-    check(dists, publisher, env)
+    check(dists, publisher, env, request.root)
     return Upload(tuple(dists), tuple(attestations), publisher)
 
 
@@ -184,19 +186,20 @@ def job_publisher(request: UploadRequest, env: Mapping[str, str]) -> Publisher |
     return publisher
 
 
-def check(dists: Sequence[Path], publisher: Publisher, env: Mapping[str, str]) -> None:
+def check(dists: Sequence[Path], publisher: Publisher, env: Mapping[str, str], root: Path) -> None:
     """Raise :class:`PublishError` unless PyPI would accept every attestation from ``publisher``.
 
     The checks are ``hatch-attest verify``'s (:func:`hatch_attest.verify.check_distribution`):
     signature and certificate against the publisher, subject name and digest, predicate
     types supported and not repeated, at most two per file, and every file attested.
-    The Sigstore trust root is the project's (``trust-config``/``instance``).
+    The Sigstore trust root is the project's at ``root`` (``trust-config``/``instance``,
+    ``HATCH_ATTEST_TRUST_CONFIG``).
     """
     from hatch_attest.config import read_pyproject
     from hatch_attest.trust import load_trust_config, verifier_for
     from hatch_attest.verify import check_distribution
 
-    config = read_pyproject(Path.cwd()).config(env)
+    config = read_pyproject(root).config(env)
     verifier = verifier_for(load_trust_config(config.instance, config.trust_config))
     policy = publisher.to_pypi()
     reports = [check_distribution(dist, policy, verifier) for dist in dists]
