@@ -72,7 +72,11 @@ class Upload:
     dists: tuple[Path, ...]
     attestations: tuple[Path, ...]
     publisher: Publisher | None
-    """The Trusted Publisher that will upload; None with a token or password."""
+    """The Trusted Publisher that will upload, when checked; None otherwise."""
+    login: str
+    """How twine will log in, for the one line said before uploading."""
+    left_out: int = 0
+    """Attestation files not uploaded (``attestations = false``)."""
 
     def paths(self) -> list[str]:
         return [str(p) for p in (*self.dists, *self.attestations)]
@@ -114,13 +118,18 @@ def plan(request: UploadRequest, env: Mapping[str, str] | None = None) -> Upload
         msg = f"no wheels or sdists to upload in {where}; build them first (`hatch build`)"
         raise PublishError(msg)
     if not request.attestations:
-        return Upload(tuple(dists), (), None)
+        return Upload(tuple(dists), (), None, _login(request), left_out=len(attestations))
 
     publisher = None
     if request.auth is None and _trusted_publishing_host(request.url):
         publisher = job_publisher(request, env)
+    login = (
+        f"with Trusted Publishing as {publisher.describe()}"
+        if publisher is not None
+        else _login(request)
+    )
     if not attestations:
-        return Upload(tuple(dists), (), publisher)
+        return Upload(tuple(dists), (), publisher, login)
     if publisher is None:
         how = (
             "a password or API token was given"
@@ -139,7 +148,15 @@ def plan(request: UploadRequest, env: Mapping[str, str] | None = None) -> Upload
         )
         raise PublishError(msg)
     check(dists, publisher, env, request.root)
-    return Upload(tuple(dists), tuple(attestations), publisher)
+    return Upload(tuple(dists), tuple(attestations), publisher, login)
+
+
+def _login(request: UploadRequest) -> str:
+    if request.auth is not None:
+        return "with the given password or API token"
+    if _trusted_publishing_host(request.url):
+        return "with twine's login (Trusted Publishing in a job with an identity, else keyring)"
+    return "with twine's login (keyring, or a prompt)"
 
 
 def job_publisher(request: UploadRequest, env: Mapping[str, str]) -> Publisher | None:
@@ -249,9 +266,9 @@ def describe(planned: Upload) -> str:
     what = f"{len(planned.dists)} distribution(s)"
     if planned.attestations:
         what += f" and {len(planned.attestations)} checked attestation(s)"
-    if planned.publisher is not None:
-        return f"Uploading {what} with Trusted Publishing as {planned.publisher.describe()}"
-    return f"Uploading {what} without Trusted Publishing"
+    if planned.left_out:
+        what += f", leaving out {planned.left_out} attestation(s) (attestations = false),"
+    return f"Uploading {what} {planned.login}"
 
 
 def as_bool(value: Any, where: str) -> bool:

@@ -170,7 +170,10 @@ def test_api_token_with_attestations_is_refused_and_can_upload_without_them(
 
     retry = hatch_publish(project, env, "-o", "attestations=false")
     assert retry.returncode == 0, retry.output
-    assert retry.says("Uploading 2 distribution(s) without Trusted Publishing")
+    assert retry.says(
+        "Uploading 2 distribution(s), leaving out 2 attestation(s) (attestations = false), "
+        "with the given password or API token"
+    )
     assert [f.attestations for f in local_index.files(PROJECT)] == [(), ()]
 
 
