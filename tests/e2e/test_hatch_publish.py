@@ -19,7 +19,7 @@ from pypi_attestations import GitHubPublisher, GitLabPublisher
 
 from hatch_attest.testing import GitHubIdentity, GitLabIdentity, LocalIndex, LocalSigstore
 
-from .frontends import BIN, BUILD_TIMEOUT, EnvFactory, Upload, build
+from .frontends import BIN, BUILD_TIMEOUT, EnvFactory, Upload, build, make_project
 from .test_upload import PROJECT, assert_accepted_with_attestations, built, env_for
 
 __all__ = ["env_for"]  # the fixture, shared with test_upload
@@ -100,26 +100,45 @@ def test_gitlab_job_publishes_attested_files(
     assert_accepted_with_attestations(local_index, project, publisher)
 
 
+@pytest.mark.parametrize("forge", ["github", "gitlab"])
 def test_job_without_attestations_publishes_the_distributions(
+    forge: str,
     tmp_path: Path,
     sigstore_instance: LocalSigstore,
     local_index: LocalIndex,
     github_identity: GitHubIdentity,
+    gitlab_identity: GitLabIdentity,
     env_for: EnvFactory,
 ) -> None:
-    local_index.add_publisher(
-        PROJECT,
-        GitHubPublisher(repository=github_identity.repository, workflow=github_identity.workflow),
-    )
-    project = built(tmp_path, env_for(sigstore_instance.github_env(github_identity)))
-    for attestation in (project / "dist").glob("*.attestation"):
-        attestation.unlink()
+    """A project that does not attest (or a laptop build): Trusted Publishing all the same."""
+    if forge == "github":
+        publisher: GitHubPublisher | GitLabPublisher = GitHubPublisher(
+            repository=github_identity.repository, workflow=github_identity.workflow
+        )
+        job = sigstore_instance.github_env(github_identity)
+        named = "GitHub"
+    else:
+        publisher = GitLabPublisher(
+            repository=gitlab_identity.project_path,
+            workflow_filepath=gitlab_identity.ci_config_path,
+        )
+        pypi_token = sigstore_instance.mint_gitlab_token(gitlab_identity, audience="pypi")
+        job = sigstore_instance.gitlab_env(gitlab_identity) | {"PYPI_ID_TOKEN": pypi_token}
+        named = "GitLab"
+    local_index.add_publisher(PROJECT, publisher)
+    project = make_project(tmp_path)
+    unattested = build("build-no-isolation", project, env_for(None))  # outside CI: idle
+    assert unattested.returncode == 0, unattested.output
+    assert len(unattested.artifacts()) == 2
+    assert unattested.attestations() == []
 
-    result = hatch_publish(project, env_for(sigstore_instance.github_env(github_identity)))
+    result = hatch_publish(project, env_for(job))
 
     assert result.returncode == 0, result.output
-    assert result.says("Uploading 2 distribution(s) with Trusted Publishing as GitHub")
-    assert [f.attestations for f in local_index.files(PROJECT)] == [(), ()]
+    assert result.says(f"Uploading 2 distribution(s) with Trusted Publishing as {named}")
+    stored = local_index.files(PROJECT)
+    assert [f.attestations for f in stored] == [(), ()]
+    assert [f.trusted_publisher for f in stored] == [publisher, publisher]
 
 
 def test_attestation_from_another_workflow_is_refused_before_the_first_upload(
