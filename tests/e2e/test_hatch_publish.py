@@ -1,16 +1,17 @@
 """``hatch publish -p attest`` with the real hatch CLI, against the local index.
 
-hatch finds the plugin the way a user's hatch does once hatch-attest is installed
-beside it (``uv tool install hatch --with hatch-attest``, ``pipx inject hatch
-hatch-attest``): through the ``hatch`` entry point of a package in hatch's own
-environment. Here that environment is the test venv, where this checkout is
-installed (editable), and ``hatch`` is the venv's.
+hatch is installed the way the README tells users to, ``uv tool install hatch --with
+'hatch-attest[cli]'``: into its own tool environment, offline, from a wheel of this
+checkout and wheels fetched once (the only registry contact, cached by pytest), so
+that hatch finds the plugin through the entry point of a package installed beside it.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -27,7 +28,81 @@ __all__ = ["env_for"]  # the fixture, shared with test_upload
 pytestmark = pytest.mark.slow
 
 
-def hatch_publish(project: Path, env: Mapping[str, str], *args: str) -> Upload:
+HATCH_TOOL_REQUIREMENTS = ("hatch", "hatch-attest[cli]")
+
+
+@pytest.fixture(scope="session")
+def hatch_tool(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    wheelhouse: Path,
+) -> Path:
+    """``hatch``, from ``uv tool install hatch --with 'hatch-attest[cli] @ <this checkout>'``."""
+    store = getattr(request.config, "cache", None)
+    cache = (
+        Path(store.mkdir("hatch-tool-wheels"))
+        if store is not None
+        else tmp_path_factory.mktemp("hatch-tool-wheels")
+    )
+    [ours] = wheelhouse.glob("hatch_attest-*.whl")
+    done = cache / "complete"
+    key = f"{sys.version_info[:2]}"
+    if not done.is_file() or done.read_text() != key:
+        # hatch and the cli extra's requirements (not hatch-attest: it is not on PyPI).
+        metadata = subprocess.run(
+            [sys.executable, "-c", _CLI_REQUIREMENTS, str(ours)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "-q", "-d", str(cache), "hatch", *metadata],
+            check=True,
+            timeout=BUILD_TIMEOUT,
+        )
+        done.write_text(key)
+    root = tmp_path_factory.mktemp("uv-tools")
+    env = {
+        **os.environ,
+        "UV_TOOL_DIR": str(root / "tools"),
+        "UV_TOOL_BIN_DIR": str(root / "bin"),
+        "UV_CACHE_DIR": str(root / "cache"),
+        "UV_OFFLINE": "1",
+        "UV_FIND_LINKS": f"{cache},{wheelhouse}",
+    }
+    subprocess.run(
+        [
+            str(BIN / "uv"),
+            "tool",
+            "install",
+            "hatch",
+            "--with",
+            f"hatch-attest[cli] @ {ours.as_uri()}",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=BUILD_TIMEOUT,
+    )
+    return root / "bin" / "hatch"
+
+
+_CLI_REQUIREMENTS = """
+import sys, zipfile
+from email.parser import Parser
+from packaging.requirements import Requirement
+with zipfile.ZipFile(sys.argv[1]) as wheel:
+    name = next(n for n in wheel.namelist() if n.endswith(".dist-info/METADATA"))
+    metadata = Parser().parsestr(wheel.read(name).decode())
+for line in metadata.get_all("Requires-Dist") or []:
+    requirement = Requirement(line)
+    if requirement.marker is None or requirement.marker.evaluate({"extra": "cli"}):
+        if requirement.name != "hatch-attest":
+            print(str(requirement).split(";")[0].replace(" ", ""))
+"""
+
+
+def hatch_publish(hatch: Path, project: Path, env: Mapping[str, str], *args: str) -> Upload:
     """Run ``hatch publish -p attest --no-prompt`` in ``project``, as a CI step would."""
     run_env = {name: value for name, value in env.items() if name != "UV_OFFLINE"}
     run_env.update(
@@ -38,7 +113,7 @@ def hatch_publish(project: Path, env: Mapping[str, str], *args: str) -> Upload:
         }
     )
     proc = subprocess.run(
-        [str(BIN / "hatch"), "publish", "-p", "attest", "--no-prompt", *args],
+        [str(hatch), "publish", "-p", "attest", "--no-prompt", *args],
         cwd=project,
         env=run_env,
         stdout=subprocess.PIPE,
@@ -58,6 +133,7 @@ def test_github_job_publishes_attested_files(
     local_index: LocalIndex,
     github_identity: GitHubIdentity,
     env_for: EnvFactory,
+    hatch_tool: Path,
 ) -> None:
     publisher = GitHubPublisher(
         repository=github_identity.repository, workflow=github_identity.workflow
@@ -65,7 +141,9 @@ def test_github_job_publishes_attested_files(
     local_index.add_publisher(PROJECT, publisher)
     project = built(tmp_path, env_for(sigstore_instance.github_env(github_identity)))
 
-    result = hatch_publish(project, env_for(sigstore_instance.github_env(github_identity)))
+    result = hatch_publish(
+        hatch_tool, project, env_for(sigstore_instance.github_env(github_identity))
+    )
 
     assert result.returncode == 0, result.output
     assert result.says(
@@ -83,6 +161,7 @@ def test_gitlab_job_publishes_attested_files(
     local_index: LocalIndex,
     gitlab_identity: GitLabIdentity,
     env_for: EnvFactory,
+    hatch_tool: Path,
 ) -> None:
     publisher = GitLabPublisher(
         repository=gitlab_identity.project_path, workflow_filepath=gitlab_identity.ci_config_path
@@ -93,7 +172,7 @@ def test_gitlab_job_publishes_attested_files(
     # `id_tokens: PYPI_ID_TOKEN: aud: pypi` in .gitlab-ci.yml, as PyPI documents it.
     pypi_token = sigstore_instance.mint_gitlab_token(gitlab_identity, audience="pypi")
     env = env_for(sigstore_instance.gitlab_env(gitlab_identity), PYPI_ID_TOKEN=pypi_token)
-    result = hatch_publish(project, env)
+    result = hatch_publish(hatch_tool, project, env)
 
     assert result.returncode == 0, result.output
     assert result.says("with Trusted Publishing as GitLab")
@@ -109,6 +188,7 @@ def test_job_without_attestations_publishes_the_distributions(
     github_identity: GitHubIdentity,
     gitlab_identity: GitLabIdentity,
     env_for: EnvFactory,
+    hatch_tool: Path,
 ) -> None:
     """A project that does not attest (or a laptop build): Trusted Publishing all the same."""
     if forge == "github":
@@ -132,7 +212,7 @@ def test_job_without_attestations_publishes_the_distributions(
     assert len(unattested.artifacts()) == 2
     assert unattested.attestations() == []
 
-    result = hatch_publish(project, env_for(job))
+    result = hatch_publish(hatch_tool, project, env_for(job))
 
     assert result.returncode == 0, result.output
     assert result.says(f"Uploading 2 distribution(s) with Trusted Publishing as {named}")
@@ -147,6 +227,7 @@ def test_attestation_from_another_workflow_is_refused_before_the_first_upload(
     local_index: LocalIndex,
     github_identity: GitHubIdentity,
     env_for: EnvFactory,
+    hatch_tool: Path,
 ) -> None:
     """The build ran in build.yml; PyPI knows release.yml as the Trusted Publisher."""
     build_job = GitHubIdentity(repository=github_identity.repository, workflow="build.yml")
@@ -156,7 +237,9 @@ def test_attestation_from_another_workflow_is_refused_before_the_first_upload(
     )
     project = built(tmp_path, env_for(sigstore_instance.github_env(build_job)))
 
-    result = hatch_publish(project, env_for(sigstore_instance.github_env(github_identity)))
+    result = hatch_publish(
+        hatch_tool, project, env_for(sigstore_instance.github_env(github_identity))
+    )
 
     assert result.returncode == 1, result.output
     assert result.says("hatch-attest: not uploading: PyPI would reject 2 of 2 distribution(s)")
@@ -172,12 +255,13 @@ def test_api_token_with_attestations_is_refused_and_can_upload_without_them(
     local_index: LocalIndex,
     github_identity: GitHubIdentity,
     env_for: EnvFactory,
+    hatch_tool: Path,
 ) -> None:
     project = built(tmp_path, env_for(sigstore_instance.github_env(github_identity)))
     # A token user's publish step, outside any job with an identity: hatch's own flags.
     env = env_for(None, HATCH_INDEX_USER="__token__", HATCH_INDEX_AUTH=local_index.api_token())
 
-    result = hatch_publish(project, env)
+    result = hatch_publish(hatch_tool, project, env)
 
     assert result.returncode == 1, result.output
     assert result.says(
@@ -187,7 +271,7 @@ def test_api_token_with_attestations_is_refused_and_can_upload_without_them(
     )
     assert local_index.counts()["upload"] == 0
 
-    retry = hatch_publish(project, env, "-o", "attestations=false")
+    retry = hatch_publish(hatch_tool, project, env, "-o", "attestations=false")
     assert retry.returncode == 0, retry.output
     assert retry.says(
         "Uploading 2 distribution(s), leaving out 2 attestation(s) (attestations = false), "
@@ -202,6 +286,7 @@ def test_repo_flag_and_plugin_table_are_honoured(
     local_index: LocalIndex,
     github_identity: GitHubIdentity,
     env_for: EnvFactory,
+    hatch_tool: Path,
 ) -> None:
     """`-r` names a repository of `[tool.hatch.publish.attest.repos]`; a bad one is refused."""
     project = built(tmp_path, env_for(sigstore_instance.github_env(github_identity)))
@@ -216,11 +301,11 @@ def test_repo_flag_and_plugin_table_are_honoured(
     local_index.add_publisher(PROJECT, publisher)
     env = env_for(sigstore_instance.github_env(github_identity))
 
-    unknown = hatch_publish(project, env, "-r", "nowhere")
+    unknown = hatch_publish(hatch_tool, project, env, "-r", "nowhere")
     assert unknown.returncode == 1
     assert unknown.says("hatch-attest: unknown repository 'nowhere': use one of main, test, mirror")
 
-    result = hatch_publish(project, env, "-r", "mirror")
+    result = hatch_publish(hatch_tool, project, env, "-r", "mirror")
     assert result.returncode == 0, result.output
     assert_accepted_with_attestations(local_index, project, publisher)
 
@@ -231,6 +316,7 @@ def test_changed_files_of_a_published_version_fail_with_the_index_reason(
     local_index: LocalIndex,
     github_identity: GitHubIdentity,
     env_for: EnvFactory,
+    hatch_tool: Path,
 ) -> None:
     """PyPI takes an identical file again, and refuses a different one under the same name."""
     local_index.add_publisher(
@@ -239,7 +325,7 @@ def test_changed_files_of_a_published_version_fail_with_the_index_reason(
     )
     job = sigstore_instance.github_env
     project = built(tmp_path, env_for(job(github_identity)))
-    first = hatch_publish(project, env_for(job(github_identity)))
+    first = hatch_publish(hatch_tool, project, env_for(job(github_identity)))
     assert first.returncode == 0, first.output
     # The same version, rebuilt from changed sources.
     module = project / "src" / "simple_pkg" / "__init__.py"
@@ -248,7 +334,7 @@ def test_changed_files_of_a_published_version_fail_with_the_index_reason(
     rebuilt = build("build-no-isolation", project, env_for(job(github_identity)))
     assert rebuilt.returncode == 0, rebuilt.output
 
-    again = hatch_publish(project, env_for(job(github_identity)))
+    again = hatch_publish(hatch_tool, project, env_for(job(github_identity)))
     assert again.returncode == 1
     assert again.says("File already exists")
     assert again.says("hatch-attest: upload to https://upload.pypi.org/legacy/ failed: ")
