@@ -79,6 +79,9 @@ logger = logging.getLogger(__name__)
 #: frontend for these (:func:`requirements_for`) only when they will sign.
 #: PyYAML reads the job's CI configuration (:func:`_topology_skip`).
 SIGNING_REQUIREMENTS = ("sigstore>=4.5,<5", "pypi-attestations>=0.0.30,<0.1", "pyyaml>=6")
+HATCHLING_FLOOR = "1.26"
+"""The oldest hatchling the hook works under: 1.22 added build hook dependencies
+(``BuildHookInterface.dependencies``), 1.26 writes the normalised names PyPI requires."""
 
 
 class Reporter(Protocol):
@@ -357,6 +360,10 @@ def signing_stack_missing(install: str | None = None) -> str | None:
 
     ``install`` is the command that installs them for this door (the CLI's extra);
     by default a build's: the signing stack itself, in a --no-isolation build.
+
+    Under a hatchling older than :data:`HATCHLING_FLOOR` (the build hook's host),
+    that is the reason: it never asks the hook for its dependencies, so an isolated
+    build cannot have them.
     """
     missing = [
         name
@@ -365,6 +372,14 @@ def signing_stack_missing(install: str | None = None) -> str | None:
     ]
     if not missing:
         return None
+    old = _old_hatchling()
+    if old is not None:
+        return (
+            f"hatchling >= {HATCHLING_FLOOR} is required, and this build runs hatchling {old}, "
+            "which does not install a build hook's dependencies (here the signing stack) and "
+            "writes source distribution names PyPI rejects; require it in pyproject.toml: "
+            f'[build-system] requires = ["hatchling>={HATCHLING_FLOOR}", "hatch-attest"]'
+        )
     names = ", ".join(missing[:-1]) + " and " + missing[-1] if len(missing) > 1 else missing[0]
     if install is not None:
         return f"{names} not installed; install them with: {install}"
@@ -373,6 +388,21 @@ def signing_stack_missing(install: str | None = None) -> str | None:
         f"{names} not installed in this build environment "
         f"(a --no-isolation build?); install them with: pip install {wanted}"
     )
+
+
+def _old_hatchling() -> str | None:
+    """The version of the hatchling running this build, if it is older than the floor."""
+    if "hatchling" not in sys.modules:
+        return None  # not the hook's host: the wrapper backend or the CLI
+    from importlib.metadata import PackageNotFoundError, version
+
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        found = version("hatchling")
+        return found if Version(found) < Version(HATCHLING_FLOOR) else None
+    except (PackageNotFoundError, InvalidVersion):
+        return None
 
 
 def identity_refusal(

@@ -88,3 +88,7 @@ class IndexServiceError(AttestError):
 
 class LockFileError(AttestError):
     """A lock file cannot be read or rewritten."""
+
+
+class PublishError(AttestError):
+    """``hatch publish -p attest`` refused to upload, or the upload failed; says why."""

@@ -1,0 +1,341 @@
+"""``hatch publish -p attest`` with the real hatch CLI, against the local index.
+
+hatch is installed the way the README tells users to, ``uv tool install hatch --with
+'hatch-attest[cli]'``: into its own tool environment, offline, from a wheel of this
+checkout and wheels fetched once (the only registry contact, cached by pytest), so
+that hatch finds the plugin through the entry point of a package installed beside it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+from pypi_attestations import GitHubPublisher, GitLabPublisher
+
+from hatch_attest.testing import GitHubIdentity, GitLabIdentity, LocalIndex, LocalSigstore
+
+from .frontends import BIN, BUILD_TIMEOUT, EnvFactory, Upload, build, make_project
+from .test_upload import PROJECT, assert_accepted_with_attestations, built, env_for
+
+__all__ = ["env_for"]  # the fixture, shared with test_upload
+
+pytestmark = pytest.mark.slow
+
+
+HATCH_TOOL_REQUIREMENTS = ("hatch", "hatch-attest[cli]")
+
+
+@pytest.fixture(scope="session")
+def hatch_tool(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    wheelhouse: Path,
+) -> Path:
+    """``hatch``, from ``uv tool install hatch --with 'hatch-attest[cli] @ <this checkout>'``."""
+    store = getattr(request.config, "cache", None)
+    cache = (
+        Path(store.mkdir("hatch-tool-wheels"))
+        if store is not None
+        else tmp_path_factory.mktemp("hatch-tool-wheels")
+    )
+    [ours] = wheelhouse.glob("hatch_attest-*.whl")
+    done = cache / "complete"
+    key = f"{sys.version_info[:2]}"
+    if not done.is_file() or done.read_text() != key:
+        # hatch and the cli extra's requirements (not hatch-attest: it is not on PyPI).
+        metadata = subprocess.run(
+            [sys.executable, "-c", _CLI_REQUIREMENTS, str(ours)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "-q", "-d", str(cache), "hatch", *metadata],
+            check=True,
+            timeout=BUILD_TIMEOUT,
+        )
+        done.write_text(key)
+    root = tmp_path_factory.mktemp("uv-tools")
+    env = {
+        **os.environ,
+        "UV_TOOL_DIR": str(root / "tools"),
+        "UV_TOOL_BIN_DIR": str(root / "bin"),
+        "UV_CACHE_DIR": str(root / "cache"),
+        "UV_OFFLINE": "1",
+        "UV_FIND_LINKS": f"{cache},{wheelhouse}",
+    }
+    subprocess.run(
+        [
+            str(BIN / "uv"),
+            "tool",
+            "install",
+            "hatch",
+            "--with",
+            f"hatch-attest[cli] @ {ours.as_uri()}",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=BUILD_TIMEOUT,
+    )
+    return root / "bin" / "hatch"
+
+
+_CLI_REQUIREMENTS = """
+import sys, zipfile
+from email.parser import Parser
+from packaging.requirements import Requirement
+with zipfile.ZipFile(sys.argv[1]) as wheel:
+    name = next(n for n in wheel.namelist() if n.endswith(".dist-info/METADATA"))
+    metadata = Parser().parsestr(wheel.read(name).decode())
+for line in metadata.get_all("Requires-Dist") or []:
+    requirement = Requirement(line)
+    if requirement.marker is None or requirement.marker.evaluate({"extra": "cli"}):
+        if requirement.name != "hatch-attest":
+            print(str(requirement).split(";")[0].replace(" ", ""))
+"""
+
+
+def hatch_publish(hatch: Path, project: Path, env: Mapping[str, str], *args: str) -> Upload:
+    """Run ``hatch publish -p attest --no-prompt`` in ``project``, as a CI step would."""
+    run_env = {name: value for name, value in env.items() if name != "UV_OFFLINE"}
+    run_env.update(
+        {
+            "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+            "NO_COLOR": "1",
+            "COLUMNS": "300",
+        }
+    )
+    proc = subprocess.run(
+        [str(hatch), "publish", "-p", "attest", "--no-prompt", *args],
+        cwd=project,
+        env=run_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=BUILD_TIMEOUT,
+        check=False,
+    )
+    # Printed so that pytest captures it: the credential leak scan reads it.
+    print(proc.stdout)
+    return Upload(proc.returncode, proc.stdout)
+
+
+def test_github_job_publishes_attested_files(
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    local_index: LocalIndex,
+    github_identity: GitHubIdentity,
+    env_for: EnvFactory,
+    hatch_tool: Path,
+) -> None:
+    publisher = GitHubPublisher(
+        repository=github_identity.repository, workflow=github_identity.workflow
+    )
+    local_index.add_publisher(PROJECT, publisher)
+    project = built(tmp_path, env_for(sigstore_instance.github_env(github_identity)))
+
+    result = hatch_publish(
+        hatch_tool, project, env_for(sigstore_instance.github_env(github_identity))
+    )
+
+    assert result.returncode == 0, result.output
+    assert result.says(
+        "Uploading 2 distribution(s) and 2 checked attestation(s) with Trusted Publishing as "
+        f"GitHub repository {github_identity.repository}, workflow {github_identity.workflow}"
+    )
+    assert_accepted_with_attestations(local_index, project, publisher)
+    assert local_index.counts()["mint-token"] == 1
+    assert local_index.counts()["upload"] == 2
+
+
+def test_gitlab_job_publishes_attested_files(
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    local_index: LocalIndex,
+    gitlab_identity: GitLabIdentity,
+    env_for: EnvFactory,
+    hatch_tool: Path,
+) -> None:
+    publisher = GitLabPublisher(
+        repository=gitlab_identity.project_path, workflow_filepath=gitlab_identity.ci_config_path
+    )
+    local_index.add_publisher(PROJECT, publisher)
+    project = built(tmp_path, env_for(sigstore_instance.gitlab_env(gitlab_identity)))
+
+    # `id_tokens: PYPI_ID_TOKEN: aud: pypi` in .gitlab-ci.yml, as PyPI documents it.
+    pypi_token = sigstore_instance.mint_gitlab_token(gitlab_identity, audience="pypi")
+    env = env_for(sigstore_instance.gitlab_env(gitlab_identity), PYPI_ID_TOKEN=pypi_token)
+    result = hatch_publish(hatch_tool, project, env)
+
+    assert result.returncode == 0, result.output
+    assert result.says("with Trusted Publishing as GitLab")
+    assert_accepted_with_attestations(local_index, project, publisher)
+
+
+@pytest.mark.parametrize("forge", ["github", "gitlab"])
+def test_job_without_attestations_publishes_the_distributions(
+    forge: str,
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    local_index: LocalIndex,
+    github_identity: GitHubIdentity,
+    gitlab_identity: GitLabIdentity,
+    env_for: EnvFactory,
+    hatch_tool: Path,
+) -> None:
+    """A project that does not attest (or a laptop build): Trusted Publishing all the same."""
+    if forge == "github":
+        publisher: GitHubPublisher | GitLabPublisher = GitHubPublisher(
+            repository=github_identity.repository, workflow=github_identity.workflow
+        )
+        job = sigstore_instance.github_env(github_identity)
+        named = "GitHub"
+    else:
+        publisher = GitLabPublisher(
+            repository=gitlab_identity.project_path,
+            workflow_filepath=gitlab_identity.ci_config_path,
+        )
+        pypi_token = sigstore_instance.mint_gitlab_token(gitlab_identity, audience="pypi")
+        job = sigstore_instance.gitlab_env(gitlab_identity) | {"PYPI_ID_TOKEN": pypi_token}
+        named = "GitLab"
+    local_index.add_publisher(PROJECT, publisher)
+    project = make_project(tmp_path)
+    unattested = build("build-no-isolation", project, env_for(None))  # outside CI: idle
+    assert unattested.returncode == 0, unattested.output
+    assert len(unattested.artifacts()) == 2
+    assert unattested.attestations() == []
+
+    result = hatch_publish(hatch_tool, project, env_for(job))
+
+    assert result.returncode == 0, result.output
+    assert result.says(f"Uploading 2 distribution(s) with Trusted Publishing as {named}")
+    stored = local_index.files(PROJECT)
+    assert [f.attestations for f in stored] == [(), ()]
+    assert [f.trusted_publisher for f in stored] == [publisher, publisher]
+
+
+def test_attestation_from_another_workflow_is_refused_before_the_first_upload(
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    local_index: LocalIndex,
+    github_identity: GitHubIdentity,
+    env_for: EnvFactory,
+    hatch_tool: Path,
+) -> None:
+    """The build ran in build.yml; PyPI knows release.yml as the Trusted Publisher."""
+    build_job = GitHubIdentity(repository=github_identity.repository, workflow="build.yml")
+    local_index.add_publisher(
+        PROJECT,
+        GitHubPublisher(repository=github_identity.repository, workflow=github_identity.workflow),
+    )
+    project = built(tmp_path, env_for(sigstore_instance.github_env(build_job)))
+
+    result = hatch_publish(
+        hatch_tool, project, env_for(sigstore_instance.github_env(github_identity))
+    )
+
+    assert result.returncode == 1, result.output
+    assert result.says("hatch-attest: not uploading: PyPI would reject 2 of 2 distribution(s)")
+    assert result.says("build.yml")
+    assert local_index.counts()["upload"] == 0
+    assert local_index.counts()["mint-token"] == 0
+    assert local_index.files() == []
+
+
+def test_api_token_with_attestations_is_refused_and_can_upload_without_them(
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    local_index: LocalIndex,
+    github_identity: GitHubIdentity,
+    env_for: EnvFactory,
+    hatch_tool: Path,
+) -> None:
+    project = built(tmp_path, env_for(sigstore_instance.github_env(github_identity)))
+    # A token user's publish step, outside any job with an identity: hatch's own flags.
+    env = env_for(None, HATCH_INDEX_USER="__token__", HATCH_INDEX_AUTH=local_index.api_token())
+
+    result = hatch_publish(hatch_tool, project, env)
+
+    assert result.returncode == 1, result.output
+    assert result.says(
+        "hatch-attest: not uploading: 2 attestation file(s) are next to the distributions, "
+        "and PyPI accepts attestations only from a Trusted Publisher, but a password or API "
+        "token was given"
+    )
+    assert local_index.counts()["upload"] == 0
+
+    retry = hatch_publish(hatch_tool, project, env, "-o", "attestations=false")
+    assert retry.returncode == 0, retry.output
+    assert retry.says(
+        "Uploading 2 distribution(s), leaving out 2 attestation(s) (attestations = false), "
+        "with the given password or API token"
+    )
+    assert [f.attestations for f in local_index.files(PROJECT)] == [(), ()]
+
+
+def test_repo_flag_and_plugin_table_are_honoured(
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    local_index: LocalIndex,
+    github_identity: GitHubIdentity,
+    env_for: EnvFactory,
+    hatch_tool: Path,
+) -> None:
+    """`-r` names a repository of `[tool.hatch.publish.attest.repos]`; a bad one is refused."""
+    project = built(tmp_path, env_for(sigstore_instance.github_env(github_identity)))
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text()
+        + '\n[tool.hatch.publish.attest.repos]\nmirror = "https://upload.pypi.org/legacy/"\n'
+    )
+    publisher = GitHubPublisher(
+        repository=github_identity.repository, workflow=github_identity.workflow
+    )
+    local_index.add_publisher(PROJECT, publisher)
+    env = env_for(sigstore_instance.github_env(github_identity))
+
+    unknown = hatch_publish(hatch_tool, project, env, "-r", "nowhere")
+    assert unknown.returncode == 1
+    assert unknown.says("hatch-attest: unknown repository 'nowhere': use one of main, test, mirror")
+
+    result = hatch_publish(hatch_tool, project, env, "-r", "mirror")
+    assert result.returncode == 0, result.output
+    assert_accepted_with_attestations(local_index, project, publisher)
+
+
+def test_changed_files_of_a_published_version_fail_with_the_index_reason(
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    local_index: LocalIndex,
+    github_identity: GitHubIdentity,
+    env_for: EnvFactory,
+    hatch_tool: Path,
+) -> None:
+    """PyPI takes an identical file again, and refuses a different one under the same name."""
+    local_index.add_publisher(
+        PROJECT,
+        GitHubPublisher(repository=github_identity.repository, workflow=github_identity.workflow),
+    )
+    job = sigstore_instance.github_env
+    project = built(tmp_path, env_for(job(github_identity)))
+    first = hatch_publish(hatch_tool, project, env_for(job(github_identity)))
+    assert first.returncode == 0, first.output
+    # The same version, rebuilt from changed sources.
+    module = project / "src" / "simple_pkg" / "__init__.py"
+    module.write_text(module.read_text() + "\nCHANGED = True\n")
+    shutil.rmtree(project / "dist")
+    rebuilt = build("build-no-isolation", project, env_for(job(github_identity)))
+    assert rebuilt.returncode == 0, rebuilt.output
+
+    again = hatch_publish(hatch_tool, project, env_for(job(github_identity)))
+    assert again.returncode == 1
+    assert again.says("File already exists")
+    assert again.says("hatch-attest: upload to https://upload.pypi.org/legacy/ failed: ")
+    assert len(local_index.files(PROJECT)) == 2

@@ -1,0 +1,92 @@
+"""An isolated build under a hatchling older than the hook needs names the floor.
+
+hatchling < 1.22 never asks a build hook for its dependencies, so the signing
+stack is not installed in the isolated environment; the message must say which
+hatchling is required, not blame a --no-isolation build.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hatch_attest.attest import HATCHLING_FLOOR
+from hatch_attest.testing import GitHubIdentity, LocalSigstore
+
+from .frontends import BUILD_TIMEOUT, base_env, build, make_project
+
+pytestmark = pytest.mark.slow
+
+OLD_HATCHLING = "1.21.0"
+
+
+@pytest.fixture(scope="session")
+def old_hatchling_wheelhouse(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path
+) -> Path:
+    """The session's wheelhouse plus hatchling 1.21.0 and its requirements (fetched once)."""
+    store = getattr(request.config, "cache", None)
+    cache = (
+        Path(store.mkdir("old-hatchling-wheels"))
+        if store is not None
+        else tmp_path_factory.mktemp("old-hatchling-wheels")
+    )
+    done = cache / "complete"
+    if not done.is_file():
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "-d",
+                str(cache),
+                f"hatchling=={OLD_HATCHLING}",
+            ],
+            check=True,
+            timeout=BUILD_TIMEOUT,
+        )
+        done.write_text(OLD_HATCHLING)
+    out = tmp_path_factory.mktemp("old-hatchling-wheelhouse")
+    for wheel in [*wheelhouse.glob("*.whl"), *cache.glob("*.whl")]:
+        shutil.copy2(wheel, out)
+    return out
+
+
+def test_old_hatchling_says_which_hatchling_is_required(
+    tmp_path: Path,
+    tool_home: Path,
+    old_hatchling_wheelhouse: Path,
+    sigstore_instance: LocalSigstore,
+    github_identity: GitHubIdentity,
+) -> None:
+    project = make_project(tmp_path)
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            'requires = ["hatchling", "hatch-attest"]',
+            f'requires = ["hatchling=={OLD_HATCHLING}", "hatch-attest"]',
+        )
+    )
+    env = base_env(
+        old_hatchling_wheelhouse,
+        tool_home,
+        {
+            "HATCH_ATTEST_TRUST_CONFIG": str(sigstore_instance.trust_config_path),
+            "HATCH_ATTEST_MODE": "always",
+            **sigstore_instance.github_env(github_identity),
+        },
+    )
+
+    result = build("uv", project, env)
+
+    assert result.returncode != 0, result.output
+    assert f"hatchling >= {HATCHLING_FLOOR} is required" in result.output
+    assert f"this build runs hatchling {OLD_HATCHLING}" in result.output
+    assert "--no-isolation" not in result.output
+    assert result.artifacts() == []

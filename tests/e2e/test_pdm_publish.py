@@ -1,0 +1,125 @@
+"""What ``pdm publish`` does with attestations in dist/, against the local index.
+
+pdm (2.29) has no attestation support: it treats every file of its upload folder
+as a distribution (``PackageFile.from_filename``) and stops at the first
+``.attestation`` with "Unknown distribution file type", before uploading anything.
+Nothing on hatch-attest's side can make pdm send them (the files must sit next to
+the distributions for twine and uv); the README says to build with pdm and upload
+with ``uv publish``, ``twine upload --attestations`` or ``hatch publish -p attest``.
+These tests pin that down, so that a pdm that learns attestations is noticed.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+from pypi_attestations import GitHubPublisher
+
+from hatch_attest.testing import GitHubIdentity, LocalIndex, LocalSigstore
+
+from .frontends import BIN, BUILD_TIMEOUT, EnvFactory, Upload, publish
+from .test_upload import PROJECT, assert_accepted_with_attestations, built, env_for
+
+__all__ = ["env_for"]  # the fixture, shared with test_upload
+
+pytestmark = pytest.mark.slow
+
+
+def pdm_publish(project: Path, env: Mapping[str, str], index: LocalIndex, *args: str) -> Upload:
+    """``pdm publish --no-build`` (upload dist/ as built), with Trusted Publishing in a job."""
+    run_env = {name: value for name, value in env.items() if name != "UV_OFFLINE"}
+    run_env.update(
+        {
+            "PDM_CHECK_UPDATE": "false",  # no version check against PyPI
+            # This interpreter, as in a CI step: no project virtualenv to create.
+            "PDM_PYTHON": sys.executable,
+            "PDM_USE_VENV": "false",
+            "PDM_PUBLISH_CA_CERTS": str(index.ca_path),
+            "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+            "NO_COLOR": "1",
+            "COLUMNS": "300",
+        }
+    )
+    proc = subprocess.run(
+        [str(BIN / "pdm"), "publish", "--no-build", *args],
+        cwd=project,
+        env=run_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=BUILD_TIMEOUT,
+        check=False,
+    )
+    # pdm prints the minted upload token as a GitHub `::add-mask::` command (the runner
+    # hides it); kept out of this test's log all the same.
+    output = re.sub(r"(::add-mask::)\S+", r"\1***", proc.stdout)
+    print(output)  # for the credential leak scan
+    return Upload(proc.returncode, output)
+
+
+@pytest.fixture
+def job(
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    local_index: LocalIndex,
+    github_identity: GitHubIdentity,
+    env_for: EnvFactory,
+) -> tuple[Path, dict[str, str], GitHubPublisher]:
+    """An attested dist/ of the test project, and the publish step's environment."""
+    publisher = GitHubPublisher(
+        repository=github_identity.repository, workflow=github_identity.workflow
+    )
+    local_index.add_publisher(PROJECT, publisher)
+    project = built(tmp_path, env_for(sigstore_instance.github_env(github_identity)))
+    return project, env_for(sigstore_instance.github_env(github_identity)), publisher
+
+
+def test_pdm_publish_stops_at_the_attestations_before_uploading(
+    job: tuple[Path, dict[str, str], GitHubPublisher], local_index: LocalIndex
+) -> None:
+    project, env, _ = job
+
+    result = pdm_publish(project, env, local_index)
+
+    assert result.returncode != 0
+    assert result.says("Unknown distribution file type: ")
+    assert result.says(".publish.attestation")
+    assert local_index.counts()["upload"] == 0
+    assert local_index.files() == []
+
+
+def test_pdm_publish_of_the_distributions_alone_drops_the_attestations(
+    tmp_path: Path, job: tuple[Path, dict[str, str], GitHubPublisher], local_index: LocalIndex
+) -> None:
+    """`-d` a folder without them: accepted, over Trusted Publishing, but unattested."""
+    project, env, publisher = job
+    alone = project / "dists-only"
+    alone.mkdir()
+    for artifact in (project / "dist").iterdir():
+        if artifact.name.endswith((".whl", ".tar.gz")):
+            (alone / artifact.name).write_bytes(artifact.read_bytes())
+
+    result = pdm_publish(project, env, local_index, "-d", "dists-only")
+
+    assert result.returncode == 0, result.output
+    stored = local_index.files(PROJECT)
+    assert len(stored) == 2
+    assert [f.attestations for f in stored] == [(), ()]
+    assert [f.trusted_publisher for f in stored] == [publisher, publisher]
+
+
+def test_pdm_built_dist_uploads_its_attestations_with_uv(
+    job: tuple[Path, dict[str, str], GitHubPublisher], local_index: LocalIndex
+) -> None:
+    """What the README tells pdm users: upload the same dist/ with `uv publish`."""
+    project, env, publisher = job
+
+    result = publish("uv", project, env)
+
+    assert result.returncode == 0, result.output
+    assert_accepted_with_attestations(local_index, project, publisher)
