@@ -31,10 +31,11 @@ from urllib.parse import urlparse
 
 from hatch_attest import files
 from hatch_attest.errors import AttestError, PublishError
+from hatch_attest.kinds import accepted_publishers, upload_identities
 from hatch_attest.redact import redact, remember
 
 if TYPE_CHECKING:
-    from hatch_attest.publisher import Publisher
+    from hatch_attest.kinds import Publisher
 
 PYPI_UPLOAD_URL = "https://upload.pypi.org/legacy/"
 TEST_PYPI_UPLOAD_URL = "https://test.pypi.org/legacy/"
@@ -142,8 +143,8 @@ def plan(request: UploadRequest, env: Mapping[str, str] | None = None) -> Upload
             f"not uploading: {len(attestations)} attestation file(s) are next to the "
             f"distributions, and PyPI accepts attestations only from a Trusted Publisher, but "
             f"{how}. Publish from the CI job registered as the project's Trusted Publisher "
-            "(GitHub: `permissions: id-token: write`; GitLab: `id_tokens: PYPI_ID_TOKEN: "
-            "aud: pypi`), or upload the distributions alone with `-o attestations=false` "
+            f"({upload_identities()}), or upload the distributions alone with "
+            "`-o attestations=false` "
             "(`attestations = false` in [tool.hatch.publish.attest])"
         )
         raise PublishError(msg)
@@ -169,7 +170,7 @@ def job_publisher(request: UploadRequest, env: Mapping[str, str]) -> Publisher |
     from id import AmbientCredentialError, detect_credential
 
     from hatch_attest.identity import unverified_claims
-    from hatch_attest.publisher import publisher_from_claims
+    from hatch_attest.kinds import publisher_from_claims
 
     host = urlparse(request.url).netloc
     session = requests.Session()
@@ -197,7 +198,7 @@ def job_publisher(request: UploadRequest, env: Mapping[str, str]) -> Publisher |
     if publisher is None:
         msg = (
             "this job's identity token names no Trusted Publisher kind PyPI checks "
-            "attestations for (GitHub, GitLab, Google)"
+            f"attestations for ({accepted_publishers()})"
         )
         raise PublishError(msg)
     return publisher

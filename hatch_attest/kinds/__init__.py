@@ -72,6 +72,7 @@ __all__ = [
     "step_summary",
     "unrequested_identity",
     "untrusted_issuer",
+    "upload_identities",
     "uploader_signs_publish",
 ]
 
@@ -107,6 +108,13 @@ def spec_forms(*, quoted: bool = False) -> str:
 def accepted_publishers() -> str:
     """``GitHub, GitLab.com or Google``: the publishers PyPI accepts attestations from."""
     return _either([cls.pypi_name for cls in KINDS.values()])
+
+
+def upload_identities() -> str:
+    """``GitHub: ...; GitLab.com: ...``: what a job needs to upload with Trusted Publishing."""
+    return "; ".join(
+        f"{cls.pypi_name}: {cls.upload_identity}" for cls in KINDS.values() if cls.upload_identity
+    )
 
 
 def inferring_jobs() -> str:

@@ -188,6 +188,8 @@ class Publisher(ABC):
     issuer: ClassVar[str]
     """The OIDC issuer of its tokens, which Fulcio writes into the certificate."""
     pypi_name: ClassVar[str]
+    upload_identity: ClassVar[str | None] = None
+    """What a job needs for a Trusted Publishing upload (the ``pypi`` audience), if any."""
     """How messages name the publishers PyPI accepts, e.g. ``GitLab.com``."""
     fields: ClassVar[tuple[Field, ...]]
     """Its options, in the order the spec names them."""

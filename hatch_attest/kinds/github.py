@@ -125,6 +125,7 @@ class GitHubPublisher(_ForgePublisher):
     kind: ClassVar[str] = "github"
     pypi_kind: ClassVar[str] = "GitHub"
     pypi_name: ClassVar[str] = "GitHub"
+    upload_identity: ClassVar[str | None] = "`permissions: id-token: write`"
     issuer: ClassVar[str] = "https://token.actions.githubusercontent.com"
     server: ClassVar[str] = "https://github.com"
     fields: ClassVar[tuple[Field, ...]] = (

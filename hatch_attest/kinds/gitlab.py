@@ -125,6 +125,7 @@ class GitLabPublisher(_ForgePublisher):
     kind: ClassVar[str] = "gitlab"
     pypi_kind: ClassVar[str] = "GitLab"
     pypi_name: ClassVar[str] = "GitLab.com"
+    upload_identity: ClassVar[str | None] = "`id_tokens: PYPI_ID_TOKEN: aud: pypi`"
     issuer: ClassVar[str] = "https://gitlab.com"
     host: ClassVar[str] = "gitlab.com"
     default_config: ClassVar[str] = ".gitlab-ci.yml"
