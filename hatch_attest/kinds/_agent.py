@@ -5,20 +5,46 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Mapping
+from typing import ClassVar
 
 from hatch_attest.errors import IdentityError, NoIdentityError
 from hatch_attest.identity import Probe
+from hatch_attest.kinds.base import Ambient
 from hatch_attest.redact import redact
 
 _CREDENTIAL_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|KEY", re.IGNORECASE)
 _MAX_DETAIL = 200
 
 
-def probe_tool(source: str, tool: str, env: Mapping[str, str], reason: str, fix: str) -> Probe:
-    """An agent source can issue tokens only where its tool is on the job's PATH."""
-    if shutil.which(tool, path=env.get("PATH")):
-        return Probe(source)
-    return Probe(None, reason, fix)
+class AgentAmbient(Ambient):
+    """A CI whose job asks a command-line agent for its token (Buildkite, CircleCI).
+
+    A subclass names its variable, its tool, ``id``'s exact argv and what to do
+    when the tool is missing.
+    """
+
+    variable: ClassVar[str]
+    """The variable set to ``true`` in its jobs."""
+    argv: ClassVar[tuple[str, ...]]
+    """The token command, as ``id`` runs it (its first word is the tool)."""
+    missing_fix: ClassVar[str]
+    """What to do when the tool is not on the job's PATH."""
+
+    @classmethod
+    def runs_here(cls, env: Mapping[str, str]) -> bool:
+        return env.get(cls.variable) == "true"
+
+    @classmethod
+    def probe(cls, env: Mapping[str, str]) -> Probe:
+        # The agent can issue tokens only where its tool is on the job's PATH.
+        tool = cls.argv[0]
+        if shutil.which(tool, path=env.get("PATH")):
+            return Probe(cls.source)
+        return Probe(None, f"this {cls.source} job has no `{tool}` on PATH", cls.missing_fix)
+
+    @classmethod
+    def fetch_token(cls, env: Mapping[str, str]) -> str:
+        return agent_token(cls.source, list(cls.argv), env)
 
 
 def _tool_output(text: str, env: Mapping[str, str]) -> str:

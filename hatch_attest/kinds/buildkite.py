@@ -7,36 +7,20 @@ argv ``id`` uses). PyPI has no Buildkite Trusted Publisher, so without a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import ClassVar
 
-from hatch_attest.identity import AUDIENCE, Probe
-from hatch_attest.kinds._agent import agent_token, probe_tool
-from hatch_attest.kinds.base import Ambient
+from hatch_attest.identity import AUDIENCE
+from hatch_attest.kinds._agent import AgentAmbient
 
 __all__ = ["Buildkite"]
 
 
-class Buildkite(Ambient):
+class Buildkite(AgentAmbient):
     """A Buildkite job, whose agent issues its token."""
 
     source: ClassVar[str] = "Buildkite"
-
-    @classmethod
-    def runs_here(cls, env: Mapping[str, str]) -> bool:
-        return env.get("BUILDKITE") == "true"
-
-    @classmethod
-    def probe(cls, env: Mapping[str, str]) -> Probe:
-        return probe_tool(
-            cls.source,
-            "buildkite-agent",
-            env,
-            "this Buildkite job has no `buildkite-agent` on PATH",
-            "run the build where the Buildkite agent is available",
-        )
-
-    @classmethod
-    def fetch_token(cls, env: Mapping[str, str]) -> str:
-        argv = ["buildkite-agent", "oidc", "request-token", "--audience", AUDIENCE]
-        return agent_token(cls.source, argv, env)
+    variable: ClassVar[str] = "BUILDKITE"
+    argv: ClassVar[tuple[str, ...]] = (
+        *("buildkite-agent", "oidc", "request-token", "--audience", AUDIENCE),
+    )
+    missing_fix: ClassVar[str] = "run the build where the Buildkite agent is available"
