@@ -249,7 +249,7 @@ class IndexClient:
         from hatch_attest._http import deadline
 
         def bounded(item: T) -> R:
-            with deadline(max(0.0, self._end - time.monotonic())):
+            with deadline(max(0.0, self._end - time.monotonic()), budget=self._timeout):
                 return function(item)
 
         work = list(items)
@@ -279,11 +279,13 @@ class IndexClient:
         """The JSON document at ``url``; None for a 404; IndexServiceError otherwise."""
         import requests
 
-        from hatch_attest._http import deadline, remaining
+        from hatch_attest._http import BudgetExhausted, deadline, remaining
 
         try:
             with (
-                deadline(max(0.0, min(remaining(), self._end - time.monotonic()))),
+                deadline(
+                    max(0.0, min(remaining(), self._end - time.monotonic())), budget=self._timeout
+                ),
                 self._session().get(url, headers={"Accept": accept}, stream=True) as response,
             ):
                 if response.status_code == 404:
@@ -298,12 +300,11 @@ class IndexClient:
                         + "; try again later, or check --index"
                     )
                     raise IndexServiceError(redact(msg))
+        except BudgetExhausted as e:
+            # It names the URL and the budget: one budget for all requests, --timeout.
+            raise IndexServiceError(redact(f"{e}; raise it with --timeout")) from None
         except requests.RequestException as e:
-            msg = (
-                f"{url}: {e} (the time budget is {self._timeout:g} s for all requests; "
-                "raise it with --timeout)"
-            )
-            raise IndexServiceError(redact(msg)) from None
+            raise IndexServiceError(redact(f"{url}: {e}")) from None
         try:
             return json.loads(body)
         except (ValueError, RecursionError):

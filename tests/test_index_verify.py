@@ -264,9 +264,8 @@ def test_hung_index_is_bounded(
 
     assert result.status == 1
     last = result.err.splitlines()[-1]
-    assert last.startswith(f"hatch-attest: error: {index.url}/pypi/demo-pkg/0.1.0/json: ")
-    assert "did not answer in time" in last
-    assert "raise it with --timeout" in last
+    assert last.startswith(f"hatch-attest: error: {index.url}/pypi/demo-pkg/0.1.0/json did not ")
+    assert last.endswith("the deadline (1.5 s, option `timeout`) ran out; raise it with --timeout")
 
 
 def test_bad_release_spec_is_misuse(verify: Verify) -> None:
@@ -375,5 +374,8 @@ def test_slow_index_past_the_budget_fails_each_file_clearly(
         [wheel_name("0.1.0"), "FAILED"],
         [sdist_name("0.1.0"), "FAILED"],
     ]
-    assert all("did not answer in time" in line for line in lines)
-    assert all("(the time budget is 1 s for all requests" in line for line in lines)
+    assert all("did not finish answering" in line for line in lines)
+    assert all(
+        line.endswith("the deadline (1 s, option `timeout`) ran out; raise it with --timeout")
+        for line in lines
+    )

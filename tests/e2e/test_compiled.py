@@ -42,13 +42,12 @@ SKIP = (
     '`hatch-attest sign` in a step after it (see README "Compiled wheels")'
 )
 PROJECT = "cext-pkg"
-README = Path(__file__).resolve().parents[2] / "README.md"
+RECIPE = Path(__file__).resolve().parents[2] / "docs" / "recipes" / "compiled-wheels.yml"
 
 
 def readme_recipe() -> str:
-    """The workflow of the README's "Compiled wheels" recipe, as the job's own workflow file."""
-    section = README.read_text().split("### Compiled wheels\n", 1)[1]
-    return section.split("```yaml\n", 1)[1].split("```\n", 1)[0]
+    """The README's "Compiled wheels" recipe (included verbatim), as the job's own workflow."""
+    return RECIPE.read_text()
 
 
 # How cibuildwheel runs each frontend: the wheel only, into its temporary `built_wheel`.
