@@ -27,6 +27,8 @@ class AgentAmbient(Ambient):
     """The variable set to ``true`` in its jobs."""
     argv: ClassVar[tuple[str, ...]]
     """The token command, as ``id`` runs it (its first word is the tool)."""
+    missing: ClassVar[str]
+    """How messages name the tool when it is not on the job's PATH."""
     missing_fix: ClassVar[str]
     """What to do when the tool is not on the job's PATH."""
 
@@ -37,10 +39,9 @@ class AgentAmbient(Ambient):
     @classmethod
     def probe(cls, env: Mapping[str, str]) -> Probe:
         # The agent can issue tokens only where its tool is on the job's PATH.
-        tool = cls.argv[0]
-        if shutil.which(tool, path=env.get("PATH")):
+        if shutil.which(cls.argv[0], path=env.get("PATH")):
             return Probe(cls.source)
-        return Probe(None, f"this {cls.source} job has no `{tool}` on PATH", cls.missing_fix)
+        return Probe(None, f"this {cls.source} job has no {cls.missing} on PATH", cls.missing_fix)
 
     @classmethod
     def fetch_token(cls, env: Mapping[str, str]) -> str:

@@ -23,4 +23,5 @@ class Buildkite(AgentAmbient):
     argv: ClassVar[tuple[str, ...]] = (
         *("buildkite-agent", "oidc", "request-token", "--audience", AUDIENCE),
     )
+    missing: ClassVar[str] = "`buildkite-agent`"
     missing_fix: ClassVar[str] = "run the build where the Buildkite agent is available"

@@ -25,4 +25,5 @@ class CircleCI(AgentAmbient):
         *("circleci", "run", "oidc", "get", "--claims", json.dumps({"aud": AUDIENCE})),
         "--root-issuer",
     )
+    missing: ClassVar[str] = "`circleci` tool"
     missing_fix: ClassVar[str] = "use a CircleCI image that ships the `circleci` CLI"
