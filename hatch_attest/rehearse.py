@@ -31,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,9 +46,9 @@ from hatch_attest.config import (
     read_pyproject,
 )
 from hatch_attest.errors import AttestError, ConfigError
-from hatch_attest.kinds import GitHubPublisher, GitLabPublisher, Publisher
+from hatch_attest.kinds import ci_markers, ci_paths, plan_release, rehearsable
+from hatch_attest.kinds.release import REHEARSAL_TAG, ReleasePlan, ReleaseSource
 from hatch_attest.project_urls import repository_from_project_urls
-from hatch_attest.uploads import Build, Upload
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -56,6 +56,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 if TYPE_CHECKING:
+    from hatch_attest.kinds import Publisher
     from hatch_attest.testing import LocalIndex, LocalSigstore
 
 __all__ = ["FRONTENDS", "FileResult", "Plan", "Rehearsal", "header", "plan", "rehearse", "summary"]
@@ -63,8 +64,6 @@ __all__ = ["FRONTENDS", "FileResult", "Plan", "Rehearsal", "header", "plan", "re
 FRONTENDS = ("uv", "build", "hatch")
 """What ``--frontend`` accepts."""
 STEP_TIMEOUT_SECONDS = 600
-_WORKFLOWS = Path(".github") / "workflows"
-_GITLAB_CONFIG = ".gitlab-ci.yml"
 # Never copied into the rehearsal's build folder: outputs, VCS data, environments.
 _SKIP_EVERYWHERE = frozenset(
     {".git", ".hg", ".venv", ".tox", ".nox", "__pycache__", ".mypy_cache", ".pytest_cache",
@@ -72,8 +71,6 @@ _SKIP_EVERYWHERE = frozenset(
 )  # fmt: skip
 _SKIP_AT_TOP = frozenset({"dist"})
 _SHOWN_TAIL = 25  # lines of a failed step's output shown
-# The rehearsal's tag: a release runs on one, and PyPI's publisher ignores the ref.
-_REF = "refs/tags/rehearsal"
 
 Say = Callable[[str], None]
 # What the rehearsal runs beyond the idle path: the `cli` extra (module, distribution).
@@ -105,31 +102,19 @@ class FileResult:
         return self.accepted and bool(self.attestations)
 
 
-@dataclass
-class Plan:
-    """What the rehearsal read from the project: who publishes, and how the release runs."""
+@dataclass(kw_only=True)
+class Plan(ReleasePlan):
+    """What the rehearsal read from the project: who publishes, and how the release runs.
+
+    The kind's reading (:class:`~hatch_attest.kinds.release.ReleasePlan`), with the
+    project and the frontend the rehearsal builds with.
+    """
 
     project: Path
     name: str
-    kind: str
-    """``github`` or ``gitlab``."""
     repository: str
-    publisher: Publisher
-    """The Trusted Publisher registered on the local index."""
-    publisher_source: str
-    build_workflow: str
-    """GitHub: the workflow file name; GitLab: the CI configuration's path."""
-    upload_workflow: str
-    frontend: str
-    build: Build | None
-    upload: Upload | None
-    uploader: str
-    """``twine``, ``uv`` or ``action`` (gh-action-pypi-publish's steps)."""
     config: AttestConfig
-    problems: list[str] = field(default_factory=list)
-    """Layout problems found by reading: each makes the rehearsal fail."""
-    notes: list[str] = field(default_factory=list)
-    """What the rehearsal does differently from the release, said up front."""
+    frontend: str = "build"
     ci_root: Path | None = None
     """The folder holding the CI files (the project, or a parent in a monorepo)."""
 
@@ -180,15 +165,16 @@ def plan(project: Path, *, workflow: str | None = None, frontend: str | None = N
     name = _project_name(project)
     ci_root = _ci_root(project)
     configured = config.publisher
-    if configured is not None and not isinstance(configured, (GitHubPublisher, GitLabPublisher)):
+    home = None if configured is None else configured.home()
+    if configured is not None and (type(configured).emulated_as is None or home is None):
         msg = (
-            f"cannot rehearse: the publisher {configured.describe()} is not a GitHub or GitLab "
+            f"cannot rehearse: the publisher {configured.describe()} is not a {rehearsable()} "
             "workflow, and only those can be emulated"
         )
         raise AttestError(msg)
     found = repository_from_project_urls(pyproject.project_urls)
-    if configured is not None:
-        kind, repository = configured.kind, configured.repository
+    if home is not None:
+        kind, repository = home
     elif found is not None:
         kind, repository = found
     else:
@@ -199,9 +185,16 @@ def plan(project: Path, *, workflow: str | None = None, frontend: str | None = N
             f"{pyproject.path}, or a Source URL in [project.urls]"
         )
         raise AttestError(msg)
-    source = _Source(project, ci_root, name, repository, config, workflow)
-    result = _github_plan(source) if kind == GitHubPublisher.kind else _gitlab_plan(source)
-    result.ci_root = ci_root
+    source = ReleaseSource(project, ci_root, name, repository, config, workflow)
+    release = plan_release(kind, source)
+    result = Plan(
+        **{f.name: getattr(release, f.name) for f in fields(ReleasePlan)},
+        project=project,
+        name=name,
+        repository=repository,
+        config=config,
+        ci_root=ci_root,
+    )
     _choose_frontend(result, frontend)
     _check_build_environment(project, pyproject.table_name, result)
     if config.trust_config is not None or config.instance != "production":
@@ -228,244 +221,11 @@ def _project_name(project: Path) -> str:
 def _ci_root(project: Path) -> Path:
     """The project, or the parent (up to the repository's root) holding its CI files."""
     for candidate in (project, *project.parents):
-        if (candidate / _WORKFLOWS).is_dir() or (candidate / _GITLAB_CONFIG).is_file():
+        if any((candidate / marker).exists() for marker in ci_markers()):
             return candidate
         if (candidate / ".git").exists():
             break
     return project
-
-
-@dataclass(frozen=True)
-class _Source:
-    """What every publisher kind's reading starts from."""
-
-    project: Path
-    root: Path
-    """The folder holding the CI files."""
-    name: str
-    repository: str
-    config: AttestConfig
-    workflow: str | None
-    """``--workflow``."""
-
-
-def _github_reader_env(root: Path, repository: str, workflow: str) -> dict[str, str]:
-    """What the GitHub reader needs of a job of ``workflow`` to read that workflow."""
-    return {
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_REPOSITORY": repository,
-        "GITHUB_WORKFLOW_REF": f"{repository}/.github/workflows/{workflow}@{_REF}",
-        "GITHUB_WORKSPACE": str(root),
-    }
-
-
-def _trusted(upload: Upload) -> bool:
-    return upload.token is None and upload.reusable is None
-
-
-def _github_plan(source: _Source) -> Plan:
-    from hatch_attest.kinds.github_workflow import Reading, read_workflow
-
-    folder = source.root / _WORKFLOWS
-    files = sorted(p.name for p in folder.glob("*.y*ml") if p.suffix in {".yml", ".yaml"})
-    workflow = None if source.workflow is None else Path(source.workflow).name
-    if workflow is not None and workflow not in files:
-        msg = f"--workflow {workflow}: no such file in {folder}"
-        raise ConfigError([msg])
-    readings: dict[str, Reading] = {
-        f: read_workflow(_github_reader_env(source.root, source.repository, f), cwd=source.root)
-        for f in files
-    }
-    uploading = [f for f, r in readings.items() if any(_trusted(u) for u in r.uploads)]
-    configured = source.config.publisher
-    notes: list[str] = []
-    if isinstance(configured, GitHubPublisher) and configured.workflow in uploading:
-        upload_workflow = configured.workflow
-    elif workflow in uploading:
-        upload_workflow = str(workflow)
-    elif uploading:
-        upload_workflow = uploading[0]
-    elif isinstance(configured, GitHubPublisher):
-        upload_workflow = configured.workflow
-        notes.append(
-            f"no workflow visibly uploads with Trusted Publishing; the upload is rehearsed from "
-            f"{upload_workflow} (the configured `publisher`) with twine"
-        )
-    else:
-        msg = (
-            f"cannot rehearse: no workflow in {folder} (found: {', '.join(files) or 'none'}) "
-            "uploads to PyPI with Trusted Publishing, so the publisher PyPI checks is unknown. "
-            f'Set `publisher = {{ kind = "github", repository = "{source.repository}", '
-            'workflow = "release.yml" }` in pyproject.toml'
-        )
-        raise AttestError(msg)
-    building = [f for f, r in readings.items() if r.builds]
-    build_workflow = workflow or next(
-        (f for f in (upload_workflow, *building) if f in building), upload_workflow
-    )
-    if not building and workflow is None:
-        notes.append(
-            "no workflow shows a build step (uv build, python -m build, hatch build); the "
-            f"build is rehearsed in {upload_workflow}"
-        )
-    empty = Reading(upload_workflow)
-    builds = readings.get(build_workflow, empty).builds
-    uploads = readings.get(upload_workflow, empty).uploads
-    upload = next((u for u in uploads if _trusted(u)), uploads[0] if uploads else None)
-    publisher, origin, problems = _github_publisher(source, upload_workflow, files)
-    problems += _github_layout(source, build_workflow, upload_workflow)
-    return Plan(
-        project=source.project,
-        name=source.name,
-        kind=GitHubPublisher.kind,
-        repository=source.repository,
-        publisher=publisher,
-        publisher_source=origin,
-        build_workflow=build_workflow,
-        upload_workflow=upload_workflow,
-        frontend="build",
-        build=builds[0] if builds else None,
-        upload=upload,
-        uploader=_uploader(upload, notes),
-        config=source.config,
-        problems=problems,
-        notes=notes,
-    )
-
-
-def _github_publisher(
-    source: _Source, upload_workflow: str, files: list[str]
-) -> tuple[Publisher, str, list[str]]:
-    """The publisher to register, where it comes from, and how it disagrees with the workflows."""
-    configured = source.config.publisher
-    if not isinstance(configured, GitHubPublisher):
-        publisher = GitHubPublisher(repository=source.repository, workflow=upload_workflow)
-        return publisher, f"{upload_workflow}, which uploads with Trusted Publishing", []
-    problems = []
-    if configured.workflow != upload_workflow:
-        missing = "" if configured.workflow in files else f" (no such file in {_WORKFLOWS})"
-        problems.append(
-            f"`publisher` names the workflow {configured.workflow}{missing}, but "
-            f"{upload_workflow} uploads to PyPI: PyPI accepts attestations only from the "
-            "Trusted Publisher that uploads. Fix `publisher` (and the Trusted Publisher on "
-            f"PyPI) to name {upload_workflow}"
-        )
-    return configured, "`publisher` in pyproject.toml", problems
-
-
-def _github_layout(source: _Source, build_workflow: str, upload_workflow: str) -> list[str]:
-    """What the topology rules say about building in ``build_workflow``."""
-    from hatch_attest.kinds.github_workflow import topology_skip
-
-    if build_workflow != upload_workflow:
-        return [
-            f"the build runs in {build_workflow}, which does not upload; PyPI checks "
-            f"attestations against {upload_workflow}, the workflow that uploads, and would "
-            f"reject attestations made in {build_workflow}. Build and upload in one workflow"
-        ]
-    env = _github_reader_env(source.root, source.repository, build_workflow)
-    configured = source.config.publisher is not None
-    skip = topology_skip(env, publisher=configured, cwd=source.root)
-    return [] if skip is None else [skip.reason]
-
-
-def _gitlab_plan(source: _Source) -> Plan:
-    from hatch_attest.kinds.gitlab_ci import read_config, topology_skip
-
-    configured = source.config.publisher
-    if not isinstance(configured, GitLabPublisher):
-        configured = None
-    path = source.workflow or (configured.workflow_filepath if configured else _GITLAB_CONFIG)
-    if not (source.root / path).is_file():
-        if source.workflow:
-            msg = f"--workflow {path}: no such file in {source.root}"
-            raise ConfigError([msg])
-        if configured is None:
-            msg = (
-                f"cannot rehearse: {source.root} has no {path}; set `publisher = {{ kind = "
-                f'"gitlab", repository = "{source.repository}", workflow-filepath = "..." }}` '
-                "in pyproject.toml"
-            )
-        else:
-            msg = (
-                f"cannot rehearse: `publisher` names {path}, which is not in {source.root}; "
-                "set its workflow-filepath to the configuration that uploads (GitLab's "
-                f"default: {_GITLAB_CONFIG})"
-            )
-        raise AttestError(msg)
-    env = {"GITLAB_CI": "true", "CI_CONFIG_PATH": path, "CI_PROJECT_DIR": str(source.root)}
-    reading = read_config(env, cwd=source.root)
-    problems: list[str] = []
-    notes: list[str] = []
-    if reading.unknown is not None:
-        notes.append(f"the CI configuration cannot be read fully: {reading.unknown}")
-    trusted = [u for u in reading.uploads if _trusted(u)]
-    upload = trusted[0] if trusted else (reading.uploads[0] if reading.uploads else None)
-    publisher: Publisher
-    if configured is not None:
-        publisher, origin = configured, "`publisher` in pyproject.toml"
-        if configured.workflow_filepath != path:
-            problems.append(
-                f"`publisher` names the CI configuration {configured.workflow_filepath}, but "
-                f"the pipeline runs {path}: PyPI accepts attestations only from the Trusted "
-                "Publisher that uploads"
-            )
-    elif trusted:
-        publisher = GitLabPublisher(repository=source.repository, workflow_filepath=path)
-        origin = f"{path}, which uploads with Trusted Publishing"
-    else:
-        msg = (
-            f"cannot rehearse: {path} shows no upload to PyPI with Trusted Publishing, so the "
-            'publisher PyPI checks is unknown. Set `publisher = { kind = "gitlab", repository '
-            f'= "{source.repository}", workflow-filepath = "{path}" }}` in pyproject.toml'
-        )
-        raise AttestError(msg)
-    skip = topology_skip(env, publisher=configured is not None, cwd=source.root)
-    if skip is not None:
-        problems.append(skip.reason)
-    if not reading.builds:
-        notes.append(f"{path} shows no build command; the build is rehearsed in its pipeline")
-    return Plan(
-        project=source.project,
-        name=source.name,
-        kind=GitLabPublisher.kind,
-        repository=source.repository,
-        publisher=publisher,
-        publisher_source=origin,
-        build_workflow=path,
-        upload_workflow=path,
-        frontend="build",
-        build=reading.builds[0] if reading.builds else None,
-        upload=upload,
-        uploader=_uploader(upload, notes),
-        config=source.config,
-        problems=problems,
-        notes=notes,
-    )
-
-
-def _uploader(upload: Upload | None, notes: list[str]) -> str:
-    """Which upload to rehearse for the workflow's ``upload``."""
-    if upload is None:
-        return "twine"
-    tool = upload.tool
-    if "gh-action-pypi-publish" in tool.lower():
-        return "action"
-    if tool == "uv publish":
-        return "uv"
-    if tool == "twine upload":
-        return "twine"
-    if tool == "hatch publish":
-        # PLUG-IN POINT for `hatch publish -p attest` (issue 17, section 2): when this
-        # package registers its hatch publisher, return "hatch" here and add the
-        # command to `_upload_command`. Until then its upload is twine's protocol.
-        notes.append(
-            "the release uploads with `hatch publish`; the rehearsal uploads with twine "
-            "upload --attestations (the same Trusted Publishing upload)"
-        )
-        return "twine"
-    notes.append(f"the release uploads with {tool}; the rehearsal uploads with twine instead")
-    return "twine"
 
 
 def _choose_frontend(result: Plan, frontend: str | None) -> None:
@@ -587,7 +347,7 @@ def _copy(the_plan: Plan, workspace: Path) -> tuple[Path, Path]:
     project = workspace / relative
     shutil.copytree(the_plan.project, project, ignore=_ignore(the_plan.project))
     if relative != Path("."):
-        for name in (".github", ".gitlab", _GITLAB_CONFIG):
+        for name in ci_paths():
             source = root / name
             if source.is_dir():
                 shutil.copytree(source, workspace / name)
@@ -607,26 +367,16 @@ def _ignore(top: Path) -> Callable[[str, list[str]], set[str]]:
 
 
 def _job_env(
-    the_plan: Plan, sigstore: LocalSigstore, workspace: Path, workflow: str
+    sigstore: LocalSigstore, job: Publisher, workspace: Path, *, upload: bool = False
 ) -> dict[str, str]:
-    """An emulated CI job of ``workflow``, starting from an environment outside any CI."""
-    from hatch_attest.testing import GitHubIdentity, GitLabIdentity, outside_ci
+    """An emulated CI job of the publisher ``job``, starting from an environment outside any CI.
+
+    The copy has no .git: the CI readers cannot compare commits, and read the files as they are.
+    """
+    from hatch_attest.testing import outside_ci
 
     env = outside_ci()
-    if the_plan.kind == GitHubPublisher.kind:
-        identity = GitHubIdentity(repository=the_plan.repository, workflow=workflow, ref=_REF)
-        env.update(sigstore.github_env(identity, workflow=None))
-        env["GITHUB_WORKSPACE"] = str(workspace)
-        # The copy has no .git: the reader cannot compare commits, and reads the files as they are.
-    else:
-        gitlab = GitLabIdentity(
-            project_path=the_plan.repository,
-            ci_config_path=workflow,
-            ref="rehearsal",
-            ref_type="tag",
-        )
-        env.update(sigstore.gitlab_env(gitlab))
-        env["CI_PROJECT_DIR"] = str(workspace)
+    env.update(sigstore.job_env(job, workspace=workspace, tag=REHEARSAL_TAG, upload=upload))
     env["NO_COLOR"] = "1"
     return env
 
@@ -640,7 +390,7 @@ def _build(
 ) -> list[Path] | None:
     """Build in the build workflow's emulated job; the distributions, or None if it failed."""
     workspace, project = folders
-    env = _job_env(the_plan, sigstore, workspace, the_plan.build_workflow)
+    env = _job_env(sigstore, the_plan.build_job, workspace)
     if the_plan.build is not None:
         # The build step's own settings (HATCH_ATTEST_MODE: always, ...), never its trust config.
         env.update(
@@ -652,7 +402,7 @@ def _build(
     dist = project / "dist"
     argv = _build_command(the_plan.frontend, dist)
     say("")
-    say(f"Building in an emulated {_job_name(the_plan, the_plan.build_workflow)}:")
+    say(f"Building in an emulated {the_plan.build_job_name}:")
     say(f"  $ {_shown(argv)}" + (f"   ({MODE_ENV}={env[MODE_ENV]})" if MODE_ENV in env else ""))
     status, output = _run(argv, project, env)
     for line in output.splitlines():
@@ -699,25 +449,15 @@ def _upload(
     the_plan: Plan, sigstore: LocalSigstore, index: LocalIndex, workspace: Path, artifact: Path
 ) -> FileResult:
     """Upload one file with its attestations from the upload workflow's emulated job."""
-    from hatch_attest.testing import GitLabIdentity
-
-    env = _job_env(the_plan, sigstore, workspace, the_plan.upload_workflow)
+    env = _job_env(sigstore, the_plan.upload_job, workspace, upload=True)
     env.update(index.client_env())
     env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
     env["COLUMNS"] = "300"
     env.pop("SIGSTORE_ID_TOKEN", None)
-    if the_plan.kind == GitLabPublisher.kind:
-        # `id_tokens: PYPI_ID_TOKEN: aud: pypi`, fresh per upload (PyPI refuses a reused token).
-        job = GitLabIdentity(
-            project_path=the_plan.repository,
-            ci_config_path=the_plan.upload_workflow,
-            ref="rehearsal",
-            ref_type="tag",
-        )
-        env["PYPI_ID_TOKEN"] = sigstore.mint_gitlab_token(job, audience="pypi")
     refused_before = len(index.refusals())
-    if the_plan.uploader == "action":
-        refusal = _action_signs(artifact, sigstore, the_plan)
+    if the_plan.before_upload is not None:
+        token = sigstore.mint_job_token(the_plan.upload_job, tag=REHEARSAL_TAG)
+        refusal = the_plan.before_upload(artifact, sigstore.trust_config_path, token)
         if refusal is not None:
             return FileResult(artifact.name, accepted=False, reason=refusal, reached_index=False)
     argv = _upload_command(the_plan.uploader, artifact)
@@ -749,39 +489,6 @@ def _upload_command(uploader: str, artifact: Path) -> list[str]:
         return [*uv, str(artifact), *attestations]
     twine = [sys.executable, "-m", "twine", "--no-color", "upload", "--non-interactive"]
     return [*twine, "--disable-progress-bar", "--attestations", str(artifact), *attestations]
-
-
-def _action_signs(artifact: Path, sigstore: LocalSigstore, the_plan: Plan) -> str | None:
-    """gh-action-pypi-publish's attestations.py: refuse an existing one, else sign as the job.
-
-    The action signs a publish attestation of each file with the upload job's
-    identity, then runs `twine upload --attestations`; it fails when
-    ``<dist>.publish.attestation`` already exists.
-    """
-    from pypi_attestations import Attestation, Distribution
-    from sigstore.models import ClientTrustConfig
-    from sigstore.oidc import IdentityToken
-    from sigstore.sign import SigningContext
-
-    from hatch_attest.testing import GitHubIdentity
-
-    target = artifact.with_name(f"{artifact.name}.publish.attestation")
-    if target.exists():
-        return (
-            'gh-action-pypi-publish fails: "The following distributions already have publish '
-            f'attestations: {artifact.name}" (sign SLSA provenance in the build: '
-            '`predicate = "auto"` or "slsa-provenance")'
-        )
-    trust = ClientTrustConfig.from_json(sigstore.trust_config_path.read_text())
-    trust.force_tlog_version = 1
-    identity = GitHubIdentity(
-        repository=the_plan.repository, workflow=the_plan.upload_workflow, ref=_REF
-    )
-    token = IdentityToken(sigstore.mint_github_token(identity))
-    with SigningContext.from_trust_config(trust).signer(token, cache=True) as signer:
-        signed = Attestation.sign(signer, Distribution.from_file(artifact))
-    target.write_text(signed.model_dump_json(), encoding="utf-8")
-    return None
 
 
 def _predicate_type(statement: bytes) -> str:
@@ -816,12 +523,6 @@ def _shown(argv: list[str]) -> str:
     return " ".join(Path(w).name if w.endswith(("/uv", "/twine")) else w for w in words)
 
 
-def _job_name(the_plan: Plan, workflow: str) -> str:
-    if the_plan.kind == GitHubPublisher.kind:
-        return f"GitHub Actions job of {the_plan.repository}, workflow {workflow}"
-    return f"GitLab CI job of {the_plan.repository}, {workflow}"
-
-
 # --- what the user reads ------------------------------------------------------------
 
 FIRST_LINE = (
@@ -844,17 +545,10 @@ def header(the_plan: Plan) -> Iterator[str]:
     yield (
         f"Upload: {the_plan.upload_workflow}"
         + (f", {upload.where}: {upload.tool}" if upload else "")
-        + f" -> rehearsed with {_UPLOADER_NAMES[the_plan.uploader]}"
+        + f" -> rehearsed with {the_plan.uploader_name}"
     )
     for note in the_plan.notes:
         yield f"Note: {note}"
-
-
-_UPLOADER_NAMES = {
-    "twine": "twine upload --attestations",
-    "uv": "uv publish --trusted-publishing always",
-    "action": "gh-action-pypi-publish's steps (sign as the upload job, then twine)",
-}
 
 
 def summary(result: Rehearsal) -> Iterator[str]:

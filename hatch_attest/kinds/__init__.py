@@ -37,6 +37,7 @@ from hatch_attest.redact import remember, remember_environment
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from hatch_attest.kinds.release import ReleasePlan, ReleaseSource
     from hatch_attest.uploads import TopologySkip
 
 __all__ = [
@@ -51,6 +52,8 @@ __all__ = [
     "Pair",
     "Publisher",
     "accepted_publishers",
+    "ci_markers",
+    "ci_paths",
     "describe_kinds",
     "environment_mismatch",
     "for_build_type",
@@ -60,11 +63,13 @@ __all__ = [
     "inferring_jobs",
     "obtain_token",
     "parse_publisher_spec",
+    "plan_release",
     "probe",
     "provenance_kinds",
     "publisher_doubt",
     "publisher_from_claims",
     "publisher_from_environment",
+    "rehearsable",
     "release_skip",
     "running_job",
     "same_repository",
@@ -374,3 +379,31 @@ def for_build_type(
     if found is None and predicate is not None:
         found = next((cls for cls in KINDS.values() if cls.shapes_provenance(predicate)), None)
     return found
+
+
+# --- hatch-attest rehearse -------------------------------------------------------------
+
+
+def rehearsable() -> str:
+    """``GitHub or GitLab``: the CI systems ``rehearse`` can emulate."""
+    return _either([str(cls.emulated_as) for cls in KINDS.values() if cls.emulated_as])
+
+
+def ci_markers() -> tuple[str, ...]:
+    """Paths whose presence marks a folder holding a rehearsable kind's CI files."""
+    return tuple(path for cls in KINDS.values() for path in cls.ci_markers)
+
+
+def ci_paths() -> tuple[str, ...]:
+    """The CI files and folders a rehearsal copies from a monorepo's root."""
+    return tuple(path for cls in KINDS.values() for path in cls.ci_paths)
+
+
+def plan_release(kind: str, source: ReleaseSource) -> ReleasePlan:
+    """Read the release of ``source`` with the CI readers of ``kind`` (one with ``emulated_as``).
+
+    Raises:
+        ConfigError: ``--workflow`` names no file of that CI.
+        AttestError: the publisher PyPI would check cannot be determined.
+    """
+    return KINDS[kind].plan_release(source)

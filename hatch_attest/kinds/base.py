@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import pypi_attestations
     from typing_extensions import Self
 
+    from hatch_attest.kinds.release import ReleasePlan, ReleaseSource
     from hatch_attest.uploads import TopologySkip
 
     PyPIPublisher: TypeAlias = (
@@ -202,6 +203,12 @@ class Publisher(ABC):
     """The ``kind`` of the matching pypi-attestations publisher, whose fields are ours."""
     build_type: ClassVar[str | None] = None
     """The SLSA ``buildType`` of its provenance (None: it makes none)."""
+    emulated_as: ClassVar[str | None] = None
+    """How ``rehearse`` names the CI it can emulate for this kind (None: it cannot)."""
+    ci_markers: ClassVar[tuple[str, ...]] = ()
+    """Paths whose presence marks the folder holding this kind's CI files."""
+    ci_paths: ClassVar[tuple[str, ...]] = ()
+    """The CI files and folders a rehearsal copies from a monorepo's root."""
 
     # --- configuration -------------------------------------------------------------
 
@@ -372,6 +379,17 @@ class Publisher(ABC):
     def shapes_provenance(cls, predicate: Mapping[str, Any] | None) -> bool:
         """Whether *predicate* has this kind's provenance layout (an unknown buildType)."""
         return False
+
+    # --- hatch-attest rehearse -------------------------------------------------------
+
+    @classmethod
+    def plan_release(cls, source: ReleaseSource) -> ReleasePlan:
+        """Read this kind's CI files: the jobs that build and upload, and the problems.
+
+        Only asked of kinds with :attr:`emulated_as`.
+        """
+        msg = f"the {cls.kind} kind cannot be rehearsed"
+        raise NotImplementedError(msg)
 
 
 @dataclass(frozen=True)

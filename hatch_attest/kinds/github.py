@@ -40,6 +40,7 @@ from hatch_attest.redact import redact
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from hatch_attest.kinds.release import ReleasePlan, ReleaseSource
     from hatch_attest.uploads import TopologySkip
 
 __all__ = [
@@ -147,7 +148,16 @@ class GitHubPublisher(_ForgePublisher):
     spec_form: ClassVar[str] = "github:OWNER/REPO@WORKFLOW.yml"
     spec_example: ClassVar[str] = "github:octo-org/demo@release.yml"
     visibility_claim: ClassVar[str | None] = "repository_visibility"
+    emulated_as: ClassVar[str | None] = "GitHub"
+    ci_markers: ClassVar[tuple[str, ...]] = (".github/workflows",)
+    ci_paths: ClassVar[tuple[str, ...]] = (".github",)
     build_type: ClassVar[str | None] = GITHUB_BUILD_TYPE
+
+    @classmethod
+    def plan_release(cls, source: ReleaseSource) -> ReleasePlan:
+        from hatch_attest.kinds import github_workflow
+
+        return github_workflow.plan_release(source)
 
     def describe(self) -> str:
         return f"GitHub repository {self.repository}, workflow {self.workflow}"

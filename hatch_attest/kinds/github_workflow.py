@@ -35,8 +35,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from hatch_attest.errors import AttestError, ConfigError
 from hatch_attest.kinds._checkout import (
     UNKNOWN,
     Unreadable,
@@ -44,6 +45,14 @@ from hatch_attest.kinds._checkout import (
     load,
     stale_checkout,
     yaml_available,
+)
+from hatch_attest.kinds.release import (
+    REHEARSAL_TAG,
+    UPLOADER_NAMES,
+    ReleasePlan,
+    ReleaseSource,
+    choose_uploader,
+    trusted,
 )
 from hatch_attest.uploads import (
     URL_VARIABLES,
@@ -56,7 +65,17 @@ from hatch_attest.uploads import (
     token_variables,
 )
 
-__all__ = ["publisher_doubt", "read_workflow", "topology_skip", "workflow_uses_pypi_publish_action"]
+if TYPE_CHECKING:
+    from hatch_attest.kinds.base import Publisher
+
+__all__ = [
+    "plan_release",
+    "publisher_doubt",
+    "read_workflow",
+    "sign_as_action",
+    "topology_skip",
+    "workflow_uses_pypi_publish_action",
+]
 
 ACTION = "pypa/gh-action-pypi-publish"
 _ACTION_REPOSITORY = "gh-action-pypi-publish"
@@ -550,3 +569,164 @@ def _action_verdict(where: str, uses: str, with_: Any) -> _Verdict:
     return _Verdict(
         2, f"{where} uses {uses} with `attestations: {shown}`; assuming it signs its own"
     )
+
+
+# --- hatch-attest rehearse --------------------------------------------------------
+
+_REHEARSAL_REF = f"refs/tags/{REHEARSAL_TAG}"
+_ACTION_UPLOADER = "action"
+
+
+def _reader_env(root: Path, repository: str, workflow: str) -> dict[str, str]:
+    """What :func:`read_workflow` needs of a job of ``workflow`` to read that workflow."""
+    return {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_REPOSITORY": repository,
+        "GITHUB_WORKFLOW_REF": f"{repository}/{_WORKFLOWS}{workflow}@{_REHEARSAL_REF}",
+        "GITHUB_WORKSPACE": str(root),
+    }
+
+
+def plan_release(source: ReleaseSource) -> ReleasePlan:
+    """Which workflow builds, which uploads with Trusted Publishing, and what PyPI would check.
+
+    Raises:
+        ConfigError: ``--workflow`` names no workflow file.
+        AttestError: no workflow uploads with Trusted Publishing and no ``publisher``
+            is configured, so the publisher PyPI checks is unknown.
+    """
+    from hatch_attest.kinds.github import GitHubPublisher
+
+    folder = source.root / _WORKFLOWS.rstrip("/")
+    files = sorted(p.name for p in folder.glob("*.y*ml") if p.suffix in {".yml", ".yaml"})
+    workflow = None if source.workflow is None else Path(source.workflow).name
+    if workflow is not None and workflow not in files:
+        msg = f"--workflow {workflow}: no such file in {folder}"
+        raise ConfigError([msg])
+    readings: dict[str, Reading] = {
+        f: read_workflow(_reader_env(source.root, source.repository, f), cwd=source.root)
+        for f in files
+    }
+    uploading = [f for f, r in readings.items() if any(trusted(u) for u in r.uploads)]
+    configured = source.config.publisher
+    notes: list[str] = []
+    if isinstance(configured, GitHubPublisher) and configured.workflow in uploading:
+        upload_workflow = configured.workflow
+    elif workflow in uploading:
+        upload_workflow = str(workflow)
+    elif uploading:
+        upload_workflow = uploading[0]
+    elif isinstance(configured, GitHubPublisher):
+        upload_workflow = configured.workflow
+        notes.append(
+            f"no workflow visibly uploads with Trusted Publishing; the upload is rehearsed from "
+            f"{upload_workflow} (the configured `publisher`) with twine"
+        )
+    else:
+        msg = (
+            f"cannot rehearse: no workflow in {folder} (found: {', '.join(files) or 'none'}) "
+            "uploads to PyPI with Trusted Publishing, so the publisher PyPI checks is unknown. "
+            f'Set `publisher = {{ kind = "github", repository = "{source.repository}", '
+            'workflow = "release.yml" }` in pyproject.toml'
+        )
+        raise AttestError(msg)
+    building = [f for f, r in readings.items() if r.builds]
+    build_workflow = workflow or next(
+        (f for f in (upload_workflow, *building) if f in building), upload_workflow
+    )
+    if not building and workflow is None:
+        notes.append(
+            "no workflow shows a build step (uv build, python -m build, hatch build); the "
+            f"build is rehearsed in {upload_workflow}"
+        )
+    empty = Reading(upload_workflow)
+    builds = readings.get(build_workflow, empty).builds
+    uploads = readings.get(upload_workflow, empty).uploads
+    upload = next((u for u in uploads if trusted(u)), uploads[0] if uploads else None)
+    publisher, origin, problems = _rehearsed_publisher(source, upload_workflow, files)
+    problems += _layout(source, build_workflow, upload_workflow)
+    action = upload is not None and _ACTION_REPOSITORY in upload.tool.lower()
+    uploader = _ACTION_UPLOADER if action else choose_uploader(upload, notes)
+    return ReleasePlan(
+        publisher=publisher,
+        publisher_source=origin,
+        build_workflow=build_workflow,
+        upload_workflow=upload_workflow,
+        build_job=GitHubPublisher(repository=source.repository, workflow=build_workflow),
+        upload_job=GitHubPublisher(repository=source.repository, workflow=upload_workflow),
+        build_job_name=f"GitHub Actions job of {source.repository}, workflow {build_workflow}",
+        build=builds[0] if builds else None,
+        upload=upload,
+        uploader=uploader,
+        uploader_name=(
+            "gh-action-pypi-publish's steps (sign as the upload job, then twine)"
+            if action
+            else UPLOADER_NAMES[uploader]
+        ),
+        before_upload=sign_as_action if action else None,
+        problems=problems,
+        notes=notes,
+    )
+
+
+def _rehearsed_publisher(
+    source: ReleaseSource, upload_workflow: str, files: list[str]
+) -> tuple[Publisher, str, list[str]]:
+    """The publisher to register, where it comes from, and how it disagrees with the workflows."""
+    from hatch_attest.kinds.github import GitHubPublisher
+
+    configured = source.config.publisher
+    if not isinstance(configured, GitHubPublisher):
+        publisher = GitHubPublisher(repository=source.repository, workflow=upload_workflow)
+        return publisher, f"{upload_workflow}, which uploads with Trusted Publishing", []
+    problems = []
+    if configured.workflow != upload_workflow:
+        missing = "" if configured.workflow in files else f" (no such file in {_WORKFLOWS[:-1]})"
+        problems.append(
+            f"`publisher` names the workflow {configured.workflow}{missing}, but "
+            f"{upload_workflow} uploads to PyPI: PyPI accepts attestations only from the "
+            "Trusted Publisher that uploads. Fix `publisher` (and the Trusted Publisher on "
+            f"PyPI) to name {upload_workflow}"
+        )
+    return configured, "`publisher` in pyproject.toml", problems
+
+
+def _layout(source: ReleaseSource, build_workflow: str, upload_workflow: str) -> list[str]:
+    """What the topology rules say about building in ``build_workflow``."""
+    if build_workflow != upload_workflow:
+        return [
+            f"the build runs in {build_workflow}, which does not upload; PyPI checks "
+            f"attestations against {upload_workflow}, the workflow that uploads, and would "
+            f"reject attestations made in {build_workflow}. Build and upload in one workflow"
+        ]
+    env = _reader_env(source.root, source.repository, build_workflow)
+    configured = source.config.publisher is not None
+    skip = topology_skip(env, publisher=configured, cwd=source.root)
+    return [] if skip is None else [skip.reason]
+
+
+def sign_as_action(artifact: Path, trust_config_path: Path, token: str) -> str | None:
+    """gh-action-pypi-publish's attestations.py: refuse an existing one, else sign as the job.
+
+    The action signs a publish attestation of each file with the upload job's
+    identity (``token``), then runs `twine upload --attestations`; it fails when
+    ``<dist>.publish.attestation`` already exists.
+    """
+    from pypi_attestations import Attestation, Distribution
+    from sigstore.models import ClientTrustConfig
+    from sigstore.oidc import IdentityToken
+    from sigstore.sign import SigningContext
+
+    target = artifact.with_name(f"{artifact.name}.publish.attestation")
+    if target.exists():
+        return (
+            'gh-action-pypi-publish fails: "The following distributions already have publish '
+            f'attestations: {artifact.name}" (sign SLSA provenance in the build: '
+            '`predicate = "auto"` or "slsa-provenance")'
+        )
+    trust = ClientTrustConfig.from_json(trust_config_path.read_text())
+    trust.force_tlog_version = 1
+    with SigningContext.from_trust_config(trust).signer(IdentityToken(token), cache=True) as signer:
+        signed = Attestation.sign(signer, Distribution.from_file(artifact))
+    target.write_text(signed.model_dump_json(), encoding="utf-8")
+    return None

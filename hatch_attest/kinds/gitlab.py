@@ -36,6 +36,7 @@ from hatch_attest.kinds.base import (
 )
 
 if TYPE_CHECKING:
+    from hatch_attest.kinds.release import ReleasePlan, ReleaseSource
     from hatch_attest.uploads import TopologySkip
 
 __all__ = [
@@ -148,7 +149,16 @@ class GitLabPublisher(_ForgePublisher):
     spec_form: ClassVar[str] = "gitlab:NAMESPACE/PROJECT@PATH/TO/.gitlab-ci.yml"
     spec_example: ClassVar[str] = "gitlab:group/project@.gitlab-ci.yml"
     visibility_claim: ClassVar[str | None] = "project_visibility"
+    emulated_as: ClassVar[str | None] = "GitLab"
+    ci_markers: ClassVar[tuple[str, ...]] = (".gitlab-ci.yml",)
+    ci_paths: ClassVar[tuple[str, ...]] = (".gitlab", ".gitlab-ci.yml")
     build_type: ClassVar[str | None] = GITLAB_BUILD_TYPE
+
+    @classmethod
+    def plan_release(cls, source: ReleaseSource) -> ReleasePlan:
+        from hatch_attest.kinds import gitlab_ci
+
+        return gitlab_ci.plan_release(source)
 
     def describe(self) -> str:
         return f"GitLab project {self.repository}, CI config {self.workflow_filepath}"

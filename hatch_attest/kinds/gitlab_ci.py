@@ -25,14 +25,22 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from hatch_attest.errors import AttestError, ConfigError
 from hatch_attest.kinds._checkout import (
     Unreadable,
     find_root,
     load,
     stale_checkout,
     yaml_available,
+)
+from hatch_attest.kinds.release import (
+    UPLOADER_NAMES,
+    ReleasePlan,
+    ReleaseSource,
+    choose_uploader,
+    trusted,
 )
 from hatch_attest.uploads import (
     URL_VARIABLES,
@@ -44,7 +52,10 @@ from hatch_attest.uploads import (
     token_variables,
 )
 
-__all__ = ["read_config", "topology_skip"]
+if TYPE_CHECKING:
+    from hatch_attest.kinds.base import Publisher
+
+__all__ = ["plan_release", "read_config", "topology_skip"]
 
 _DEFAULT_CONFIG = ".gitlab-ci.yml"
 _MAX_INCLUDES = 50
@@ -218,3 +229,88 @@ def topology_skip(
 def _project_dir(env: Mapping[str, str]) -> Path | None:
     directory = env.get("CI_PROJECT_DIR")
     return Path(directory) if directory and os.path.isdir(directory) else None
+
+
+# --- hatch-attest rehearse --------------------------------------------------------
+
+
+def plan_release(source: ReleaseSource) -> ReleasePlan:
+    """The pipeline that builds and uploads, and the publisher PyPI would check.
+
+    Raises:
+        ConfigError: ``--workflow`` names no file.
+        AttestError: the CI configuration is missing, or shows no Trusted Publishing
+            upload and no ``publisher`` is configured.
+    """
+    from hatch_attest.kinds.gitlab import GitLabPublisher
+
+    configured = source.config.publisher
+    if not isinstance(configured, GitLabPublisher):
+        configured = None
+    path = source.workflow or (configured.workflow_filepath if configured else _DEFAULT_CONFIG)
+    if not (source.root / path).is_file():
+        if source.workflow:
+            msg = f"--workflow {path}: no such file in {source.root}"
+            raise ConfigError([msg])
+        if configured is None:
+            msg = (
+                f"cannot rehearse: {source.root} has no {path}; set `publisher = {{ kind = "
+                f'"gitlab", repository = "{source.repository}", workflow-filepath = "..." }}` '
+                "in pyproject.toml"
+            )
+        else:
+            msg = (
+                f"cannot rehearse: `publisher` names {path}, which is not in {source.root}; "
+                "set its workflow-filepath to the configuration that uploads (GitLab's "
+                f"default: {_DEFAULT_CONFIG})"
+            )
+        raise AttestError(msg)
+    env = {"GITLAB_CI": "true", "CI_CONFIG_PATH": path, "CI_PROJECT_DIR": str(source.root)}
+    reading = read_config(env, cwd=source.root)
+    problems: list[str] = []
+    notes: list[str] = []
+    if reading.unknown is not None:
+        notes.append(f"the CI configuration cannot be read fully: {reading.unknown}")
+    uploads = [u for u in reading.uploads if trusted(u)]
+    upload = uploads[0] if uploads else (reading.uploads[0] if reading.uploads else None)
+    publisher: Publisher
+    if configured is not None:
+        publisher, origin = configured, "`publisher` in pyproject.toml"
+        if configured.workflow_filepath != path:
+            problems.append(
+                f"`publisher` names the CI configuration {configured.workflow_filepath}, but "
+                f"the pipeline runs {path}: PyPI accepts attestations only from the Trusted "
+                "Publisher that uploads"
+            )
+    elif uploads:
+        publisher = GitLabPublisher(repository=source.repository, workflow_filepath=path)
+        origin = f"{path}, which uploads with Trusted Publishing"
+    else:
+        msg = (
+            f"cannot rehearse: {path} shows no upload to PyPI with Trusted Publishing, so the "
+            'publisher PyPI checks is unknown. Set `publisher = { kind = "gitlab", repository '
+            f'= "{source.repository}", workflow-filepath = "{path}" }}` in pyproject.toml'
+        )
+        raise AttestError(msg)
+    skip = topology_skip(env, publisher=configured is not None, cwd=source.root)
+    if skip is not None:
+        problems.append(skip.reason)
+    if not reading.builds:
+        notes.append(f"{path} shows no build command; the build is rehearsed in its pipeline")
+    job = GitLabPublisher(repository=source.repository, workflow_filepath=path)
+    uploader = choose_uploader(upload, notes)
+    return ReleasePlan(
+        publisher=publisher,
+        publisher_source=origin,
+        build_workflow=path,
+        upload_workflow=path,
+        build_job=job,
+        upload_job=job,
+        build_job_name=f"GitLab CI job of {source.repository}, {path}",
+        build=reading.builds[0] if reading.builds else None,
+        upload=upload,
+        uploader=uploader,
+        uploader_name=UPLOADER_NAMES[uploader],
+        problems=problems,
+        notes=notes,
+    )

@@ -91,6 +91,7 @@ from hatch_attest.testing._identity import (
     GitHubIdentity,
     GitLabIdentity,
     GoogleIdentity,
+    identity_for,
 )
 from hatch_attest.testing._index import LocalIndex, Refusal, UploadedFile
 from hatch_attest.testing._instance import LocalSigstore
@@ -121,6 +122,7 @@ __all__ = [
     "UploadedFile",
     "fake_sdist",
     "fake_wheel",
+    "identity_for",
     "is_ci_variable",
     "log_index",
     "outside_ci",

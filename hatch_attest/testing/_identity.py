@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from hatch_attest.kinds import Publisher
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 GITLAB_ISSUER = "https://gitlab.com"
@@ -51,6 +54,20 @@ class GitHubIdentity:
     run_id: str = "10000000001"
     run_attempt: str = "1"
     actor: str = "octocat"
+
+    kind: ClassVar[str] = "github"
+    """The publisher kind whose jobs this emulates."""
+    workspace_variable: ClassVar[str] = "GITHUB_WORKSPACE"
+    """The variable naming the job's checkout."""
+
+    @classmethod
+    def for_publisher(cls, publisher: Publisher, *, tag: str) -> GitHubIdentity:
+        """A job of ``publisher``'s workflow, running on the tag ``tag``."""
+        return cls(
+            repository=str(getattr(publisher, "repository")),  # noqa: B009
+            workflow=str(getattr(publisher, "workflow")),  # noqa: B009
+            ref=f"refs/tags/{tag}",
+        )
 
     @property
     def owner(self) -> str:
@@ -166,6 +183,21 @@ class GitLabIdentity:
     pipeline_id: str = "1000000001"
     job_id: str = "7000000001"
     user_login: str = "octocat"
+
+    kind: ClassVar[str] = "gitlab"
+    """The publisher kind whose jobs this emulates."""
+    workspace_variable: ClassVar[str] = "CI_PROJECT_DIR"
+    """The variable naming the job's checkout."""
+
+    @classmethod
+    def for_publisher(cls, publisher: Publisher, *, tag: str) -> GitLabIdentity:
+        """A pipeline job of ``publisher``'s CI configuration, running on the tag ``tag``."""
+        return cls(
+            project_path=str(getattr(publisher, "repository")),  # noqa: B009
+            ci_config_path=str(getattr(publisher, "workflow_filepath")),  # noqa: B009
+            ref=tag,
+            ref_type="tag",
+        )
 
     @property
     def namespace_path(self) -> str:
@@ -375,6 +407,24 @@ class CircleCIIdentity:
             "CIRCLE_PIPELINE_ID": self.pipeline_id,
             "CIRCLE_JOB": "release",
         }
+
+
+JobIdentity = GitHubIdentity | GitLabIdentity
+"""A CI job of a publisher kind the local instance can run a job of."""
+_JOBS: tuple[type[GitHubIdentity], type[GitLabIdentity]] = (GitHubIdentity, GitLabIdentity)
+
+
+def identity_for(publisher: Publisher, *, tag: str = "rehearsal") -> JobIdentity:
+    """The CI job that ``publisher`` names, running on the tag ``tag``.
+
+    Raises:
+        ValueError: no job of that publisher's kind can be emulated.
+    """
+    for job in _JOBS:
+        if job.kind == publisher.kind:
+            return job.for_publisher(publisher, tag=tag)
+    msg = f"no CI job of a {publisher.kind} publisher can be emulated"
+    raise ValueError(msg)
 
 
 def token_claims(

@@ -12,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from hatch_attest.testing._ambient import AmbientProviders, GoogleCloud
 from hatch_attest.testing._faults import Fault
@@ -24,6 +25,7 @@ from hatch_attest.testing._identity import (
     GitHubIdentity,
     GitLabIdentity,
     GoogleIdentity,
+    identity_for,
     token_claims,
 )
 from hatch_attest.testing._leaks import CredentialScan
@@ -32,6 +34,9 @@ from hatch_attest.testing._rekor import Rekor
 from hatch_attest.testing._server import Exchange, Server
 from hatch_attest.testing._trust import client_trust_config
 from hatch_attest.testing._tsa import TimestampAuthority
+
+if TYPE_CHECKING:
+    from hatch_attest.kinds import Publisher
 
 # Where the emulated GitHub token service listens; the query mimics the real
 # ACTIONS_ID_TOKEN_REQUEST_URL, to which clients append `&audience=...`.
@@ -206,6 +211,42 @@ class LocalSigstore:
         if with_token:
             env["SIGSTORE_ID_TOKEN"] = self.mint_gitlab_token(identity)
         return env
+
+    def job_env(
+        self,
+        job: Publisher,
+        *,
+        workspace: Path | None = None,
+        tag: str = "rehearsal",
+        upload: bool = False,
+    ) -> dict[str, str]:
+        """The environment of a CI job of the publisher ``job``, running on the tag ``tag``.
+
+        For any kind :func:`identity_for` knows: the job can get ``sigstore`` tokens
+        as its CI hands them out, and its checkout variable names ``workspace``.
+        With ``upload``, it also has what its CI needs for a Trusted Publishing
+        upload that its uploader does not ask for itself (GitLab's
+        ``PYPI_ID_TOKEN``, fresh per call: PyPI refuses a reused token).
+        """
+        identity = identity_for(job, tag=tag)
+        if isinstance(identity, GitHubIdentity):
+            env = self.github_env(identity, workflow=None)
+        else:
+            env = self.gitlab_env(identity)
+            if upload:
+                env["PYPI_ID_TOKEN"] = self.mint_gitlab_token(identity, audience="pypi")
+        if workspace is not None:
+            env[identity.workspace_variable] = str(workspace)
+        return env
+
+    def mint_job_token(
+        self, job: Publisher, *, tag: str = "rehearsal", audience: str = "sigstore"
+    ) -> str:
+        """An ID token of a CI job of the publisher ``job`` (see :meth:`job_env`)."""
+        identity = identity_for(job, tag=tag)
+        if isinstance(identity, GitHubIdentity):
+            return self.mint_github_token(identity, audience=audience)
+        return self.mint_gitlab_token(identity, audience=audience)
 
     def google_cloud(
         self,
