@@ -15,10 +15,11 @@ import pytest
 
 from hatch_attest import rehearse
 from hatch_attest.cli import main
+from hatch_attest.kinds import GitHubPublisher, GitLabPublisher, Publisher
 from hatch_attest.testing import LocalIndex, LocalSigstore, Refusal
 from hatch_attest.uploads import shell_builds
 
-from .local_index.client import mint, upload
+from .local_index.client import PROJECT, mint, upload
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -287,6 +288,76 @@ def test_gitlab_publisher_naming_a_missing_configuration_exits_1(
         f"ci/release.yml, which is not in {project}; set its workflow-filepath to the "
         "configuration that uploads (GitLab's default: .gitlab-ci.yml)"
     ]
+
+
+def test_a_publisher_no_job_can_be_emulated_for_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = example(tmp_path, "github-actions")
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            'publisher = { kind = "github", repository = "octo-org/demo-pkg", workflow = '
+            '"release.yml" }',
+            'publisher = { kind = "google", email = "release@octo.iam.gserviceaccount.com" }',
+        )
+    )
+
+    status = main(["rehearse", "--project", str(project)])
+
+    assert status == 1
+    err = capsys.readouterr().err
+    assert "cannot rehearse: the publisher Google service account" in err
+    assert "is not a GitHub or GitLab workflow, and only those can be emulated" in err
+
+
+@pytest.mark.parametrize(
+    ("job", "other"),
+    [
+        (
+            GitHubPublisher(repository="octo-org/demo-pkg", workflow="release.yml"),
+            GitHubPublisher(repository="octo-org/demo-pkg", workflow="ci.yml"),
+        ),
+        (
+            GitLabPublisher(repository="octo-group/demo-pkg", workflow_filepath=".gitlab-ci.yml"),
+            GitLabPublisher(repository="octo-group/demo-pkg", workflow_filepath="ci/other.yml"),
+        ),
+    ],
+    ids=["github", "gitlab"],
+)
+def test_the_emulated_job_of_a_publisher_is_that_publisher_on_the_index(
+    tmp_path: Path,
+    sigstore_instance: LocalSigstore,
+    local_index: LocalIndex,
+    job: Publisher,
+    other: Publisher,
+) -> None:
+    """What rehearse asks the local instance for: "a job of this publisher", of any kind."""
+    local_index.add_publisher(PROJECT, job.to_pypi())
+
+    env = sigstore_instance.job_env(job, workspace=tmp_path)
+
+    assert str(tmp_path) in env.values()
+    assert mint(local_index, sigstore_instance.mint_job_token(job, audience="pypi")).status == 200
+    refused = mint(local_index, sigstore_instance.mint_job_token(other, audience="pypi"))
+    assert refused.status == 422
+
+
+def test_a_gitlab_upload_job_gets_a_fresh_pypi_token_each_time(
+    tmp_path: Path, sigstore_instance: LocalSigstore, local_index: LocalIndex
+) -> None:
+    job = GitLabPublisher(repository="octo-group/demo-pkg", workflow_filepath=".gitlab-ci.yml")
+    local_index.add_publisher(PROJECT, job.to_pypi())
+
+    build = sigstore_instance.job_env(job, workspace=tmp_path)
+    first = sigstore_instance.job_env(job, workspace=tmp_path, upload=True)
+    second = sigstore_instance.job_env(job, workspace=tmp_path, upload=True)
+
+    assert "PYPI_ID_TOKEN" not in build
+    assert first["CI_PROJECT_DIR"] == str(tmp_path)
+    assert first["PYPI_ID_TOKEN"] != second["PYPI_ID_TOKEN"]
+    assert mint(local_index, first["PYPI_ID_TOKEN"]).status == 200
+    assert mint(local_index, second["PYPI_ID_TOKEN"]).status == 200
 
 
 def test_missing_build_backend_exits_2_with_one_line(
