@@ -2,10 +2,14 @@
 
 It is :mod:`hatch_attest.demo` pointed at the user's project. From the checkout it
 reads who publishes (the ``publisher`` table, ``[project.urls]``) and how the
-release runs (the workflow files, with the same readers the hook uses to decide
-whether PyPI could accept its attestations: :mod:`hatch_attest.kinds.github_workflow`,
-:mod:`hatch_attest.kinds.gitlab_ci`). Then, against the local Sigstore and the
-local index of :mod:`hatch_attest.testing` (127.0.0.1 only), it:
+release runs: the publisher kind's own module reads its CI files
+(:func:`hatch_attest.kinds.plan_release`, e.g. ``plan_release`` in
+:mod:`hatch_attest.kinds.github_workflow` and :mod:`hatch_attest.kinds.gitlab_ci`,
+with the same readers the hook uses to decide whether PyPI could accept its
+attestations) into a kind-neutral :class:`~hatch_attest.kinds.release.ReleasePlan`.
+Then, against the local Sigstore and the local index of :mod:`hatch_attest.testing`
+(127.0.0.1 only), whose ``LocalSigstore.job_env(publisher)`` is the emulated job of
+any kind, it:
 
 1. registers on the index the Trusted Publisher PyPI would have (the configured
    ``publisher``, else the workflow that uploads with Trusted Publishing);
@@ -19,7 +23,9 @@ local index of :mod:`hatch_attest.testing` (127.0.0.1 only), it:
 4. reports, per file, what the index (warehouse's rules and wording) answered,
    and any layout problem the topology readers find.
 
-The user's tree is only read: the build runs in a temporary copy.
+The user's tree is only read: the build runs in a temporary copy. This module
+names no publisher kind: what differs between kinds is in the kind's module, or in
+its emulation in :mod:`hatch_attest.testing`.
 """
 
 from __future__ import annotations
