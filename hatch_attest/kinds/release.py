@@ -62,7 +62,7 @@ class ReleasePlan:
     publisher_source: str
     """Where :attr:`publisher` comes from, for the report."""
     build_workflow: str
-    """The CI file whose job builds (GitHub: a workflow file name; GitLab: a path)."""
+    """The CI file whose job builds, as its kind names it (a workflow file, a path)."""
     upload_workflow: str
     build_job: Publisher
     """The publisher the building job is: whose emulated job builds."""
