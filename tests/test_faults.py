@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from hatch_attest.cli import main
-from hatch_attest.testing import Fault, GitHubIdentity, LocalSigstore, fake_wheel, verify_as_pypi
+from hatch_attest_testing import Fault, GitHubIdentity, LocalSigstore, fake_wheel, verify_as_pypi
 
 from .matrix import FAULT_MATRIX, MatrixRow
 
@@ -112,17 +112,17 @@ def test_fault(
     scenario: Scenario,
     mode: str,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     dist = tmp_path / "dist"
     wheel = fake_wheel(dist, "matrix_pkg")
     for injection in scenario.injections:
-        sigstore_instance.inject(
+        local_sigstore.inject(
             injection.endpoint, injection.fault, times=injection.times, method=injection.method
         )
-    trust_config = str(sigstore_instance.trust_config_path)
+    trust_config = str(local_sigstore.trust_config_path)
 
     started = time.monotonic()
     status = main(
@@ -140,7 +140,7 @@ def test_fault(
     elapsed = time.monotonic() - started
     out, err = capsys.readouterr()
 
-    leaked = sigstore_instance.credential_scan().found_in(out + err)
+    leaked = local_sigstore.credential_scan().found_in(out + err)
     leftovers = _leftovers(dist)
     outcome = "attested" if status == 0 else err.strip().splitlines()[-1][:90]
     FAULT_MATRIX.append(
@@ -154,7 +154,7 @@ def test_fault(
     if scenario.message is None:
         assert status == 0, err
         assert leftovers == [f"{wheel.name}.publish.attestation"]
-        verify_as_pypi(wheel, github_job, sigstore_instance.trust_config_path)
+        verify_as_pypi(wheel, sigstore_github_job, local_sigstore.trust_config_path)
     else:
         assert status == 1, (out, err)
         assert leftovers == []
@@ -167,55 +167,55 @@ def test_fault(
 def test_one_transient_failure_is_survived_by_a_retry(
     endpoint: str,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     dist = tmp_path / "dist"
     fake_wheel(dist, "matrix_pkg")
-    sigstore_instance.inject(endpoint, Fault.status(503), times=1)
+    local_sigstore.inject(endpoint, Fault.status(503), times=1)
 
-    status = main(["sign", "--trust-config", str(sigstore_instance.trust_config_path), str(dist)])
+    status = main(["sign", "--trust-config", str(local_sigstore.trust_config_path), str(dist)])
 
     assert status == 0, capsys.readouterr().err
     assert len(list(dist.glob("*.publish.attestation"))) == 1
     expected = {"oidc": 1, "fulcio": 1, "rekor": 1, "tsa": 0}
     expected[endpoint] += 1  # the 503, then the retry
-    assert sigstore_instance.counts() == expected
+    assert local_sigstore.counts() == expected
 
 
 def test_retry_after_is_honoured(
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     dist = tmp_path / "dist"
     fake_wheel(dist, "matrix_pkg")
-    sigstore_instance.inject("rekor", Fault.status(429, retry_after=1), times=1)
+    local_sigstore.inject("rekor", Fault.status(429, retry_after=1), times=1)
 
     started = time.monotonic()
-    status = main(["sign", "--trust-config", str(sigstore_instance.trust_config_path), str(dist)])
+    status = main(["sign", "--trust-config", str(local_sigstore.trust_config_path), str(dist)])
 
     assert status == 0, capsys.readouterr().err
     assert time.monotonic() - started >= 1.0  # waited as told, then succeeded
-    assert sigstore_instance.counts()["rekor"] == 2
+    assert local_sigstore.counts()["rekor"] == 2
 
 
 def test_one_budget_covers_the_token_the_certificate_and_the_log_entry(
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Each phase alone fits in the budget; the artifact's three together do not."""
     dist = tmp_path / "dist"
     fake_wheel(dist, "matrix_pkg")
     for endpoint in ("oidc", "fulcio", "rekor"):
-        sigstore_instance.inject(endpoint, Fault.delay(0.8))
+        local_sigstore.inject(endpoint, Fault.delay(0.8))
 
     started = time.monotonic()
-    trust_config = str(sigstore_instance.trust_config_path)
+    trust_config = str(local_sigstore.trust_config_path)
     status = main(["sign", "--timeout", "2", "--trust-config", trust_config, str(dist)])
     elapsed = time.monotonic() - started
 
@@ -225,5 +225,5 @@ def test_one_budget_covers_the_token_the_certificate_and_the_log_entry(
     # Bounded by the budget; interpreter work (imports, crypto) comes on top, so leave room
     # for a busy machine.
     assert elapsed < 2 + 2.0
-    assert sigstore_instance.counts() == {"oidc": 1, "fulcio": 1, "rekor": 1, "tsa": 0}
+    assert local_sigstore.counts() == {"oidc": 1, "fulcio": 1, "rekor": 1, "tsa": 0}
     assert _leftovers(dist) == []

@@ -8,18 +8,18 @@ import pytest
 
 from hatch_attest.cli import main
 from hatch_attest.files import attestation_path
-from hatch_attest.testing import GitHubIdentity, LocalSigstore, fake_wheel
+from hatch_attest_testing import GitHubIdentity, LocalSigstore, fake_wheel
 
 NO_REQUESTS = {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 
 
 # No CI identity here; the conftest starts each test in an empty folder.
-pytestmark = pytest.mark.usefixtures("no_ci")
+pytestmark = pytest.mark.usefixtures("sigstore_no_ci")
 
 
 @pytest.fixture
-def github_identity() -> GitHubIdentity:
-    """`github_job` runs in the repository that the tests' pyproject.toml files name."""
+def sigstore_github_identity() -> GitHubIdentity:
+    """`sigstore_github_job` runs in the repository that the tests' pyproject.toml files name."""
     return GitHubIdentity(repository="octo-org/first-hour")
 
 
@@ -36,8 +36,8 @@ def _sign(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, s
 def test_a_typo_in_the_workflow_is_a_warning_that_says_what_differs(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
 ) -> None:
     Path("pyproject.toml").write_text(
         "[tool.hatch.build.hooks.attest]\n"
@@ -47,7 +47,7 @@ def test_a_typo_in_the_workflow_is_a_warning_that_says_what_differs(
     wheel = _wheel(tmp_path)
 
     status, err = _sign(
-        capsys, "--mode", "auto", "--trust-config", sigstore_instance.trust_config_path, wheel
+        capsys, "--mode", "auto", "--trust-config", local_sigstore.trust_config_path, wheel
     )
 
     assert status == 0
@@ -59,14 +59,14 @@ def test_a_typo_in_the_workflow_is_a_warning_that_says_what_differs(
     )
     assert "somebody else" not in err
     assert not attestation_path(wheel).exists()
-    assert sigstore_instance.counts() == NO_REQUESTS
+    assert local_sigstore.counts() == NO_REQUESTS
 
 
 def test_another_repository_is_an_info_line_about_somebody_elses_ci(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
 ) -> None:
     wheel = _wheel(tmp_path)
 
@@ -77,7 +77,7 @@ def test_another_repository_is_an_info_line_about_somebody_elses_ci(
         "--publisher",
         "github:octo-org/the-original@release.yml",
         "--trust-config",
-        sigstore_instance.trust_config_path,
+        local_sigstore.trust_config_path,
         wheel,
     )
 
@@ -86,15 +86,15 @@ def test_another_repository_is_an_info_line_about_somebody_elses_ci(
         "Not attesting: expected GitHub repository octo-org/the-original, found "
         "octo-org/first-hour (GITHUB_REPOSITORY); not signing as somebody else's CI\n"
     )
-    assert sigstore_instance.counts() == NO_REQUESTS
+    assert local_sigstore.counts() == NO_REQUESTS
 
 
 def test_a_relative_trust_config_variable_is_refused_before_any_request(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
 ) -> None:
     monkeypatch.setenv("HATCH_ATTEST_TRUST_CONFIG", "ci/trust.json")
     wheel = _wheel(tmp_path)
@@ -107,14 +107,14 @@ def test_a_relative_trust_config_variable_is_refused_before_any_request(
         '"ci/trust.json": build frontends run each build step in a folder of their own, so a '
         'relative path names a different file in each; use e.g. "$PWD/ci/trust.json"\n'
     )
-    assert sigstore_instance.counts() == NO_REQUESTS
+    assert local_sigstore.counts() == NO_REQUESTS
 
 
 def test_an_unreadable_trust_config_is_found_before_the_token_is_requested(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
 ) -> None:
     wheel = _wheel(tmp_path)
 
@@ -122,4 +122,4 @@ def test_an_unreadable_trust_config_is_found_before_the_token_is_requested(
 
     assert status == 1
     assert err.startswith("hatch-attest: error: cannot read the Sigstore trust config")
-    assert sigstore_instance.counts() == NO_REQUESTS
+    assert local_sigstore.counts() == NO_REQUESTS

@@ -18,7 +18,8 @@ from sigstore.models import ClientTrustConfig
 from sigstore.verify import Verifier
 
 from hatch_attest.cli import main
-from hatch_attest.testing import (
+from hatch_attest.verify import verify_attestation
+from hatch_attest_testing import (
     PUBLISH_V1,
     SLSA_PROVENANCE_V1,
     GitHubIdentity,
@@ -27,13 +28,12 @@ from hatch_attest.testing import (
     fake_wheel,
     unsigned_jwt,
 )
-from hatch_attest.testing.pytest_plugin import CIJob
-from hatch_attest.verify import verify_attestation
+from hatch_attest_testing.pytest_plugin import CIJob
 
 from .local_sigstore.test_predicates import github_provenance
 
 # No CI identity until a test enters a job.
-pytestmark = pytest.mark.usefixtures("no_ci")
+pytestmark = pytest.mark.usefixtures("sigstore_no_ci")
 
 
 def _wheel(tmp_path: Path) -> Path:
@@ -58,12 +58,12 @@ def _verified(path: Path, dist: Path, publisher: Any, instance: LocalSigstore) -
 
 def test_a_github_job_writes_github_s_provenance_that_pypi_accepts(
     tmp_path: Path,
-    ci_job: CIJob,
+    sigstore_ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/slsa-pkg", ref="refs/tags/v1.0", run_id="42")
-    ci_job(sigstore_instance.github_env(identity))
+    sigstore_ci_job(local_sigstore.github_env(identity))
     wheel = _wheel(tmp_path)
 
     status, err = _sign(
@@ -71,7 +71,7 @@ def test_a_github_job_writes_github_s_provenance_that_pypi_accepts(
         "--predicate",
         "slsa-provenance",
         "--trust-config",
-        sigstore_instance.trust_config_path,
+        local_sigstore.trust_config_path,
         wheel,
     )
 
@@ -82,7 +82,7 @@ def test_a_github_job_writes_github_s_provenance_that_pypi_accepts(
     ]
     publisher = GitHubPublisher(repository=identity.repository, workflow=identity.workflow)
     statement = _verified(
-        wheel.with_name(f"{wheel.name}.slsa.attestation"), wheel, publisher, sigstore_instance
+        wheel.with_name(f"{wheel.name}.slsa.attestation"), wheel, publisher, local_sigstore
     )
     assert statement["predicateType"] == SLSA_PROVENANCE_V1
     assert statement["predicate"] == github_provenance(identity)
@@ -90,16 +90,16 @@ def test_a_github_job_writes_github_s_provenance_that_pypi_accepts(
 
 def test_a_gitlab_job_writes_provenance_from_its_token(
     tmp_path: Path,
-    ci_job: CIJob,
+    sigstore_ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
 ) -> None:
     identity = GitLabIdentity(project_path="octo-group/slsa-pkg", job_id="7007", sha="a" * 40)
-    ci_job(sigstore_instance.gitlab_env(identity))
+    sigstore_ci_job(local_sigstore.gitlab_env(identity))
     wheel = _wheel(tmp_path)
 
     status, err = _sign(
-        capsys, "--predicate", "both", "--trust-config", sigstore_instance.trust_config_path, wheel
+        capsys, "--predicate", "both", "--trust-config", local_sigstore.trust_config_path, wheel
     )
 
     assert status == 0, err
@@ -107,10 +107,10 @@ def test_a_gitlab_job_writes_provenance_from_its_token(
         repository=identity.project_path, workflow_filepath=".gitlab-ci.yml"
     )
     publish = _verified(
-        wheel.with_name(f"{wheel.name}.publish.attestation"), wheel, publisher, sigstore_instance
+        wheel.with_name(f"{wheel.name}.publish.attestation"), wheel, publisher, local_sigstore
     )
     slsa = _verified(
-        wheel.with_name(f"{wheel.name}.slsa.attestation"), wheel, publisher, sigstore_instance
+        wheel.with_name(f"{wheel.name}.slsa.attestation"), wheel, publisher, local_sigstore
     )
     assert (publish["predicateType"], slsa["predicateType"]) == (PUBLISH_V1, SLSA_PROVENANCE_V1)
     text = json.dumps(slsa["predicate"])
@@ -120,19 +120,19 @@ def test_a_gitlab_job_writes_provenance_from_its_token(
 
 def test_auto_beside_the_action_writes_provenance_and_says_why(
     tmp_path: Path,
-    ci_job: CIJob,
+    sigstore_ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
 ) -> None:
     workflow = (
         "jobs:\n  publish:\n    runs-on: ubuntu-latest\n    steps:\n"
         "      - uses: pypa/gh-action-pypi-publish@release/v1\n"
     )
     identity = GitHubIdentity(repository="octo-org/slsa-auto")
-    ci_job(sigstore_instance.github_env(identity, workflow=workflow))
+    sigstore_ci_job(local_sigstore.github_env(identity, workflow=workflow))
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(capsys, "--trust-config", sigstore_instance.trust_config_path, wheel)
+    status, err = _sign(capsys, "--trust-config", local_sigstore.trust_config_path, wheel)
 
     assert status == 0, err
     assert err.startswith("Predicate (auto): SLSA provenance, to sit beside the action's own")
@@ -145,7 +145,7 @@ def test_provenance_for_a_google_identity_is_refused_before_fulcio(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
 ) -> None:
     email = "release@slsa-project.iam.gserviceaccount.com"
     claims = {"iss": "https://accounts.google.com", "aud": "sigstore", "email": email}
@@ -159,27 +159,27 @@ def test_provenance_for_a_google_identity_is_refused_before_fulcio(
         "--publisher",
         f"google:{email}",
         "--trust-config",
-        sigstore_instance.trust_config_path,
+        local_sigstore.trust_config_path,
         wheel,
     )
 
     assert status == 1
     assert err.startswith("hatch-attest: error: ")
     assert 'use `predicate = "publish"` instead' in err
-    assert sigstore_instance.counts()["fulcio"] == 0
+    assert local_sigstore.counts()["fulcio"] == 0
     assert list(wheel.parent.glob("*.attestation")) == []
 
 
 def test_inspect_shows_what_the_provenance_states(
     tmp_path: Path,
-    ci_job: CIJob,
+    sigstore_ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/slsa-inspect", run_id="4242")
-    ci_job(sigstore_instance.github_env(identity))
+    sigstore_ci_job(local_sigstore.github_env(identity))
     wheel = _wheel(tmp_path)
-    trust = ["--trust-config", str(sigstore_instance.trust_config_path)]
+    trust = ["--trust-config", str(local_sigstore.trust_config_path)]
     assert _sign(capsys, "--predicate", "slsa-provenance", *trust, wheel)[0] == 0
 
     status = main(["inspect", str(wheel.with_name(f"{wheel.name}.slsa.attestation"))])

@@ -65,45 +65,55 @@ makes a token of any issuer for checks made before Fulcio;
 `verify_as_pypi` checks an attestation with pypi-attestations' own
 `Attestation.verify`, independently of `hatch_attest.verify` (which it keeps
 honest); `log_index` reads an attestation's Rekor log index; `PUBLISH_V1` and
-`SLSA_PROVENANCE_V1` are the two predicate types PyPI accepts. The pytest plugin
-(`hatch_attest.testing.pytest_plugin`) adds the fixtures `sigstore_instance`,
-`local_index`, `github_identity`, `gitlab_identity`, `no_ci`, `ci_job`,
-`github_job` and `gitlab_job`.
+`SLSA_PROVENANCE_V1` are the two predicate types PyPI accepts; `run_bounded` runs
+a child process within a time bound and kills its whole process group on timeout
+(`run_bounded_all`: several at once);
+`CliResult` is what the `run_main` fixture returns. The pytest plugin
+(`hatch_attest_testing.pytest_plugin`, loaded through the `pytest11` entry point)
+adds the fixtures `local_sigstore`, `local_index`, `sigstore_github_identity`,
+`sigstore_gitlab_identity`, `sigstore_no_ci`, `sigstore_ci_job`,
+`sigstore_github_job`, `sigstore_gitlab_job` and `run_main`, and an opt-in
+credential leak scan (`--local-sigstore-leak-scan`, or the ini option
+`local_sigstore_leak_scan = true`).
 
 `Fault` makes one endpoint (or one of its methods) misbehave, to test how
 callers cope with outages and with answers only a verifier can catch;
 `LocalSigstore.exchanges()` shows each request and the status it got. The
 package `hatch_attest` never imports this module; tests and `hatch-attest demo`
-do, explicitly.
+do, explicitly; it ships as its own distribution, `hatch-attest-testing`, so that
+a build never installs it.
 """
 
-from hatch_attest.testing._ambient import GoogleCloud
-from hatch_attest.testing._artifacts import fake_sdist, fake_wheel, unsigned_jwt
-from hatch_attest.testing._environ import is_ci_variable, outside_ci
-from hatch_attest.testing._faults import Fault
-from hatch_attest.testing._identity import (
+from hatch_attest_testing._ambient import GoogleCloud
+from hatch_attest_testing._artifacts import fake_sdist, fake_wheel, unsigned_jwt
+from hatch_attest_testing._cli import CliResult
+from hatch_attest_testing._environ import is_ci_variable, outside_ci
+from hatch_attest_testing._faults import Fault
+from hatch_attest_testing._identity import (
     BuildkiteIdentity,
     CircleCIIdentity,
     GitHubIdentity,
     GitLabIdentity,
     GoogleIdentity,
 )
-from hatch_attest.testing._index import LocalIndex, UploadedFile
-from hatch_attest.testing._instance import LocalSigstore
-from hatch_attest.testing._pypi import (
+from hatch_attest_testing._index import LocalIndex, UploadedFile
+from hatch_attest_testing._instance import LocalSigstore
+from hatch_attest_testing._process import run_bounded, run_bounded_all
+from hatch_attest_testing._pypi import (
     PUBLISH_V1,
     SLSA_PROVENANCE_V1,
     PyPIVerdict,
     log_index,
     verify_as_pypi,
 )
-from hatch_attest.testing._server import Exchange
+from hatch_attest_testing._server import Exchange
 
 __all__ = [
     "PUBLISH_V1",
     "SLSA_PROVENANCE_V1",
     "BuildkiteIdentity",
     "CircleCIIdentity",
+    "CliResult",
     "Exchange",
     "Fault",
     "GitHubIdentity",
@@ -119,6 +129,8 @@ __all__ = [
     "is_ci_variable",
     "log_index",
     "outside_ci",
+    "run_bounded",
+    "run_bounded_all",
     "unsigned_jwt",
     "verify_as_pypi",
 ]

@@ -39,15 +39,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hatch_attest.testing._http import Reply, Request, json_reply
-from hatch_attest.testing._identity import (
+from hatch_attest_testing._http import Reply, Request, json_reply
+from hatch_attest_testing._identity import (
     BuildkiteIdentity,
     CircleCIIdentity,
     Claims,
     GoogleIdentity,
 )
-from hatch_attest.testing._oidc import Issuer, Issuers
-from hatch_attest.testing._server import Server
+from hatch_attest_testing._oidc import Issuer, Issuers
+from hatch_attest_testing._server import Server
 
 #: What `LocalSigstore._mint` does: sign claims as an issuer, remember the token.
 Mint = Callable[[Issuer, Claims, str], str]
@@ -328,7 +328,7 @@ def _write_agent(directory: Path, name: str, body: str) -> None:
     script = directory / name
     script.write_text(
         f"#!{sys.executable}\n"
-        f"# A stand-in for `{name}`, written by hatch_attest.testing.\n"
+        f"# A stand-in for `{name}`, written by hatch_attest_testing.\n"
         + _AGENT_COMMON.replace("WAIT_SECONDS", str(_AGENT_WAIT_SECONDS))
         + body
     )

@@ -13,11 +13,11 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from hatch_attest.testing._ambient import AmbientProviders, GoogleCloud
-from hatch_attest.testing._faults import Fault
-from hatch_attest.testing._fulcio import Fulcio
-from hatch_attest.testing._http import Reply, Request, json_reply
-from hatch_attest.testing._identity import (
+from hatch_attest_testing._ambient import AmbientProviders, GoogleCloud
+from hatch_attest_testing._faults import Fault
+from hatch_attest_testing._fulcio import Fulcio
+from hatch_attest_testing._http import Reply, Request, json_reply
+from hatch_attest_testing._identity import (
     BuildkiteIdentity,
     CircleCIIdentity,
     Claims,
@@ -26,12 +26,12 @@ from hatch_attest.testing._identity import (
     GoogleIdentity,
     token_claims,
 )
-from hatch_attest.testing._leaks import CredentialScan
-from hatch_attest.testing._oidc import Issuer, Issuers
-from hatch_attest.testing._rekor import Rekor
-from hatch_attest.testing._server import Exchange, Server
-from hatch_attest.testing._trust import client_trust_config
-from hatch_attest.testing._tsa import TimestampAuthority
+from hatch_attest_testing._leaks import CredentialScan
+from hatch_attest_testing._oidc import Issuer, Issuers
+from hatch_attest_testing._rekor import Rekor
+from hatch_attest_testing._server import Exchange, Server
+from hatch_attest_testing._trust import client_trust_config
+from hatch_attest_testing._tsa import TimestampAuthority
 
 # Where the emulated GitHub token service listens; the query mimics the real
 # ACTIONS_ID_TOKEN_REQUEST_URL, to which clients append `&audience=...`.
@@ -328,7 +328,7 @@ class LocalSigstore:
     def credential_scan(self) -> CredentialScan:
         """A search for any 16-character piece of a secret segment of `secrets()`.
 
-        See `hatch_attest.testing._leaks` for what is searched and why a token's
+        See `hatch_attest_testing._leaks` for what is searched and why a token's
         header segment is not.
         """
         return CredentialScan(self.secrets())

@@ -28,11 +28,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from hatch_attest.testing import _der
-from hatch_attest.testing._ctlog import CTLog
-from hatch_attest.testing._faults import CertifiedClaim, Fault, UntrustedCA, WrongSCTKey
-from hatch_attest.testing._http import Reply, Request, json_reply
-from hatch_attest.testing._identity import (
+from hatch_attest_testing import _der
+from hatch_attest_testing._ctlog import CTLog
+from hatch_attest_testing._faults import CertifiedClaim, Fault, UntrustedCA, WrongSCTKey
+from hatch_attest_testing._http import Reply, Request, json_reply
+from hatch_attest_testing._identity import (
     BUILDKITE_ISSUER,
     CIRCLECI_ISSUER,
     GITHUB_ISSUER,
@@ -40,7 +40,7 @@ from hatch_attest.testing._identity import (
     GOOGLE_ISSUER,
     Claims,
 )
-from hatch_attest.testing._oidc import Issuers, TokenError
+from hatch_attest_testing._oidc import Issuers, TokenError
 
 _LEAF_LIFETIME = datetime.timedelta(minutes=10)
 _CA_LIFETIME = datetime.timedelta(days=3650)

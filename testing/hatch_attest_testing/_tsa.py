@@ -18,9 +18,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from hatch_attest.testing import _der
-from hatch_attest.testing._faults import Fault
-from hatch_attest.testing._http import Reply, Request
+from hatch_attest_testing import _der
+from hatch_attest_testing._faults import Fault
+from hatch_attest_testing._http import Reply, Request
 
 _LIFETIME = datetime.timedelta(days=3650)
 _SIGNED_DATA = "1.2.840.113549.1.7.2"

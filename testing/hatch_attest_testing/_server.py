@@ -19,7 +19,7 @@ from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-from hatch_attest.testing._faults import (
+from hatch_attest_testing._faults import (
     ENDPOINTS,
     Delay,
     DropAfterProcessing,
@@ -30,7 +30,7 @@ from hatch_attest.testing._faults import (
     Malformed,
     Status,
 )
-from hatch_attest.testing._http import Reply, Request, json_reply
+from hatch_attest_testing._http import Reply, Request, json_reply
 
 _logger = logging.getLogger(__name__)
 

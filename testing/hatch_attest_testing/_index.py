@@ -74,15 +74,15 @@ from sigstore.models import ClientTrustConfig
 from sigstore.verify import Verifier
 
 from hatch_attest.errors import VerificationError
-from hatch_attest.testing._faults import Fault
-from hatch_attest.testing._http import Reply, Request, json_reply
-from hatch_attest.testing._identity import GITHUB_ISSUER, GITLAB_ISSUER, GOOGLE_ISSUER, Claims
-from hatch_attest.testing._instance import LocalSigstore
-from hatch_attest.testing._oidc import TokenError
-from hatch_attest.testing._proxy import TunnelProxy
-from hatch_attest.testing._server import Server
-from hatch_attest.testing._tls import server_credentials
 from hatch_attest.verify import _Rejected, verify_attestation  # private: carries PyPI's words
+from hatch_attest_testing._faults import Fault
+from hatch_attest_testing._http import Reply, Request, json_reply
+from hatch_attest_testing._identity import GITHUB_ISSUER, GITLAB_ISSUER, GOOGLE_ISSUER, Claims
+from hatch_attest_testing._instance import LocalSigstore
+from hatch_attest_testing._oidc import TokenError
+from hatch_attest_testing._proxy import TunnelProxy
+from hatch_attest_testing._server import Server
+from hatch_attest_testing._tls import server_credentials
 
 INDEX_ENDPOINTS = ("audience", "mint-token", "burn-token", "upload", "simple", "files", "integrity")
 """The endpoints of `LocalIndex`, for `counts()` and `inject()`."""
