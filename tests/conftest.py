@@ -6,21 +6,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Protocol
 
 import pytest
 
 from hatch_attest.cli import main
-from hatch_attest_testing import CliResult
+from hatch_attest_testing import Cli, CliResult
 from hatch_attest_testing.pytest_plugin import MainRunner
 
 from .matrix import FAULT_MATRIX
-
-
-class Cli(Protocol):
-    """What the `cli` fixture returns: `hatch-attest ARGS`, run in-process."""
-
-    def __call__(self, *argv: str | Path) -> CliResult: ...
 
 
 @pytest.fixture

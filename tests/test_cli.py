@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pytest
 from pypi_attestations import Attestation
@@ -28,10 +28,10 @@ from sigstore.oidc import IdentityToken
 from sigstore.sign import SigningContext
 
 from hatch_attest import __version__
-from hatch_attest.cli import main
 from hatch_attest.files import attestation_path, sha256_file
 from hatch_attest_testing import (
     PUBLISH_V1,
+    Cli,
     Fault,
     GitHubIdentity,
     LocalSigstore,
@@ -58,33 +58,6 @@ GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 
 # No CI identity here; the conftest starts each test in an empty folder.
 pytestmark = pytest.mark.usefixtures("sigstore_no_ci")
-
-
-@dataclass(frozen=True)
-class Result:
-    status: int
-    out: str
-    err: str
-
-    def error_lines(self) -> list[str]:
-        return [line for line in self.err.splitlines() if line.startswith("hatch-attest: error:")]
-
-
-class Cli(Protocol):
-    def __call__(self, *argv: str | Path) -> Result: ...
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
-    """Runs ``main(argv)`` in-process and captures what it printed."""
-
-    def run(*argv: str | Path) -> Result:
-        capsys.readouterr()
-        status = main([str(arg) for arg in argv])
-        out, err = capsys.readouterr()
-        return Result(status, out, err)
-
-    return run
 
 
 @pytest.fixture

@@ -13,9 +13,8 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pytest
 from pypi_attestations import Attestation
@@ -27,11 +26,12 @@ from sigstore.sign import SigningContext
 from sigstore.verify import Verifier
 from sigstore.verify.policy import UnsafeNoOp
 
-from hatch_attest.cli import main
 from hatch_attest.files import sha256_file
 from hatch_attest_testing import (
     PUBLISH_V1,
     SLSA_PROVENANCE_V1,
+    Cli,
+    CliResult,
     GitHubIdentity,
     LocalSigstore,
     fake_sdist,
@@ -54,33 +54,6 @@ SIGN_AGAIN = (
 pytestmark = pytest.mark.usefixtures("sigstore_no_ci")
 
 
-@dataclass(frozen=True)
-class Result:
-    status: int
-    out: str
-    err: str
-
-    def errors(self) -> list[str]:
-        return [line.removeprefix(ERROR) for line in self.err.splitlines() if ERROR in line]
-
-
-class Cli(Protocol):
-    def __call__(self, *argv: str | Path) -> Result: ...
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
-    """Runs ``main(argv)`` in-process and captures what it printed."""
-
-    def run(*argv: str | Path) -> Result:
-        capsys.readouterr()
-        status = main([str(arg) for arg in argv])
-        out, err = capsys.readouterr()
-        return Result(status, out, err)
-
-    return run
-
-
 def publisher_flags(identity: GitHubIdentity) -> list[str]:
     return ["--publisher", f"github:{identity.repository}@{identity.workflow}"]
 
@@ -91,7 +64,7 @@ def convert(
 ) -> Cli:
     """``hatch-attest convert`` against the local instance and the job's publisher."""
 
-    def run(*argv: str | Path) -> Result:
+    def run(*argv: str | Path) -> CliResult:
         trust = ["--trust-config", str(local_sigstore.trust_config_path)]
         return cli("convert", *trust, *publisher_flags(sigstore_github_identity), *argv)
 
@@ -532,7 +505,7 @@ def test_two_bundles_for_the_same_attestation(
 # --- what PyPI would reject is refused, one line each ----------------------------------
 
 
-def refused_once(result: Result, bundle: Path, message: str) -> None:
+def refused_once(result: CliResult, bundle: Path, message: str) -> None:
     assert result.status == 1
     assert (result.out, result.errors()) == ("", [f"{bundle}: {message}"])
     assert not list(bundle.parent.glob("*.attestation"))
@@ -656,7 +629,7 @@ def timestamped(
     return bundle, wheel
 
 
-def tsa_convert(cli: Cli, tsa: LocalSigstore, identity: GitHubIdentity, bundle: Path) -> Result:
+def tsa_convert(cli: Cli, tsa: LocalSigstore, identity: GitHubIdentity, bundle: Path) -> CliResult:
     trust = ["--trust-config", str(tsa.trust_config_path)]
     return cli("convert", *trust, *publisher_flags(identity), bundle)
 

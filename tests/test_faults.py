@@ -20,8 +20,14 @@ from pathlib import Path
 
 import pytest
 
-from hatch_attest.cli import main
-from hatch_attest_testing import Fault, GitHubIdentity, LocalSigstore, fake_wheel, verify_as_pypi
+from hatch_attest_testing import (
+    Cli,
+    Fault,
+    GitHubIdentity,
+    LocalSigstore,
+    fake_wheel,
+    verify_as_pypi,
+)
 
 from .matrix import FAULT_MATRIX, MatrixRow
 
@@ -142,7 +148,7 @@ def test_fault(
     tmp_path: Path,
     local_sigstore: LocalSigstore,
     sigstore_github_job: GitHubIdentity,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     dist = tmp_path / "dist"
     wheel = fake_wheel(dist, "matrix_pkg")
@@ -153,20 +159,17 @@ def test_fault(
     trust_config = str(local_sigstore.trust_config_path)
 
     started = time.monotonic()
-    status = main(
-        [
-            "sign",
-            "--mode",
-            mode,
-            "--timeout",
-            str(scenario.budget),
-            "--trust-config",
-            trust_config,
-            str(dist),
-        ]
+    status, out, err = cli(
+        "sign",
+        "--mode",
+        mode,
+        "--timeout",
+        str(scenario.budget),
+        "--trust-config",
+        trust_config,
+        str(dist),
     )
     elapsed = time.monotonic() - started
-    out, err = capsys.readouterr()
 
     leaked = local_sigstore.credential_scan().found_in(out + err)
     leftovers = _leftovers(dist)
@@ -197,15 +200,15 @@ def test_one_transient_failure_is_survived_by_a_retry(
     tmp_path: Path,
     local_sigstore: LocalSigstore,
     sigstore_github_job: GitHubIdentity,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     dist = tmp_path / "dist"
     fake_wheel(dist, "matrix_pkg")
     local_sigstore.inject(endpoint, Fault.status(503), times=1)
 
-    status = main(["sign", "--trust-config", str(local_sigstore.trust_config_path), str(dist)])
+    status, _, err = cli("sign", "--trust-config", str(local_sigstore.trust_config_path), str(dist))
 
-    assert status == 0, capsys.readouterr().err
+    assert status == 0, err
     assert len(list(dist.glob("*.publish.attestation"))) == 1
     expected = {"oidc": 1, "fulcio": 1, "rekor": 1, "tsa": 0}
     expected[endpoint] += 1  # the 503, then the retry
@@ -216,16 +219,16 @@ def test_retry_after_is_honoured(
     tmp_path: Path,
     local_sigstore: LocalSigstore,
     sigstore_github_job: GitHubIdentity,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     dist = tmp_path / "dist"
     fake_wheel(dist, "matrix_pkg")
     local_sigstore.inject("rekor", Fault.status(429, retry_after=1), times=1)
 
     started = time.monotonic()
-    status = main(["sign", "--trust-config", str(local_sigstore.trust_config_path), str(dist)])
+    status, _, err = cli("sign", "--trust-config", str(local_sigstore.trust_config_path), str(dist))
 
-    assert status == 0, capsys.readouterr().err
+    assert status == 0, err
     assert time.monotonic() - started >= 1.0  # waited as told, then succeeded
     assert local_sigstore.counts()["rekor"] == 2
 
@@ -234,7 +237,7 @@ def test_one_budget_covers_the_token_the_certificate_and_the_log_entry(
     tmp_path: Path,
     local_sigstore: LocalSigstore,
     sigstore_github_job: GitHubIdentity,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     """Each phase alone fits in the budget; the artifact's three together do not."""
     dist = tmp_path / "dist"
@@ -245,10 +248,9 @@ def test_one_budget_covers_the_token_the_certificate_and_the_log_entry(
     started = time.monotonic()
     trust_config = str(local_sigstore.trust_config_path)
     budget = str(EVERYWHERE_BUDGET)
-    status = main(["sign", "--timeout", budget, "--trust-config", trust_config, str(dist)])
+    status, _, err = cli("sign", "--timeout", budget, "--trust-config", trust_config, str(dist))
     elapsed = time.monotonic() - started
 
-    err = capsys.readouterr().err
     assert status == 1
     assert "hatch-attest: error: Rekor did not answer within the time budget" in err
     # Bounded by the budget; interpreter work (imports, crypto) comes on top, so leave room

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from hatch_attest.cli import main
 from hatch_attest.files import attestation_path
-from hatch_attest_testing import GitHubIdentity, LocalSigstore, fake_wheel
+from hatch_attest_testing import Cli, GitHubIdentity, LocalSigstore, fake_wheel
 
 NO_REQUESTS = {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 
@@ -27,15 +26,14 @@ def _wheel(tmp_path: Path) -> Path:
     return fake_wheel(tmp_path / "dist", "first_hour", size=64)
 
 
-def _sign(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str]:
-    capsys.readouterr()
-    status = main(["sign", *map(str, argv)])
-    return status, capsys.readouterr().err
+def _sign(cli: Cli, *argv: str | Path) -> tuple[int, str]:
+    status, _, err = cli("sign", *map(str, argv))
+    return status, err
 
 
 def test_a_typo_in_the_workflow_is_a_warning_that_says_what_differs(
     tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
     local_sigstore: LocalSigstore,
     sigstore_github_job: GitHubIdentity,
 ) -> None:
@@ -47,7 +45,7 @@ def test_a_typo_in_the_workflow_is_a_warning_that_says_what_differs(
     wheel = _wheel(tmp_path)
 
     status, err = _sign(
-        capsys, "--mode", "auto", "--trust-config", local_sigstore.trust_config_path, wheel
+        cli, "--mode", "auto", "--trust-config", local_sigstore.trust_config_path, wheel
     )
 
     assert status == 0
@@ -64,14 +62,14 @@ def test_a_typo_in_the_workflow_is_a_warning_that_says_what_differs(
 
 def test_another_repository_is_an_info_line_about_somebody_elses_ci(
     tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
     local_sigstore: LocalSigstore,
     sigstore_github_job: GitHubIdentity,
 ) -> None:
     wheel = _wheel(tmp_path)
 
     status, err = _sign(
-        capsys,
+        cli,
         "--mode",
         "auto",
         "--publisher",
@@ -92,14 +90,14 @@ def test_another_repository_is_an_info_line_about_somebody_elses_ci(
 def test_a_relative_trust_config_variable_is_refused_before_any_request(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
     local_sigstore: LocalSigstore,
     sigstore_github_job: GitHubIdentity,
 ) -> None:
     monkeypatch.setenv("HATCH_ATTEST_TRUST_CONFIG", "ci/trust.json")
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(capsys, wheel)
+    status, err = _sign(cli, wheel)
 
     assert status == 2
     assert err == (
@@ -112,13 +110,13 @@ def test_a_relative_trust_config_variable_is_refused_before_any_request(
 
 def test_an_unreadable_trust_config_is_found_before_the_token_is_requested(
     tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
     local_sigstore: LocalSigstore,
     sigstore_github_job: GitHubIdentity,
 ) -> None:
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(capsys, "--trust-config", tmp_path / "missing.json", wheel)
+    status, err = _sign(cli, "--trust-config", tmp_path / "missing.json", wheel)
 
     assert status == 1
     assert err.startswith("hatch-attest: error: cannot read the Sigstore trust config")

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from hatch_attest.cli import main
 from hatch_attest.files import attestation_path
 from hatch_attest_testing import (
+    Cli,
     Fault,
     GitHubIdentity,
     GitLabIdentity,
@@ -44,10 +44,9 @@ def _project_urls(url: str) -> None:
     Path("pyproject.toml").write_text(f'[project]\nname = "guarded-pkg"\nurls.Source = "{url}"\n')
 
 
-def _sign(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str]:
-    capsys.readouterr()
-    status = main(["sign", *map(str, argv)])
-    return status, capsys.readouterr().err
+def _sign(cli: Cli, *argv: str | Path) -> tuple[int, str]:
+    status, _, err = cli("sign", *map(str, argv))
+    return status, err
 
 
 def _public_good_trust_config(instance: LocalSigstore, tmp_path: Path) -> Path:
@@ -71,7 +70,7 @@ def _public_good_trust_config(instance: LocalSigstore, tmp_path: Path) -> Path:
 def test_a_repository_not_provably_public_never_reaches_the_public_instance(
     tmp_path: Path,
     sigstore_ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
     local_sigstore: LocalSigstore,
     visibility: str | None,
     mode: str,
@@ -81,7 +80,7 @@ def test_a_repository_not_provably_public_never_reaches_the_public_instance(
     trust = _public_good_trust_config(local_sigstore, tmp_path)
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(capsys, "--mode", mode, "--trust-config", trust, wheel)
+    status, err = _sign(cli, "--mode", mode, "--trust-config", trust, wheel)
 
     found = (
         "the repository is private"
@@ -104,13 +103,13 @@ def test_a_repository_not_provably_public_never_reaches_the_public_instance(
 def test_the_named_public_instances_are_public_good_too(
     tmp_path: Path,
     sigstore_ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
     local_sigstore: LocalSigstore,
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/guarded-pkg", visibility="internal")
     sigstore_ci_job(local_sigstore.github_env(identity))
 
-    status, err = _sign(capsys, "--mode", "auto", "--instance", "staging", _wheel(tmp_path))
+    status, err = _sign(cli, "--mode", "auto", "--instance", "staging", _wheel(tmp_path))
 
     assert status == 0
     assert err.startswith("Not attesting: the repository is not provably public")
@@ -121,7 +120,7 @@ def test_the_named_public_instances_are_public_good_too(
 def test_a_private_instance_signs_whatever_the_visibility(
     tmp_path: Path,
     sigstore_ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
     local_sigstore: LocalSigstore,
     visibility: str | None,
 ) -> None:
@@ -129,7 +128,7 @@ def test_a_private_instance_signs_whatever_the_visibility(
     sigstore_ci_job(local_sigstore.github_env(identity))
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(capsys, "--trust-config", local_sigstore.trust_config_path, wheel)
+    status, err = _sign(cli, "--trust-config", local_sigstore.trust_config_path, wheel)
 
     assert status == 0, err
     assert attestation_path(wheel).is_file()
@@ -152,7 +151,7 @@ def test_a_private_instance_signs_whatever_the_visibility(
 def test_a_github_job_that_cannot_be_shown_to_be_ours_does_not_sign(
     tmp_path: Path,
     sigstore_ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
     local_sigstore: LocalSigstore,
     changes: dict[str, str],
     job: str,
@@ -163,7 +162,7 @@ def test_a_github_job_that_cannot_be_shown_to_be_ours_does_not_sign(
     wheel = _wheel(tmp_path)
 
     status, err = _sign(
-        capsys, "--mode", "auto", "--trust-config", local_sigstore.trust_config_path, wheel
+        cli, "--mode", "auto", "--trust-config", local_sigstore.trust_config_path, wheel
     )
 
     assert status == 0
@@ -192,7 +191,7 @@ def test_a_github_job_that_cannot_be_shown_to_be_ours_does_not_sign(
 def test_a_gitlab_job_that_cannot_be_shown_to_be_ours_does_not_sign(
     tmp_path: Path,
     sigstore_ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
     local_sigstore: LocalSigstore,
     identity: GitLabIdentity,
 ) -> None:
@@ -207,7 +206,7 @@ def test_a_gitlab_job_that_cannot_be_shown_to_be_ours_does_not_sign(
     wheel = _wheel(tmp_path)
 
     status, err = _sign(
-        capsys, "--mode", "auto", "--trust-config", local_sigstore.trust_config_path, wheel
+        cli, "--mode", "auto", "--trust-config", local_sigstore.trust_config_path, wheel
     )
 
     assert status == 0
@@ -221,7 +220,7 @@ def test_a_gitlab_job_that_cannot_be_shown_to_be_ours_does_not_sign(
 def test_a_buildkite_job_rebuilding_the_sdist_does_not_sign(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
     local_sigstore: LocalSigstore,
 ) -> None:
     # An agent that would hand out a token, and records that it was asked.
@@ -237,7 +236,7 @@ def test_a_buildkite_job_rebuilding_the_sdist_does_not_sign(
     wheel = _wheel(tmp_path)
 
     status, err = _sign(
-        capsys, "--mode", "auto", "--trust-config", local_sigstore.trust_config_path, wheel
+        cli, "--mode", "auto", "--trust-config", local_sigstore.trust_config_path, wheel
     )
 
     assert status == 0
@@ -252,7 +251,7 @@ def test_a_buildkite_job_rebuilding_the_sdist_does_not_sign(
 def test_project_urls_in_another_letter_case_still_name_our_repository(
     tmp_path: Path,
     sigstore_ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
     local_sigstore: LocalSigstore,
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/guarded-pkg")
@@ -260,19 +259,17 @@ def test_project_urls_in_another_letter_case_still_name_our_repository(
     _project_urls("https://github.com/Octo-Org/Guarded-Pkg")
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(capsys, "--trust-config", local_sigstore.trust_config_path, wheel)
+    status, err = _sign(cli, "--trust-config", local_sigstore.trust_config_path, wheel)
 
     assert status == 0, err
     # The policy keeps the job's exact spelling: `verify` passes for it.
-    verified = main(
-        [
-            "verify",
-            "--trust-config",
-            str(local_sigstore.trust_config_path),
-            "--publisher",
-            "github:octo-org/guarded-pkg@release.yml",
-            str(wheel),
-        ]
+    verified, _, err = cli(
+        "verify",
+        "--trust-config",
+        str(local_sigstore.trust_config_path),
+        "--publisher",
+        "github:octo-org/guarded-pkg@release.yml",
+        str(wheel),
     )
     assert verified == 0
 
@@ -283,7 +280,7 @@ def test_project_urls_in_another_letter_case_still_name_our_repository(
 def test_an_identity_no_index_accepts_does_not_sign_on_the_public_instance(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
     local_sigstore: LocalSigstore,
 ) -> None:
     token = unsigned_jwt(
@@ -298,7 +295,7 @@ def test_an_identity_no_index_accepts_does_not_sign_on_the_public_instance(
     trust = _public_good_trust_config(local_sigstore, tmp_path)
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(capsys, "--mode", "auto", "--trust-config", trust, wheel)
+    status, err = _sign(cli, "--mode", "auto", "--trust-config", trust, wheel)
 
     assert status == 0
     assert err == (
@@ -341,7 +338,7 @@ def test_an_identity_no_index_accepts_does_not_sign_on_the_public_instance(
 def test_a_gitlab_token_is_checked_before_fulcio_as_a_github_token_is(
     tmp_path: Path,
     sigstore_ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
     local_sigstore: LocalSigstore,
     token_identity: GitLabIdentity | GitHubIdentity,
     message: str,
@@ -358,7 +355,7 @@ def test_a_gitlab_token_is_checked_before_fulcio_as_a_github_token_is(
     wheel = _wheel(tmp_path)
 
     status, err = _sign(
-        capsys,
+        cli,
         "--mode",
         "auto",
         "--publisher",
@@ -380,7 +377,7 @@ def test_a_gitlab_token_is_checked_before_fulcio_as_a_github_token_is(
 def test_the_timeout_covers_token_certificate_and_log_entry_together(
     tmp_path: Path,
     sigstore_ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
     local_sigstore: LocalSigstore,
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/guarded-pkg")
@@ -391,7 +388,7 @@ def test_the_timeout_covers_token_certificate_and_log_entry_together(
 
     started = time.monotonic()
     status, err = _sign(
-        capsys,
+        cli,
         "--timeout",
         "3",
         "--trust-config",

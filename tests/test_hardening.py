@@ -19,11 +19,11 @@ import pytest
 from pypi_attestations import Attestation, Distribution
 
 from hatch_attest.attest import identity_refusal
-from hatch_attest.cli import main
 from hatch_attest.config import load_config
 from hatch_attest.identity import Token
 from hatch_attest.publisher import GitHubPublisher as OurGitHubPublisher
 from hatch_attest_testing import (
+    Cli,
     Fault,
     GitHubIdentity,
     LocalSigstore,
@@ -55,7 +55,7 @@ def test_stranger_ci_rebuilding_our_sdist_does_not_sign(
     sigstore_no_ci: pytest.MonkeyPatch,
     sigstore_ci_job: CIJob,
     local_sigstore: LocalSigstore,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     """Our sdist names its home in [project.urls]; a build in another repository stays unsigned."""
     (tmp_path / "pyproject.toml").write_text(
@@ -73,11 +73,10 @@ def test_stranger_ci_rebuilding_our_sdist_does_not_sign(
     dist = tmp_path / "dist"
     fake_wheel(dist, "hard_pkg")
 
-    status = main(
-        ["sign", "--mode", mode, "--trust-config", str(local_sigstore.trust_config_path), "dist"]
+    status, _, err = cli(
+        "sign", "--mode", mode, "--trust-config", str(local_sigstore.trust_config_path), "dist"
     )
 
-    err = capsys.readouterr().err
     assert "[project.urls] names github repository upstream/hard-pkg" in err
     assert "stranger/hard-pkg" in err
     assert status == (0 if mode == "auto" else 1)
@@ -91,7 +90,7 @@ def test_private_repository_is_not_signed_on_the_public_instance(
     tmp_path: Path,
     sigstore_ci_job: CIJob,
     local_sigstore: LocalSigstore,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     """The visibility claim is read from the token before Fulcio or Rekor hear of it.
 
@@ -103,9 +102,8 @@ def test_private_repository_is_not_signed_on_the_public_instance(
     dist = tmp_path / "dist"
     fake_wheel(dist, "hard_pkg")
 
-    status = main(["sign", "--mode", mode, "--instance", "production", str(dist)])
+    status, _, err = cli("sign", "--mode", mode, "--instance", "production", str(dist))
 
-    err = capsys.readouterr().err
     assert "the repository is private" in err
     assert "permanent public log" in err
     assert "allow-private-repository = true" in err
@@ -133,7 +131,7 @@ def test_a_token_for_another_repository_is_never_used(
     sigstore_no_ci: pytest.MonkeyPatch,
     sigstore_ci_job: CIJob,
     local_sigstore: LocalSigstore,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     """An explicit token that disagrees with the expected publisher is refused before Fulcio."""
     sigstore_ci_job(local_sigstore.github_env(GitHubIdentity(repository="octo-org/hard-pkg")))
@@ -142,18 +140,10 @@ def test_a_token_for_another_repository_is_never_used(
     dist = tmp_path / "dist"
     fake_wheel(dist, "hard_pkg")
 
-    status = main(
-        [
-            "sign",
-            "--mode",
-            "auto",
-            "--trust-config",
-            str(local_sigstore.trust_config_path),
-            str(dist),
-        ]
+    status, _, err = cli(
+        "sign", "--mode", "auto", "--trust-config", str(local_sigstore.trust_config_path), str(dist)
     )
 
-    err = capsys.readouterr().err
     assert status == 1  # even in auto mode: the job is ours, the token is not
     assert (
         "hatch-attest: error: refusing to sign: the token is for repository evil/hard-pkg, "
@@ -169,16 +159,15 @@ def test_expired_token(
     tmp_path: Path,
     sigstore_no_ci: pytest.MonkeyPatch,
     local_sigstore: LocalSigstore,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     expired = local_sigstore.mint_github_token(issued_at=time.time() - 3600, lifetime=300)
     sigstore_no_ci.setenv("SIGSTORE_IDENTITY_TOKEN", expired)
     dist = tmp_path / "dist"
     fake_wheel(dist, "hard_pkg")
 
-    status = main(["sign", "--trust-config", str(local_sigstore.trust_config_path), str(dist)])
+    status, _, err = cli("sign", "--trust-config", str(local_sigstore.trust_config_path), str(dist))
 
-    err = capsys.readouterr().err
     assert status == 1
     assert "the identity token from SIGSTORE_IDENTITY_TOKEN has expired" in err
     assert expired not in err
@@ -189,7 +178,7 @@ def test_fulcio_refusal_includes_the_servers_reason(
     tmp_path: Path,
     sigstore_no_ci: pytest.MonkeyPatch,
     local_sigstore: LocalSigstore,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     """A token with a forged signature: only Fulcio can tell, and it says why it refuses."""
     genuine = local_sigstore.mint_github_token(GitHubIdentity(repository="octo-org/a"))
@@ -199,9 +188,8 @@ def test_fulcio_refusal_includes_the_servers_reason(
     dist = tmp_path / "dist"
     fake_wheel(dist, "hard_pkg")
 
-    status = main(["sign", "--trust-config", str(local_sigstore.trust_config_path), str(dist)])
+    status, _, err = cli("sign", "--trust-config", str(local_sigstore.trust_config_path), str(dist))
 
-    err = capsys.readouterr().err
     assert status == 1
     assert "hatch-attest: error: Fulcio refused the request (HTTP 4" in err
     assert "There was an error processing the identity token" in err
@@ -213,7 +201,7 @@ def test_token_for_the_wrong_audience(
     tmp_path: Path,
     sigstore_no_ci: pytest.MonkeyPatch,
     local_sigstore: LocalSigstore,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     sigstore_no_ci.setenv(
         "SIGSTORE_IDENTITY_TOKEN", local_sigstore.mint_github_token(audience="pypi")
@@ -221,9 +209,8 @@ def test_token_for_the_wrong_audience(
     dist = tmp_path / "dist"
     fake_wheel(dist, "hard_pkg")
 
-    status = main(["sign", "--trust-config", str(local_sigstore.trust_config_path), str(dist)])
+    status, _, err = cli("sign", "--trust-config", str(local_sigstore.trust_config_path), str(dist))
 
-    err = capsys.readouterr().err
     assert status == 1
     assert "is for audience 'pypi'; Sigstore needs a token for 'sigstore'" in err
     assert _no_requests(local_sigstore)
@@ -246,7 +233,7 @@ def test_unreadable_or_malformed_trust_config(
     sigstore_no_ci: pytest.MonkeyPatch,
     sigstore_ci_job: CIJob,
     local_sigstore: LocalSigstore,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     sigstore_ci_job(local_sigstore.github_env())
     trust_config = tmp_path / "trust.json"
@@ -256,9 +243,8 @@ def test_unreadable_or_malformed_trust_config(
     dist = tmp_path / "dist"
     fake_wheel(dist, "hard_pkg")
 
-    status = main(["sign", str(dist)])
+    status, _, err = cli("sign", str(dist))
 
-    err = capsys.readouterr().err
     assert status == 1
     assert message in err
     assert "Traceback" not in err
@@ -294,7 +280,7 @@ def test_read_only_dist_folder_fails_cleanly(
     tmp_path: Path,
     sigstore_ci_job: CIJob,
     local_sigstore: LocalSigstore,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     sigstore_ci_job(local_sigstore.github_env())
     dist = tmp_path / "dist"
@@ -302,9 +288,10 @@ def test_read_only_dist_folder_fails_cleanly(
     before = {w: w.read_bytes() for w in wheels}
 
     with _read_only(dist):
-        status = main(["sign", "--trust-config", str(local_sigstore.trust_config_path), str(dist)])
+        status, _, err = cli(
+            "sign", "--trust-config", str(local_sigstore.trust_config_path), str(dist)
+        )
 
-    err = capsys.readouterr().err
     assert status == 1
     assert "cannot write" in err
     assert "writable" in err
@@ -317,7 +304,7 @@ def test_symlinked_dist_folder(
     tmp_path: Path,
     sigstore_ci_job: CIJob,
     local_sigstore: LocalSigstore,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     real = tmp_path / "real-dist"
     wheel = fake_wheel(real, "hard_pkg")
@@ -325,9 +312,9 @@ def test_symlinked_dist_folder(
     link.symlink_to(real, target_is_directory=True)
     sigstore_ci_job(local_sigstore.github_env())
 
-    status = main(["sign", "--trust-config", str(local_sigstore.trust_config_path), str(link)])
+    status, _, err = cli("sign", "--trust-config", str(local_sigstore.trust_config_path), str(link))
 
-    assert status == 0, capsys.readouterr().err
+    assert status == 0, err
     attestation = real / f"{wheel.name}.publish.attestation"
     assert attestation.is_file()
     assert not attestation.is_symlink()
@@ -345,7 +332,7 @@ def test_broken_attestation_beside_an_artifact_is_removed_even_when_idle(
     tmp_path: Path,
     sigstore_no_ci: pytest.MonkeyPatch,
     local_sigstore: LocalSigstore,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     """twine would upload it and PyPI would reject the release; it must not survive."""
     dist = tmp_path / "dist"
@@ -353,9 +340,8 @@ def test_broken_attestation_beside_an_artifact_is_removed_even_when_idle(
     broken = dist / f"{wheel.name}.publish.attestation"
     broken.write_bytes(content)
 
-    status = main(["sign", "--mode", "auto", str(dist)])
+    status, _, err = cli("sign", "--mode", "auto", str(dist))
 
-    err = capsys.readouterr().err
     assert status == 0
     assert f"removed stale {broken.name}: unreadable or not an attestation" in err
     assert not broken.exists()
@@ -463,7 +449,7 @@ def test_timestamp_authority_is_never_called(
     fault: Fault | None,
     tmp_path: Path,
     sigstore_ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     """PEP 740 attestations drop RFC 3161 timestamps, so a TSA outage cannot cost anything."""
     with LocalSigstore.start(tsa=True, directory=tmp_path / "sigstore") as instance:
@@ -474,13 +460,13 @@ def test_timestamp_authority_is_never_called(
         fake_wheel(dist, "hard_pkg")
 
         started = time.monotonic()
-        status = main(
-            ["sign", "--timeout", "3", "--trust-config", str(instance.trust_config_path), str(dist)]
+        status, _, err = cli(
+            "sign", "--timeout", "3", "--trust-config", str(instance.trust_config_path), str(dist)
         )
         elapsed = time.monotonic() - started
         counts = instance.counts()
 
-    assert status == 0, capsys.readouterr().err
+    assert status == 0, err
     assert len(list(dist.glob("*.publish.attestation"))) == 1
     assert counts == {"oidc": 1, "fulcio": 1, "rekor": 1, "tsa": 0}
     assert elapsed < 3 + 6
@@ -490,7 +476,7 @@ def test_explicit_token_outside_ci_signs_and_says_which_publisher_was_checked(
     tmp_path: Path,
     sigstore_no_ci: pytest.MonkeyPatch,
     local_sigstore: LocalSigstore,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     """SIGSTORE_IDENTITY_TOKEN on a machine that is no CI job: nothing to infer a publisher from."""
     identity = GitHubIdentity(repository="octo-org/explicit-pkg")
@@ -498,9 +484,8 @@ def test_explicit_token_outside_ci_signs_and_says_which_publisher_was_checked(
     dist = tmp_path / "dist"
     wheel = fake_wheel(dist, "hard_pkg")
 
-    status = main(["sign", "--trust-config", str(local_sigstore.trust_config_path), str(dist)])
+    status, _, err = cli("sign", "--trust-config", str(local_sigstore.trust_config_path), str(dist))
 
-    err = capsys.readouterr().err
     assert status == 0, err
     assert (
         "No publisher is configured, and the CI environment names none: verifying against "
@@ -519,7 +504,7 @@ def test_any_content_beside_an_artifact_is_stale(
     sigstore_ci_job: CIJob,
     local_sigstore: LocalSigstore,
     sigstore_github_identity: GitHubIdentity,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     """Deeply nested, binary, huge, another encoding: it is not this artifact's attestation."""
     if with_identity:
@@ -530,9 +515,8 @@ def test_any_content_beside_an_artifact_is_stale(
     hostile.write_bytes(HOSTILE[content])
     trust_config = str(local_sigstore.trust_config_path)
 
-    status = main(["sign", "--mode", "auto", "--trust-config", trust_config, str(dist)])
+    status, _, err = cli("sign", "--mode", "auto", "--trust-config", trust_config, str(dist))
 
-    err = capsys.readouterr().err
     assert status == 0, err
     assert f"removed stale {hostile.name}: unreadable or not an attestation" in err
     assert "Traceback" not in err

@@ -25,7 +25,6 @@ from cryptography import x509
 from pypi_attestations import Attestation, Distribution
 from sigstore.verify.policy import Identity, VerificationPolicy
 
-from hatch_attest.cli import main
 from hatch_attest.files import attestation_path
 from hatch_attest.trust import load_trust_config, verifier_for
 from hatch_attest.verify import verify_attestation
@@ -33,6 +32,8 @@ from hatch_attest_testing import (
     PUBLISH_V1,
     BuildkiteIdentity,
     CircleCIIdentity,
+    Cli,
+    CliResult,
     Fault,
     GoogleIdentity,
     LocalSigstore,
@@ -42,13 +43,6 @@ from hatch_attest_testing.pytest_plugin import CIJob
 
 FULCIO_OID = "1.3.6.1.4.1.57264.1."
 NOTHING_SIGNED = {"fulcio": 0, "rekor": 0, "tsa": 0}
-
-
-@dataclass(frozen=True)
-class Result:
-    status: int
-    out: str
-    err: str
 
 
 # No CI identity here; the conftest starts each test in an empty folder.
@@ -61,12 +55,9 @@ def wheel(tmp_path: Path) -> Path:
     return fake_wheel(tmp_path / "dist")
 
 
-def sign(sigstore: LocalSigstore, capsys: pytest.CaptureFixture[str], *args: str) -> Result:
+def sign(sigstore: LocalSigstore, cli: Cli, *args: str) -> CliResult:
     """``hatch-attest sign --trust-config <local> ARGS``, in-process."""
-    capsys.readouterr()
-    status = main(["sign", "--trust-config", str(sigstore.trust_config_path), *args])
-    out, err = capsys.readouterr()
-    return Result(status, out, err)
+    return cli("sign", "--trust-config", str(sigstore.trust_config_path), *args)
 
 
 def verified_certificate(
@@ -118,9 +109,9 @@ def test_google_vm_signs_as_its_service_account(
     local_sigstore: LocalSigstore,
     on_vm: GoogleIdentity,
     wheel: Path,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
-    result = sign(local_sigstore, capsys, "--publisher", f"google:{on_vm.email}", str(wheel))
+    result = sign(local_sigstore, cli, "--publisher", f"google:{on_vm.email}", str(wheel))
 
     assert result.status == 0, result.err
     assert on_vm.email in result.out
@@ -143,7 +134,7 @@ def test_google_impersonation_signs_as_the_named_account(
     wheel: Path,
     sigstore_no_ci: pytest.MonkeyPatch,
     request: pytest.FixtureRequest,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     """GOOGLE_SERVICE_ACCOUNT_NAME: the VM's account asks IAM for another account's token."""
     publisher_email = unique_email(request, "publisher")
@@ -156,7 +147,7 @@ def test_google_impersonation_signs_as_the_named_account(
     sigstore_no_ci.setenv("GOOGLE_SERVICE_ACCOUNT_NAME", publisher_email)
 
     with cloud.patched():
-        result = sign(local_sigstore, capsys, str(wheel))
+        result = sign(local_sigstore, cli, str(wheel))
 
     assert result.status == 0, result.err
     verified_certificate(
@@ -220,7 +211,7 @@ def test_no_google_identity_is_a_skip_in_auto_mode(
     local_sigstore: LocalSigstore,
     wheel: Path,
     sigstore_no_ci: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     cloud = local_sigstore.google_cloud(
         tmp_path / "gce",
@@ -232,7 +223,7 @@ def test_no_google_identity_is_a_skip_in_auto_mode(
         sigstore_no_ci.setenv("GOOGLE_SERVICE_ACCOUNT_NAME", case.service_account_name)
 
     with cloud.patched():
-        result = sign(local_sigstore, capsys, "--mode", mode, str(wheel))
+        result = sign(local_sigstore, cli, "--mode", mode, str(wheel))
 
     if mode == "auto":
         assert (result.status, result.out, result.err) == (0, "", f"Not attesting: {case.reason}\n")
@@ -247,12 +238,12 @@ def test_google_metadata_outage_fails_even_in_auto_mode(
     local_sigstore: LocalSigstore,
     on_vm: GoogleIdentity,
     wheel: Path,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     """A VM with a service account whose metadata server fails: an outage, not "no identity"."""
     local_sigstore.inject("oidc", Fault.status(503))
 
-    result = sign(local_sigstore, capsys, "--mode", "auto", str(wheel))
+    result = sign(local_sigstore, cli, "--mode", "auto", str(wheel))
 
     assert result.status == 1
     assert result.err == (
@@ -266,14 +257,14 @@ def test_slow_google_metadata_server_is_given_up_on_in_time(
     local_sigstore: LocalSigstore,
     on_vm: GoogleIdentity,
     wheel: Path,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     # Late rather than never: `id` waits 30 s for an answer and then asks again, and a
     # second request (in a thread nobody waits for) would land in a later test's counts.
     local_sigstore.inject("oidc", Fault.delay(8))
 
     started = time.monotonic()
-    result = sign(local_sigstore, capsys, "--mode", "auto", "--timeout", "2", str(wheel))
+    result = sign(local_sigstore, cli, "--mode", "auto", "--timeout", "2", str(wheel))
     elapsed = time.monotonic() - started
 
     assert result.status == 1
@@ -301,11 +292,11 @@ def test_buildkite_job_signs_with_its_pipeline_identity(
     local_sigstore: LocalSigstore,
     buildkite_job: BuildkiteIdentity,
     wheel: Path,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     pipeline = f"https://buildkite.com/octo-org/{buildkite_job.pipeline_slug}"
 
-    result = sign(local_sigstore, capsys, str(wheel))
+    result = sign(local_sigstore, cli, str(wheel))
 
     assert result.status == 0, result.err
     assert pipeline in result.out
@@ -332,7 +323,7 @@ def test_circleci_job_signs_as_its_pipeline_definition(
     local_sigstore: LocalSigstore,
     wheel: Path,
     sigstore_ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     job = CircleCIIdentity(vcs_origin=f"github.com/octo-org/demo-{tmp_path.name}")
     sigstore_ci_job(local_sigstore.circleci_env(tmp_path / "cli", job))
@@ -341,7 +332,7 @@ def test_circleci_job_signs_as_its_pipeline_definition(
         f"/pipeline-definitions/{job.pipeline_definition_id}"
     )
 
-    result = sign(local_sigstore, capsys, str(wheel))
+    result = sign(local_sigstore, cli, str(wheel))
 
     assert result.status == 0, result.err
     assert build_signer in result.out
@@ -392,12 +383,12 @@ def test_agent_that_cannot_issue_a_token_is_a_skip_in_auto_mode(
     local_sigstore: LocalSigstore,
     wheel: Path,
     sigstore_ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     env, reason = _no_agent_token(provider, tmp_path, local_sigstore)
     sigstore_ci_job(env)
 
-    result = sign(local_sigstore, capsys, "--mode", mode, str(wheel))
+    result = sign(local_sigstore, cli, "--mode", mode, str(wheel))
 
     if mode == "auto":
         assert (result.status, result.out, result.err) == (0, "", f"Not attesting: {reason}\n")
@@ -412,12 +403,12 @@ def test_agent_refused_by_the_token_service_is_a_skip(
     local_sigstore: LocalSigstore,
     buildkite_job: BuildkiteIdentity,
     wheel: Path,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     """The agent reaches Buildkite, which refuses (a pipeline without OIDC, say): exit 1."""
     local_sigstore.inject("oidc", Fault.status(403))
 
-    result = sign(local_sigstore, capsys, "--mode", "auto", str(wheel))
+    result = sign(local_sigstore, cli, "--mode", "auto", str(wheel))
 
     assert result.status == 0
     assert result.err.startswith(
@@ -435,7 +426,7 @@ def test_hung_agent_is_stopped_within_the_timeout(
     local_sigstore: LocalSigstore,
     wheel: Path,
     sigstore_ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     """`id` would wait for the agent forever; the budget stops it, and that is an error."""
     if provider == "buildkite":
@@ -447,7 +438,7 @@ def test_hung_agent_is_stopped_within_the_timeout(
     local_sigstore.inject("oidc", Fault.hang())
 
     started = time.monotonic()
-    result = sign(local_sigstore, capsys, "--mode", "auto", "--timeout", "2", str(wheel))
+    result = sign(local_sigstore, cli, "--mode", "auto", "--timeout", "2", str(wheel))
     elapsed = time.monotonic() - started
 
     assert result.status == 1
@@ -466,7 +457,7 @@ def test_agent_failure_output_never_shows_a_credential(
     wheel: Path,
     sigstore_no_ci: pytest.MonkeyPatch,
     sigstore_ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     """An agent that echoes its access token and a token in its error: neither is shown."""
     env = local_sigstore.buildkite_env(tmp_path / "agent")
@@ -480,7 +471,7 @@ def test_agent_failure_output_never_shows_a_credential(
         "exit 1\n"
     )
 
-    result = sign(local_sigstore, capsys, "--mode", "auto", str(wheel))
+    result = sign(local_sigstore, cli, "--mode", "auto", str(wheel))
 
     assert result.status == 0
     assert result.err == (

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from hatch_attest.cli import main
 from hatch_attest.redact import REDACTED, redact, remember
-from hatch_attest_testing import Fault, GitHubIdentity, LocalSigstore, fake_wheel
+from hatch_attest_testing import Cli, Fault, GitHubIdentity, LocalSigstore, fake_wheel
 from hatch_attest_testing.pytest_plugin import CIJob
 
 
@@ -36,14 +35,15 @@ def test_fulcio_echoing_the_request_shows_no_token(
     tmp_path: Path,
     local_sigstore: LocalSigstore,
     sigstore_github_job: GitHubIdentity,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     dist = tmp_path / "dist"
     fake_wheel(dist, "redact_pkg")
     local_sigstore.inject("fulcio", Fault.echo(400, json=as_json))
 
-    status = main(["sign", "--trust-config", str(local_sigstore.trust_config_path), str(dist)])
-    out, err = capsys.readouterr()
+    status, out, err = cli(
+        "sign", "--trust-config", str(local_sigstore.trust_config_path), str(dist)
+    )
 
     assert status == 1
     [line] = err.splitlines()[-1:]
@@ -62,7 +62,7 @@ def test_verbose_traceback_and_logs_show_no_token(
     tmp_path: Path,
     local_sigstore: LocalSigstore,
     sigstore_github_job: GitHubIdentity,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     # -v prints the traceback and the debug logs; the chained errors may quote Fulcio.
     dist = tmp_path / "dist"
@@ -70,8 +70,7 @@ def test_verbose_traceback_and_logs_show_no_token(
     local_sigstore.inject("fulcio", Fault.echo(400))
     trust_config = str(local_sigstore.trust_config_path)
 
-    status = main(["sign", "-v", "--trust-config", trust_config, str(dist)])
-    out, err = capsys.readouterr()
+    status, out, err = cli("sign", "-v", "--trust-config", trust_config, str(dist))
 
     assert status == 1
     assert "Traceback (most recent call last):" in err
@@ -88,7 +87,7 @@ def test_request_token_from_a_crlf_env_file_still_signs(
     sigstore_ci_job: CIJob,
     local_sigstore: LocalSigstore,
     sigstore_github_identity: GitHubIdentity,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     env = local_sigstore.github_env(sigstore_github_identity)
     sigstore_ci_job(env)
@@ -98,8 +97,9 @@ def test_request_token_from_a_crlf_env_file_still_signs(
     dist = tmp_path / "dist"
     wheel = fake_wheel(dist, "redact_pkg")
 
-    status = main(["sign", "--trust-config", str(local_sigstore.trust_config_path), str(dist)])
-    out, err = capsys.readouterr()
+    status, out, err = cli(
+        "sign", "--trust-config", str(local_sigstore.trust_config_path), str(dist)
+    )
 
     assert status == 0, err
     assert (dist / f"{wheel.name}.publish.attestation").is_file()
@@ -113,7 +113,7 @@ def test_request_token_that_requests_refuses_is_not_quoted(
     sigstore_ci_job: CIJob,
     local_sigstore: LocalSigstore,
     sigstore_github_identity: GitHubIdentity,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     env = local_sigstore.github_env(sigstore_github_identity)
     sigstore_ci_job(env)
@@ -123,8 +123,9 @@ def test_request_token_that_requests_refuses_is_not_quoted(
     dist = tmp_path / "dist"
     fake_wheel(dist, "redact_pkg")
 
-    status = main(["sign", "--trust-config", str(local_sigstore.trust_config_path), str(dist)])
-    out, err = capsys.readouterr()
+    status, out, err = cli(
+        "sign", "--trust-config", str(local_sigstore.trust_config_path), str(dist)
+    )
 
     assert status == 1
     assert err == (

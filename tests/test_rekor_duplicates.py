@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from hatch_attest.cli import main
 from hatch_attest_testing import (
     PUBLISH_V1,
+    Cli,
+    CliResult,
     Fault,
     GitHubIdentity,
     LocalSigstore,
@@ -31,17 +32,9 @@ def wheel(tmp_path: Path) -> Path:
     return fake_wheel(tmp_path / "dist", "dup_pkg")
 
 
-def _sign(sigstore: LocalSigstore, wheel: Path, *, timeout: float = 10) -> int:
-    return main(
-        [
-            "sign",
-            "--timeout",
-            str(timeout),
-            "--trust-config",
-            str(sigstore.trust_config_path),
-            str(wheel.parent),
-        ]
-    )
+def _sign(cli: Cli, sigstore: LocalSigstore, wheel: Path, *, timeout: float = 10) -> CliResult:
+    trust = ["--trust-config", str(sigstore.trust_config_path)]
+    return cli("sign", "--timeout", str(timeout), *trust, wheel.parent)
 
 
 def _verified(wheel: Path, job: GitHubIdentity, sigstore: LocalSigstore) -> PyPIVerdict:
@@ -59,13 +52,12 @@ def test_a_lost_answer_is_recovered_by_reading_the_logged_entry(
     wheel: Path,
     local_sigstore: LocalSigstore,
     sigstore_github_job: GitHubIdentity,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     local_sigstore.inject("rekor", Fault.drop_after_processing(), times=1)
 
-    status = _sign(local_sigstore, wheel)
+    status, out, err = _sign(cli, local_sigstore, wheel)
 
-    out, err = capsys.readouterr()
     assert status == 0, err
     verdict = _verified(wheel, sigstore_github_job, local_sigstore)
     # The POST landed unanswered, its retry got 409, the GET the entry: one log entry.
@@ -89,14 +81,14 @@ def test_an_unreadable_entry_is_replaced_by_a_fresh_signature(
     wheel: Path,
     local_sigstore: LocalSigstore,
     sigstore_github_job: GitHubIdentity,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     local_sigstore.inject("rekor", Fault.drop_after_processing(), times=1, method="POST")
     local_sigstore.inject("rekor", read_fault, method="GET")
 
-    status = _sign(local_sigstore, wheel)
+    status, _, err = _sign(cli, local_sigstore, wheel)
 
-    assert status == 0, capsys.readouterr().err
+    assert status == 0, err
     _verified(wheel, sigstore_github_job, local_sigstore)
     assert [method for method, _ in _rekor(local_sigstore)] == ["POST", "POST", "GET", "POST"]
     assert _rekor(local_sigstore)[-1] == ("POST", 201)
@@ -106,14 +98,13 @@ def test_when_neither_the_entry_nor_a_new_one_can_be_had_the_error_says_so(
     wheel: Path,
     local_sigstore: LocalSigstore,
     sigstore_github_job: GitHubIdentity,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     local_sigstore.inject("rekor", Fault.drop_after_processing(), times=1, method="POST")
     local_sigstore.inject("rekor", Fault.hang(), method="GET")
 
-    status = _sign(local_sigstore, wheel, timeout=2)
+    status, out, err = _sign(cli, local_sigstore, wheel, timeout=2)
 
-    out, err = capsys.readouterr()
     assert status == 1
     assert re.fullmatch(
         re.escape(
@@ -141,14 +132,13 @@ def test_a_read_back_entry_that_does_not_verify_is_not_written(
     wheel: Path,
     local_sigstore: LocalSigstore,
     sigstore_github_job: GitHubIdentity,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     local_sigstore.inject("rekor", Fault.drop_after_processing(), times=1, method="POST")
     local_sigstore.inject("rekor", Fault.bad_inclusion_proof(), method="GET")
 
-    status = _sign(local_sigstore, wheel)
+    status, _, err = _sign(cli, local_sigstore, wheel)
 
-    err = capsys.readouterr().err
     assert status == 1
     assert f"the fresh attestation for {wheel.name} does not verify" in err
     assert sorted(p.name for p in wheel.parent.iterdir()) == [wheel.name]
@@ -158,7 +148,7 @@ def test_a_conflict_without_location_is_read_by_the_uuid_in_its_message(
     wheel: Path,
     local_sigstore: LocalSigstore,
     sigstore_github_job: GitHubIdentity,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     """A 409 (with no Location) for an entry the log cannot find, to every POST."""
     unknown = "ab" * 40
@@ -166,9 +156,8 @@ def test_a_conflict_without_location_is_read_by_the_uuid_in_its_message(
     body = json.dumps({"code": 409, "message": message})
     local_sigstore.inject("rekor", Fault.status(409, body=body), method="POST")
 
-    status = _sign(local_sigstore, wheel)
+    status, _, err = _sign(cli, local_sigstore, wheel)
 
-    err = capsys.readouterr().err
     assert status == 1
     lost = f"reading entry {unknown} back failed (HTTP 404: Not Found)"
     assert err.splitlines()[-1] == (
@@ -184,12 +173,12 @@ def test_a_conflict_that_names_no_entry_is_signed_again(
     wheel: Path,
     local_sigstore: LocalSigstore,
     sigstore_github_job: GitHubIdentity,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     local_sigstore.inject("rekor", Fault.status(409, body="conflict"), times=1)
 
-    status = _sign(local_sigstore, wheel)
+    status, _, err = _sign(cli, local_sigstore, wheel)
 
-    assert status == 0, capsys.readouterr().err
+    assert status == 0, err
     _verified(wheel, sigstore_github_job, local_sigstore)
     assert _rekor(local_sigstore) == [("POST", 409), ("POST", 201)]

@@ -17,11 +17,11 @@ from pypi_attestations import Attestation, Distribution, GitHubPublisher, GitLab
 from sigstore.models import ClientTrustConfig
 from sigstore.verify import Verifier
 
-from hatch_attest.cli import main
 from hatch_attest.verify import verify_attestation
 from hatch_attest_testing import (
     PUBLISH_V1,
     SLSA_PROVENANCE_V1,
+    Cli,
     GitHubIdentity,
     GitLabIdentity,
     LocalSigstore,
@@ -40,10 +40,9 @@ def _wheel(tmp_path: Path) -> Path:
     return fake_wheel(tmp_path / "dist", "slsa_pkg")
 
 
-def _sign(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str]:
-    capsys.readouterr()
-    status = main(["sign", *map(str, argv)])
-    return status, capsys.readouterr().err
+def _sign(cli: Cli, *argv: str | Path) -> tuple[int, str]:
+    status, _, err = cli("sign", *map(str, argv))
+    return status, err
 
 
 def _verified(path: Path, dist: Path, publisher: Any, instance: LocalSigstore) -> dict[str, Any]:
@@ -59,7 +58,7 @@ def _verified(path: Path, dist: Path, publisher: Any, instance: LocalSigstore) -
 def test_a_github_job_writes_github_s_provenance_that_pypi_accepts(
     tmp_path: Path,
     sigstore_ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
     local_sigstore: LocalSigstore,
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/slsa-pkg", ref="refs/tags/v1.0", run_id="42")
@@ -67,7 +66,7 @@ def test_a_github_job_writes_github_s_provenance_that_pypi_accepts(
     wheel = _wheel(tmp_path)
 
     status, err = _sign(
-        capsys,
+        cli,
         "--predicate",
         "slsa-provenance",
         "--trust-config",
@@ -91,7 +90,7 @@ def test_a_github_job_writes_github_s_provenance_that_pypi_accepts(
 def test_a_gitlab_job_writes_provenance_from_its_token(
     tmp_path: Path,
     sigstore_ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
     local_sigstore: LocalSigstore,
 ) -> None:
     identity = GitLabIdentity(project_path="octo-group/slsa-pkg", job_id="7007", sha="a" * 40)
@@ -99,7 +98,7 @@ def test_a_gitlab_job_writes_provenance_from_its_token(
     wheel = _wheel(tmp_path)
 
     status, err = _sign(
-        capsys, "--predicate", "both", "--trust-config", local_sigstore.trust_config_path, wheel
+        cli, "--predicate", "both", "--trust-config", local_sigstore.trust_config_path, wheel
     )
 
     assert status == 0, err
@@ -121,7 +120,7 @@ def test_a_gitlab_job_writes_provenance_from_its_token(
 def test_auto_beside_the_action_writes_provenance_and_says_why(
     tmp_path: Path,
     sigstore_ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
     local_sigstore: LocalSigstore,
 ) -> None:
     workflow = (
@@ -132,7 +131,7 @@ def test_auto_beside_the_action_writes_provenance_and_says_why(
     sigstore_ci_job(local_sigstore.github_env(identity, workflow=workflow))
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(capsys, "--trust-config", local_sigstore.trust_config_path, wheel)
+    status, err = _sign(cli, "--trust-config", local_sigstore.trust_config_path, wheel)
 
     assert status == 0, err
     assert err.startswith("Predicate (auto): SLSA provenance, to sit beside the action's own")
@@ -144,7 +143,7 @@ def test_auto_beside_the_action_writes_provenance_and_says_why(
 def test_provenance_for_a_google_identity_is_refused_before_fulcio(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
     local_sigstore: LocalSigstore,
 ) -> None:
     email = "release@slsa-project.iam.gserviceaccount.com"
@@ -153,7 +152,7 @@ def test_provenance_for_a_google_identity_is_refused_before_fulcio(
     wheel = _wheel(tmp_path)
 
     status, err = _sign(
-        capsys,
+        cli,
         "--predicate",
         "slsa-provenance",
         "--publisher",
@@ -173,17 +172,16 @@ def test_provenance_for_a_google_identity_is_refused_before_fulcio(
 def test_inspect_shows_what_the_provenance_states(
     tmp_path: Path,
     sigstore_ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
     local_sigstore: LocalSigstore,
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/slsa-inspect", run_id="4242")
     sigstore_ci_job(local_sigstore.github_env(identity))
     wheel = _wheel(tmp_path)
     trust = ["--trust-config", str(local_sigstore.trust_config_path)]
-    assert _sign(capsys, "--predicate", "slsa-provenance", *trust, wheel)[0] == 0
+    assert _sign(cli, "--predicate", "slsa-provenance", *trust, wheel)[0] == 0
 
-    status = main(["inspect", str(wheel.with_name(f"{wheel.name}.slsa.attestation"))])
-    out = capsys.readouterr().out
+    status, out, _ = cli("inspect", str(wheel.with_name(f"{wheel.name}.slsa.attestation")))
 
     assert status == 0
     repository = f"https://github.com/{identity.repository}"

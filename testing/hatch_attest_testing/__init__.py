@@ -68,7 +68,7 @@ honest); `log_index` reads an attestation's Rekor log index; `PUBLISH_V1` and
 `SLSA_PROVENANCE_V1` are the two predicate types PyPI accepts; `run_bounded` runs
 a child process within a time bound and kills its whole process group on timeout
 (`run_bounded_all`: several at once);
-`CliResult` is what the `run_main` fixture returns. The pytest plugin
+`CliResult` is what the `run_main` fixture returns (`Cli`: a `main` bound to it). The pytest plugin
 (`hatch_attest_testing.pytest_plugin`, loaded through the `pytest11` entry point)
 adds the fixtures `local_sigstore`, `local_index`, `sigstore_github_identity`,
 `sigstore_gitlab_identity`, `sigstore_no_ci`, `sigstore_ci_job`,
@@ -86,7 +86,7 @@ a build never installs it.
 
 from hatch_attest_testing._ambient import GoogleCloud
 from hatch_attest_testing._artifacts import fake_sdist, fake_wheel, unsigned_jwt
-from hatch_attest_testing._cli import CliResult
+from hatch_attest_testing._cli import Cli, CliResult
 from hatch_attest_testing._environ import is_ci_variable, outside_ci
 from hatch_attest_testing._faults import Fault
 from hatch_attest_testing._identity import (
@@ -113,6 +113,7 @@ __all__ = [
     "SLSA_PROVENANCE_V1",
     "BuildkiteIdentity",
     "CircleCIIdentity",
+    "Cli",
     "CliResult",
     "Exchange",
     "Fault",

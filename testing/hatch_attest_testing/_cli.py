@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     # Only for the annotation: the package imports without pytest (`hatch-attest demo`).
@@ -15,9 +14,11 @@ Main = Callable[[Sequence[str]], int]
 """A console script's entry point: `main(argv) -> exit status`."""
 
 
-@dataclass(frozen=True)
-class CliResult:
-    """What one command did: its exit status and what it printed."""
+class CliResult(NamedTuple):
+    """What one command did: its exit status and what it printed.
+
+    A tuple, so that a test can write `status, out, err = cli(...)`.
+    """
 
     status: int
     out: str
@@ -30,6 +31,12 @@ class CliResult:
     def errors(self) -> list[str]:
         """What each error line says, without its `prog: error: ` prefix."""
         return [text for line in self.err.splitlines() if (text := _error_text(line)) is not None]
+
+
+class Cli(Protocol):
+    """A console script bound to its `main`: call it with the command's arguments."""
+
+    def __call__(self, *argv: str | Path) -> CliResult: ...
 
 
 def _error_text(line: str) -> str | None:
