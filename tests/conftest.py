@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hatch_attest.cli import main
-from hatch_attest_testing import Cli, CliResult
+from hatch_attest_testing import Cli, CliResult, LocalSigstore
 from hatch_attest_testing.pytest_plugin import MainRunner
 
 from .matrix import FAULT_MATRIX
@@ -22,6 +22,16 @@ def cli(run_main: MainRunner) -> Cli:
 
     def run(*argv: str | Path) -> CliResult:
         return run_main(main, *argv)
+
+    return run
+
+
+@pytest.fixture
+def local_sign(cli: Cli, local_sigstore: LocalSigstore) -> Cli:
+    """``hatch-attest sign --trust-config <the local instance's> ARGS`` in-process."""
+
+    def run(*argv: str | Path) -> CliResult:
+        return cli("sign", "--trust-config", local_sigstore.trust_config_path, *argv)
 
     return run
 

@@ -137,14 +137,9 @@ def test_a_dangling_symlink_is_removed_and_a_directory_is_reported(tmp_path: Pat
 # --- Through `hatch-attest sign` ----------------------------------------------------
 
 
-def _sign(cli: Cli, instance: LocalSigstore, *argv: str | Path) -> tuple[int, str]:
-    status, _, err = cli("sign", "--trust-config", str(instance.trust_config_path), *map(str, argv))
-    return status, err
-
-
 def test_what_can_be_checked_on_disk_is_checked_before_any_request(
     tmp_path: Path,
-    cli: Cli,
+    local_sign: Cli,
     local_sigstore: LocalSigstore,
     sigstore_github_job: GitHubIdentity,
 ) -> None:
@@ -153,7 +148,7 @@ def test_what_can_be_checked_on_disk_is_checked_before_any_request(
     dist.mkdir()
     long_name.write_bytes(b"wheel")
 
-    status, err = _sign(cli, local_sigstore, long_name)
+    status, _, err = local_sign(long_name)
 
     assert status == 1
     assert "the attestation's name would be too long for this filesystem" in err
@@ -161,7 +156,7 @@ def test_what_can_be_checked_on_disk_is_checked_before_any_request(
 
     [wheel] = _dists(tmp_path / "other", 1)
     files.attestation_path(wheel).mkdir()
-    status, err = _sign(cli, local_sigstore, wheel)
+    status, _, err = local_sign(wheel)
 
     assert status == 1
     assert f"cannot write {files.attestation_path(wheel)}: a directory has that name" in err
@@ -170,7 +165,7 @@ def test_what_can_be_checked_on_disk_is_checked_before_any_request(
 
 def test_a_set_pypi_would_reject_fails_the_run_and_writes_nothing(
     tmp_path: Path,
-    cli: Cli,
+    local_sign: Cli,
     local_sigstore: LocalSigstore,
     sigstore_github_job: GitHubIdentity,
 ) -> None:
@@ -180,12 +175,12 @@ def test_a_set_pypi_would_reject_fails_the_run_and_writes_nothing(
     with pytest.MonkeyPatch.context() as other_job:
         for name, value in local_sigstore.github_env(other).items():
             other_job.setenv(name, value)
-        assert _sign(cli, local_sigstore, wheel)[0] == 0
+        assert local_sign(wheel).status == 0
     foreign = files.attestation_path(wheel).rename(
         wheel.with_name(f"{wheel.name}.copy.attestation")
     )
 
-    status, err = _sign(cli, local_sigstore, wheel)
+    status, _, err = local_sign(wheel)
 
     assert status == 1
     assert (

@@ -526,6 +526,7 @@ def test_a_wrong_publisher_flag_refuses_before_any_token(
 
 def test_trust_config_from_the_environment_and_the_flag_beating_it(
     cli: Cli,
+    local_sign: Cli,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     local_sigstore: LocalSigstore,
@@ -541,7 +542,7 @@ def test_trust_config_from_the_environment_and_the_flag_beating_it(
     assert broken.status == 1
     assert "missing.json" in broken.error_lines()[0]
 
-    fixed = cli("sign", "--trust-config", local_sigstore.trust_config_path, second)
+    fixed = local_sign(second)
     assert fixed.status == 0, fixed.err
     for wheel in (first, second):
         accepted(wheel, sigstore_github_job, local_sigstore)

@@ -26,14 +26,9 @@ def _wheel(tmp_path: Path) -> Path:
     return fake_wheel(tmp_path / "dist", "first_hour", size=64)
 
 
-def _sign(cli: Cli, *argv: str | Path) -> tuple[int, str]:
-    status, _, err = cli("sign", *map(str, argv))
-    return status, err
-
-
 def test_a_typo_in_the_workflow_is_a_warning_that_says_what_differs(
     tmp_path: Path,
-    cli: Cli,
+    local_sign: Cli,
     local_sigstore: LocalSigstore,
     sigstore_github_job: GitHubIdentity,
 ) -> None:
@@ -44,9 +39,7 @@ def test_a_typo_in_the_workflow_is_a_warning_that_says_what_differs(
     )
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(
-        cli, "--mode", "auto", "--trust-config", local_sigstore.trust_config_path, wheel
-    )
+    status, _, err = local_sign("--mode", "auto", wheel)
 
     assert status == 0
     assert err == (
@@ -62,21 +55,14 @@ def test_a_typo_in_the_workflow_is_a_warning_that_says_what_differs(
 
 def test_another_repository_is_an_info_line_about_somebody_elses_ci(
     tmp_path: Path,
-    cli: Cli,
+    local_sign: Cli,
     local_sigstore: LocalSigstore,
     sigstore_github_job: GitHubIdentity,
 ) -> None:
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(
-        cli,
-        "--mode",
-        "auto",
-        "--publisher",
-        "github:octo-org/the-original@release.yml",
-        "--trust-config",
-        local_sigstore.trust_config_path,
-        wheel,
+    status, _, err = local_sign(
+        "--mode", "auto", "--publisher", "github:octo-org/the-original@release.yml", wheel
     )
 
     assert status == 0
@@ -97,7 +83,7 @@ def test_a_relative_trust_config_variable_is_refused_before_any_request(
     monkeypatch.setenv("HATCH_ATTEST_TRUST_CONFIG", "ci/trust.json")
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(cli, wheel)
+    status, _, err = cli("sign", wheel)
 
     assert status == 2
     assert err == (
@@ -116,7 +102,7 @@ def test_an_unreadable_trust_config_is_found_before_the_token_is_requested(
 ) -> None:
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(cli, "--trust-config", tmp_path / "missing.json", wheel)
+    status, _, err = cli("sign", "--trust-config", tmp_path / "missing.json", wheel)
 
     assert status == 1
     assert err.startswith("hatch-attest: error: cannot read the Sigstore trust config")

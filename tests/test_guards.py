@@ -44,11 +44,6 @@ def _project_urls(url: str) -> None:
     Path("pyproject.toml").write_text(f'[project]\nname = "guarded-pkg"\nurls.Source = "{url}"\n')
 
 
-def _sign(cli: Cli, *argv: str | Path) -> tuple[int, str]:
-    status, _, err = cli("sign", *map(str, argv))
-    return status, err
-
-
 def _public_good_trust_config(instance: LocalSigstore, tmp_path: Path) -> Path:
     """The local trust config, but signing at sigstore.dev: where the signature would go."""
     document = json.loads(instance.trust_config_path.read_text())
@@ -80,7 +75,7 @@ def test_a_repository_not_provably_public_never_reaches_the_public_instance(
     trust = _public_good_trust_config(local_sigstore, tmp_path)
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(cli, "--mode", mode, "--trust-config", trust, wheel)
+    status, _, err = cli("sign", "--mode", mode, "--trust-config", trust, wheel)
 
     found = (
         "the repository is private"
@@ -109,7 +104,7 @@ def test_the_named_public_instances_are_public_good_too(
     identity = GitHubIdentity(repository="octo-org/guarded-pkg", visibility="internal")
     sigstore_ci_job(local_sigstore.github_env(identity))
 
-    status, err = _sign(cli, "--mode", "auto", "--instance", "staging", _wheel(tmp_path))
+    status, _, err = cli("sign", "--mode", "auto", "--instance", "staging", _wheel(tmp_path))
 
     assert status == 0
     assert err.startswith("Not attesting: the repository is not provably public")
@@ -120,7 +115,7 @@ def test_the_named_public_instances_are_public_good_too(
 def test_a_private_instance_signs_whatever_the_visibility(
     tmp_path: Path,
     sigstore_ci_job: CIJob,
-    cli: Cli,
+    local_sign: Cli,
     local_sigstore: LocalSigstore,
     visibility: str | None,
 ) -> None:
@@ -128,7 +123,7 @@ def test_a_private_instance_signs_whatever_the_visibility(
     sigstore_ci_job(local_sigstore.github_env(identity))
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(cli, "--trust-config", local_sigstore.trust_config_path, wheel)
+    status, _, err = local_sign(wheel)
 
     assert status == 0, err
     assert attestation_path(wheel).is_file()
@@ -151,7 +146,7 @@ def test_a_private_instance_signs_whatever_the_visibility(
 def test_a_github_job_that_cannot_be_shown_to_be_ours_does_not_sign(
     tmp_path: Path,
     sigstore_ci_job: CIJob,
-    cli: Cli,
+    local_sign: Cli,
     local_sigstore: LocalSigstore,
     changes: dict[str, str],
     job: str,
@@ -161,9 +156,7 @@ def test_a_github_job_that_cannot_be_shown_to_be_ours_does_not_sign(
     _project_urls("https://github.com/octo-org/guarded-pkg")
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(
-        cli, "--mode", "auto", "--trust-config", local_sigstore.trust_config_path, wheel
-    )
+    status, _, err = local_sign("--mode", "auto", wheel)
 
     assert status == 0
     assert err == (
@@ -191,7 +184,7 @@ def test_a_github_job_that_cannot_be_shown_to_be_ours_does_not_sign(
 def test_a_gitlab_job_that_cannot_be_shown_to_be_ours_does_not_sign(
     tmp_path: Path,
     sigstore_ci_job: CIJob,
-    cli: Cli,
+    local_sign: Cli,
     local_sigstore: LocalSigstore,
     identity: GitLabIdentity,
 ) -> None:
@@ -205,9 +198,7 @@ def test_a_gitlab_job_that_cannot_be_shown_to_be_ours_does_not_sign(
     _project_urls("https://gitlab.com/octo-group/guarded-pkg")
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(
-        cli, "--mode", "auto", "--trust-config", local_sigstore.trust_config_path, wheel
-    )
+    status, _, err = local_sign("--mode", "auto", wheel)
 
     assert status == 0
     assert err.startswith(
@@ -220,7 +211,7 @@ def test_a_gitlab_job_that_cannot_be_shown_to_be_ours_does_not_sign(
 def test_a_buildkite_job_rebuilding_the_sdist_does_not_sign(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    cli: Cli,
+    local_sign: Cli,
     local_sigstore: LocalSigstore,
 ) -> None:
     # An agent that would hand out a token, and records that it was asked.
@@ -235,9 +226,7 @@ def test_a_buildkite_job_rebuilding_the_sdist_does_not_sign(
     _project_urls("https://github.com/octo-org/guarded-pkg")
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(
-        cli, "--mode", "auto", "--trust-config", local_sigstore.trust_config_path, wheel
-    )
+    status, _, err = local_sign("--mode", "auto", wheel)
 
     assert status == 0
     assert err.startswith(
@@ -252,6 +241,7 @@ def test_project_urls_in_another_letter_case_still_name_our_repository(
     tmp_path: Path,
     sigstore_ci_job: CIJob,
     cli: Cli,
+    local_sign: Cli,
     local_sigstore: LocalSigstore,
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/guarded-pkg")
@@ -259,7 +249,7 @@ def test_project_urls_in_another_letter_case_still_name_our_repository(
     _project_urls("https://github.com/Octo-Org/Guarded-Pkg")
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(cli, "--trust-config", local_sigstore.trust_config_path, wheel)
+    status, _, err = local_sign(wheel)
 
     assert status == 0, err
     # The policy keeps the job's exact spelling: `verify` passes for it.
@@ -295,7 +285,7 @@ def test_an_identity_no_index_accepts_does_not_sign_on_the_public_instance(
     trust = _public_good_trust_config(local_sigstore, tmp_path)
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(cli, "--mode", "auto", "--trust-config", trust, wheel)
+    status, _, err = cli("sign", "--mode", "auto", "--trust-config", trust, wheel)
 
     assert status == 0
     assert err == (
@@ -338,7 +328,7 @@ def test_an_identity_no_index_accepts_does_not_sign_on_the_public_instance(
 def test_a_gitlab_token_is_checked_before_fulcio_as_a_github_token_is(
     tmp_path: Path,
     sigstore_ci_job: CIJob,
-    cli: Cli,
+    local_sign: Cli,
     local_sigstore: LocalSigstore,
     token_identity: GitLabIdentity | GitHubIdentity,
     message: str,
@@ -354,15 +344,8 @@ def test_a_gitlab_token_is_checked_before_fulcio_as_a_github_token_is(
     local_sigstore.reset()
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(
-        cli,
-        "--mode",
-        "auto",
-        "--publisher",
-        "gitlab:octo-group/guarded-pkg@.gitlab-ci.yml",
-        "--trust-config",
-        local_sigstore.trust_config_path,
-        wheel,
+    status, _, err = local_sign(
+        "--mode", "auto", "--publisher", "gitlab:octo-group/guarded-pkg@.gitlab-ci.yml", wheel
     )
 
     assert status == 1
@@ -377,7 +360,7 @@ def test_a_gitlab_token_is_checked_before_fulcio_as_a_github_token_is(
 def test_the_timeout_covers_token_certificate_and_log_entry_together(
     tmp_path: Path,
     sigstore_ci_job: CIJob,
-    cli: Cli,
+    local_sign: Cli,
     local_sigstore: LocalSigstore,
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/guarded-pkg")
@@ -387,14 +370,7 @@ def test_the_timeout_covers_token_certificate_and_log_entry_together(
     wheel = _wheel(tmp_path)
 
     started = time.monotonic()
-    status, err = _sign(
-        cli,
-        "--timeout",
-        "3",
-        "--trust-config",
-        local_sigstore.trust_config_path,
-        wheel,
-    )
+    status, _, err = local_sign("--timeout", "3", wheel)
     elapsed = time.monotonic() - started
 
     assert status == 1

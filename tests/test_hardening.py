@@ -159,14 +159,14 @@ def test_expired_token(
     tmp_path: Path,
     sigstore_no_ci: pytest.MonkeyPatch,
     local_sigstore: LocalSigstore,
-    cli: Cli,
+    local_sign: Cli,
 ) -> None:
     expired = local_sigstore.mint_github_token(issued_at=time.time() - 3600, lifetime=300)
     sigstore_no_ci.setenv("SIGSTORE_IDENTITY_TOKEN", expired)
     dist = tmp_path / "dist"
     fake_wheel(dist, "hard_pkg")
 
-    status, _, err = cli("sign", "--trust-config", str(local_sigstore.trust_config_path), str(dist))
+    status, _, err = local_sign(str(dist))
 
     assert status == 1
     assert "the identity token from SIGSTORE_IDENTITY_TOKEN has expired" in err
@@ -178,7 +178,7 @@ def test_fulcio_refusal_includes_the_servers_reason(
     tmp_path: Path,
     sigstore_no_ci: pytest.MonkeyPatch,
     local_sigstore: LocalSigstore,
-    cli: Cli,
+    local_sign: Cli,
 ) -> None:
     """A token with a forged signature: only Fulcio can tell, and it says why it refuses."""
     genuine = local_sigstore.mint_github_token(GitHubIdentity(repository="octo-org/a"))
@@ -188,7 +188,7 @@ def test_fulcio_refusal_includes_the_servers_reason(
     dist = tmp_path / "dist"
     fake_wheel(dist, "hard_pkg")
 
-    status, _, err = cli("sign", "--trust-config", str(local_sigstore.trust_config_path), str(dist))
+    status, _, err = local_sign(str(dist))
 
     assert status == 1
     assert "hatch-attest: error: Fulcio refused the request (HTTP 4" in err
@@ -201,7 +201,7 @@ def test_token_for_the_wrong_audience(
     tmp_path: Path,
     sigstore_no_ci: pytest.MonkeyPatch,
     local_sigstore: LocalSigstore,
-    cli: Cli,
+    local_sign: Cli,
 ) -> None:
     sigstore_no_ci.setenv(
         "SIGSTORE_IDENTITY_TOKEN", local_sigstore.mint_github_token(audience="pypi")
@@ -209,7 +209,7 @@ def test_token_for_the_wrong_audience(
     dist = tmp_path / "dist"
     fake_wheel(dist, "hard_pkg")
 
-    status, _, err = cli("sign", "--trust-config", str(local_sigstore.trust_config_path), str(dist))
+    status, _, err = local_sign(str(dist))
 
     assert status == 1
     assert "is for audience 'pypi'; Sigstore needs a token for 'sigstore'" in err
@@ -280,7 +280,7 @@ def test_read_only_dist_folder_fails_cleanly(
     tmp_path: Path,
     sigstore_ci_job: CIJob,
     local_sigstore: LocalSigstore,
-    cli: Cli,
+    local_sign: Cli,
 ) -> None:
     sigstore_ci_job(local_sigstore.github_env())
     dist = tmp_path / "dist"
@@ -288,9 +288,7 @@ def test_read_only_dist_folder_fails_cleanly(
     before = {w: w.read_bytes() for w in wheels}
 
     with _read_only(dist):
-        status, _, err = cli(
-            "sign", "--trust-config", str(local_sigstore.trust_config_path), str(dist)
-        )
+        status, _, err = local_sign(str(dist))
 
     assert status == 1
     assert "cannot write" in err
@@ -304,7 +302,7 @@ def test_symlinked_dist_folder(
     tmp_path: Path,
     sigstore_ci_job: CIJob,
     local_sigstore: LocalSigstore,
-    cli: Cli,
+    local_sign: Cli,
 ) -> None:
     real = tmp_path / "real-dist"
     wheel = fake_wheel(real, "hard_pkg")
@@ -312,7 +310,7 @@ def test_symlinked_dist_folder(
     link.symlink_to(real, target_is_directory=True)
     sigstore_ci_job(local_sigstore.github_env())
 
-    status, _, err = cli("sign", "--trust-config", str(local_sigstore.trust_config_path), str(link))
+    status, _, err = local_sign(str(link))
 
     assert status == 0, err
     attestation = real / f"{wheel.name}.publish.attestation"
@@ -476,7 +474,7 @@ def test_explicit_token_outside_ci_signs_and_says_which_publisher_was_checked(
     tmp_path: Path,
     sigstore_no_ci: pytest.MonkeyPatch,
     local_sigstore: LocalSigstore,
-    cli: Cli,
+    local_sign: Cli,
 ) -> None:
     """SIGSTORE_IDENTITY_TOKEN on a machine that is no CI job: nothing to infer a publisher from."""
     identity = GitHubIdentity(repository="octo-org/explicit-pkg")
@@ -484,7 +482,7 @@ def test_explicit_token_outside_ci_signs_and_says_which_publisher_was_checked(
     dist = tmp_path / "dist"
     wheel = fake_wheel(dist, "hard_pkg")
 
-    status, _, err = cli("sign", "--trust-config", str(local_sigstore.trust_config_path), str(dist))
+    status, _, err = local_sign(str(dist))
 
     assert status == 0, err
     assert (
@@ -504,7 +502,7 @@ def test_any_content_beside_an_artifact_is_stale(
     sigstore_ci_job: CIJob,
     local_sigstore: LocalSigstore,
     sigstore_github_identity: GitHubIdentity,
-    cli: Cli,
+    local_sign: Cli,
 ) -> None:
     """Deeply nested, binary, huge, another encoding: it is not this artifact's attestation."""
     if with_identity:
@@ -513,9 +511,8 @@ def test_any_content_beside_an_artifact_is_stale(
     wheel = fake_wheel(dist, "hard_pkg")
     hostile = dist / f"{wheel.name}.publish.attestation"
     hostile.write_bytes(HOSTILE[content])
-    trust_config = str(local_sigstore.trust_config_path)
 
-    status, _, err = cli("sign", "--mode", "auto", "--trust-config", trust_config, str(dist))
+    status, _, err = local_sign("--mode", "auto", dist)
 
     assert status == 0, err
     assert f"removed stale {hostile.name}: unreadable or not an attestation" in err

@@ -33,7 +33,6 @@ from hatch_attest_testing import (
     BuildkiteIdentity,
     CircleCIIdentity,
     Cli,
-    CliResult,
     Fault,
     GoogleIdentity,
     LocalSigstore,
@@ -53,11 +52,6 @@ pytestmark = pytest.mark.usefixtures("sigstore_no_ci")
 def wheel(tmp_path: Path) -> Path:
     """A distribution file to sign: attestations only hash it, so any bytes do."""
     return fake_wheel(tmp_path / "dist")
-
-
-def sign(sigstore: LocalSigstore, cli: Cli, *args: str) -> CliResult:
-    """``hatch-attest sign --trust-config <local> ARGS``, in-process."""
-    return cli("sign", "--trust-config", str(sigstore.trust_config_path), *args)
 
 
 def verified_certificate(
@@ -109,9 +103,9 @@ def test_google_vm_signs_as_its_service_account(
     local_sigstore: LocalSigstore,
     on_vm: GoogleIdentity,
     wheel: Path,
-    cli: Cli,
+    local_sign: Cli,
 ) -> None:
-    result = sign(local_sigstore, cli, "--publisher", f"google:{on_vm.email}", str(wheel))
+    result = local_sign("--publisher", f"google:{on_vm.email}", str(wheel))
 
     assert result.status == 0, result.err
     assert on_vm.email in result.out
@@ -134,7 +128,7 @@ def test_google_impersonation_signs_as_the_named_account(
     wheel: Path,
     sigstore_no_ci: pytest.MonkeyPatch,
     request: pytest.FixtureRequest,
-    cli: Cli,
+    local_sign: Cli,
 ) -> None:
     """GOOGLE_SERVICE_ACCOUNT_NAME: the VM's account asks IAM for another account's token."""
     publisher_email = unique_email(request, "publisher")
@@ -147,7 +141,7 @@ def test_google_impersonation_signs_as_the_named_account(
     sigstore_no_ci.setenv("GOOGLE_SERVICE_ACCOUNT_NAME", publisher_email)
 
     with cloud.patched():
-        result = sign(local_sigstore, cli, str(wheel))
+        result = local_sign(str(wheel))
 
     assert result.status == 0, result.err
     verified_certificate(
@@ -211,7 +205,7 @@ def test_no_google_identity_is_a_skip_in_auto_mode(
     local_sigstore: LocalSigstore,
     wheel: Path,
     sigstore_no_ci: pytest.MonkeyPatch,
-    cli: Cli,
+    local_sign: Cli,
 ) -> None:
     cloud = local_sigstore.google_cloud(
         tmp_path / "gce",
@@ -223,7 +217,7 @@ def test_no_google_identity_is_a_skip_in_auto_mode(
         sigstore_no_ci.setenv("GOOGLE_SERVICE_ACCOUNT_NAME", case.service_account_name)
 
     with cloud.patched():
-        result = sign(local_sigstore, cli, "--mode", mode, str(wheel))
+        result = local_sign("--mode", mode, str(wheel))
 
     if mode == "auto":
         assert (result.status, result.out, result.err) == (0, "", f"Not attesting: {case.reason}\n")
@@ -238,12 +232,12 @@ def test_google_metadata_outage_fails_even_in_auto_mode(
     local_sigstore: LocalSigstore,
     on_vm: GoogleIdentity,
     wheel: Path,
-    cli: Cli,
+    local_sign: Cli,
 ) -> None:
     """A VM with a service account whose metadata server fails: an outage, not "no identity"."""
     local_sigstore.inject("oidc", Fault.status(503))
 
-    result = sign(local_sigstore, cli, "--mode", "auto", str(wheel))
+    result = local_sign("--mode", "auto", str(wheel))
 
     assert result.status == 1
     assert result.err == (
@@ -257,14 +251,14 @@ def test_slow_google_metadata_server_is_given_up_on_in_time(
     local_sigstore: LocalSigstore,
     on_vm: GoogleIdentity,
     wheel: Path,
-    cli: Cli,
+    local_sign: Cli,
 ) -> None:
     # Late rather than never: `id` waits 30 s for an answer and then asks again, and a
     # second request (in a thread nobody waits for) would land in a later test's counts.
     local_sigstore.inject("oidc", Fault.delay(8))
 
     started = time.monotonic()
-    result = sign(local_sigstore, cli, "--mode", "auto", "--timeout", "2", str(wheel))
+    result = local_sign("--mode", "auto", "--timeout", "2", str(wheel))
     elapsed = time.monotonic() - started
 
     assert result.status == 1
@@ -292,11 +286,11 @@ def test_buildkite_job_signs_with_its_pipeline_identity(
     local_sigstore: LocalSigstore,
     buildkite_job: BuildkiteIdentity,
     wheel: Path,
-    cli: Cli,
+    local_sign: Cli,
 ) -> None:
     pipeline = f"https://buildkite.com/octo-org/{buildkite_job.pipeline_slug}"
 
-    result = sign(local_sigstore, cli, str(wheel))
+    result = local_sign(str(wheel))
 
     assert result.status == 0, result.err
     assert pipeline in result.out
@@ -323,7 +317,7 @@ def test_circleci_job_signs_as_its_pipeline_definition(
     local_sigstore: LocalSigstore,
     wheel: Path,
     sigstore_ci_job: CIJob,
-    cli: Cli,
+    local_sign: Cli,
 ) -> None:
     job = CircleCIIdentity(vcs_origin=f"github.com/octo-org/demo-{tmp_path.name}")
     sigstore_ci_job(local_sigstore.circleci_env(tmp_path / "cli", job))
@@ -332,7 +326,7 @@ def test_circleci_job_signs_as_its_pipeline_definition(
         f"/pipeline-definitions/{job.pipeline_definition_id}"
     )
 
-    result = sign(local_sigstore, cli, str(wheel))
+    result = local_sign(str(wheel))
 
     assert result.status == 0, result.err
     assert build_signer in result.out
@@ -383,12 +377,12 @@ def test_agent_that_cannot_issue_a_token_is_a_skip_in_auto_mode(
     local_sigstore: LocalSigstore,
     wheel: Path,
     sigstore_ci_job: CIJob,
-    cli: Cli,
+    local_sign: Cli,
 ) -> None:
     env, reason = _no_agent_token(provider, tmp_path, local_sigstore)
     sigstore_ci_job(env)
 
-    result = sign(local_sigstore, cli, "--mode", mode, str(wheel))
+    result = local_sign("--mode", mode, str(wheel))
 
     if mode == "auto":
         assert (result.status, result.out, result.err) == (0, "", f"Not attesting: {reason}\n")
@@ -403,12 +397,12 @@ def test_agent_refused_by_the_token_service_is_a_skip(
     local_sigstore: LocalSigstore,
     buildkite_job: BuildkiteIdentity,
     wheel: Path,
-    cli: Cli,
+    local_sign: Cli,
 ) -> None:
     """The agent reaches Buildkite, which refuses (a pipeline without OIDC, say): exit 1."""
     local_sigstore.inject("oidc", Fault.status(403))
 
-    result = sign(local_sigstore, cli, "--mode", "auto", str(wheel))
+    result = local_sign("--mode", "auto", str(wheel))
 
     assert result.status == 0
     assert result.err.startswith(
@@ -426,7 +420,7 @@ def test_hung_agent_is_stopped_within_the_timeout(
     local_sigstore: LocalSigstore,
     wheel: Path,
     sigstore_ci_job: CIJob,
-    cli: Cli,
+    local_sign: Cli,
 ) -> None:
     """`id` would wait for the agent forever; the budget stops it, and that is an error."""
     if provider == "buildkite":
@@ -438,7 +432,7 @@ def test_hung_agent_is_stopped_within_the_timeout(
     local_sigstore.inject("oidc", Fault.hang())
 
     started = time.monotonic()
-    result = sign(local_sigstore, cli, "--mode", "auto", "--timeout", "2", str(wheel))
+    result = local_sign("--mode", "auto", "--timeout", "2", str(wheel))
     elapsed = time.monotonic() - started
 
     assert result.status == 1
@@ -457,7 +451,7 @@ def test_agent_failure_output_never_shows_a_credential(
     wheel: Path,
     sigstore_no_ci: pytest.MonkeyPatch,
     sigstore_ci_job: CIJob,
-    cli: Cli,
+    local_sign: Cli,
 ) -> None:
     """An agent that echoes its access token and a token in its error: neither is shown."""
     env = local_sigstore.buildkite_env(tmp_path / "agent")
@@ -471,7 +465,7 @@ def test_agent_failure_output_never_shows_a_credential(
         "exit 1\n"
     )
 
-    result = sign(local_sigstore, cli, "--mode", "auto", str(wheel))
+    result = local_sign("--mode", "auto", str(wheel))
 
     assert result.status == 0
     assert result.err == (

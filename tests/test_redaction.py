@@ -35,15 +35,13 @@ def test_fulcio_echoing_the_request_shows_no_token(
     tmp_path: Path,
     local_sigstore: LocalSigstore,
     sigstore_github_job: GitHubIdentity,
-    cli: Cli,
+    local_sign: Cli,
 ) -> None:
     dist = tmp_path / "dist"
     fake_wheel(dist, "redact_pkg")
     local_sigstore.inject("fulcio", Fault.echo(400, json=as_json))
 
-    status, out, err = cli(
-        "sign", "--trust-config", str(local_sigstore.trust_config_path), str(dist)
-    )
+    status, out, err = local_sign(str(dist))
 
     assert status == 1
     [line] = err.splitlines()[-1:]
@@ -62,15 +60,14 @@ def test_verbose_traceback_and_logs_show_no_token(
     tmp_path: Path,
     local_sigstore: LocalSigstore,
     sigstore_github_job: GitHubIdentity,
-    cli: Cli,
+    local_sign: Cli,
 ) -> None:
     # -v prints the traceback and the debug logs; the chained errors may quote Fulcio.
     dist = tmp_path / "dist"
     fake_wheel(dist, "redact_pkg")
     local_sigstore.inject("fulcio", Fault.echo(400))
-    trust_config = str(local_sigstore.trust_config_path)
 
-    status, out, err = cli("sign", "-v", "--trust-config", trust_config, str(dist))
+    status, out, err = local_sign("-v", dist)
 
     assert status == 1
     assert "Traceback (most recent call last):" in err
@@ -87,7 +84,7 @@ def test_request_token_from_a_crlf_env_file_still_signs(
     sigstore_ci_job: CIJob,
     local_sigstore: LocalSigstore,
     sigstore_github_identity: GitHubIdentity,
-    cli: Cli,
+    local_sign: Cli,
 ) -> None:
     env = local_sigstore.github_env(sigstore_github_identity)
     sigstore_ci_job(env)
@@ -97,9 +94,7 @@ def test_request_token_from_a_crlf_env_file_still_signs(
     dist = tmp_path / "dist"
     wheel = fake_wheel(dist, "redact_pkg")
 
-    status, out, err = cli(
-        "sign", "--trust-config", str(local_sigstore.trust_config_path), str(dist)
-    )
+    status, out, err = local_sign(str(dist))
 
     assert status == 0, err
     assert (dist / f"{wheel.name}.publish.attestation").is_file()
@@ -113,7 +108,7 @@ def test_request_token_that_requests_refuses_is_not_quoted(
     sigstore_ci_job: CIJob,
     local_sigstore: LocalSigstore,
     sigstore_github_identity: GitHubIdentity,
-    cli: Cli,
+    local_sign: Cli,
 ) -> None:
     env = local_sigstore.github_env(sigstore_github_identity)
     sigstore_ci_job(env)
@@ -123,9 +118,7 @@ def test_request_token_that_requests_refuses_is_not_quoted(
     dist = tmp_path / "dist"
     fake_wheel(dist, "redact_pkg")
 
-    status, out, err = cli(
-        "sign", "--trust-config", str(local_sigstore.trust_config_path), str(dist)
-    )
+    status, out, err = local_sign(str(dist))
 
     assert status == 1
     assert err == (

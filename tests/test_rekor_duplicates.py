@@ -17,7 +17,6 @@ import pytest
 from hatch_attest_testing import (
     PUBLISH_V1,
     Cli,
-    CliResult,
     Fault,
     GitHubIdentity,
     LocalSigstore,
@@ -30,11 +29,6 @@ from hatch_attest_testing import (
 @pytest.fixture
 def wheel(tmp_path: Path) -> Path:
     return fake_wheel(tmp_path / "dist", "dup_pkg")
-
-
-def _sign(cli: Cli, sigstore: LocalSigstore, wheel: Path, *, timeout: float = 10) -> CliResult:
-    trust = ["--trust-config", str(sigstore.trust_config_path)]
-    return cli("sign", "--timeout", str(timeout), *trust, wheel.parent)
 
 
 def _verified(wheel: Path, job: GitHubIdentity, sigstore: LocalSigstore) -> PyPIVerdict:
@@ -52,11 +46,11 @@ def test_a_lost_answer_is_recovered_by_reading_the_logged_entry(
     wheel: Path,
     local_sigstore: LocalSigstore,
     sigstore_github_job: GitHubIdentity,
-    cli: Cli,
+    local_sign: Cli,
 ) -> None:
     local_sigstore.inject("rekor", Fault.drop_after_processing(), times=1)
 
-    status, out, err = _sign(cli, local_sigstore, wheel)
+    status, out, err = local_sign("--timeout", "10", wheel.parent)
 
     assert status == 0, err
     verdict = _verified(wheel, sigstore_github_job, local_sigstore)
@@ -81,12 +75,12 @@ def test_an_unreadable_entry_is_replaced_by_a_fresh_signature(
     wheel: Path,
     local_sigstore: LocalSigstore,
     sigstore_github_job: GitHubIdentity,
-    cli: Cli,
+    local_sign: Cli,
 ) -> None:
     local_sigstore.inject("rekor", Fault.drop_after_processing(), times=1, method="POST")
     local_sigstore.inject("rekor", read_fault, method="GET")
 
-    status, _, err = _sign(cli, local_sigstore, wheel)
+    status, _, err = local_sign("--timeout", "10", wheel.parent)
 
     assert status == 0, err
     _verified(wheel, sigstore_github_job, local_sigstore)
@@ -98,12 +92,12 @@ def test_when_neither_the_entry_nor_a_new_one_can_be_had_the_error_says_so(
     wheel: Path,
     local_sigstore: LocalSigstore,
     sigstore_github_job: GitHubIdentity,
-    cli: Cli,
+    local_sign: Cli,
 ) -> None:
     local_sigstore.inject("rekor", Fault.drop_after_processing(), times=1, method="POST")
     local_sigstore.inject("rekor", Fault.hang(), method="GET")
 
-    status, out, err = _sign(cli, local_sigstore, wheel, timeout=2)
+    status, out, err = local_sign("--timeout", "0.5", wheel.parent)
 
     assert status == 1
     assert re.fullmatch(
@@ -132,12 +126,12 @@ def test_a_read_back_entry_that_does_not_verify_is_not_written(
     wheel: Path,
     local_sigstore: LocalSigstore,
     sigstore_github_job: GitHubIdentity,
-    cli: Cli,
+    local_sign: Cli,
 ) -> None:
     local_sigstore.inject("rekor", Fault.drop_after_processing(), times=1, method="POST")
     local_sigstore.inject("rekor", Fault.bad_inclusion_proof(), method="GET")
 
-    status, _, err = _sign(cli, local_sigstore, wheel)
+    status, _, err = local_sign("--timeout", "10", wheel.parent)
 
     assert status == 1
     assert f"the fresh attestation for {wheel.name} does not verify" in err
@@ -148,7 +142,7 @@ def test_a_conflict_without_location_is_read_by_the_uuid_in_its_message(
     wheel: Path,
     local_sigstore: LocalSigstore,
     sigstore_github_job: GitHubIdentity,
-    cli: Cli,
+    local_sign: Cli,
 ) -> None:
     """A 409 (with no Location) for an entry the log cannot find, to every POST."""
     unknown = "ab" * 40
@@ -156,7 +150,7 @@ def test_a_conflict_without_location_is_read_by_the_uuid_in_its_message(
     body = json.dumps({"code": 409, "message": message})
     local_sigstore.inject("rekor", Fault.status(409, body=body), method="POST")
 
-    status, _, err = _sign(cli, local_sigstore, wheel)
+    status, _, err = local_sign("--timeout", "10", wheel.parent)
 
     assert status == 1
     lost = f"reading entry {unknown} back failed (HTTP 404: Not Found)"
@@ -173,11 +167,11 @@ def test_a_conflict_that_names_no_entry_is_signed_again(
     wheel: Path,
     local_sigstore: LocalSigstore,
     sigstore_github_job: GitHubIdentity,
-    cli: Cli,
+    local_sign: Cli,
 ) -> None:
     local_sigstore.inject("rekor", Fault.status(409, body="conflict"), times=1)
 
-    status, _, err = _sign(cli, local_sigstore, wheel)
+    status, _, err = local_sign("--timeout", "10", wheel.parent)
 
     assert status == 0, err
     _verified(wheel, sigstore_github_job, local_sigstore)

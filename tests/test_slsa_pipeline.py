@@ -40,11 +40,6 @@ def _wheel(tmp_path: Path) -> Path:
     return fake_wheel(tmp_path / "dist", "slsa_pkg")
 
 
-def _sign(cli: Cli, *argv: str | Path) -> tuple[int, str]:
-    status, _, err = cli("sign", *map(str, argv))
-    return status, err
-
-
 def _verified(path: Path, dist: Path, publisher: Any, instance: LocalSigstore) -> dict[str, Any]:
     """PyPI's checks on one attestation file; returns its statement."""
     config = ClientTrustConfig.from_json(instance.trust_config_path.read_text())
@@ -58,21 +53,14 @@ def _verified(path: Path, dist: Path, publisher: Any, instance: LocalSigstore) -
 def test_a_github_job_writes_github_s_provenance_that_pypi_accepts(
     tmp_path: Path,
     sigstore_ci_job: CIJob,
-    cli: Cli,
+    local_sign: Cli,
     local_sigstore: LocalSigstore,
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/slsa-pkg", ref="refs/tags/v1.0", run_id="42")
     sigstore_ci_job(local_sigstore.github_env(identity))
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(
-        cli,
-        "--predicate",
-        "slsa-provenance",
-        "--trust-config",
-        local_sigstore.trust_config_path,
-        wheel,
-    )
+    status, _, err = local_sign("--predicate", "slsa-provenance", wheel)
 
     assert status == 0, err
     assert sorted(p.name for p in wheel.parent.iterdir()) == [
@@ -90,16 +78,14 @@ def test_a_github_job_writes_github_s_provenance_that_pypi_accepts(
 def test_a_gitlab_job_writes_provenance_from_its_token(
     tmp_path: Path,
     sigstore_ci_job: CIJob,
-    cli: Cli,
+    local_sign: Cli,
     local_sigstore: LocalSigstore,
 ) -> None:
     identity = GitLabIdentity(project_path="octo-group/slsa-pkg", job_id="7007", sha="a" * 40)
     sigstore_ci_job(local_sigstore.gitlab_env(identity))
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(
-        cli, "--predicate", "both", "--trust-config", local_sigstore.trust_config_path, wheel
-    )
+    status, _, err = local_sign("--predicate", "both", wheel)
 
     assert status == 0, err
     publisher = GitLabPublisher(
@@ -120,7 +106,7 @@ def test_a_gitlab_job_writes_provenance_from_its_token(
 def test_auto_beside_the_action_writes_provenance_and_says_why(
     tmp_path: Path,
     sigstore_ci_job: CIJob,
-    cli: Cli,
+    local_sign: Cli,
     local_sigstore: LocalSigstore,
 ) -> None:
     workflow = (
@@ -131,7 +117,7 @@ def test_auto_beside_the_action_writes_provenance_and_says_why(
     sigstore_ci_job(local_sigstore.github_env(identity, workflow=workflow))
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(cli, "--trust-config", local_sigstore.trust_config_path, wheel)
+    status, _, err = local_sign(wheel)
 
     assert status == 0, err
     assert err.startswith("Predicate (auto): SLSA provenance, to sit beside the action's own")
@@ -143,7 +129,7 @@ def test_auto_beside_the_action_writes_provenance_and_says_why(
 def test_provenance_for_a_google_identity_is_refused_before_fulcio(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    cli: Cli,
+    local_sign: Cli,
     local_sigstore: LocalSigstore,
 ) -> None:
     email = "release@slsa-project.iam.gserviceaccount.com"
@@ -151,15 +137,8 @@ def test_provenance_for_a_google_identity_is_refused_before_fulcio(
     monkeypatch.setenv("SIGSTORE_IDENTITY_TOKEN", unsigned_jwt(claims | {"exp": time.time() + 60}))
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(
-        cli,
-        "--predicate",
-        "slsa-provenance",
-        "--publisher",
-        f"google:{email}",
-        "--trust-config",
-        local_sigstore.trust_config_path,
-        wheel,
+    status, _, err = local_sign(
+        "--predicate", "slsa-provenance", "--publisher", f"google:{email}", wheel
     )
 
     assert status == 1
@@ -179,7 +158,7 @@ def test_inspect_shows_what_the_provenance_states(
     sigstore_ci_job(local_sigstore.github_env(identity))
     wheel = _wheel(tmp_path)
     trust = ["--trust-config", str(local_sigstore.trust_config_path)]
-    assert _sign(cli, "--predicate", "slsa-provenance", *trust, wheel)[0] == 0
+    assert cli("sign", "--predicate", "slsa-provenance", *trust, wheel).status == 0
 
     status, out, _ = cli("inspect", str(wheel.with_name(f"{wheel.name}.slsa.attestation")))
 
