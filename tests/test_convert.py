@@ -536,7 +536,30 @@ def test_a_statement_with_several_subjects(
     )
 
 
-def test_a_predicate_type_pypi_does_not_accept(
+@pytest.mark.parametrize(
+    ("predicate_type", "predicate", "message"),
+    [
+        (
+            "https://slsa.dev/provenance/v0.2",
+            lambda identity: {"builder": {"id": workflow_uri(identity)}},
+            "PyPI does not accept the predicate type 'https://slsa.dev/provenance/v0.2'; attest "
+            "with 'https://docs.pypi.org/attestations/publish/v1' or "
+            "'https://slsa.dev/provenance/v1'",
+        ),
+        (
+            PUBLISH_V1,
+            github_provenance,
+            "the https://docs.pypi.org/attestations/publish/v1 predicate must be empty (null or "
+            "{}), and PyPI rejects this one; attest build provenance as "
+            "'https://slsa.dev/provenance/v1'",
+        ),
+    ],
+    ids=["predicate-type-pypi-does-not-accept", "publish-predicate-not-empty"],
+)
+def test_a_predicate_pypi_would_reject(
+    predicate_type: str,
+    predicate: Callable[[GitHubIdentity], dict[str, Any]],
+    message: str,
     convert: Cli,
     tmp_path: Path,
     local_sigstore: LocalSigstore,
@@ -548,44 +571,13 @@ def test_a_predicate_type_pypi_does_not_accept(
             local_sigstore,
             sigstore_github_identity,
             [(wheel.name, sha256_file(wheel))],
-            predicate_type="https://slsa.dev/provenance/v0.2",
-            predicate={"builder": {"id": workflow_uri(sigstore_github_identity)}},
+            predicate_type=predicate_type,
+            predicate=predicate(sigstore_github_identity),
         ),
         wheel.with_name("bundle.json"),
     )
 
-    refused_once(
-        convert(bundle),
-        bundle,
-        "PyPI does not accept the predicate type 'https://slsa.dev/provenance/v0.2'; attest "
-        "with 'https://docs.pypi.org/attestations/publish/v1' or 'https://slsa.dev/provenance/v1'",
-    )
-
-
-def test_a_publish_predicate_that_is_not_empty(
-    convert: Cli,
-    tmp_path: Path,
-    local_sigstore: LocalSigstore,
-    sigstore_github_identity: GitHubIdentity,
-) -> None:
-    wheel = fake_wheel(tmp_path / "dist")
-    bundle = save(
-        api_bundle(
-            local_sigstore,
-            sigstore_github_identity,
-            [(wheel.name, sha256_file(wheel))],
-            predicate=github_provenance(sigstore_github_identity),
-        ),
-        wheel.with_name("bundle.json"),
-    )
-
-    refused_once(
-        convert(bundle),
-        bundle,
-        "the https://docs.pypi.org/attestations/publish/v1 predicate must be empty (null or "
-        "{}), and PyPI rejects this one; attest build provenance as "
-        "'https://slsa.dev/provenance/v1'",
-    )
+    refused_once(convert(bundle), bundle, message)
 
 
 def test_a_message_signature_bundle(

@@ -12,7 +12,7 @@ import os
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -155,65 +155,60 @@ def test_a_token_for_another_repository_is_never_used(
 # --- Clear failures ---------------------------------------------------------
 
 
-def test_expired_token(
-    tmp_path: Path,
-    sigstore_no_ci: pytest.MonkeyPatch,
-    local_sigstore: LocalSigstore,
-    local_sign: Cli,
-) -> None:
-    expired = local_sigstore.mint_github_token(issued_at=time.time() - 3600, lifetime=300)
-    sigstore_no_ci.setenv("SIGSTORE_IDENTITY_TOKEN", expired)
-    dist = tmp_path / "dist"
-    fake_wheel(dist, "hard_pkg")
-
-    status, _, err = local_sign(str(dist))
-
-    assert status == 1
-    assert "the identity token from SIGSTORE_IDENTITY_TOKEN has expired" in err
-    assert expired not in err
-    assert _no_requests(local_sigstore)
+def _expired(instance: LocalSigstore) -> str:
+    return instance.mint_github_token(issued_at=time.time() - 3600, lifetime=300)
 
 
-def test_fulcio_refusal_includes_the_servers_reason(
-    tmp_path: Path,
-    sigstore_no_ci: pytest.MonkeyPatch,
-    local_sigstore: LocalSigstore,
-    local_sign: Cli,
-) -> None:
+def _forged(instance: LocalSigstore) -> str:
     """A token with a forged signature: only Fulcio can tell, and it says why it refuses."""
-    genuine = local_sigstore.mint_github_token(GitHubIdentity(repository="octo-org/a"))
-    other = local_sigstore.mint_github_token(GitHubIdentity(repository="octo-org/b"))
-    forged = genuine.rsplit(".", 1)[0] + "." + other.rsplit(".", 1)[1]
-    sigstore_no_ci.setenv("SIGSTORE_IDENTITY_TOKEN", forged)
-    dist = tmp_path / "dist"
-    fake_wheel(dist, "hard_pkg")
-
-    status, _, err = local_sign(str(dist))
-
-    assert status == 1
-    assert "hatch-attest: error: Fulcio refused the request (HTTP 4" in err
-    assert "There was an error processing the identity token" in err
-    assert forged not in err
-    assert list(dist.glob("*.attestation")) == []
+    genuine = instance.mint_github_token(GitHubIdentity(repository="octo-org/a"))
+    other = instance.mint_github_token(GitHubIdentity(repository="octo-org/b"))
+    return genuine.rsplit(".", 1)[0] + "." + other.rsplit(".", 1)[1]
 
 
-def test_token_for_the_wrong_audience(
+def _for_pypi(instance: LocalSigstore) -> str:
+    return instance.mint_github_token(audience="pypi")
+
+
+@pytest.mark.parametrize(
+    ("make_token", "messages", "reaches_fulcio"),
+    [
+        (_expired, ["the identity token from SIGSTORE_IDENTITY_TOKEN has expired"], False),
+        (
+            _forged,
+            [
+                "hatch-attest: error: Fulcio refused the request (HTTP 4",
+                "There was an error processing the identity token",
+            ],
+            True,
+        ),
+        (_for_pypi, ["is for audience 'pypi'; Sigstore needs a token for 'sigstore'"], False),
+    ],
+    ids=["expired", "fulcio-refuses-a-forged-signature", "wrong-audience"],
+)
+def test_an_unusable_explicit_token_fails_clearly(
+    make_token: Callable[[LocalSigstore], str],
+    messages: list[str],
+    reaches_fulcio: bool,
     tmp_path: Path,
     sigstore_no_ci: pytest.MonkeyPatch,
     local_sigstore: LocalSigstore,
     local_sign: Cli,
 ) -> None:
-    sigstore_no_ci.setenv(
-        "SIGSTORE_IDENTITY_TOKEN", local_sigstore.mint_github_token(audience="pypi")
-    )
+    token = make_token(local_sigstore)
+    sigstore_no_ci.setenv("SIGSTORE_IDENTITY_TOKEN", token)
     dist = tmp_path / "dist"
     fake_wheel(dist, "hard_pkg")
 
     status, _, err = local_sign(str(dist))
 
     assert status == 1
-    assert "is for audience 'pypi'; Sigstore needs a token for 'sigstore'" in err
-    assert _no_requests(local_sigstore)
+    for message in messages:
+        assert message in err
+    assert token not in err
+    assert list(dist.glob("*.attestation")) == []
+    # Refused before any request, unless only Fulcio can tell.
+    assert _no_requests(local_sigstore) is not reaches_fulcio
 
 
 @pytest.mark.parametrize(

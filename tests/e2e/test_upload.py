@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -52,6 +52,29 @@ def env_for(
     return make
 
 
+@pytest.fixture
+def github_publisher(
+    local_index: LocalIndex, sigstore_github_identity: GitHubIdentity
+) -> GitHubPublisher:
+    """The job's workflow, registered on the index as the project's Trusted Publisher."""
+    publisher = GitHubPublisher(
+        repository=sigstore_github_identity.repository, workflow=sigstore_github_identity.workflow
+    )
+    local_index.add_publisher(PROJECT, publisher)
+    return publisher
+
+
+Step = Callable[[], dict[str, str]]
+
+
+@pytest.fixture
+def github_step(
+    env_for: EnvFactory, local_sigstore: LocalSigstore, sigstore_github_identity: GitHubIdentity
+) -> Step:
+    """The environment of a step of `sigstore_github_identity`'s job (a fresh request token)."""
+    return lambda: env_for(local_sigstore.github_env(sigstore_github_identity))
+
+
 def built(tmp_path: Path, env: Mapping[str, str]) -> Path:
     """The test project, built and attested by the hook in the job ``env`` describes."""
     project = make_project(tmp_path)
@@ -84,24 +107,17 @@ def assert_accepted_with_attestations(index: LocalIndex, project: Path, publishe
 def test_github_job_uploads_with_trusted_publishing(
     uploader: str,
     tmp_path: Path,
-    local_sigstore: LocalSigstore,
     local_index: LocalIndex,
-    sigstore_github_identity: GitHubIdentity,
-    env_for: EnvFactory,
+    github_publisher: GitHubPublisher,
+    github_step: Step,
 ) -> None:
-    publisher = GitHubPublisher(
-        repository=sigstore_github_identity.repository, workflow=sigstore_github_identity.workflow
-    )
-    local_index.add_publisher(PROJECT, publisher)
-    project = built(tmp_path, env_for(local_sigstore.github_env(sigstore_github_identity)))
+    project = built(tmp_path, github_step())
 
     # A fresh request token: the publish step of the same job.
-    result = publish(
-        uploader, project, env_for(local_sigstore.github_env(sigstore_github_identity))
-    )
+    result = publish(uploader, project, github_step())
 
     assert result.returncode == 0, result.output
-    assert_accepted_with_attestations(local_index, project, publisher)
+    assert_accepted_with_attestations(local_index, project, github_publisher)
     assert local_index.counts()["mint-token"] == 1
     assert local_index.counts()["upload"] == 2
 
@@ -135,12 +151,11 @@ def test_gitlab_job_uploads_with_trusted_publishing(
 def test_api_token_upload_with_attestations_is_refused(
     uploader: str,
     tmp_path: Path,
-    local_sigstore: LocalSigstore,
     local_index: LocalIndex,
-    sigstore_github_identity: GitHubIdentity,
     env_for: EnvFactory,
+    github_step: Step,
 ) -> None:
-    project = built(tmp_path, env_for(local_sigstore.github_env(sigstore_github_identity)))
+    project = built(tmp_path, github_step())
     token = local_index.api_token()
     # A token user's publish step, outside any job with an identity.
     credentials = {
@@ -170,21 +185,14 @@ def test_attestation_from_another_workflow_is_refused(
     local_index: LocalIndex,
     sigstore_github_identity: GitHubIdentity,
     env_for: EnvFactory,
+    github_publisher: GitHubPublisher,
+    github_step: Step,
 ) -> None:
     """The build ran in build.yml; PyPI knows release.yml as the Trusted Publisher."""
     build_job = GitHubIdentity(repository=sigstore_github_identity.repository, workflow="build.yml")
-    local_index.add_publisher(
-        PROJECT,
-        GitHubPublisher(
-            repository=sigstore_github_identity.repository,
-            workflow=sigstore_github_identity.workflow,
-        ),
-    )
     project = built(tmp_path, env_for(local_sigstore.github_env(build_job)))
 
-    result = publish(
-        uploader, project, env_for(local_sigstore.github_env(sigstore_github_identity))
-    )
+    result = publish(uploader, project, github_step())
 
     assert result.returncode != 0
     assert result.says(
@@ -203,19 +211,11 @@ def test_attestation_from_another_workflow_is_refused(
 def test_two_publish_attestations_for_one_file_are_refused(
     uploader: str,
     tmp_path: Path,
-    local_sigstore: LocalSigstore,
     local_index: LocalIndex,
-    sigstore_github_identity: GitHubIdentity,
-    env_for: EnvFactory,
+    github_publisher: GitHubPublisher,
+    github_step: Step,
 ) -> None:
-    local_index.add_publisher(
-        PROJECT,
-        GitHubPublisher(
-            repository=sigstore_github_identity.repository,
-            workflow=sigstore_github_identity.workflow,
-        ),
-    )
-    project = built(tmp_path, env_for(local_sigstore.github_env(sigstore_github_identity)))
+    project = built(tmp_path, github_step())
     dist = project / "dist"
     # A second publish attestation beside the first (both uploaders send every
     # `<dist>.<kind>.attestation`).
@@ -224,9 +224,7 @@ def test_two_publish_attestations_for_one_file_are_refused(
             attestation, attestation.with_name(attestation.name.replace(".publish.", ".copy."))
         )
 
-    result = publish(
-        uploader, project, env_for(local_sigstore.github_env(sigstore_github_identity))
-    )
+    result = publish(uploader, project, github_step())
 
     assert result.returncode != 0
     assert result.says(
@@ -240,24 +238,14 @@ def test_two_publish_attestations_for_one_file_are_refused(
 def test_index_outage_at_token_exchange_uploads_nothing(
     uploader: str,
     tmp_path: Path,
-    local_sigstore: LocalSigstore,
     local_index: LocalIndex,
-    sigstore_github_identity: GitHubIdentity,
-    env_for: EnvFactory,
+    github_publisher: GitHubPublisher,
+    github_step: Step,
 ) -> None:
-    local_index.add_publisher(
-        PROJECT,
-        GitHubPublisher(
-            repository=sigstore_github_identity.repository,
-            workflow=sigstore_github_identity.workflow,
-        ),
-    )
-    project = built(tmp_path, env_for(local_sigstore.github_env(sigstore_github_identity)))
+    project = built(tmp_path, github_step())
     local_index.inject("mint-token", Fault.status(503, body="<html>Service Unavailable</html>"))
 
-    result = publish(
-        uploader, project, env_for(local_sigstore.github_env(sigstore_github_identity))
-    )
+    result = publish(uploader, project, github_step())
 
     assert result.returncode != 0
     assert result.says(
