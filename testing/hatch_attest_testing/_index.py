@@ -47,7 +47,6 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -79,6 +78,7 @@ from hatch_attest_testing._faults import Fault
 from hatch_attest_testing._http import Reply, Request, json_reply
 from hatch_attest_testing._identity import GITHUB_ISSUER, GITLAB_ISSUER, GOOGLE_ISSUER, Claims
 from hatch_attest_testing._instance import LocalSigstore
+from hatch_attest_testing._loopback import Service
 from hatch_attest_testing._oidc import TokenError
 from hatch_attest_testing._proxy import TunnelProxy
 from hatch_attest_testing._server import Server
@@ -158,7 +158,7 @@ class _Part:
     content_type: str | None
 
 
-class LocalIndex:
+class LocalIndex(Service):
     """A package index with PyPI's upload rules and Trusted Publishing, on 127.0.0.1.
 
     Start it with `LocalIndex.start(sigstore)`, register Trusted Publishers with
@@ -223,17 +223,6 @@ class LocalIndex:
         self._server.close()
         if self._own_directory:
             shutil.rmtree(self._directory, ignore_errors=True)
-
-    def __enter__(self) -> LocalIndex:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # --- Configuration -------------------------------------------------------------
 

@@ -11,7 +11,6 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from types import TracebackType
 
 from hatch_attest_testing._ambient import AmbientProviders, GoogleCloud
 from hatch_attest_testing._faults import Fault
@@ -27,6 +26,7 @@ from hatch_attest_testing._identity import (
     token_claims,
 )
 from hatch_attest_testing._leaks import CredentialScan
+from hatch_attest_testing._loopback import Service
 from hatch_attest_testing._oidc import Issuer, Issuers
 from hatch_attest_testing._rekor import Rekor
 from hatch_attest_testing._server import Exchange, Server
@@ -63,7 +63,7 @@ _CIRCLECI_JOB = CircleCIIdentity()
 _BACKDATE = datetime.timedelta(minutes=5)
 
 
-class LocalSigstore:
+class LocalSigstore(Service):
     """A Sigstore deployment on 127.0.0.1: OIDC, Fulcio, Rekor v1 and optionally a TSA.
 
     Start it with `LocalSigstore.start()` (or use it as a context manager), point
@@ -137,17 +137,6 @@ class LocalSigstore:
         self._server.close()
         if self._own_directory:
             shutil.rmtree(self._directory, ignore_errors=True)
-
-    def __enter__(self) -> LocalSigstore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def latency(self) -> float:

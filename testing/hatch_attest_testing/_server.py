@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
 
 from hatch_attest_testing._faults import (
@@ -31,6 +31,7 @@ from hatch_attest_testing._faults import (
     Status,
 )
 from hatch_attest_testing._http import Reply, Request, json_reply
+from hatch_attest_testing._loopback import LoopbackServer
 
 _logger = logging.getLogger(__name__)
 
@@ -38,7 +39,6 @@ _logger = logging.getLogger(__name__)
 _MAX_BODY = 16 * 1024 * 1024
 # How long a silent client may hold a handler thread.
 _SOCKET_TIMEOUT = 10.0
-_JOIN_TIMEOUT = 10.0
 # How long `exchanges()` waits for answered requests to be recorded.
 _SETTLE_SECONDS = 2.0
 
@@ -57,18 +57,13 @@ class Exchange:
     """None when no answer was sent (a hang, or a connection dropped on purpose)."""
 
 
-class Server(ThreadingHTTPServer):
+class Server(LoopbackServer):
     """Routes, counters, faults and latency; services plug in with `route()`."""
-
-    # ThreadingMixIn tracks handler threads (daemonic, so a forgotten instance
-    # cannot keep the interpreter alive) and joins them in `server_close()`.
-    block_on_close = True
 
     def __init__(
         self, endpoints: tuple[str, ...] = ENDPOINTS, *, tls: ssl.SSLContext | None = None
     ) -> None:
-        super().__init__(("127.0.0.1", 0), _RequestHandler)
-        self.stopping = threading.Event()
+        super().__init__(_RequestHandler)
         self.endpoints = endpoints
         self.faults = FaultTable(endpoints)
         self.latency = 0.0
@@ -85,9 +80,6 @@ class Server(ThreadingHTTPServer):
         self._generation = 0
         self._lock = threading.Lock()
         self._settled = threading.Condition(self._lock)
-        self._thread = threading.Thread(
-            target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
 
     @property
     def url(self) -> str:
@@ -185,18 +177,6 @@ class Server(ThreadingHTTPServer):
     def pause(self, seconds: float) -> bool:
         """Waits `seconds`; False when the server is stopping meanwhile."""
         return seconds <= 0 or not self.stopping.wait(seconds)
-
-    def start(self) -> None:
-        """Serves in a background thread."""
-        self._thread.start()
-
-    def close(self) -> None:
-        """Releases waiting handlers, stops serving and joins every thread."""
-        self.stopping.set()
-        if self._thread.is_alive():
-            self.shutdown()
-            self._thread.join(_JOIN_TIMEOUT)
-        self.server_close()
 
 
 def _echo(fault: Echo, method: str, path: str, headers: Message, body: bytes) -> Reply:
