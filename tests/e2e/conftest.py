@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import shutil
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
-from hatch_attest_testing import LocalSigstore, run_bounded
+from hatch_attest_testing import GitHubIdentity, LocalSigstore, run_bounded
 
-from .frontends import BUILD_TIMEOUT, REPO, EnvFactory, base_env
+from .frontends import BUILD_TIMEOUT, REPO, EnvFactory, JobEnv, env_factory
 
 BUILD_REQUIREMENTS = (
     "hatchling",
@@ -82,11 +81,16 @@ def tool_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def env_for(wheelhouse: Path, tool_home: Path, local_sigstore: LocalSigstore) -> EnvFactory:
     """Build the environment of a job: CI variables plus the local trust config."""
+    return env_factory(wheelhouse, tool_home, local_sigstore.trust_config_path)
 
-    def make(ci: Mapping[str, str] | None = None, **extra: str) -> dict[str, str]:
-        variables = {"HATCH_ATTEST_TRUST_CONFIG": str(local_sigstore.trust_config_path)}
-        variables.update(ci or {})
-        variables.update(extra)
-        return base_env(wheelhouse, tool_home, variables)
 
-    return make
+@pytest.fixture
+def github_job_env(
+    env_for: EnvFactory, local_sigstore: LocalSigstore, sigstore_github_identity: GitHubIdentity
+) -> JobEnv:
+    """A step of `sigstore_github_identity`'s GitHub Actions job: its environment.
+
+    Each call is a new step (a fresh request token), as a build step and the publish
+    step of one job are.
+    """
+    return lambda: env_for(local_sigstore.github_env(sigstore_github_identity))

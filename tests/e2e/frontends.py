@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -40,6 +40,10 @@ class EnvFactory(Protocol):
     """Makes a job's environment: its CI variables plus overrides."""
 
     def __call__(self, ci: Mapping[str, str] | None = None, **extra: str) -> dict[str, str]: ...
+
+
+JobEnv = Callable[[], dict[str, str]]
+"""What `github_job_env` returns: call it for the environment of a step of the job."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,18 @@ def base_env(wheelhouse: Path, tool_home: Path, extra: Mapping[str, str]) -> dic
     )
     env.update(extra)
     return env
+
+
+def env_factory(wheelhouse: Path, tool_home: Path, trust_config: Path, **fixed: str) -> EnvFactory:
+    """Makes jobs' environments: `base_env` with the local trust config, `fixed`, then the job's."""
+
+    def make(ci: Mapping[str, str] | None = None, **extra: str) -> dict[str, str]:
+        variables = {"HATCH_ATTEST_TRUST_CONFIG": str(trust_config), **fixed}
+        variables.update(ci or {})
+        variables.update(extra)
+        return base_env(wheelhouse, tool_home, variables)
+
+    return make
 
 
 def make_project(root: Path, hook_table: str = "", *, name: str = "simple") -> Path:

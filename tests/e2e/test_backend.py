@@ -26,6 +26,7 @@ from .frontends import (
     REPO,
     Build,
     EnvFactory,
+    JobEnv,
     assert_attested_by,
     base_env,
     build,
@@ -37,6 +38,7 @@ from .frontends import (
 pytestmark = pytest.mark.slow
 
 SETUPTOOLS_PROJECTS = ("wrapped-setuptools", "wrapped-setup-py")
+FRONTENDS_NO_HATCH = ("build", "build-no-isolation", "uv")
 WRAPPED = '\nbuild-backend = "setuptools.build_meta"\n'
 """The ``[tool.hatch-attest]`` line of the setuptools test projects."""
 QUIET = {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
@@ -73,18 +75,28 @@ def _assert_attested(result: Build) -> list[Path]:
     return artifacts
 
 
-@pytest.mark.parametrize("frontend", ["build", "build-no-isolation", "uv"])
-@pytest.mark.parametrize("package", SETUPTOOLS_PROJECTS)
-def test_setuptools_in_a_github_job(
+# setuptools with every frontend; the other backends with the isolated ones.
+GITHUB_JOB_BUILDS = [
+    *((package, frontend) for package in SETUPTOOLS_PROJECTS for frontend in FRONTENDS_NO_HATCH),
+    *(
+        (package, frontend)
+        for package in ("wrapped-flit", "wrapped-pdm", "wrapped-poetry")
+        for frontend in ("build", "uv")
+    ),
+]
+
+
+@pytest.mark.parametrize(("package", "frontend"), GITHUB_JOB_BUILDS)
+def test_wrapped_backends_in_a_github_job(
     package: str,
     frontend: str,
     tmp_path: Path,
     local_sigstore: LocalSigstore,
     sigstore_github_identity: GitHubIdentity,
-    env_for: EnvFactory,
+    github_job_env: JobEnv,
 ) -> None:
     project = make_project(tmp_path, name=package)
-    result = build(frontend, project, env_for(local_sigstore.github_env(sigstore_github_identity)))
+    result = build(frontend, project, github_job_env())
 
     artifacts = _assert_attested(result)
     assert_attested_by(artifacts, sigstore_github_identity, local_sigstore.trust_config_path)
@@ -117,23 +129,6 @@ def test_setuptools_in_a_gitlab_job(
     assert ci["SIGSTORE_ID_TOKEN"] not in result.output
 
 
-@pytest.mark.parametrize("frontend", ["build", "uv"])
-@pytest.mark.parametrize("package", ["wrapped-flit", "wrapped-pdm", "wrapped-poetry"])
-def test_other_backends_in_a_github_job(
-    package: str,
-    frontend: str,
-    tmp_path: Path,
-    local_sigstore: LocalSigstore,
-    sigstore_github_identity: GitHubIdentity,
-    env_for: EnvFactory,
-) -> None:
-    project = make_project(tmp_path, name=package)
-    result = build(frontend, project, env_for(local_sigstore.github_env(sigstore_github_identity)))
-
-    artifacts = _assert_attested(result)
-    assert_attested_by(artifacts, sigstore_github_identity, local_sigstore.trust_config_path)
-
-
 def _members(artifact: Path) -> dict[str, bytes]:
     """Each member's bytes (timestamps and archive framing left out)."""
     if artifact.suffix == ".whl":
@@ -153,9 +148,8 @@ def test_the_wrapper_changes_nothing_inside_the_artifacts(
     package: str,
     frontend: str,
     tmp_path: Path,
-    local_sigstore: LocalSigstore,
-    sigstore_github_identity: GitHubIdentity,
     env_for: EnvFactory,
+    github_job_env: JobEnv,
 ) -> None:
     """Attested through the wrapper, or built by plain setuptools: the same files, byte for byte.
 
@@ -169,9 +163,7 @@ def test_the_wrapper_changes_nothing_inside_the_artifacts(
         pyproject.read_text().replace(ours, 'build-backend = "setuptools.build_meta"', 1)
     )
 
-    attested = build(
-        frontend, wrapped, env_for(local_sigstore.github_env(sigstore_github_identity))
-    )
+    attested = build(frontend, wrapped, github_job_env())
     baseline = build(frontend, plain, env_for())
 
     assert len(_assert_attested(attested)) == 2
@@ -253,10 +245,10 @@ def test_in_tree_backend_through_backend_path(
     tmp_path: Path,
     local_sigstore: LocalSigstore,
     sigstore_github_identity: GitHubIdentity,
-    env_for: EnvFactory,
+    github_job_env: JobEnv,
 ) -> None:
     project = _intree_project(tmp_path)
-    result = build(frontend, project, env_for(local_sigstore.github_env(sigstore_github_identity)))
+    result = build(frontend, project, github_job_env())
 
     artifacts = _assert_attested(result)
     assert_attested_by(artifacts, sigstore_github_identity, local_sigstore.trust_config_path)
@@ -315,14 +307,13 @@ def test_bad_configuration_fails_before_building(
     frontend: str,
     tmp_path: Path,
     local_sigstore: LocalSigstore,
-    sigstore_github_identity: GitHubIdentity,
-    env_for: EnvFactory,
+    github_job_env: JobEnv,
 ) -> None:
     project = make_project(tmp_path, name="wrapped-setuptools")
     pyproject = project / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace(WRAPPED, table))
 
-    result = build(frontend, project, env_for(local_sigstore.github_env(sigstore_github_identity)))
+    result = build(frontend, project, github_job_env())
 
     assert result.returncode != 0
     assert "hatch-attest: invalid configuration in pyproject.toml [tool.hatch-attest]:" in (
@@ -354,15 +345,14 @@ def test_editable_install_works_and_attests_nothing(
     tmp_path: Path,
     target_venv: Path,
     local_sigstore: LocalSigstore,
-    sigstore_github_identity: GitHubIdentity,
-    env_for: EnvFactory,
+    github_job_env: JobEnv,
 ) -> None:
     project = make_project(tmp_path, name="wrapped-setuptools")
     command = {
         "pip": [sys.executable, "-m", "pip", "--python", str(target_venv), "install", "-e", "."],
         "uv": [str(BIN / "uv"), "pip", "install", "--python", str(target_venv), "-e", "."],
     }[installer]
-    env = env_for(local_sigstore.github_env(sigstore_github_identity))
+    env = github_job_env()
     returncode, output = run(command, project, env)
 
     assert returncode == 0, output

@@ -28,6 +28,7 @@ from .frontends import (
     FRONTENDS,
     HOSTS,
     EnvFactory,
+    JobEnv,
     assert_attested_by,
     base_env,
     build,
@@ -44,10 +45,10 @@ def test_github_job_attests_wheel_and_sdist(
     tmp_path: Path,
     local_sigstore: LocalSigstore,
     sigstore_github_identity: GitHubIdentity,
-    env_for: EnvFactory,
+    github_job_env: JobEnv,
 ) -> None:
     project = make_project(tmp_path)
-    env = env_for(local_sigstore.github_env(sigstore_github_identity))
+    env = github_job_env()
 
     result = build(frontend, project, env)
 
@@ -186,17 +187,14 @@ def test_publisher_mismatch_skips_without_any_request(
     host: str,
     tmp_path: Path,
     local_sigstore: LocalSigstore,
-    sigstore_github_identity: GitHubIdentity,
-    env_for: EnvFactory,
+    github_job_env: JobEnv,
 ) -> None:
     table = (
         'publisher = { kind = "github", repository = "upstream/simple-pkg", '
         'workflow = "release.yml" }\n'
     )
     project = make_host_project(tmp_path, host, table)
-    result = build(
-        "build-no-isolation", project, env_for(local_sigstore.github_env(sigstore_github_identity))
-    )
+    result = build("build-no-isolation", project, github_job_env())
 
     assert result.returncode == 0, result.output
     assert result.attestations() == []
@@ -253,12 +251,11 @@ def test_stale_attestation_is_never_left_wrong(
 
 def test_hatch_clean_removes_attestations(
     tmp_path: Path,
-    local_sigstore: LocalSigstore,
-    sigstore_github_identity: GitHubIdentity,
     env_for: EnvFactory,
+    github_job_env: JobEnv,
 ) -> None:
     project = make_project(tmp_path)
-    first = build("hatch", project, env_for(local_sigstore.github_env(sigstore_github_identity)))
+    first = build("hatch", project, github_job_env())
     assert first.returncode == 0, first.output
     assert len(first.attestations()) == 2
 
@@ -317,14 +314,11 @@ def test_transient_failures_are_retried_in_a_real_build(
     host: str,
     tmp_path: Path,
     local_sigstore: LocalSigstore,
-    sigstore_github_identity: GitHubIdentity,
-    env_for: EnvFactory,
+    github_job_env: JobEnv,
 ) -> None:
     project = make_host_project(tmp_path, host)
     local_sigstore.inject("fulcio", Fault.status(503), times=1)
-    result = build(
-        "build-no-isolation", project, env_for(local_sigstore.github_env(sigstore_github_identity))
-    )
+    result = build("build-no-isolation", project, github_job_env())
 
     assert result.returncode == 0, result.output
     assert len(result.attestations()) == 2
@@ -335,14 +329,12 @@ def test_a_rekor_answer_lost_after_the_entry_landed_still_attests(
     tmp_path: Path,
     local_sigstore: LocalSigstore,
     sigstore_github_identity: GitHubIdentity,
-    env_for: EnvFactory,
+    github_job_env: JobEnv,
 ) -> None:
     """The retried POST gets 409; the hook reads the logged entry back and uses it."""
     project = make_project(tmp_path)
     local_sigstore.inject("rekor", Fault.drop_after_processing(), times=1)
-    result = build(
-        "build-no-isolation", project, env_for(local_sigstore.github_env(sigstore_github_identity))
-    )
+    result = build("build-no-isolation", project, github_job_env())
 
     assert result.returncode == 0, result.output
     artifacts = result.artifacts()
@@ -361,7 +353,7 @@ def test_concurrent_builds_into_one_dist_folder(
     tmp_path: Path,
     local_sigstore: LocalSigstore,
     sigstore_github_identity: GitHubIdentity,
-    env_for: EnvFactory,
+    github_job_env: JobEnv,
 ) -> None:
     """Matrix jobs sharing a folder: every attestation matches the artifact beside it."""
     shared = tmp_path / "shared-dist"
@@ -369,7 +361,7 @@ def test_concurrent_builds_into_one_dist_folder(
     for i, project in enumerate(projects):
         pyproject = project / "pyproject.toml"
         pyproject.write_text(pyproject.read_text().replace("simple-pkg", f"simple-pkg-{i}"))
-    env = env_for(local_sigstore.github_env(sigstore_github_identity))
+    env = github_job_env()
     runs = run_bounded_all(
         [[sys.executable, "-m", "build", "--no-isolation", "-o", shared, p] for p in projects],
         env=env,
@@ -392,15 +384,13 @@ def test_symlinked_dist_folder(
     tmp_path: Path,
     local_sigstore: LocalSigstore,
     sigstore_github_identity: GitHubIdentity,
-    env_for: EnvFactory,
+    github_job_env: JobEnv,
 ) -> None:
     project = make_project(tmp_path)
     real = tmp_path / "elsewhere"
     real.mkdir()
     (project / "dist").symlink_to(real, target_is_directory=True)
-    result = build(
-        "build-no-isolation", project, env_for(local_sigstore.github_env(sigstore_github_identity))
-    )
+    result = build("build-no-isolation", project, github_job_env())
 
     assert result.returncode == 0, result.output
     assert len(list(real.glob("*.publish.attestation"))) == 2
@@ -445,11 +435,10 @@ def test_no_isolation_without_the_signing_stack_names_what_to_install(
     tmp_path: Path,
     venv_without_signing_stack: Path,
     local_sigstore: LocalSigstore,
-    sigstore_github_identity: GitHubIdentity,
-    env_for: EnvFactory,
+    github_job_env: JobEnv,
 ) -> None:
     project = make_project(tmp_path, f'mode = "{mode}"\n')
-    env = env_for(local_sigstore.github_env(sigstore_github_identity))
+    env = github_job_env()
     # -x: build's own dependency check would stop first (naming the same packages).
     proc = run_bounded(
         [venv_without_signing_stack, "-m", "build", "--no-isolation", "-x", "."],

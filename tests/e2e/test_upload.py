@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,15 @@ from hatch_attest_testing import (
 )
 
 from ..local_index.client import request
-from .frontends import UPLOADERS, EnvFactory, base_env, build, make_project, publish
+from .frontends import (
+    UPLOADERS,
+    EnvFactory,
+    JobEnv,
+    build,
+    env_factory,
+    make_project,
+    publish,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -41,15 +49,9 @@ def env_for(
     """
     no_wheels = tmp_path / "no-wheels"
     no_wheels.mkdir()
-
-    def make(ci: Mapping[str, str] | None = None, **extra: str) -> dict[str, str]:
-        variables = {"HATCH_ATTEST_TRUST_CONFIG": str(local_sigstore.trust_config_path)}
-        variables.update(local_index.client_env())
-        variables.update(ci or {})
-        variables.update(extra)
-        return base_env(no_wheels, tool_home, variables)
-
-    return make
+    return env_factory(
+        no_wheels, tool_home, local_sigstore.trust_config_path, **local_index.client_env()
+    )
 
 
 @pytest.fixture
@@ -62,17 +64,6 @@ def github_publisher(
     )
     local_index.add_publisher(PROJECT, publisher)
     return publisher
-
-
-Step = Callable[[], dict[str, str]]
-
-
-@pytest.fixture
-def github_step(
-    env_for: EnvFactory, local_sigstore: LocalSigstore, sigstore_github_identity: GitHubIdentity
-) -> Step:
-    """The environment of a step of `sigstore_github_identity`'s job (a fresh request token)."""
-    return lambda: env_for(local_sigstore.github_env(sigstore_github_identity))
 
 
 def built(tmp_path: Path, env: Mapping[str, str]) -> Path:
@@ -109,12 +100,12 @@ def test_github_job_uploads_with_trusted_publishing(
     tmp_path: Path,
     local_index: LocalIndex,
     github_publisher: GitHubPublisher,
-    github_step: Step,
+    github_job_env: JobEnv,
 ) -> None:
-    project = built(tmp_path, github_step())
+    project = built(tmp_path, github_job_env())
 
     # A fresh request token: the publish step of the same job.
-    result = publish(uploader, project, github_step())
+    result = publish(uploader, project, github_job_env())
 
     assert result.returncode == 0, result.output
     assert_accepted_with_attestations(local_index, project, github_publisher)
@@ -153,9 +144,9 @@ def test_api_token_upload_with_attestations_is_refused(
     tmp_path: Path,
     local_index: LocalIndex,
     env_for: EnvFactory,
-    github_step: Step,
+    github_job_env: JobEnv,
 ) -> None:
-    project = built(tmp_path, github_step())
+    project = built(tmp_path, github_job_env())
     token = local_index.api_token()
     # A token user's publish step, outside any job with an identity.
     credentials = {
@@ -186,13 +177,13 @@ def test_attestation_from_another_workflow_is_refused(
     sigstore_github_identity: GitHubIdentity,
     env_for: EnvFactory,
     github_publisher: GitHubPublisher,
-    github_step: Step,
+    github_job_env: JobEnv,
 ) -> None:
     """The build ran in build.yml; PyPI knows release.yml as the Trusted Publisher."""
     build_job = GitHubIdentity(repository=sigstore_github_identity.repository, workflow="build.yml")
     project = built(tmp_path, env_for(local_sigstore.github_env(build_job)))
 
-    result = publish(uploader, project, github_step())
+    result = publish(uploader, project, github_job_env())
 
     assert result.returncode != 0
     assert result.says(
@@ -213,9 +204,9 @@ def test_two_publish_attestations_for_one_file_are_refused(
     tmp_path: Path,
     local_index: LocalIndex,
     github_publisher: GitHubPublisher,
-    github_step: Step,
+    github_job_env: JobEnv,
 ) -> None:
-    project = built(tmp_path, github_step())
+    project = built(tmp_path, github_job_env())
     dist = project / "dist"
     # A second publish attestation beside the first (both uploaders send every
     # `<dist>.<kind>.attestation`).
@@ -224,7 +215,7 @@ def test_two_publish_attestations_for_one_file_are_refused(
             attestation, attestation.with_name(attestation.name.replace(".publish.", ".copy."))
         )
 
-    result = publish(uploader, project, github_step())
+    result = publish(uploader, project, github_job_env())
 
     assert result.returncode != 0
     assert result.says(
@@ -240,12 +231,12 @@ def test_index_outage_at_token_exchange_uploads_nothing(
     tmp_path: Path,
     local_index: LocalIndex,
     github_publisher: GitHubPublisher,
-    github_step: Step,
+    github_job_env: JobEnv,
 ) -> None:
-    project = built(tmp_path, github_step())
+    project = built(tmp_path, github_job_env())
     local_index.inject("mint-token", Fault.status(503, body="<html>Service Unavailable</html>"))
 
-    result = publish(uploader, project, github_step())
+    result = publish(uploader, project, github_job_env())
 
     assert result.returncode != 0
     assert result.says(
