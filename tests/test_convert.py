@@ -75,36 +75,12 @@ def workflow_uri(identity: GitHubIdentity) -> str:
     return f"https://github.com/{identity.workflow_ref}"
 
 
-def github_provenance(identity: GitHubIdentity) -> dict[str, Any]:
-    """An SLSA v1 predicate shaped like `actions/attest-build-provenance` writes it."""
-    repository = f"https://github.com/{identity.repository}"
-    return {
-        "buildDefinition": {
-            "buildType": "https://actions.github.io/buildtypes/workflow/v1",
-            "externalParameters": {
-                "workflow": {
-                    "ref": identity.ref,
-                    "repository": repository,
-                    "path": f".github/workflows/{identity.workflow}",
-                }
-            },
-            "resolvedDependencies": [
-                {"uri": f"git+{repository}@{identity.ref}", "digest": {"gitCommit": identity.sha}}
-            ],
-        },
-        "runDetails": {
-            "builder": {"id": workflow_uri(identity)},
-            "metadata": {"invocationId": f"{repository}/actions/runs/{identity.run_id}/attempts/1"},
-        },
-    }
-
-
 def sigstore_cli_attest(
     sigstore: LocalSigstore, identity: GitHubIdentity, dist: Path, tmp_path: Path
 ) -> Path:
     """``sigstore attest --rekor-version 1`` with SLSA provenance; returns the bundle."""
     predicate = tmp_path / "provenance.json"
-    predicate.write_text(json.dumps(github_provenance(identity)))
+    predicate.write_text(json.dumps(identity.slsa_provenance()))
     # The token goes in the environment, never on a command line.
     env = {**outside_ci(), "SIGSTORE_IDENTITY_TOKEN": sigstore.mint_github_token(identity)}
     result = run_bounded(
@@ -206,7 +182,7 @@ def test_a_sigstore_cli_bundle_becomes_an_slsa_attestation_that_verifies(
     verdict = verify_as_pypi(
         wheel, sigstore_github_identity, local_sigstore.trust_config_path, kind="slsa"
     )
-    assert verdict.found == (SLSA_PROVENANCE_V1, github_provenance(sigstore_github_identity))
+    assert verdict.found == (SLSA_PROVENANCE_V1, sigstore_github_identity.slsa_provenance())
 
     verified = cli(
         "verify",
@@ -548,7 +524,7 @@ def test_a_statement_with_several_subjects(
         ),
         (
             PUBLISH_V1,
-            github_provenance,
+            GitHubIdentity.slsa_provenance,
             "the https://docs.pypi.org/attestations/publish/v1 predicate must be empty (null or "
             "{}), and PyPI rejects this one; attest build provenance as "
             "'https://slsa.dev/provenance/v1'",

@@ -30,8 +30,6 @@ from hatch_attest_testing import (
 )
 from hatch_attest_testing.pytest_plugin import CIJob
 
-from .local_sigstore.test_predicates import github_provenance
-
 # No CI identity until a test enters a job.
 pytestmark = pytest.mark.usefixtures("sigstore_no_ci")
 
@@ -72,7 +70,7 @@ def test_a_github_job_writes_github_s_provenance_that_pypi_accepts(
         wheel.with_name(f"{wheel.name}.slsa.attestation"), wheel, publisher, local_sigstore
     )
     assert statement["predicateType"] == SLSA_PROVENANCE_V1
-    assert statement["predicate"] == github_provenance(identity)
+    assert statement["predicate"] == identity.slsa_provenance()
 
 
 def test_a_gitlab_job_writes_provenance_from_its_token(

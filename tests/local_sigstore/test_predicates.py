@@ -47,44 +47,6 @@ def statement(attestation: Attestation) -> dict[str, Any]:
     return document
 
 
-def github_provenance(identity: GitHubIdentity) -> dict[str, Any]:
-    """GitHub's own provenance (actions/attest-build-provenance) for this job."""
-    repository = f"https://github.com/{identity.repository}"
-    return {
-        "buildDefinition": {
-            "buildType": "https://actions.github.io/buildtypes/workflow/v1",
-            "externalParameters": {
-                "workflow": {
-                    "ref": identity.ref,
-                    "repository": repository,
-                    "path": f".github/workflows/{identity.workflow}",
-                },
-            },
-            "internalParameters": {
-                "github": {
-                    "event_name": identity.event_name,
-                    "repository_id": identity.repository_id,
-                    "repository_owner_id": identity.owner_id,
-                    "runner_environment": identity.runner_environment,
-                },
-            },
-            "resolvedDependencies": [
-                {"uri": f"git+{repository}@{identity.ref}", "digest": {"gitCommit": identity.sha}}
-            ],
-        },
-        "runDetails": {
-            "builder": {
-                "id": f"https://github.com/{identity.job_workflow_ref or identity.workflow_ref}"
-            },
-            "metadata": {
-                "invocationId": (
-                    f"{repository}/actions/runs/{identity.run_id}/attempts/{identity.run_attempt}"
-                ),
-            },
-        },
-    }
-
-
 @pytest.mark.parametrize(
     "variant",
     [
@@ -118,7 +80,7 @@ def test_github_provenance_is_github_s_format_from_the_token(
         Verifier(trusted_root=trust_config.trusted_root),
     )
     assert predicate_type == SLSA_PROVENANCE_V1
-    assert predicate == github_provenance(identity)
+    assert predicate == identity.slsa_provenance()
     assert signed.predicate.file_name(wheel.name) == f"{wheel.name}.slsa.attestation"
     assert check_attestation(signed.attestation) is None
 
@@ -201,7 +163,7 @@ def test_the_predicate_follows_the_token_not_the_environment(
 
     signed = sign(trust_config, wheel)
 
-    assert statement(signed.attestation)["predicate"] == github_provenance(sigstore_github_identity)
+    assert statement(signed.attestation)["predicate"] == sigstore_github_identity.slsa_provenance()
     assert check_attestation(signed.attestation) is None
 
 
@@ -279,7 +241,7 @@ def test_check_names_each_contradicted_field(
     certificate = x509.load_der_x509_certificate(
         signed.attestation.verification_material.certificate
     )
-    predicate = github_provenance(sigstore_github_identity)
+    predicate = sigstore_github_identity.slsa_provenance()
     node = predicate["buildDefinition"]
     for key in field[:-1]:
         node = node[key]
@@ -357,8 +319,8 @@ def test_sign_all_with_provenance(
     for result in results:
         assert isinstance(result, Signed)
         assert statement(result.attestation)["subject"][0]["name"] == result.dist.name
-        assert statement(result.attestation)["predicate"] == github_provenance(
-            sigstore_github_identity
+        assert (
+            statement(result.attestation)["predicate"] == sigstore_github_identity.slsa_provenance()
         )
     assert local_sigstore.counts()["rekor"] == 2
 
