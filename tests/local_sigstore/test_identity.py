@@ -53,10 +53,10 @@ def test_github_job_environment_matches_a_runner(local_sigstore: LocalSigstore) 
 
 
 def test_id_detects_the_github_token(
-    local_sigstore: LocalSigstore, sigstore_github_identity: GitHubIdentity, sigstore_ci_job: CIJob
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
+    sigstore_github_job: GitHubIdentity,
 ) -> None:
-    sigstore_ci_job(local_sigstore.github_env(sigstore_github_identity))
-
     token = id.detect_credential("sigstore")
 
     assert token is not None
@@ -67,10 +67,8 @@ def test_id_detects_the_github_token(
 
 
 def test_github_token_has_the_requested_audience(
-    local_sigstore: LocalSigstore, sigstore_github_identity: GitHubIdentity, sigstore_ci_job: CIJob
+    sigstore_github_job: GitHubIdentity,
 ) -> None:
-    sigstore_ci_job(local_sigstore.github_env(sigstore_github_identity))
-
     token = id.detect_credential("pypi")
 
     assert token is not None

@@ -168,14 +168,12 @@ def test_the_predicate_follows_the_token_not_the_environment(
 
 
 def test_check_catches_a_predicate_that_contradicts_the_certificate(
-    local_sigstore: LocalSigstore,
     sigstore_github_identity: GitHubIdentity,
     trust_config: ClientTrustConfig,
-    sigstore_ci_job: CIJob,
+    sigstore_github_job: GitHubIdentity,
     wheel: Path,
 ) -> None:
     """A correctly signed statement whose provenance names another repository and commit."""
-    sigstore_ci_job(local_sigstore.github_env(sigstore_github_identity))
     other = GitHubIdentity(repository="octo-org/other", sha="1" * 40)
     lie = SLSA_PROVENANCE.build(other.claims())
     signer = AttestationSigner(trust_config, obtain_token(), timeout=30)
@@ -227,16 +225,14 @@ def test_check_catches_a_predicate_that_contradicts_the_certificate(
     ],
 )
 def test_check_names_each_contradicted_field(
-    local_sigstore: LocalSigstore,
     sigstore_github_identity: GitHubIdentity,
     trust_config: ClientTrustConfig,
-    sigstore_ci_job: CIJob,
+    sigstore_github_job: GitHubIdentity,
     wheel: Path,
     field: tuple[str, ...],
     value: str,
     claim: str,
 ) -> None:
-    sigstore_ci_job(local_sigstore.github_env(sigstore_github_identity))
     signed = sign(trust_config, wheel)
     certificate = x509.load_der_x509_certificate(
         signed.attestation.verification_material.certificate
@@ -256,13 +252,10 @@ def test_check_names_each_contradicted_field(
 
 
 def test_a_gitlab_predicate_under_a_github_certificate_is_refused(
-    local_sigstore: LocalSigstore,
-    sigstore_github_identity: GitHubIdentity,
     trust_config: ClientTrustConfig,
-    sigstore_ci_job: CIJob,
+    sigstore_github_job: GitHubIdentity,
     wheel: Path,
 ) -> None:
-    sigstore_ci_job(local_sigstore.github_env(sigstore_github_identity))
     signed = sign(trust_config, wheel)
     certificate = x509.load_der_x509_certificate(
         signed.attestation.verification_material.certificate
@@ -279,13 +272,10 @@ def test_a_gitlab_predicate_under_a_github_certificate_is_refused(
 
 
 def test_publish_stays_the_default(
-    local_sigstore: LocalSigstore,
-    sigstore_github_identity: GitHubIdentity,
     trust_config: ClientTrustConfig,
-    sigstore_ci_job: CIJob,
+    sigstore_github_job: GitHubIdentity,
     wheel: Path,
 ) -> None:
-    sigstore_ci_job(local_sigstore.github_env(sigstore_github_identity))
     signer = AttestationSigner(trust_config, obtain_token(), timeout=30)
 
     results = signer.sign_all([(wheel, PUBLISH)], jobs=1, timeout=30)
@@ -304,13 +294,12 @@ def test_sign_all_with_provenance(
     local_sigstore: LocalSigstore,
     sigstore_github_identity: GitHubIdentity,
     trust_config: ClientTrustConfig,
-    sigstore_ci_job: CIJob,
+    sigstore_github_job: GitHubIdentity,
     tmp_path: Path,
 ) -> None:
     dists = [tmp_path / "demo_pkg-0.1.0.tar.gz", tmp_path / "demo_pkg-0.1.0-py3-none-any.whl"]
     for dist in dists:
         dist.write_bytes(dist.name.encode())
-    sigstore_ci_job(local_sigstore.github_env(sigstore_github_identity))
     signer = AttestationSigner(trust_config, obtain_token(), timeout=30)
 
     results = signer.sign_all([(d, SLSA_PROVENANCE) for d in dists], jobs=2, timeout=30)
@@ -329,11 +318,10 @@ def test_a_certificate_that_contradicts_the_token_stops_provenance_before_the_lo
     local_sigstore: LocalSigstore,
     sigstore_github_identity: GitHubIdentity,
     trust_config: ClientTrustConfig,
-    sigstore_ci_job: CIJob,
+    sigstore_github_job: GitHubIdentity,
     wheel: Path,
 ) -> None:
     """A Fulcio that certifies another commit than the token's (1.13, Source Repository Digest)."""
-    sigstore_ci_job(local_sigstore.github_env(sigstore_github_identity))
     local_sigstore.inject("fulcio", Fault.certified_claim(13, "f" * 40))
     signer = AttestationSigner(trust_config, obtain_token(), timeout=30)
 

@@ -28,11 +28,10 @@ def test_github_attestation_verifies_with_the_publisher_policy(
     local_sigstore: LocalSigstore,
     sigstore_github_identity: GitHubIdentity,
     trust_config: ClientTrustConfig,
-    sigstore_ci_job: CIJob,
+    sigstore_github_job: GitHubIdentity,
     attest: Attest,
     wheel: Path,
 ) -> None:
-    sigstore_ci_job(local_sigstore.github_env(sigstore_github_identity))
     attestation = attest(wheel)
 
     verifier = Verifier(trusted_root=trust_config.trusted_root)
@@ -136,10 +135,9 @@ def test_github_certificate_carries_fulcio_claims(
 def test_hashedrekord_signature_verifies(
     local_sigstore: LocalSigstore,
     trust_config: ClientTrustConfig,
-    sigstore_ci_job: CIJob,
+    sigstore_github_job: GitHubIdentity,
     sigstore_github_identity: GitHubIdentity,
 ) -> None:
-    sigstore_ci_job(local_sigstore.github_env(sigstore_github_identity))
     token = IdentityToken(local_sigstore.mint_github_token(sigstore_github_identity))
     with SigningContext.from_trust_config(trust_config).signer(token) as signer:
         bundle = signer.sign_artifact(b"release notes")
@@ -155,14 +153,12 @@ def test_hashedrekord_signature_verifies(
 
 
 def test_one_changed_byte_fails_verification(
-    local_sigstore: LocalSigstore,
     sigstore_github_identity: GitHubIdentity,
-    sigstore_ci_job: CIJob,
+    sigstore_github_job: GitHubIdentity,
     attest: Attest,
     verify: Verify,
     wheel: Path,
 ) -> None:
-    sigstore_ci_job(local_sigstore.github_env(sigstore_github_identity))
     attestation = attest(wheel)
     content = bytearray(wheel.read_bytes())
     content[7] ^= 0x01
@@ -181,16 +177,14 @@ def test_one_changed_byte_fails_verification(
     ids=["repository", "workflow"],
 )
 def test_another_publisher_fails_verification(
-    local_sigstore: LocalSigstore,
     sigstore_github_identity: GitHubIdentity,
-    sigstore_ci_job: CIJob,
+    sigstore_github_job: GitHubIdentity,
     attest: Attest,
     verify: Verify,
     wheel: Path,
     repository: str | None,
     workflow: str,
 ) -> None:
-    sigstore_ci_job(local_sigstore.github_env(sigstore_github_identity))
     attestation = attest(wheel)
 
     publisher = GitHubPublisher(
@@ -228,15 +222,13 @@ def _edited(attestation: Attestation, edit: str) -> Bundle:
 
 @pytest.mark.parametrize("edit", ["checkpoint", "inclusion proof", "SET"])
 def test_edited_log_entry_fails_verification(
-    local_sigstore: LocalSigstore,
     sigstore_github_identity: GitHubIdentity,
     trust_config: ClientTrustConfig,
-    sigstore_ci_job: CIJob,
+    sigstore_github_job: GitHubIdentity,
     attest: Attest,
     wheel: Path,
     edit: str,
 ) -> None:
-    sigstore_ci_job(local_sigstore.github_env(sigstore_github_identity))
     bundle = _edited(attest(wheel), edit)
 
     verifier = Verifier(trusted_root=trust_config.trusted_root)
