@@ -1,8 +1,9 @@
 """Google Cloud, Buildkite and CircleCI identities through ``hatch-attest sign``.
 
-Each job is emulated the way `id` meets the real one (see ``hatch_attest_testing``):
-Google's metadata server and IAM at `id`'s module constants, pointed at the local
-instance; stand-in ``buildkite-agent`` and ``circleci`` executables on PATH. What
+Each job is emulated the way its clients meet the real one (see ``hatch_attest_testing``):
+Google's metadata server and IAM at hatch-attest's own module constants, pointed at
+the local instance; stand-in ``buildkite-agent`` and ``circleci`` executables on PATH
+(run the way `id` runs them). What
 ``sign`` writes is verified with ``hatch_attest.verify`` under pypi-attestations'
 own publisher policies (Google, CircleCI) or sigstore's identity policy (Buildkite,
 which PyPI cannot accept yet), and the certificate is read for what Fulcio puts in.
@@ -253,8 +254,8 @@ def test_slow_google_metadata_server_is_given_up_on_in_time(
     wheel: Path,
     local_sign: Cli,
 ) -> None:
-    # Late rather than never: `id` waits 30 s for an answer and then asks again, and a
-    # second request (in a thread nobody waits for) would land in a later test's counts.
+    # Late rather than never: the answer comes after the budget is spent, and the
+    # request is not made again.
     local_sigstore.inject("oidc", Fault.delay(8))
 
     started = time.monotonic()

@@ -15,10 +15,11 @@ accept everything, and the publisher policies PyPI applies pass:
 - the GitHub Actions ID-token endpoint (`ACTIONS_ID_TOKEN_REQUEST_URL`/`_TOKEN`)
   and GitLab's `SIGSTORE_ID_TOKEN`, minting ES256 tokens with the real issuer
   URLs and claims;
-- Google Cloud (`google_cloud()`): a VM's metadata server (`.../service-accounts/
-  default/identity?audience=...&format=full`, and `.../token` plus IAM's
-  `generateIdToken` for GOOGLE_SERVICE_ACCOUNT_NAME impersonation), minting
-  tokens from `https://accounts.google.com` with an `email` claim;
+- Google Cloud (`google_cloud()`, for hatch-attest's Google token path): a VM's
+  metadata server (`.../service-accounts/default/identity?audience=...&format=full`,
+  and `.../token` plus IAM's `generateIdToken` for GOOGLE_SERVICE_ACCOUNT_NAME
+  impersonation), minting tokens from `https://accounts.google.com` with an `email`
+  claim;
 - Buildkite and CircleCI (`buildkite_env()`, `circleci_env()`): stand-in
   `buildkite-agent` and `circleci` executables on PATH that fetch tokens from
   this instance (issuers `https://agent.buildkite.com`, `https://oidc.circleci.com`);
@@ -33,15 +34,15 @@ accept everything, and the publisher policies PyPI applies pass:
 - optionally (`tsa=True`) an RFC 3161 timestamp authority;
 - a ClientTrustConfig (trusted root and signing config v0.2) describing all that.
 
-The Google seam: `id` reaches the metadata server and IAM through urllib3 at URLs
-hard-coded as module constants of `id._internal.oidc.ambient` (no proxy variable
-redirects it), and tells a Compute Engine VM by the DMI product name file, another
-constant there (`hatch_attest.identity.GCP_PRODUCT_NAME_FILE` is the probe's own).
-`GoogleCloud.patched()` points those constants at this instance in this process;
-`GoogleCloud.environ()` does it in a child Python process through a
-`sitecustomize` on PYTHONPATH (so only frontends that keep PYTHONPATH, such as
-`python -m build --no-isolation`). A private constant of `id`: an `id` upgrade may
-move it, and the Google tests then fail rather than pass vacuously.
+The Google seam: no variable redirects a client to a metadata server, so
+hatch-attest's Google token path reads the metadata server's and IAM's URLs, and
+the DMI product name file that tells a Compute Engine VM, from module constants of
+its own (`hatch_attest.identity.GCP_*`). `GoogleCloud.patched()` points those
+constants at this instance in this process; `GoogleCloud.environ()` does it in a
+child Python process through a `sitecustomize` on PYTHONPATH (so only frontends
+that keep PYTHONPATH, such as `python -m build --no-isolation`). Nothing of `id`
+is patched: its own Google detector keeps its URLs in private constants and is not
+served.
 
 What it does not emulate: TUF (the trust config is a plain file), Rekor v2,
 Rekor's other read APIs (lookup by log index, search, log info, consistency
