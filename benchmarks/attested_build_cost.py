@@ -20,7 +20,7 @@ wheelhouse, offered to the isolated builds through ``PIP_FIND_LINKS`` and
 ``UV_FIND_LINKS``; the rest comes from the configured index (``--offline`` first
 downloads every requirement into the wheelhouse and switches the index off, to
 take index round trips out of the timings). The job is the local Sigstore
-instance (``hatch_attest.testing.LocalSigstore``) with ``--latency`` seconds
+instance (``hatch_attest_testing.LocalSigstore``) with ``--latency`` seconds
 added to every service call, its ``github_env`` as the example's publisher, and
 ``HATCH_ATTEST_TRUST_CONFIG`` pointing at it. Every attested build must leave an
 attestation beside each artifact, and every idle build none, else the run is
@@ -55,7 +55,7 @@ from pathlib import Path
 from _report import note, table
 from idle_overhead import build_plugin_wheel
 
-from hatch_attest.testing import GitHubIdentity, LocalSigstore, outside_ci
+from hatch_attest_testing import GitHubIdentity, LocalSigstore, outside_ci
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

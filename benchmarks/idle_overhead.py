@@ -50,7 +50,7 @@ from pathlib import Path
 
 from _report import Build, build_into_dist, note, table
 
-from hatch_attest.testing import outside_ci
+from hatch_attest_testing import outside_ci
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATIO = 1.10

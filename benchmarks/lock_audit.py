@@ -1,7 +1,7 @@
 """Lock audit: ``hatch-attest audit pylock.toml`` of 300 packages (600 files), 50 ms per request.
 
 What: the wall time of auditing a PEP 751 lock against the local index
-(``hatch_attest.testing.LocalIndex``) with ``latency`` seconds added to every
+(``hatch_attest_testing.LocalIndex``) with ``latency`` seconds added to every
 request (default 0.05 s): each release's JSON API answer and each file's Integrity
 API answer fetched once, concurrently (``--jobs``, default the CLI's), and every
 attestation verified in full (signature, certificate chain, Rekor inclusion,
@@ -57,7 +57,7 @@ from sigstore.sign import SigningContext
 
 from hatch_attest.index_verify import DEFAULT_JOBS, load_verifier
 from hatch_attest.lockfile import lock_command
-from hatch_attest.testing import GitHubIdentity, LocalIndex, LocalSigstore
+from hatch_attest_testing import GitHubIdentity, LocalIndex, LocalSigstore
 
 
 def main(argv: Sequence[str] | None = None) -> int:

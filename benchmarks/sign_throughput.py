@@ -10,7 +10,7 @@ N = 1, 8, 32) with
   cached certificate, files signed one after another.
 
 How: both run as subprocesses against the local Sigstore instance
-(``hatch_attest.testing``) with ``latency`` seconds added to every service call
+(``hatch_attest_testing``) with ``latency`` seconds added to every service call
 (default 0.1 s, a realistic round trip to the public Fulcio and Rekor), in the
 environment of an emulated GitHub Actions job, so each tool fetches its own
 identity token from the emulated GitHub token endpoint. pypi-attestations 0.0.30's
@@ -63,7 +63,7 @@ from pathlib import Path
 from _report import note, table
 
 from hatch_attest.cli import DEFAULT_JOBS
-from hatch_attest.testing import GitHubIdentity, LocalSigstore, outside_ci
+from hatch_attest_testing import GitHubIdentity, LocalSigstore, outside_ci
 
 SCALING_TARGET = 1.25
 SPEEDUP_TARGET = 10.0

@@ -41,7 +41,7 @@ from pathlib import Path
 from _report import Build, build_into_dist, note, table
 from idle_overhead import Samples, build_plugin_wheel
 
-from hatch_attest.testing import outside_ci
+from hatch_attest_testing import outside_ci
 
 TARGET_RATIO = 1.05
 IDLE_MARKER = "Not attesting:"

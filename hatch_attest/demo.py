@@ -1,13 +1,13 @@
 """``hatch-attest demo``: the whole story, offline, in one command.
 
-It starts the local Sigstore stand-in from :mod:`hatch_attest.testing` (an OIDC
+It starts the local Sigstore stand-in from :mod:`hatch_attest_testing` (an OIDC
 issuer that plays GitHub Actions, a Fulcio-compatible CA and a Rekor v1 log, all
 on 127.0.0.1), copies the ``examples/github-actions`` project to a temporary
 folder, builds it with ``python -m build`` in an emulated GitHub Actions job,
 runs ``hatch-attest verify`` on the result with the policy PyPI would apply, and
 uploads it with the real ``twine upload --attestations`` over Trusted Publishing
 to a local package index that applies warehouse's attestation rules
-(:class:`hatch_attest.testing.LocalIndex`), then shows what the index accepted.
+(:class:`hatch_attest_testing.LocalIndex`), then shows what the index accepted.
 
 The build is ``--no-isolation``: it uses this environment's hatchling and
 hatch-attest, so the demo needs nothing from the network but what installed it.
@@ -29,7 +29,7 @@ from hatch_attest.errors import AttestError, ConfigError
 from hatch_attest.messages import count
 
 if TYPE_CHECKING:
-    from hatch_attest.testing import LocalIndex, LocalSigstore
+    from hatch_attest_testing import LocalIndex, LocalSigstore
 
 REPOSITORY = "octo-org/demo-pkg"
 WORKFLOW = "release.yml"
@@ -82,7 +82,7 @@ def run_demo(*, keep: Path | None = None) -> int:
 
 
 def _build_and_verify(project: Path, sigstore_directory: Path, *, kept: bool) -> int:
-    from hatch_attest.testing import LocalIndex, LocalSigstore
+    from hatch_attest_testing import LocalIndex, LocalSigstore
 
     _say("hatch-attest demo")
     _say("=================")
@@ -100,7 +100,7 @@ def _build_and_verify(project: Path, sigstore_directory: Path, *, kept: bool) ->
 
 
 def _steps(project: Path, sigstore: LocalSigstore, *, kept: bool) -> int:
-    from hatch_attest.testing import GitHubIdentity, outside_ci
+    from hatch_attest_testing import GitHubIdentity, outside_ci
 
     trust_config = os.path.relpath(sigstore.trust_config_path, project)
     identity = GitHubIdentity(repository=REPOSITORY, workflow=WORKFLOW)
@@ -155,7 +155,7 @@ def _upload(project: Path, sigstore: LocalSigstore, index: LocalIndex) -> int:
     """Step 5 and 6: twine over Trusted Publishing, then what the index kept."""
     from pypi_attestations import GitHubPublisher
 
-    from hatch_attest.testing import GitHubIdentity, outside_ci
+    from hatch_attest_testing import GitHubIdentity, outside_ci
 
     identity = GitHubIdentity(repository=REPOSITORY, workflow=WORKFLOW)
     index.add_publisher("demo-pkg", GitHubPublisher(repository=REPOSITORY, workflow=WORKFLOW))

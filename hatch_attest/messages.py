@@ -18,6 +18,7 @@ from hatch_attest.redact import redact
 __all__ = [
     "CLI_EXTRA",
     "INSTALL_CLI",
+    "INSTALL_DEMO",
     "PROG",
     "Door",
     "count",
@@ -35,6 +36,8 @@ frontend's log, as hatchling's own aborts read); ``cli``: ``hatch-attest: error:
 
 INSTALL_CLI: Final = "pip install 'hatch-attest[cli]'"
 """How to install what the command line needs beyond the build hook."""
+INSTALL_DEMO: Final = "pip install -e ./testing -e '.[demo]'"
+"""How ``demo`` and ``rehearse`` get the local Sigstore (hatch-attest-testing, from a checkout)."""
 
 CLI_EXTRA: Final = frozenset(
     # The top-level modules of the `cli` extra's distributions and of what they pull
@@ -49,6 +52,7 @@ CLI_EXTRA: Final = frozenset(
         "sigstore",
         "sigstore_models",
         "twine",
+        "hatch_attest_testing",
     }
 )
 
@@ -83,6 +87,12 @@ def _text(error: BaseException, door: Door, table: str | None) -> str:
     if isinstance(error, BundleError):
         return "\n".join(f"{error_prefix}{problem}" for problem in error.problems)
     module = missing_extra(error) if door == "cli" else None
+    if module == "hatch_attest_testing":
+        return (
+            f"{error_prefix}hatch-attest-testing is not installed: `hatch-attest demo` and "
+            "`rehearse` run its local Sigstore and index; it is not on an index yet, so "
+            f"install it from a checkout of hatch-attest: {INSTALL_DEMO}"
+        )
     if module is not None:
         return (
             f"{error_prefix}{module} is not installed: the `hatch-attest` command needs the "

@@ -7,7 +7,7 @@ release runs: the publisher kind's own module reads its CI files
 :mod:`hatch_attest.kinds.github_workflow` and :mod:`hatch_attest.kinds.gitlab_ci`,
 with the same readers the hook uses to decide whether PyPI could accept its
 attestations) into a kind-neutral :class:`~hatch_attest.kinds.release.ReleasePlan`.
-Then, against the local Sigstore and the local index of :mod:`hatch_attest.testing`
+Then, against the local Sigstore and the local index of :mod:`hatch_attest_testing`
 (127.0.0.1 only), whose ``LocalSigstore.job_env(publisher)`` is the emulated job of
 any kind, it:
 
@@ -25,7 +25,7 @@ any kind, it:
 
 The user's tree is only read: the build runs in a temporary copy. This module
 names no publisher kind: what differs between kinds is in the kind's module, or in
-its emulation in :mod:`hatch_attest.testing`.
+its emulation in :mod:`hatch_attest_testing`.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ else:  # pragma: no cover
 
 if TYPE_CHECKING:
     from hatch_attest.kinds import Publisher
-    from hatch_attest.testing import LocalIndex, LocalSigstore
+    from hatch_attest_testing import LocalIndex, LocalSigstore
 
 __all__ = ["FRONTENDS", "FileResult", "Plan", "Rehearsal", "header", "plan", "rehearse", "summary"]
 
@@ -324,7 +324,7 @@ def rehearse(the_plan: Plan, *, say: Say) -> Rehearsal:
     ``say`` receives progress lines; :func:`header` and :func:`summary` frame them
     with the lines that say it is a rehearsal.
     """
-    from hatch_attest.testing import LocalIndex, LocalSigstore
+    from hatch_attest_testing import LocalIndex, LocalSigstore
 
     result = Rehearsal(the_plan, problems=list(the_plan.problems))
     with tempfile.TemporaryDirectory(prefix="rehearsal-") as scratch:
@@ -379,7 +379,7 @@ def _job_env(
 
     The copy has no .git: the CI readers cannot compare commits, and read the files as they are.
     """
-    from hatch_attest.testing import outside_ci
+    from hatch_attest_testing import outside_ci
 
     env = outside_ci()
     env.update(sigstore.job_env(job, workspace=workspace, tag=REHEARSAL_TAG, upload=upload))

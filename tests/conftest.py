@@ -1,12 +1,50 @@
-"""Shared test configuration: the local Sigstore fixtures and the fault-matrix report."""
+"""Shared test configuration: the CLI runner, hatch-attest's own probe off any VM, and the
+fault-matrix report. The local Sigstore fixtures come from the `hatch-attest-testing`
+plugin (loaded through its `pytest11` entry point)."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
+
+from hatch_attest.cli import main
+from hatch_attest_testing import Cli, CliResult, LocalSigstore
+from hatch_attest_testing.pytest_plugin import MainRunner
 
 from .matrix import FAULT_MATRIX
 
-pytest_plugins = ["hatch_attest.testing.pytest_plugin"]
+
+@pytest.fixture
+def cli(run_main: MainRunner) -> Cli:
+    """``hatch-attest ARGS`` in-process: its exit status and what it printed."""
+
+    def run(*argv: str | Path) -> CliResult:
+        return run_main(main, *argv)
+
+    return run
+
+
+@pytest.fixture
+def local_sign(cli: Cli, local_sigstore: LocalSigstore) -> Cli:
+    """``hatch-attest sign --trust-config <the local instance's> ARGS`` in-process."""
+
+    def run(*argv: str | Path) -> CliResult:
+        return cli("sign", "--trust-config", local_sigstore.trust_config_path, *argv)
+
+    return run
+
+
+@pytest.fixture
+def sigstore_no_ci(sigstore_no_ci: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """The plugin's `sigstore_no_ci`, and hatch-attest's probe off any Compute Engine VM.
+
+    The probe tells a VM by its DMI product name file; an empty one means the same
+    on a laptop and on a GCE runner.
+    """
+    sigstore_no_ci.setattr("hatch_attest.kinds.google.GCP_PRODUCT_NAME_FILE", os.devnull)
+    return sigstore_no_ci
 
 
 @pytest.fixture(autouse=True)

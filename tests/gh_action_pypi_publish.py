@@ -26,7 +26,6 @@ import hashlib
 import json
 import os
 import re
-import subprocess
 import sys
 import threading
 from collections.abc import Iterator, Mapping
@@ -39,6 +38,8 @@ from pypi_attestations import Attestation, Distribution
 from sigstore.models import ClientTrustConfig
 from sigstore.oidc import IdentityError, IdentityToken, detect_credential
 from sigstore.sign import SigningContext
+
+from hatch_attest_testing import run_bounded
 
 # action.yml's defaults for the inputs the flow reads.
 _DEFAULT_INPUTS = {
@@ -249,14 +250,9 @@ def twine_upload(packages_dir: Path, repository_url: str) -> str:
 
 def uv_publish(packages_dir: Path, repository_url: str) -> str:
     """`uv publish dist/*`: it uploads `<dist>.<kind>.attestation` files by default."""
-    result = subprocess.run(
-        [sys.executable, "-m", "uv", "publish", "--publish-url", repository_url,
+    result = run_bounded([sys.executable, "-m", "uv", "publish", "--publish-url", repository_url,
          "--token", "pypi-api-token", str(packages_dir).rstrip("/") + "/*"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )  # fmt: skip
+        timeout=120)  # fmt: skip
     if result.returncode != 0:
         msg = f"uv publish failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
         raise ActionFailed(msg)
@@ -271,13 +267,8 @@ def _twine(*args: str, env: Mapping[str, str] | None = None) -> str:
             expanded += sorted(str(p) for p in Path(arg[:-2]).iterdir())
         else:
             expanded.append(arg)
-    result = subprocess.run(
-        [sys.executable, "-m", "twine", *expanded],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, **(env or {})},
+    result = run_bounded(
+        [sys.executable, "-m", "twine", *expanded], timeout=120, env={**os.environ, **(env or {})}
     )
     if result.returncode != 0:
         msg = f"twine {args[0]} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"

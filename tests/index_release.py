@@ -22,7 +22,7 @@ from sigstore.oidc import IdentityToken
 from sigstore.sign import SigningContext
 
 from hatch_attest.cli import main
-from hatch_attest.testing import GitHubIdentity, LocalIndex, LocalSigstore
+from hatch_attest_testing import GitHubIdentity, LocalIndex, LocalSigstore
 
 from .local_index.client import mint, upload
 

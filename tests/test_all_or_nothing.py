@@ -8,16 +8,14 @@ through ``hatch-attest sign`` against the local Sigstore.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from hatch_attest import files
-from hatch_attest.cli import main
 from hatch_attest.errors import DistributionError
-from hatch_attest.testing import GitHubIdentity, LocalSigstore, fake_wheel
+from hatch_attest_testing import Cli, GitHubIdentity, LocalSigstore, fake_wheel, run_bounded
 
 
 def _dists(folder: Path, count: int) -> list[Path]:
@@ -85,11 +83,8 @@ def test_a_failed_rename_restores_what_it_replaced_and_leaves_nothing_new(
 
 def test_a_leftover_of_a_killed_run_is_removed_by_the_next_one(tmp_path: Path) -> None:
     [dist] = _dists(tmp_path, 1)
-    dead = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        capture_output=True,
-        text=True,
-        check=True,
+    dead = run_bounded(
+        [sys.executable, "-c", "import os; print(os.getpid())"], check=True, timeout=60
     ).stdout.strip()
     leftover = tmp_path / f".{dist.name}.publish.attestation.{dead}.k3j2h1.tmp"
     leftover.write_bytes(b"half")
@@ -145,58 +140,50 @@ def test_a_dangling_symlink_is_removed_and_a_directory_is_reported(tmp_path: Pat
 # --- Through `hatch-attest sign` ----------------------------------------------------
 
 
-def _sign(
-    capsys: pytest.CaptureFixture[str], instance: LocalSigstore, *argv: str | Path
-) -> tuple[int, str]:
-    capsys.readouterr()
-    status = main(["sign", "--trust-config", str(instance.trust_config_path), *map(str, argv)])
-    return status, capsys.readouterr().err
-
-
 def test_what_can_be_checked_on_disk_is_checked_before_any_request(
     tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
+    local_sign: Cli,
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
 ) -> None:
     dist = tmp_path / "dist"
     long_name = dist / f"{'a' * 204}-1.0-py3-none-any.whl"
     dist.mkdir()
     long_name.write_bytes(b"wheel")
 
-    status, err = _sign(capsys, sigstore_instance, long_name)
+    status, _, err = local_sign(long_name)
 
     assert status == 1
     assert "the attestation's name would be too long for this filesystem" in err
-    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+    assert local_sigstore.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 
     [wheel] = _dists(tmp_path / "other", 1)
     files.attestation_path(wheel).mkdir()
-    status, err = _sign(capsys, sigstore_instance, wheel)
+    status, _, err = local_sign(wheel)
 
     assert status == 1
     assert f"cannot write {files.attestation_path(wheel)}: a directory has that name" in err
-    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+    assert local_sigstore.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 
 
 def test_a_set_pypi_would_reject_fails_the_run_and_writes_nothing(
     tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
+    local_sign: Cli,
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
 ) -> None:
     # A digest-matching publish attestation from another workflow of the same repository.
     [wheel] = _dists(tmp_path / "dist", 1)
-    other = GitHubIdentity(repository=github_job.repository, workflow="ci.yml")
+    other = GitHubIdentity(repository=sigstore_github_job.repository, workflow="ci.yml")
     with pytest.MonkeyPatch.context() as other_job:
-        for name, value in sigstore_instance.github_env(other).items():
+        for name, value in local_sigstore.github_env(other).items():
             other_job.setenv(name, value)
-        assert _sign(capsys, sigstore_instance, wheel)[0] == 0
+        assert local_sign(wheel).status == 0
     foreign = files.attestation_path(wheel).rename(
         wheel.with_name(f"{wheel.name}.copy.attestation")
     )
 
-    status, err = _sign(capsys, sigstore_instance, wheel)
+    status, _, err = local_sign(wheel)
 
     assert status == 1
     assert (
@@ -212,11 +199,8 @@ def test_clean_removes_attestations_and_leftovers_of_its_target_only(tmp_path: P
     [wheel] = _dists(tmp_path, 1)
     sdist = tmp_path / "race_pkg-1.0.tar.gz"
     sdist.write_bytes(b"sdist")
-    dead = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        capture_output=True,
-        text=True,
-        check=True,
+    dead = run_bounded(
+        [sys.executable, "-c", "import os; print(os.getpid())"], check=True, timeout=60
     ).stdout.strip()
     wheel_attestation = files.attestation_path(wheel)
     wheel_attestation.write_bytes(b"{}")

@@ -17,7 +17,7 @@ import pytest
 
 from hatch_attest.config import BuildBackend, load_wrapper_config, read_pyproject
 from hatch_attest.errors import ConfigError
-from hatch_attest.testing import outside_ci
+from hatch_attest_testing import outside_ci, run_bounded
 
 REPO = Path(__file__).resolve().parents[1]
 W = "tool.hatch-attest"
@@ -125,14 +125,11 @@ def call(
 
     The result is the last line of stdout: setuptools prints to stdout too.
     """
-    return subprocess.run(
+    return run_bounded(
         [sys.executable, "-c", textwrap.dedent(script)],
         cwd=root,
         env={**outside_ci(), **(env or {})},
-        capture_output=True,
-        text=True,
         timeout=120,
-        check=False,
     )
 
 

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pytest
 from pypi_attestations import Attestation
@@ -28,10 +28,10 @@ from sigstore.oidc import IdentityToken
 from sigstore.sign import SigningContext
 
 from hatch_attest import __version__
-from hatch_attest.cli import main
 from hatch_attest.files import attestation_path, sha256_file, stage_attestation
-from hatch_attest.testing import (
+from hatch_attest_testing import (
     PUBLISH_V1,
+    Cli,
     Fault,
     GitHubIdentity,
     LocalSigstore,
@@ -39,9 +39,10 @@ from hatch_attest.testing import (
     fake_wheel,
     log_index,
     outside_ci,
+    run_bounded,
     verify_as_pypi,
 )
-from hatch_attest.testing.pytest_plugin import CIJob
+from hatch_attest_testing.pytest_plugin import CIJob
 
 from .hostile import HOSTILE
 from .test_inspection import PUBLISH_JSON
@@ -56,40 +57,13 @@ GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 
 
 # No CI identity here; the conftest starts each test in an empty folder.
-pytestmark = pytest.mark.usefixtures("no_ci")
-
-
-@dataclass(frozen=True)
-class Result:
-    status: int
-    out: str
-    err: str
-
-    def error_lines(self) -> list[str]:
-        return [line for line in self.err.splitlines() if line.startswith("hatch-attest: error:")]
-
-
-class Cli(Protocol):
-    def __call__(self, *argv: str | Path) -> Result: ...
+pytestmark = pytest.mark.usefixtures("sigstore_no_ci")
 
 
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
-    """Runs ``main(argv)`` in-process and captures what it printed."""
-
-    def run(*argv: str | Path) -> Result:
-        capsys.readouterr()
-        status = main([str(arg) for arg in argv])
-        out, err = capsys.readouterr()
-        return Result(status, out, err)
-
-    return run
-
-
-@pytest.fixture
-def trust(sigstore_instance: LocalSigstore) -> list[str]:
+def trust(local_sigstore: LocalSigstore) -> list[str]:
     """The flags that point a command at the local instance."""
-    return ["--trust-config", str(sigstore_instance.trust_config_path)]
+    return ["--trust-config", str(local_sigstore.trust_config_path)]
 
 
 def workflow_uri(identity: GitHubIdentity) -> str:
@@ -149,12 +123,11 @@ def setuptools_dists(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pa
     source = work / "project"
     shutil.copytree(PACKAGES / "setuptools", source)  # setuptools writes into the tree
     out = work / "dist"
-    subprocess.run(
+    run_bounded(
         [sys.executable, "-m", "build", "--no-isolation", "--sdist", "--wheel", "-o", out, "."],
         cwd=source,
         env=outside_ci(),
         check=True,
-        capture_output=True,
         timeout=SUBPROCESS_TIMEOUT,
     )
     return out / "setuptools_pkg-2.0.0-py3-none-any.whl", out / "setuptools_pkg-2.0.0.tar.gz"
@@ -167,8 +140,8 @@ def test_sign_attests_the_distributions_of_a_mixed_directory(
     cli: Cli,
     trust: list[str],
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
     setuptools_dists: tuple[Path, Path],
 ) -> None:
     dist = tmp_path / "dist"
@@ -192,7 +165,7 @@ def test_sign_attests_the_distributions_of_a_mixed_directory(
         ]
     )
     indexes = {
-        d.name: log_index(accepted(d, github_job, sigstore_instance)) for d in (wheel, sdist)
+        d.name: log_index(accepted(d, sigstore_github_job, local_sigstore)) for d in (wheel, sdist)
     }
     # The table: artifact, identity, Rekor log index; one row per file, in file name order.
     lines = result.out.splitlines()
@@ -200,10 +173,10 @@ def test_sign_attests_the_distributions_of_a_mixed_directory(
     assert set(lines[1]) == {"-", " "}
     rows = [re.split(r"\s{2,}", line) for line in lines[2:]]
     assert rows == [
-        [name, workflow_uri(github_job), str(indexes[name])] for name in sorted(indexes)
+        [name, workflow_uri(sigstore_github_job), str(indexes[name])] for name in sorted(indexes)
     ]
     # One token, one certificate, one log entry per distribution.
-    assert sigstore_instance.counts() == {"oidc": 1, "fulcio": 1, "rekor": 2, "tsa": 0}
+    assert local_sigstore.counts() == {"oidc": 1, "fulcio": 1, "rekor": 2, "tsa": 0}
 
 
 def test_sign_appends_the_table_to_the_github_step_summary(
@@ -211,7 +184,7 @@ def test_sign_appends_the_table_to_the_github_step_summary(
     trust: list[str],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    github_job: GitHubIdentity,
+    sigstore_github_job: GitHubIdentity,
 ) -> None:
     summary = tmp_path / "step_summary.md"
     summary.write_text("Earlier step\n")
@@ -228,7 +201,7 @@ def test_sign_appends_the_table_to_the_github_step_summary(
         "\n"
         "| artifact | identity | Rekor log index |\n"
         "| --- | --- | --- |\n"
-        f"| `{wheel.name}` | `{workflow_uri(github_job)}` | {index} |\n"
+        f"| `{wheel.name}` | `{workflow_uri(sigstore_github_job)}` | {index} |\n"
         "\n"
     )
 
@@ -237,8 +210,8 @@ def test_one_certificate_and_concurrent_log_entries_for_many_artifacts(
     cli: Cli,
     trust: list[str],
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
 ) -> None:
     dist = tmp_path / "dist"
     wheels = [fake_wheel(dist, f"pkg{n}") for n in range(6)]
@@ -246,8 +219,8 @@ def test_one_certificate_and_concurrent_log_entries_for_many_artifacts(
     result = cli("sign", "--jobs", "3", *trust, dist)
 
     assert result.status == 0, result.err
-    assert sigstore_instance.counts() == {"oidc": 1, "fulcio": 1, "rekor": 6, "tsa": 0}
-    attestations = [accepted(w, github_job, sigstore_instance) for w in wheels]
+    assert local_sigstore.counts() == {"oidc": 1, "fulcio": 1, "rekor": 6, "tsa": 0}
+    attestations = [accepted(w, sigstore_github_job, local_sigstore) for w in wheels]
     # One certificate signed them all, each in its own log entry.
     assert len({a.verification_material.certificate for a in attestations}) == 1
     assert len({log_index(a) for a in attestations}) == 6
@@ -258,8 +231,8 @@ def test_a_name_pypi_rejects_stops_the_run_before_anything_is_signed(
     cli: Cli,
     trust: list[str],
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
 ) -> None:
     dist = tmp_path / "dist"
     fake_wheel(dist)
@@ -274,7 +247,7 @@ def test_a_name_pypi_rejects_stops_the_run_before_anything_is_signed(
         "'demo_pkg', not 'Demo_Pkg'. Build with a current build backend (hatchling >= 1.26 "
         "writes normalised names)\n"
     )
-    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+    assert local_sigstore.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
     assert not list(dist.glob("*.attestation"))
 
 
@@ -282,8 +255,8 @@ def test_every_rejected_name_is_listed(
     cli: Cli,
     trust: list[str],
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
 ) -> None:
     dist = tmp_path / "dist"
     fake_wheel(dist, "Demo.Pkg")
@@ -301,20 +274,20 @@ def test_every_rejected_name_is_listed(
         "'demo_pkg-1.0.tar.gz' (normalised project name and version). Build with a current "
         "build backend (hatchling >= 1.26 writes normalised names)",
     ]
-    assert sigstore_instance.counts()["fulcio"] == 0
+    assert local_sigstore.counts()["fulcio"] == 0
 
 
 def test_an_existing_attestation_is_kept_unless_overwrite(
     cli: Cli,
     trust: list[str],
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
 ) -> None:
     wheel = fake_wheel(tmp_path / "dist")
     assert cli("sign", *trust, wheel).status == 0
     first = attestation_path(wheel).read_bytes()
-    sigstore_instance.reset()
+    local_sigstore.reset()
 
     refused = cli("sign", *trust, wheel)
 
@@ -324,13 +297,13 @@ def test_an_existing_attestation_is_kept_unless_overwrite(
         "Pass --overwrite to replace them.\n"
     )
     assert attestation_path(wheel).read_bytes() == first
-    assert sigstore_instance.counts()["oidc"] == 0
+    assert local_sigstore.counts()["oidc"] == 0
 
     replaced = cli("sign", "--overwrite", *trust, wheel)
 
     assert replaced.status == 0, replaced.err
     assert attestation_path(wheel).read_bytes() != first
-    second = accepted(wheel, github_job, sigstore_instance)
+    second = accepted(wheel, sigstore_github_job, local_sigstore)
     assert log_index(second) > log_index(Attestation.model_validate_json(first))
 
 
@@ -338,8 +311,8 @@ def test_a_stale_attestation_is_reported_and_replaced(
     cli: Cli,
     trust: list[str],
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
 ) -> None:
     wheel = fake_wheel(tmp_path / "dist")
     assert cli("sign", *trust, wheel).status == 0
@@ -353,22 +326,20 @@ def test_a_stale_attestation_is_reported_and_replaced(
         f"hatch-attest: warning: removed stale {wheel.name}.publish.attestation: it attests "
         f"sha256 {old_digest[:12]}…, the file is {sha256_file(wheel)[:12]}…\n"
     ) in result.err
-    accepted(wheel, github_job, sigstore_instance)
+    accepted(wheel, sigstore_github_job, local_sigstore)
 
 
 def test_all_or_nothing_when_one_log_entry_fails(
     cli: Cli,
     trust: list[str],
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
 ) -> None:
     dist = tmp_path / "dist"
     for n in range(3):
         fake_wheel(dist, f"pkg{n}")
-    sigstore_instance.inject(
-        "rekor", Fault.status(400, body='{"message": "entry rejected"}'), times=1
-    )
+    local_sigstore.inject("rekor", Fault.status(400, body='{"message": "entry rejected"}'), times=1)
 
     result = cli("sign", *trust, dist)
 
@@ -380,7 +351,7 @@ def test_all_or_nothing_when_one_log_entry_fails(
     assert "Traceback" not in result.err
     assert result.out == ""
     # The other two were signed, but nothing of this run is left: not even temporary files.
-    assert sigstore_instance.counts()["rekor"] == 3
+    assert local_sigstore.counts()["rekor"] == 3
     assert sorted(p.name for p in dist.iterdir()) == [
         f"pkg{n}-1.0-py3-none-any.whl" for n in range(3)
     ]
@@ -390,14 +361,14 @@ def test_a_failed_overwrite_keeps_the_previous_attestations(
     cli: Cli,
     trust: list[str],
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
 ) -> None:
     dist = tmp_path / "dist"
     wheels = [fake_wheel(dist, f"pkg{n}") for n in range(3)]
     assert cli("sign", *trust, dist).status == 0
     before = {w: attestation_path(w).read_bytes() for w in wheels}
-    sigstore_instance.inject("rekor", Fault.status(400), times=1)
+    local_sigstore.inject("rekor", Fault.status(400), times=1)
 
     result = cli("sign", "--overwrite", *trust, dist)
 
@@ -406,7 +377,7 @@ def test_a_failed_overwrite_keeps_the_previous_attestations(
 
 
 def test_without_an_identity_always_fails_and_auto_skips(
-    cli: Cli, trust: list[str], tmp_path: Path, sigstore_instance: LocalSigstore
+    cli: Cli, trust: list[str], tmp_path: Path, local_sigstore: LocalSigstore
 ) -> None:
     wheel = fake_wheel(tmp_path / "dist")
 
@@ -420,7 +391,7 @@ def test_without_an_identity_always_fails_and_auto_skips(
     assert auto.err.startswith("Not attesting: ")
     assert auto.out == ""
     assert not attestation_path(wheel).exists()
-    assert sigstore_instance.counts()["fulcio"] == 0
+    assert local_sigstore.counts()["fulcio"] == 0
 
 
 def test_mode_flag_beats_the_environment(
@@ -428,8 +399,8 @@ def test_mode_flag_beats_the_environment(
     trust: list[str],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
 ) -> None:
     wheel = fake_wheel(tmp_path / "dist")
     monkeypatch.setenv("HATCH_ATTEST_MODE", "never")
@@ -438,20 +409,20 @@ def test_mode_flag_beats_the_environment(
 
     assert (off.status, off.out) == (0, "")
     assert off.err == "Not attesting: attestations are off (mode = never)\n"
-    assert sigstore_instance.counts()["oidc"] == 0
+    assert local_sigstore.counts()["oidc"] == 0
 
     forced = cli("sign", "--mode", "always", *trust, wheel)
 
     assert forced.status == 0, forced.err
-    accepted(wheel, github_job, sigstore_instance)
+    accepted(wheel, sigstore_github_job, local_sigstore)
 
 
 def test_pyproject_publisher_applies_but_not_the_hooks_mode(
     cli: Cli,
     trust: list[str],
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
 ) -> None:
     wheel = fake_wheel(tmp_path / "dist")
     pyproject = Path("pyproject.toml")
@@ -467,26 +438,27 @@ def test_pyproject_publisher_applies_but_not_the_hooks_mode(
     assert refused.status == 1
     assert refused.err == (
         "hatch-attest: error: cannot attest (mode = always): expected GitHub repository "
-        f"octo-org/elsewhere, found {github_job.repository} (GITHUB_REPOSITORY); not signing "
+        f"octo-org/elsewhere, found {sigstore_github_job.repository} "
+        f"(GITHUB_REPOSITORY); not signing "
         "as somebody else's CI\n"
     )
-    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+    assert local_sigstore.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 
     # --publisher overrides the table.
     signed = cli(
-        "sign", "--publisher", f"github:{github_job.repository}@release.yml", *trust, wheel
+        "sign", "--publisher", f"github:{sigstore_github_job.repository}@release.yml", *trust, wheel
     )
 
     assert signed.status == 0, signed.err
-    accepted(wheel, github_job, sigstore_instance)
+    accepted(wheel, sigstore_github_job, local_sigstore)
 
 
 def test_sign_reads_the_wrapper_table(
     cli: Cli,
     trust: list[str],
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
 ) -> None:
     """In a project built through hatch_attest.backend, [tool.hatch-attest] is the table."""
     wheel = fake_wheel(tmp_path / "dist")
@@ -505,10 +477,11 @@ def test_sign_reads_the_wrapper_table(
     assert refused.status == 1
     assert refused.err == (
         "hatch-attest: error: cannot attest (mode = always): expected GitHub repository "
-        f"octo-org/elsewhere, found {github_job.repository} (GITHUB_REPOSITORY); not signing "
+        f"octo-org/elsewhere, found {sigstore_github_job.repository} "
+        f"(GITHUB_REPOSITORY); not signing "
         "as somebody else's CI\n"
     )
-    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+    assert local_sigstore.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 
 
 def test_both_tables_are_a_conflict(cli: Cli, trust: list[str], tmp_path: Path) -> None:
@@ -532,12 +505,14 @@ def test_a_wrong_publisher_flag_refuses_before_any_token(
     cli: Cli,
     trust: list[str],
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
 ) -> None:
     wheel = fake_wheel(tmp_path / "dist")
 
-    result = cli("sign", "--publisher", f"github:{github_job.repository}@ci.yml", *trust, wheel)
+    result = cli(
+        "sign", "--publisher", f"github:{sigstore_github_job.repository}@ci.yml", *trust, wheel
+    )
 
     assert result.status == 1
     assert result.err == (
@@ -546,18 +521,19 @@ def test_a_wrong_publisher_flag_refuses_before_any_token(
         "the Trusted Publisher, and PyPI would reject its attestations. Build in the "
         "publishing workflow, or correct `publisher`\n"
     )
-    assert sigstore_instance.counts()["oidc"] == 0
+    assert local_sigstore.counts()["oidc"] == 0
 
 
 def test_trust_config_from_the_environment_and_the_flag_beating_it(
     cli: Cli,
+    local_sign: Cli,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
 ) -> None:
     first, second = fake_wheel(tmp_path / "a"), fake_wheel(tmp_path / "b")
-    monkeypatch.setenv("HATCH_ATTEST_TRUST_CONFIG", str(sigstore_instance.trust_config_path))
+    monkeypatch.setenv("HATCH_ATTEST_TRUST_CONFIG", str(local_sigstore.trust_config_path))
 
     assert cli("sign", first).status == 0
 
@@ -566,18 +542,18 @@ def test_trust_config_from_the_environment_and_the_flag_beating_it(
     assert broken.status == 1
     assert "missing.json" in broken.error_lines()[0]
 
-    fixed = cli("sign", "--trust-config", sigstore_instance.trust_config_path, second)
+    fixed = local_sign(second)
     assert fixed.status == 0, fixed.err
     for wheel in (first, second):
-        accepted(wheel, github_job, sigstore_instance)
+        accepted(wheel, sigstore_github_job, local_sigstore)
 
 
 def test_globs_files_and_duplicates(
     cli: Cli,
     trust: list[str],
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
 ) -> None:
     dist = tmp_path / "dist"
     wheel = fake_wheel(dist)
@@ -587,7 +563,7 @@ def test_globs_files_and_duplicates(
     result = cli("sign", *trust, f"{dist}/*.whl", wheel)
 
     assert result.status == 0, result.err
-    assert sigstore_instance.counts()["rekor"] == 1
+    assert local_sigstore.counts()["rekor"] == 1
     assert attestation_path(wheel).exists()
     assert not attestation_path(sdist).exists()
 
@@ -605,7 +581,7 @@ def test_sign_path_errors(
     cli: Cli,
     trust: list[str],
     tmp_path: Path,
-    github_job: GitHubIdentity,
+    sigstore_github_job: GitHubIdentity,
     make: Callable[[Path], Path],
     message: str,
 ) -> None:
@@ -623,10 +599,10 @@ def test_verbose_shows_debug_logs_and_the_traceback_but_never_the_token(
     trust: list[str],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
-    token = sigstore_instance.mint_github_token(github_identity)
+    token = local_sigstore.mint_github_token(sigstore_github_identity)
     monkeypatch.setenv("SIGSTORE_IDENTITY_TOKEN", token)
     wheel = fake_wheel(tmp_path / "dist")
 
@@ -636,7 +612,7 @@ def test_verbose_shows_debug_logs_and_the_traceback_but_never_the_token(
     assert "hatch_attest.cli: configuration: AttestConfig(mode='always'" in signed.err
     assert "sigstore." in signed.err  # sigstore's own debug logs
     assert token not in signed.out + signed.err
-    accepted(wheel, github_identity, sigstore_instance)
+    accepted(wheel, sigstore_github_identity, local_sigstore)
 
     # An error: one line, unless -v (before or after the command) asks for the traceback.
     quiet = cli("sign", *trust, tmp_path / "missing.whl")
@@ -657,7 +633,7 @@ def test_verbose_shows_debug_logs_and_the_traceback_but_never_the_token(
 
 @pytest.fixture
 def signed(
-    cli: Cli, trust: list[str], tmp_path: Path, github_job: GitHubIdentity
+    cli: Cli, trust: list[str], tmp_path: Path, sigstore_github_job: GitHubIdentity
 ) -> tuple[Path, Path]:
     """A dist/ folder with a wheel and an sdist, both attested by this job."""
     dist = tmp_path / "dist"
@@ -672,10 +648,10 @@ def test_verify_passes_a_good_set(
     cli: Cli,
     trust: list[str],
     signed: tuple[Path, Path],
-    github_job: GitHubIdentity,
+    sigstore_github_job: GitHubIdentity,
 ) -> None:
     wheel, sdist = signed
-    publisher = f"github:{github_job.repository}@release.yml"
+    publisher = f"github:{sigstore_github_job.repository}@release.yml"
 
     result = cli("verify", "--publisher", publisher, *trust, wheel.parent)
 
@@ -684,10 +660,11 @@ def test_verify_passes_a_good_set(
         index = log_index(Attestation.model_validate_json(attestation_path(dist).read_bytes()))
         assert (
             f"{dist}: OK\n  {dist.name}.publish.attestation: {PUBLISH_V1}, signed by "
-            f"{workflow_uri(github_job)}, Rekor log index {index}\n"
+            f"{workflow_uri(sigstore_github_job)}, Rekor log index {index}\n"
         ) in result.out
     assert result.err == (
-        f"Verifying against GitHub repository {github_job.repository}, workflow release.yml\n"
+        f"Verifying against GitHub repository {sigstore_github_job.repository}, "
+        f"workflow release.yml\n"
         "all 2 distributions pass PyPI's attestation checks\n"
     )
 
@@ -792,20 +769,22 @@ def test_verify_detects(
     cli: Cli,
     trust: list[str],
     signed: tuple[Path, Path],
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
 ) -> None:
     wheel, sdist = signed
-    flags = breakage.make(wheel, sigstore_instance, github_job)
+    flags = breakage.make(wheel, local_sigstore, sigstore_github_job)
     if not flags:
-        flags = ["--publisher", f"github:{github_job.repository}@release.yml"]
+        flags = ["--publisher", f"github:{sigstore_github_job.repository}@release.yml"]
 
     result = cli("verify", *flags, *trust, wheel.parent)
 
     assert result.status == 1
     assert findings(result.out, wheel) == [breakage.check]
     message = breakage.message.format(
-        repo=github_job.repository, wheel=wheel.name, identity=workflow_uri(github_job)
+        repo=sigstore_github_job.repository,
+        wheel=wheel.name,
+        identity=workflow_uri(sigstore_github_job),
     )
     assert message in result.out
     if breakage.check == "attestation-missing":
@@ -846,13 +825,13 @@ def test_verify_takes_the_publisher_from_pyproject_toml(
     cli: Cli,
     trust: list[str],
     signed: tuple[Path, Path],
-    github_job: GitHubIdentity,
+    sigstore_github_job: GitHubIdentity,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     wheel, _ = signed
     Path("pyproject.toml").write_text(
         "[tool.hatch.build.hooks.attest]\n"
-        f'publisher = {{ kind = "github", repository = "{github_job.repository}", '
+        f'publisher = {{ kind = "github", repository = "{sigstore_github_job.repository}", '
         'workflow = "release.yml" }\n'
     )
     # The CI job would say otherwise: the table wins.
@@ -862,7 +841,8 @@ def test_verify_takes_the_publisher_from_pyproject_toml(
 
     assert good.status == 0, good.out
     assert good.err.startswith(
-        f"Verifying against GitHub repository {github_job.repository}, workflow release.yml\n"
+        f"Verifying against GitHub repository {sigstore_github_job.repository}, "
+        f"workflow release.yml\n"
     )
 
     overridden = cli("verify", "--publisher", "github:octo-org/other@release.yml", *trust, wheel)
@@ -872,13 +852,14 @@ def test_verify_takes_the_publisher_from_pyproject_toml(
 
 
 def test_verify_infers_the_publisher_from_the_ci_job(
-    cli: Cli, trust: list[str], signed: tuple[Path, Path], github_job: GitHubIdentity
+    cli: Cli, trust: list[str], signed: tuple[Path, Path], sigstore_github_job: GitHubIdentity
 ) -> None:
     result = cli("verify", *trust, signed[0].parent)
 
     assert result.status == 0, result.out
     assert result.err.startswith(
-        f"Verifying against GitHub repository {github_job.repository}, workflow release.yml\n"
+        f"Verifying against GitHub repository {sigstore_github_job.repository}, "
+        f"workflow release.yml\n"
     )
 
 
@@ -984,7 +965,7 @@ def test_inspect_json_round_trips_a_fresh_attestation(
     cli: Cli,
     trust: list[str],
     tmp_path: Path,
-    github_job: GitHubIdentity,
+    sigstore_github_job: GitHubIdentity,
 ) -> None:
     wheel = fake_wheel(tmp_path / "dist")
     signed = cli("sign", *trust, wheel)
@@ -995,11 +976,11 @@ def test_inspect_json_round_trips_a_fresh_attestation(
 
     assert result.status == 0, result.err
     [info] = json.loads(result.out)
-    repository_uri = f"https://github.com/{github_job.repository}"
+    repository_uri = f"https://github.com/{sigstore_github_job.repository}"
     assert info["path"] == str(attestation_path(wheel))
     assert info["subject"] == {"name": wheel.name, "sha256": sha256_file(wheel)}
     assert info["predicate_type"] == PUBLISH_V1
-    assert info["identity"] == workflow_uri(github_job)
+    assert info["identity"] == workflow_uri(sigstore_github_job)
     assert {
         name: info["claims"][name]
         for name in (
@@ -1013,9 +994,9 @@ def test_inspect_json_round_trips_a_fresh_attestation(
     } == {
         "issuer": GITHUB_ISSUER,
         "source_repository_uri": repository_uri,
-        "build_config_uri": workflow_uri(github_job),
-        "source_repository_ref": github_job.ref,
-        "source_repository_digest": github_job.sha,
+        "build_config_uri": workflow_uri(sigstore_github_job),
+        "source_repository_ref": sigstore_github_job.ref,
+        "source_repository_digest": sigstore_github_job.sha,
         "source_repository_visibility": "public",
     }
     attestation = Attestation.model_validate_json(attestation_path(wheel).read_bytes())
@@ -1121,15 +1102,7 @@ def test_help(cli: Cli, command: str, phrases: list[str]) -> None:
 def run_script(
     argv: Sequence[str | Path], env: dict[str, str], cwd: Path
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(arg) for arg in argv],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=SUBPROCESS_TIMEOUT,
-        check=False,
-    )
+    return run_bounded([str(arg) for arg in argv], env=env, cwd=cwd, timeout=SUBPROCESS_TIMEOUT)
 
 
 def test_python_m_hatch_attest(tmp_path: Path) -> None:
@@ -1141,19 +1114,21 @@ def test_python_m_hatch_attest(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def job_env(sigstore_instance: LocalSigstore, github_identity: GitHubIdentity) -> dict[str, str]:
+def job_env(
+    local_sigstore: LocalSigstore, sigstore_github_identity: GitHubIdentity
+) -> dict[str, str]:
     """A child process's environment: the GitHub job, pointed at the local instance."""
     env = outside_ci()
-    env.update(sigstore_instance.github_env(github_identity))
-    env["HATCH_ATTEST_TRUST_CONFIG"] = str(sigstore_instance.trust_config_path)
+    env.update(local_sigstore.github_env(sigstore_github_identity))
+    env["HATCH_ATTEST_TRUST_CONFIG"] = str(local_sigstore.trust_config_path)
     return env
 
 
 def test_console_script_sign(
     tmp_path: Path,
     job_env: dict[str, str],
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
     wheel = fake_wheel(tmp_path / "dist")
 
@@ -1161,9 +1136,9 @@ def test_console_script_sign(
 
     assert sign.returncode == 0, sign.stderr
     assert sign.stdout.splitlines()[2].startswith(
-        f"{wheel.name}  {workflow_uri(github_identity)}  "
+        f"{wheel.name}  {workflow_uri(sigstore_github_identity)}  "
     )
-    accepted(wheel, github_identity, sigstore_instance)
+    accepted(wheel, sigstore_github_identity, local_sigstore)
 
 
 def test_console_script_verify(
@@ -1277,12 +1252,12 @@ def test_step_summary_escapes_backticks_and_pipes(
     trust: list[str],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    ci_job: CIJob,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    sigstore_ci_job: CIJob,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
-    job = GitHubIdentity(repository=github_identity.repository, workflow="re`lease|x.yml")
-    ci_job(sigstore_instance.github_env(job))
+    job = GitHubIdentity(repository=sigstore_github_identity.repository, workflow="re`lease|x.yml")
+    sigstore_ci_job(local_sigstore.github_env(job))
     summary = tmp_path / "step_summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     wheel = fake_wheel(tmp_path / "dist")
@@ -1331,14 +1306,12 @@ def test_inspect_and_verify_say_what_is_wrong_with_any_content(
 
 
 def test_verify_reports_staging_leftovers_of_a_killed_run(
-    cli: Cli, trust: list[str], signed: tuple[Path, Path], github_job: GitHubIdentity
+    cli: Cli, trust: list[str], signed: tuple[Path, Path], sigstore_github_job: GitHubIdentity
 ) -> None:
     wheel, _ = signed
-    dead = subprocess.run(
+    dead = run_bounded(
         [sys.executable, "-c", "import os; print(os.getpid())"],
         check=True,
-        capture_output=True,
-        text=True,
         timeout=SUBPROCESS_TIMEOUT,
     )
     leftover = wheel.parent / f".{wheel.name}.publish.attestation.{dead.stdout.strip()}.x1y2.tmp"
@@ -1347,7 +1320,11 @@ def test_verify_reports_staging_leftovers_of_a_killed_run(
     live = stage_attestation(wheel, b"")
     try:
         result = cli(
-            "verify", "--publisher", f"github:{github_job.repository}@release.yml", *trust, wheel
+            "verify",
+            "--publisher",
+            f"github:{sigstore_github_job.repository}@release.yml",
+            *trust,
+            wheel,
         )
     finally:
         live.discard()

@@ -15,8 +15,8 @@ from hatch_attest.attest import SIGNING_REQUIREMENTS, preflight, requirements_fo
 from hatch_attest.cli import main
 from hatch_attest.config import AttestConfig
 from hatch_attest.files import attestation_path
-from hatch_attest.testing import GitHubIdentity, LocalSigstore, fake_wheel, verify_as_pypi
-from hatch_attest.testing.pytest_plugin import CIJob
+from hatch_attest_testing import GitHubIdentity, LocalSigstore, fake_wheel, verify_as_pypi
+from hatch_attest_testing.pytest_plugin import CIJob
 
 NO_REQUESTS = {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 REASON = (
@@ -43,9 +43,9 @@ def _sign(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, s
 )
 def test_inside_cibuildwheel_nothing_is_signed_and_the_step_after_it_signs(
     tmp_path: Path,
-    ci_job: CIJob,
-    github_job: GitHubIdentity,
-    sigstore_instance: LocalSigstore,
+    sigstore_ci_job: CIJob,
+    sigstore_github_job: GitHubIdentity,
+    local_sigstore: LocalSigstore,
     capsys: pytest.CaptureFixture[str],
     mode: str,
     line: str,
@@ -53,29 +53,29 @@ def test_inside_cibuildwheel_nothing_is_signed_and_the_step_after_it_signs(
     # What cibuildwheel leaves in its temporary folder (e.g. a repair-wheel-command
     # that signs): the attestation would stay behind when the wheel is moved out.
     wheel = fake_wheel(tmp_path / "repaired_wheel", "cext_pkg")
-    trust = sigstore_instance.trust_config_path
-    ci_job({"CIBUILDWHEEL": "1"})
+    trust = local_sigstore.trust_config_path
+    sigstore_ci_job({"CIBUILDWHEEL": "1"})
 
     status, err = _sign(capsys, "--mode", mode, "--trust-config", trust, wheel)
 
     assert (status, err) == (0, line)
     assert list(wheel.parent.iterdir()) == [wheel]
-    assert sigstore_instance.counts() == NO_REQUESTS
+    assert local_sigstore.counts() == NO_REQUESTS
 
     # The step after cibuildwheel, in the same job: cibuildwheel's variable is gone.
-    ci_job({"CIBUILDWHEEL": ""})
+    sigstore_ci_job({"CIBUILDWHEEL": ""})
     status, err = _sign(capsys, "--mode", mode, "--trust-config", trust, wheel)
 
     assert status == 0, err
-    verify_as_pypi(wheel, github_job, trust)
+    verify_as_pypi(wheel, sigstore_github_job, trust)
     assert attestation_path(wheel).is_file()
 
 
 def test_a_build_under_cibuildwheel_needs_no_signing_stack_and_is_never_refused(
-    sigstore_instance: LocalSigstore, github_identity: GitHubIdentity
+    local_sigstore: LocalSigstore, sigstore_github_identity: GitHubIdentity
 ) -> None:
     """What the hook and the wrapper ask before building: install nothing, refuse nothing."""
-    job = sigstore_instance.github_env(github_identity)
+    job = local_sigstore.github_env(sigstore_github_identity)
     always = AttestConfig(mode="always")
 
     assert requirements_for(AttestConfig(), job) == list(SIGNING_REQUIREMENTS)

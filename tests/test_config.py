@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import math
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -28,6 +27,7 @@ from hatch_attest.kinds import (
     GitLabPublisher,
     GooglePublisher,
 )
+from hatch_attest_testing import run_bounded
 
 P = "tool.hatch.build.hooks.attest"
 ROOT = Path("/srv/project")
@@ -501,9 +501,7 @@ def test_idle_path_imports_no_signing_stack() -> None:
         print(sorted({name.partition(".")[0] for name in sys.modules} & heavy))
         """
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
+    result = run_bounded([sys.executable, "-c", code], check=True, timeout=60)
     assert result.stdout.strip() == "[]"
 
 

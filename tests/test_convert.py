@@ -11,12 +11,10 @@ refusal is asserted with its exact message, and with nothing written.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pytest
 from pypi_attestations import Attestation
@@ -28,16 +26,18 @@ from sigstore.sign import SigningContext
 from sigstore.verify import Verifier
 from sigstore.verify.policy import UnsafeNoOp
 
-from hatch_attest.cli import main
 from hatch_attest.files import sha256_file
-from hatch_attest.testing import (
+from hatch_attest_testing import (
     PUBLISH_V1,
     SLSA_PROVENANCE_V1,
+    Cli,
+    CliResult,
     GitHubIdentity,
     LocalSigstore,
     fake_sdist,
     fake_wheel,
     outside_ci,
+    run_bounded,
     verify_as_pypi,
 )
 
@@ -51,34 +51,7 @@ SIGN_AGAIN = (
 
 
 # No CI identity here; the conftest starts each test in an empty folder.
-pytestmark = pytest.mark.usefixtures("no_ci")
-
-
-@dataclass(frozen=True)
-class Result:
-    status: int
-    out: str
-    err: str
-
-    def errors(self) -> list[str]:
-        return [line.removeprefix(ERROR) for line in self.err.splitlines() if ERROR in line]
-
-
-class Cli(Protocol):
-    def __call__(self, *argv: str | Path) -> Result: ...
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
-    """Runs ``main(argv)`` in-process and captures what it printed."""
-
-    def run(*argv: str | Path) -> Result:
-        capsys.readouterr()
-        status = main([str(arg) for arg in argv])
-        out, err = capsys.readouterr()
-        return Result(status, out, err)
-
-    return run
+pytestmark = pytest.mark.usefixtures("sigstore_no_ci")
 
 
 def publisher_flags(identity: GitHubIdentity) -> list[str]:
@@ -86,12 +59,14 @@ def publisher_flags(identity: GitHubIdentity) -> list[str]:
 
 
 @pytest.fixture
-def convert(cli: Cli, sigstore_instance: LocalSigstore, github_identity: GitHubIdentity) -> Cli:
+def convert(
+    cli: Cli, local_sigstore: LocalSigstore, sigstore_github_identity: GitHubIdentity
+) -> Cli:
     """``hatch-attest convert`` against the local instance and the job's publisher."""
 
-    def run(*argv: str | Path) -> Result:
-        trust = ["--trust-config", str(sigstore_instance.trust_config_path)]
-        return cli("convert", *trust, *publisher_flags(github_identity), *argv)
+    def run(*argv: str | Path) -> CliResult:
+        trust = ["--trust-config", str(local_sigstore.trust_config_path)]
+        return cli("convert", *trust, *publisher_flags(sigstore_github_identity), *argv)
 
     return run
 
@@ -100,39 +75,15 @@ def workflow_uri(identity: GitHubIdentity) -> str:
     return f"https://github.com/{identity.workflow_ref}"
 
 
-def github_provenance(identity: GitHubIdentity) -> dict[str, Any]:
-    """An SLSA v1 predicate shaped like `actions/attest-build-provenance` writes it."""
-    repository = f"https://github.com/{identity.repository}"
-    return {
-        "buildDefinition": {
-            "buildType": "https://actions.github.io/buildtypes/workflow/v1",
-            "externalParameters": {
-                "workflow": {
-                    "ref": identity.ref,
-                    "repository": repository,
-                    "path": f".github/workflows/{identity.workflow}",
-                }
-            },
-            "resolvedDependencies": [
-                {"uri": f"git+{repository}@{identity.ref}", "digest": {"gitCommit": identity.sha}}
-            ],
-        },
-        "runDetails": {
-            "builder": {"id": workflow_uri(identity)},
-            "metadata": {"invocationId": f"{repository}/actions/runs/{identity.run_id}/attempts/1"},
-        },
-    }
-
-
 def sigstore_cli_attest(
     sigstore: LocalSigstore, identity: GitHubIdentity, dist: Path, tmp_path: Path
 ) -> Path:
     """``sigstore attest --rekor-version 1`` with SLSA provenance; returns the bundle."""
     predicate = tmp_path / "provenance.json"
-    predicate.write_text(json.dumps(github_provenance(identity)))
+    predicate.write_text(json.dumps(identity.slsa_provenance()))
     # The token goes in the environment, never on a command line.
     env = {**outside_ci(), "SIGSTORE_IDENTITY_TOKEN": sigstore.mint_github_token(identity)}
-    result = subprocess.run(
+    result = run_bounded(
         [
             SIGSTORE_CLI,
             "--trust-config",
@@ -147,10 +98,7 @@ def sigstore_cli_attest(
             dist,
         ],
         env=env,
-        capture_output=True,
-        text=True,
         timeout=SUBPROCESS_TIMEOUT,
-        check=False,
     )
     assert result.returncode == 0, result.stderr
     bundle = dist.with_name(f"{dist.name}.sigstore.json")
@@ -204,14 +152,14 @@ def test_a_sigstore_cli_bundle_becomes_an_slsa_attestation_that_verifies(
     cli: Cli,
     convert: Cli,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
     dist = tmp_path / "dist"
     wheel = fake_wheel(dist)
-    bundle = sigstore_cli_attest(sigstore_instance, github_identity, wheel, tmp_path)
+    bundle = sigstore_cli_attest(local_sigstore, sigstore_github_identity, wheel, tmp_path)
     bundle_text = bundle.read_text()
-    before = sigstore_instance.counts()
+    before = local_sigstore.counts()
 
     result = convert(bundle)
 
@@ -220,27 +168,27 @@ def test_a_sigstore_cli_bundle_becomes_an_slsa_attestation_that_verifies(
     assert listing(dist) == sorted([wheel.name, bundle.name, attestation.name])
     assert result.out == (
         f"{attestation}: slsa attestation for {wheel.name}, signed by "
-        f"{workflow_uri(github_identity)}, Rekor log index "
+        f"{workflow_uri(sigstore_github_identity)}, Rekor log index "
         f"{json.loads(bundle_text)['verificationMaterial']['tlogEntries'][0]['logIndex']}; "
         f"digest checked against {wheel}\n"
     )
     assert result.err == (
-        f"Verifying against GitHub repository {github_identity.repository}, workflow "
-        f"{github_identity.workflow}\n"
+        f"Verifying against GitHub repository {sigstore_github_identity.repository}, workflow "
+        f"{sigstore_github_identity.workflow}\n"
     )
     assert bundle.read_text() == bundle_text
     # Converting is offline: no token, certificate or log entry.
-    assert sigstore_instance.counts() == before
+    assert local_sigstore.counts() == before
     verdict = verify_as_pypi(
-        wheel, github_identity, sigstore_instance.trust_config_path, kind="slsa"
+        wheel, sigstore_github_identity, local_sigstore.trust_config_path, kind="slsa"
     )
-    assert verdict.found == (SLSA_PROVENANCE_V1, github_provenance(github_identity))
+    assert verdict.found == (SLSA_PROVENANCE_V1, sigstore_github_identity.slsa_provenance())
 
     verified = cli(
         "verify",
         "--trust-config",
-        sigstore_instance.trust_config_path,
-        *publisher_flags(github_identity),
+        local_sigstore.trust_config_path,
+        *publisher_flags(sigstore_github_identity),
         dist,
     )
     assert verified.status == 0, verified.out + verified.err
@@ -253,15 +201,15 @@ def test_an_api_bundle_becomes_a_publish_attestation_in_the_output_dir(
     cli: Cli,
     convert: Cli,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
     dist = tmp_path / "dist"
     wheel = fake_wheel(dist)
     sdist = fake_sdist(dist, size=300)
     bundles = [
         save(
-            api_bundle(sigstore_instance, github_identity, [(d.name, sha256_file(d))]),
+            api_bundle(local_sigstore, sigstore_github_identity, [(d.name, sha256_file(d))]),
             tmp_path / "bundles" / f"{d.name}.sigstore.json",
         )
         for d in (wheel, sdist)
@@ -277,15 +225,15 @@ def test_an_api_bundle_becomes_a_publish_attestation_in_the_output_dir(
     assert lines[1].endswith(f"; digest checked against {sdist}")
     for path, d in zip(written, (wheel, sdist), strict=True):
         verdict = verify_as_pypi(
-            d, github_identity, sigstore_instance.trust_config_path, attestation=path
+            d, sigstore_github_identity, local_sigstore.trust_config_path, attestation=path
         )
         assert verdict.found == (PUBLISH_V1, {})
 
     verified = cli(
         "verify",
         "--trust-config",
-        sigstore_instance.trust_config_path,
-        *publisher_flags(github_identity),
+        local_sigstore.trust_config_path,
+        *publisher_flags(sigstore_github_identity),
         dist,
     )
     assert verified.status == 0, verified.out + verified.err
@@ -293,11 +241,14 @@ def test_an_api_bundle_becomes_a_publish_attestation_in_the_output_dir(
 
 
 def test_without_the_distribution_beside_it_only_the_subject_is_verified(
-    convert: Cli, tmp_path: Path, sigstore_instance: LocalSigstore, github_identity: GitHubIdentity
+    convert: Cli,
+    tmp_path: Path,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
     wheel = fake_wheel(tmp_path / "dist")
     bundle = save(
-        api_bundle(sigstore_instance, github_identity, [(wheel.name, sha256_file(wheel))]),
+        api_bundle(local_sigstore, sigstore_github_identity, [(wheel.name, sha256_file(wheel))]),
         tmp_path / "bundles" / "provenance.json",
     )
 
@@ -310,7 +261,7 @@ def test_without_the_distribution_beside_it_only_the_subject_is_verified(
     )
     assert result.out.startswith(f"{attestation}: publish attestation for {wheel.name}, ")
     verdict = verify_as_pypi(
-        wheel, github_identity, sigstore_instance.trust_config_path, attestation=attestation
+        wheel, sigstore_github_identity, local_sigstore.trust_config_path, attestation=attestation
     )
     assert verdict.found == (PUBLISH_V1, {})
 
@@ -326,12 +277,14 @@ def test_without_the_distribution_beside_it_only_the_subject_is_verified(
 def test_older_bundle_formats_give_the_same_attestation(
     convert: Cli,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
     media_type: str,
 ) -> None:
     wheel = fake_wheel(tmp_path / "dist")
-    bundle = api_bundle(sigstore_instance, github_identity, [(wheel.name, sha256_file(wheel))])
+    bundle = api_bundle(
+        local_sigstore, sigstore_github_identity, [(wheel.name, sha256_file(wheel))]
+    )
     current = save(bundle, tmp_path / "v0.3" / "bundle.json")
 
     def older(document: dict[str, Any]) -> None:
@@ -352,10 +305,10 @@ def test_older_bundle_formats_give_the_same_attestation(
 
 
 def test_a_bundle_that_also_carries_an_rfc3161_timestamp_converts(
-    cli: Cli, tmp_path: Path, tsa_instance: LocalSigstore, github_identity: GitHubIdentity
+    cli: Cli, tmp_path: Path, tsa_instance: LocalSigstore, sigstore_github_identity: GitHubIdentity
 ) -> None:
     wheel = fake_wheel(tmp_path / "dist")
-    bundle = api_bundle(tsa_instance, github_identity, [(wheel.name, sha256_file(wheel))])
+    bundle = api_bundle(tsa_instance, sigstore_github_identity, [(wheel.name, sha256_file(wheel))])
     assert json.loads(bundle.to_json())["verificationMaterial"]["timestampVerificationData"]
     path = save(bundle, wheel.with_name("bundle.json"))
 
@@ -363,13 +316,13 @@ def test_a_bundle_that_also_carries_an_rfc3161_timestamp_converts(
         "convert",
         "--trust-config",
         tsa_instance.trust_config_path,
-        *publisher_flags(github_identity),
+        *publisher_flags(sigstore_github_identity),
         path,
     )
 
     # The timestamp is dropped; the Rekor v1 inclusion promise carries the signing time.
     assert result.status == 0, result.err
-    verdict = verify_as_pypi(wheel, github_identity, tsa_instance.trust_config_path)
+    verdict = verify_as_pypi(wheel, sigstore_github_identity, tsa_instance.trust_config_path)
     assert verdict.found == (PUBLISH_V1, {})
 
 
@@ -377,11 +330,14 @@ def test_a_bundle_that_also_carries_an_rfc3161_timestamp_converts(
 
 
 def test_output_names_the_file_and_warns_when_uploaders_would_miss_it(
-    convert: Cli, tmp_path: Path, sigstore_instance: LocalSigstore, github_identity: GitHubIdentity
+    convert: Cli,
+    tmp_path: Path,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
     wheel = fake_wheel(tmp_path / "dist")
     bundle = save(
-        api_bundle(sigstore_instance, github_identity, [(wheel.name, sha256_file(wheel))]),
+        api_bundle(local_sigstore, sigstore_github_identity, [(wheel.name, sha256_file(wheel))]),
         tmp_path / "bundle.json",
     )
     output = wheel.with_name("attestation.json")
@@ -417,11 +373,14 @@ def test_output_and_output_dir_exclude_each_other(convert: Cli, tmp_path: Path) 
 
 
 def test_an_existing_attestation_is_replaced_only_with_overwrite(
-    convert: Cli, tmp_path: Path, sigstore_instance: LocalSigstore, github_identity: GitHubIdentity
+    convert: Cli,
+    tmp_path: Path,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
     wheel = fake_wheel(tmp_path / "dist")
     bundle = save(
-        api_bundle(sigstore_instance, github_identity, [(wheel.name, sha256_file(wheel))]),
+        api_bundle(local_sigstore, sigstore_github_identity, [(wheel.name, sha256_file(wheel))]),
         wheel.with_name("bundle.json"),
     )
     existing = wheel.with_name(f"{wheel.name}.publish.attestation")
@@ -437,18 +396,21 @@ def test_an_existing_attestation_is_replaced_only_with_overwrite(
 
     assert replaced.status == 0, replaced.err
     verdict = verify_as_pypi(
-        wheel, github_identity, sigstore_instance.trust_config_path, attestation=existing
+        wheel, sigstore_github_identity, local_sigstore.trust_config_path, attestation=existing
     )
     assert verdict.found == (PUBLISH_V1, {})
 
 
 def test_one_bad_bundle_and_nothing_is_written(
-    convert: Cli, tmp_path: Path, sigstore_instance: LocalSigstore, github_identity: GitHubIdentity
+    convert: Cli,
+    tmp_path: Path,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
     dist = tmp_path / "dist"
     wheel = fake_wheel(dist)
     good = save(
-        api_bundle(sigstore_instance, github_identity, [(wheel.name, sha256_file(wheel))]),
+        api_bundle(local_sigstore, sigstore_github_identity, [(wheel.name, sha256_file(wheel))]),
         dist / "good.json",
     )
     bad = dist / "bad.json"
@@ -464,7 +426,10 @@ def test_one_bad_bundle_and_nothing_is_written(
 
 
 def test_a_write_that_fails_leaves_nothing(
-    convert: Cli, tmp_path: Path, sigstore_instance: LocalSigstore, github_identity: GitHubIdentity
+    convert: Cli,
+    tmp_path: Path,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
     dist = tmp_path / "dist"
     wheel = fake_wheel(dist)
@@ -472,7 +437,7 @@ def test_a_write_that_fails_leaves_nothing(
     long_name = f"{'a' * 230}-1.0-py3-none-any.whl"
     bundles = [
         save(
-            api_bundle(sigstore_instance, github_identity, [(name, sha256_file(wheel))]),
+            api_bundle(local_sigstore, sigstore_github_identity, [(name, sha256_file(wheel))]),
             dist / f"{n}.json",
         )
         for n, name in enumerate([wheel.name, long_name])
@@ -487,12 +452,17 @@ def test_a_write_that_fails_leaves_nothing(
 
 
 def test_two_bundles_for_the_same_attestation(
-    convert: Cli, tmp_path: Path, sigstore_instance: LocalSigstore, github_identity: GitHubIdentity
+    convert: Cli,
+    tmp_path: Path,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
     wheel = fake_wheel(tmp_path / "dist")
     first, second = (
         save(
-            api_bundle(sigstore_instance, github_identity, [(wheel.name, sha256_file(wheel))]),
+            api_bundle(
+                local_sigstore, sigstore_github_identity, [(wheel.name, sha256_file(wheel))]
+            ),
             tmp_path / f"b{n}" / "bundle.json",
         )
         for n in range(2)
@@ -511,19 +481,24 @@ def test_two_bundles_for_the_same_attestation(
 # --- what PyPI would reject is refused, one line each ----------------------------------
 
 
-def refused_once(result: Result, bundle: Path, message: str) -> None:
+def refused_once(result: CliResult, bundle: Path, message: str) -> None:
     assert result.status == 1
     assert (result.out, result.errors()) == ("", [f"{bundle}: {message}"])
     assert not list(bundle.parent.glob("*.attestation"))
 
 
 def test_a_statement_with_several_subjects(
-    convert: Cli, tmp_path: Path, sigstore_instance: LocalSigstore, github_identity: GitHubIdentity
+    convert: Cli,
+    tmp_path: Path,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
     dist = tmp_path / "dist"
     wheels = [fake_wheel(dist, f"pkg{n}") for n in range(4)]
     bundle = save(
-        api_bundle(sigstore_instance, github_identity, [(w.name, sha256_file(w)) for w in wheels]),
+        api_bundle(
+            local_sigstore, sigstore_github_identity, [(w.name, sha256_file(w)) for w in wheels]
+        ),
         dist / "multiple.sigstore.json",
     )
 
@@ -537,59 +512,60 @@ def test_a_statement_with_several_subjects(
     )
 
 
-def test_a_predicate_type_pypi_does_not_accept(
-    convert: Cli, tmp_path: Path, sigstore_instance: LocalSigstore, github_identity: GitHubIdentity
+@pytest.mark.parametrize(
+    ("predicate_type", "predicate", "message"),
+    [
+        (
+            "https://slsa.dev/provenance/v0.2",
+            lambda identity: {"builder": {"id": workflow_uri(identity)}},
+            "PyPI does not accept the predicate type 'https://slsa.dev/provenance/v0.2'; attest "
+            "with 'https://docs.pypi.org/attestations/publish/v1' or "
+            "'https://slsa.dev/provenance/v1'",
+        ),
+        (
+            PUBLISH_V1,
+            GitHubIdentity.slsa_provenance,
+            "the https://docs.pypi.org/attestations/publish/v1 predicate must be empty (null or "
+            "{}), and PyPI rejects this one; attest build provenance as "
+            "'https://slsa.dev/provenance/v1'",
+        ),
+    ],
+    ids=["predicate-type-pypi-does-not-accept", "publish-predicate-not-empty"],
+)
+def test_a_predicate_pypi_would_reject(
+    predicate_type: str,
+    predicate: Callable[[GitHubIdentity], dict[str, Any]],
+    message: str,
+    convert: Cli,
+    tmp_path: Path,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
     wheel = fake_wheel(tmp_path / "dist")
     bundle = save(
         api_bundle(
-            sigstore_instance,
-            github_identity,
+            local_sigstore,
+            sigstore_github_identity,
             [(wheel.name, sha256_file(wheel))],
-            predicate_type="https://slsa.dev/provenance/v0.2",
-            predicate={"builder": {"id": workflow_uri(github_identity)}},
+            predicate_type=predicate_type,
+            predicate=predicate(sigstore_github_identity),
         ),
         wheel.with_name("bundle.json"),
     )
 
-    refused_once(
-        convert(bundle),
-        bundle,
-        "PyPI does not accept the predicate type 'https://slsa.dev/provenance/v0.2'; attest "
-        "with 'https://docs.pypi.org/attestations/publish/v1' or 'https://slsa.dev/provenance/v1'",
-    )
-
-
-def test_a_publish_predicate_that_is_not_empty(
-    convert: Cli, tmp_path: Path, sigstore_instance: LocalSigstore, github_identity: GitHubIdentity
-) -> None:
-    wheel = fake_wheel(tmp_path / "dist")
-    bundle = save(
-        api_bundle(
-            sigstore_instance,
-            github_identity,
-            [(wheel.name, sha256_file(wheel))],
-            predicate=github_provenance(github_identity),
-        ),
-        wheel.with_name("bundle.json"),
-    )
-
-    refused_once(
-        convert(bundle),
-        bundle,
-        "the https://docs.pypi.org/attestations/publish/v1 predicate must be empty (null or "
-        "{}), and PyPI rejects this one; attest build provenance as "
-        "'https://slsa.dev/provenance/v1'",
-    )
+    refused_once(convert(bundle), bundle, message)
 
 
 def test_a_message_signature_bundle(
-    convert: Cli, tmp_path: Path, sigstore_instance: LocalSigstore, github_identity: GitHubIdentity
+    convert: Cli,
+    tmp_path: Path,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
     wheel = fake_wheel(tmp_path / "dist")
-    config = ClientTrustConfig.from_json(sigstore_instance.trust_config_path.read_text())
+    config = ClientTrustConfig.from_json(local_sigstore.trust_config_path.read_text())
     config.force_tlog_version = 1
-    token = IdentityToken(sigstore_instance.mint_github_token(github_identity))
+    token = IdentityToken(local_sigstore.mint_github_token(sigstore_github_identity))
     with SigningContext.from_trust_config(config).signer(token) as signer:
         signature = signer.sign_artifact(wheel.read_bytes())
     bundle = save(signature, wheel.with_name(f"{wheel.name}.sigstore.json"))
@@ -613,15 +589,15 @@ def tsa_instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSigs
 
 @pytest.fixture
 def timestamped(
-    tsa_instance: LocalSigstore, github_identity: GitHubIdentity, tmp_path: Path
+    tsa_instance: LocalSigstore, sigstore_github_identity: GitHubIdentity, tmp_path: Path
 ) -> tuple[Bundle, Path]:
     """A bundle with a Rekor v1 entry and an RFC 3161 timestamp, and its wheel."""
     wheel = fake_wheel(tmp_path / "dist")
-    bundle = api_bundle(tsa_instance, github_identity, [(wheel.name, sha256_file(wheel))])
+    bundle = api_bundle(tsa_instance, sigstore_github_identity, [(wheel.name, sha256_file(wheel))])
     return bundle, wheel
 
 
-def tsa_convert(cli: Cli, tsa: LocalSigstore, identity: GitHubIdentity, bundle: Path) -> Result:
+def tsa_convert(cli: Cli, tsa: LocalSigstore, identity: GitHubIdentity, bundle: Path) -> CliResult:
     trust = ["--trust-config", str(tsa.trust_config_path)]
     return cli("convert", *trust, *publisher_flags(identity), bundle)
 
@@ -629,7 +605,7 @@ def tsa_convert(cli: Cli, tsa: LocalSigstore, identity: GitHubIdentity, bundle: 
 def test_a_rekor_v2_entry_with_only_a_timestamp(
     cli: Cli,
     tsa_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    sigstore_github_identity: GitHubIdentity,
     timestamped: tuple[Bundle, Path],
 ) -> None:
     bundle, wheel = timestamped
@@ -644,7 +620,7 @@ def test_a_rekor_v2_entry_with_only_a_timestamp(
     path = save(edited(bundle, rekor_v2), wheel.with_name("bundle.json"))
 
     refused_once(
-        tsa_convert(cli, tsa_instance, github_identity, path),
+        tsa_convert(cli, tsa_instance, sigstore_github_identity, path),
         path,
         "the bundle's log entry is a Rekor v2 entry (hashedrekord/0.0.2), whose signing time "
         "comes only from the bundle's RFC 3161 timestamp; a PEP 740 attestation cannot carry "
@@ -655,7 +631,7 @@ def test_a_rekor_v2_entry_with_only_a_timestamp(
 def test_a_rekor_v1_entry_without_its_inclusion_promise(
     cli: Cli,
     tsa_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    sigstore_github_identity: GitHubIdentity,
     timestamped: tuple[Bundle, Path],
 ) -> None:
     bundle, wheel = timestamped
@@ -674,7 +650,7 @@ def test_a_rekor_v1_entry_without_its_inclusion_promise(
     path = save(stripped, wheel.with_name("bundle.json"))
 
     refused_once(
-        tsa_convert(cli, tsa_instance, github_identity, path),
+        tsa_convert(cli, tsa_instance, sigstore_github_identity, path),
         path,
         "the bundle's Rekor v1 entry has no inclusion promise (signed entry timestamp), so its "
         "signing time would come only from an RFC 3161 timestamp, which a PEP 740 "
@@ -687,7 +663,7 @@ def test_a_rekor_v1_entry_without_its_inclusion_promise(
 def test_no_transparency_log_entry_at_all(
     cli: Cli,
     tsa_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    sigstore_github_identity: GitHubIdentity,
     timestamped: tuple[Bundle, Path],
     absent: bool,
 ) -> None:
@@ -703,7 +679,7 @@ def test_no_transparency_log_entry_at_all(
     path = save(edited(bundle, timestamp_only), wheel.with_name("bundle.json"))
 
     refused_once(
-        tsa_convert(cli, tsa_instance, github_identity, path),
+        tsa_convert(cli, tsa_instance, sigstore_github_identity, path),
         path,
         "the bundle has no transparency log entry (only an RFC 3161 timestamp); a PEP 740 "
         f"attestation verifies only with a Rekor v1 entry: {SIGN_AGAIN}",
@@ -711,10 +687,15 @@ def test_no_transparency_log_entry_at_all(
 
 
 def test_another_log_entry_type(
-    convert: Cli, tmp_path: Path, sigstore_instance: LocalSigstore, github_identity: GitHubIdentity
+    convert: Cli,
+    tmp_path: Path,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
     wheel = fake_wheel(tmp_path / "dist")
-    bundle = api_bundle(sigstore_instance, github_identity, [(wheel.name, sha256_file(wheel))])
+    bundle = api_bundle(
+        local_sigstore, sigstore_github_identity, [(wheel.name, sha256_file(wheel))]
+    )
 
     def intoto(document: dict[str, Any]) -> None:
         # cosign's older `attest` records in-toto envelopes as intoto/0.0.2 in Rekor v1.
@@ -732,44 +713,51 @@ def test_another_log_entry_type(
 
 
 def test_another_publisher(
-    cli: Cli, tmp_path: Path, sigstore_instance: LocalSigstore, github_identity: GitHubIdentity
+    cli: Cli,
+    tmp_path: Path,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
     wheel = fake_wheel(tmp_path / "dist")
     bundle = save(
-        api_bundle(sigstore_instance, github_identity, [(wheel.name, sha256_file(wheel))]),
+        api_bundle(local_sigstore, sigstore_github_identity, [(wheel.name, sha256_file(wheel))]),
         wheel.with_name("bundle.json"),
     )
 
     result = cli(
         "convert",
         "--trust-config",
-        sigstore_instance.trust_config_path,
+        local_sigstore.trust_config_path,
         "--publisher",
-        f"github:{github_identity.repository}@other.yml",
+        f"github:{sigstore_github_identity.repository}@other.yml",
         bundle,
     )
 
-    workflows = f"https://github.com/{github_identity.repository}/.github/workflows"
+    workflows = f"https://github.com/{sigstore_github_identity.repository}/.github/workflows"
     refused_once(
         result,
         bundle,
         "the converted attestation does not verify: the attestation was not signed by the "
-        f"Trusted Publisher (GitHub repository {github_identity.repository}, workflow "
-        f"other.yml): Build Config URI is '{workflows}/release.yml@{github_identity.ref}', "
-        f"expected '{workflows}/other.yml@{github_identity.sha}' or "
-        f"'{workflows}/other.yml@{github_identity.ref}'. Build in the workflow that PyPI "
+        f"Trusted Publisher (GitHub repository {sigstore_github_identity.repository}, workflow "
+        f"other.yml): Build Config URI is "
+        f"'{workflows}/release.yml@{sigstore_github_identity.ref}', "
+        f"expected '{workflows}/other.yml@{sigstore_github_identity.sha}' or "
+        f"'{workflows}/other.yml@{sigstore_github_identity.ref}'. Build in the workflow that PyPI "
         "knows as this project's Trusted Publisher (the same workflow file as the publish "
         "job), or correct the expected publisher",
     )
 
 
 def test_a_distribution_beside_it_with_other_bytes(
-    convert: Cli, tmp_path: Path, sigstore_instance: LocalSigstore, github_identity: GitHubIdentity
+    convert: Cli,
+    tmp_path: Path,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
     wheel = fake_wheel(tmp_path / "dist")
     signed = sha256_file(wheel)
     bundle = save(
-        api_bundle(sigstore_instance, github_identity, [(wheel.name, signed)]),
+        api_bundle(local_sigstore, sigstore_github_identity, [(wheel.name, signed)]),
         wheel.with_name("bundle.json"),
     )
     wheel.write_bytes(b"rebuilt")
@@ -827,11 +815,9 @@ def test_unreadable_bundles(
 
 
 def test_without_a_publisher_says_how_to_pass_one(
-    cli: Cli, tmp_path: Path, sigstore_instance: LocalSigstore
+    cli: Cli, tmp_path: Path, local_sigstore: LocalSigstore
 ) -> None:
-    result = cli(
-        "convert", "--trust-config", sigstore_instance.trust_config_path, tmp_path / "b.json"
-    )
+    result = cli("convert", "--trust-config", local_sigstore.trust_config_path, tmp_path / "b.json")
 
     assert result.status == 2
     assert result.errors()[0].startswith("no Trusted Publisher to verify against: pass --publisher")
@@ -850,24 +836,28 @@ def test_help(cli: Cli) -> None:
 
 
 def test_console_script(
-    tmp_path: Path, sigstore_instance: LocalSigstore, github_identity: GitHubIdentity
+    tmp_path: Path, local_sigstore: LocalSigstore, sigstore_github_identity: GitHubIdentity
 ) -> None:
     wheel = fake_wheel(tmp_path / "dist")
     bundle = save(
-        api_bundle(sigstore_instance, github_identity, [(wheel.name, sha256_file(wheel))]),
+        api_bundle(local_sigstore, sigstore_github_identity, [(wheel.name, sha256_file(wheel))]),
         tmp_path / "bundle.json",
     )
-    env = {**outside_ci(), "HATCH_ATTEST_TRUST_CONFIG": str(sigstore_instance.trust_config_path)}
+    env = {**outside_ci(), "HATCH_ATTEST_TRUST_CONFIG": str(local_sigstore.trust_config_path)}
     script = Path(sys.executable).parent / "hatch-attest"
 
-    result = subprocess.run(
-        [script, "convert", *publisher_flags(github_identity), "--output-dir", "dist", bundle],
+    result = run_bounded(
+        [
+            script,
+            "convert",
+            *publisher_flags(sigstore_github_identity),
+            "--output-dir",
+            "dist",
+            bundle,
+        ],
         env=env,
         cwd=tmp_path,
-        capture_output=True,
-        text=True,
         timeout=SUBPROCESS_TIMEOUT,
-        check=False,
     )
 
     assert result.returncode == 0, result.stderr

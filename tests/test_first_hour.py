@@ -16,8 +16,8 @@ import pytest
 from hatch_attest.cli import main
 from hatch_attest.files import attestation_path
 from hatch_attest.redact import REDACTED
-from hatch_attest.testing import GitHubIdentity, LocalSigstore, fake_wheel
-from hatch_attest.testing.pytest_plugin import CIJob
+from hatch_attest_testing import Cli, GitHubIdentity, LocalSigstore, fake_wheel
+from hatch_attest_testing.pytest_plugin import CIJob
 
 REPO = Path(__file__).resolve().parents[1]
 SUBPROCESS_TIMEOUT = 120
@@ -27,12 +27,12 @@ NO_REQUESTS = {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 
 
 # No CI identity here; the conftest starts each test in an empty folder.
-pytestmark = pytest.mark.usefixtures("no_ci")
+pytestmark = pytest.mark.usefixtures("sigstore_no_ci")
 
 
 @pytest.fixture
-def github_identity() -> GitHubIdentity:
-    """`github_job` runs in the repository that the tests' pyproject.toml files name."""
+def sigstore_github_identity() -> GitHubIdentity:
+    """`sigstore_github_job` runs in the repository that the tests' pyproject.toml files name."""
     return GitHubIdentity(repository="octo-org/first-hour")
 
 
@@ -40,17 +40,11 @@ def _wheel(tmp_path: Path) -> Path:
     return fake_wheel(tmp_path / "dist", "first_hour", size=64)
 
 
-def _sign(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str]:
-    capsys.readouterr()
-    status = main(["sign", *map(str, argv)])
-    return status, capsys.readouterr().err
-
-
 def test_a_typo_in_the_workflow_is_a_warning_that_says_what_differs(
     tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
+    local_sign: Cli,
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
 ) -> None:
     Path("pyproject.toml").write_text(
         "[tool.hatch.build.hooks.attest]\n"
@@ -59,9 +53,7 @@ def test_a_typo_in_the_workflow_is_a_warning_that_says_what_differs(
     )
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(
-        capsys, "--mode", "auto", "--trust-config", sigstore_instance.trust_config_path, wheel
-    )
+    status, _, err = local_sign("--mode", "auto", wheel)
 
     assert status == 0
     assert err == (
@@ -72,26 +64,19 @@ def test_a_typo_in_the_workflow_is_a_warning_that_says_what_differs(
     )
     assert "somebody else" not in err
     assert not attestation_path(wheel).exists()
-    assert sigstore_instance.counts() == NO_REQUESTS
+    assert local_sigstore.counts() == NO_REQUESTS
 
 
 def test_another_repository_is_an_info_line_about_somebody_elses_ci(
     tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
+    local_sign: Cli,
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
 ) -> None:
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(
-        capsys,
-        "--mode",
-        "auto",
-        "--publisher",
-        "github:octo-org/the-original@release.yml",
-        "--trust-config",
-        sigstore_instance.trust_config_path,
-        wheel,
+    status, _, err = local_sign(
+        "--mode", "auto", "--publisher", "github:octo-org/the-original@release.yml", wheel
     )
 
     assert status == 0
@@ -99,20 +84,20 @@ def test_another_repository_is_an_info_line_about_somebody_elses_ci(
         "Not attesting: expected GitHub repository octo-org/the-original, found "
         "octo-org/first-hour (GITHUB_REPOSITORY); not signing as somebody else's CI\n"
     )
-    assert sigstore_instance.counts() == NO_REQUESTS
+    assert local_sigstore.counts() == NO_REQUESTS
 
 
 def test_a_relative_trust_config_variable_is_refused_before_any_request(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
+    cli: Cli,
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
 ) -> None:
     monkeypatch.setenv("HATCH_ATTEST_TRUST_CONFIG", "ci/trust.json")
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(capsys, wheel)
+    status, _, err = cli("sign", wheel)
 
     assert status == 2
     assert err == (
@@ -120,22 +105,22 @@ def test_a_relative_trust_config_variable_is_refused_before_any_request(
         '"ci/trust.json": build frontends run each build step in a folder of their own, so a '
         'relative path names a different file in each; use e.g. "$PWD/ci/trust.json"\n'
     )
-    assert sigstore_instance.counts() == NO_REQUESTS
+    assert local_sigstore.counts() == NO_REQUESTS
 
 
 def test_an_unreadable_trust_config_is_found_before_the_token_is_requested(
     tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
+    cli: Cli,
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
 ) -> None:
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(capsys, "--trust-config", tmp_path / "missing.json", wheel)
+    status, _, err = cli("sign", "--trust-config", tmp_path / "missing.json", wheel)
 
     assert status == 1
     assert err.startswith("hatch-attest: error: cannot read the Sigstore trust config")
-    assert sigstore_instance.counts() == NO_REQUESTS
+    assert local_sigstore.counts() == NO_REQUESTS
 
 
 # --- Issue 17, first-hour defects -------------------------------------------------------
@@ -192,7 +177,7 @@ def test_a_plain_install_names_the_extra_to_install(argv: list[str], tmp_path: P
 
 
 def test_a_plain_install_signing_in_a_job_names_the_extra_not_a_build(
-    tmp_path: Path, sigstore_instance: LocalSigstore, github_job: GitHubIdentity
+    tmp_path: Path, local_sigstore: LocalSigstore, sigstore_github_job: GitHubIdentity
 ) -> None:
     wheel = _wheel(tmp_path)
 
@@ -203,7 +188,7 @@ def test_a_plain_install_signing_in_a_job_names_the_extra_not_a_build(
         "hatch-attest: error: cannot attest (mode = always): sigstore, pypi_attestations "
         f"and yaml not installed; install them with: {INSTALL_CLI}\n"
     )
-    assert sigstore_instance.counts() == NO_REQUESTS
+    assert local_sigstore.counts() == NO_REQUESTS
 
 
 def test_inspect_never_says_to_delete_a_file_that_is_not_an_attestation(
@@ -242,8 +227,8 @@ def _hook(root: Path, table: dict[str, object]) -> object:
 def test_a_workflow_typo_in_a_build_is_a_warning_not_a_laptop_skip(
     tmp_path: Path,
     capfd: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
 ) -> None:
     table: dict[str, object] = {
         "publisher": {
@@ -272,7 +257,7 @@ def test_a_workflow_typo_in_a_build_is_a_warning_not_a_laptop_skip(
     assert "hatch-attest: cannot attest (mode = always): expected workflow relase.yml" in (
         "".join(capfd.readouterr())
     )
-    assert sigstore_instance.counts() == NO_REQUESTS
+    assert local_sigstore.counts() == NO_REQUESTS
 
 
 def test_verify_offline_on_a_laptop_suggests_offline(
@@ -390,16 +375,16 @@ def test_both_build_doors_head_configuration_errors_alike(
 
 
 def test_a_wrapper_backend_failure_prints_a_token_fragment_redacted(
-    tmp_path: Path, sigstore_instance: LocalSigstore, ci_job: CIJob
+    tmp_path: Path, local_sigstore: LocalSigstore, sigstore_ci_job: CIJob
 ) -> None:
-    env = sigstore_instance.github_env(GitHubIdentity(repository="octo-org/first-hour"))
+    env = local_sigstore.github_env(GitHubIdentity(repository="octo-org/first-hour"))
     # A message that quotes the environment: here a workflow reference that holds a
     # piece of the job's request token (a runner misconfiguration, say).
     fragment = env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"][:20]
     env["GITHUB_WORKFLOW_REF"] = (
         f"octo-org/first-hour/.github/workflows/{fragment}.yml@refs/heads/main"
     )
-    ci_job(env)
+    sigstore_ci_job(env)
     root = _backend_project(
         tmp_path / "wrapper",
         'mode = "always"\npublisher = { kind = "github", repository = "octo-org/first-hour", '
@@ -415,7 +400,7 @@ def test_a_wrapper_backend_failure_prints_a_token_fragment_redacted(
     )
     assert fragment[:16] not in result.stdout + result.stderr
     assert not (root / "dist").exists()
-    assert sigstore_instance.counts() == NO_REQUESTS
+    assert local_sigstore.counts() == NO_REQUESTS
 
 
 def _build_steps_without_always(path: Path) -> list[str]:

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 import sigstore
 
-from hatch_attest.cli import main
 from hatch_attest.files import attestation_path
-from hatch_attest.testing import (
+from hatch_attest_testing import (
+    Cli,
     Fault,
     GitHubIdentity,
     GitLabIdentity,
@@ -28,14 +28,14 @@ from hatch_attest.testing import (
     fake_wheel,
     unsigned_jwt,
 )
-from hatch_attest.testing.pytest_plugin import CIJob
+from hatch_attest_testing.pytest_plugin import CIJob
 
 NO_REQUESTS = {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 TOKEN_ONLY = {"oidc": 1, "fulcio": 0, "rekor": 0, "tsa": 0}
 
 
 # No CI identity here; the conftest starts each test in an empty folder.
-pytestmark = pytest.mark.usefixtures("no_ci")
+pytestmark = pytest.mark.usefixtures("sigstore_no_ci")
 
 
 def _wheel(tmp_path: Path) -> Path:
@@ -44,12 +44,6 @@ def _wheel(tmp_path: Path) -> Path:
 
 def _project_urls(url: str) -> None:
     Path("pyproject.toml").write_text(f'[project]\nname = "guarded-pkg"\nurls.Source = "{url}"\n')
-
-
-def _sign(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str]:
-    capsys.readouterr()
-    status = main(["sign", *map(str, argv)])
-    return status, capsys.readouterr().err
 
 
 def _public_good_trust_config(instance: LocalSigstore, tmp_path: Path) -> Path:
@@ -72,18 +66,18 @@ def _public_good_trust_config(instance: LocalSigstore, tmp_path: Path) -> Path:
 @pytest.mark.parametrize("mode", ["auto", "always"])
 def test_a_repository_not_provably_public_never_reaches_the_public_instance(
     tmp_path: Path,
-    ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
+    sigstore_ci_job: CIJob,
+    cli: Cli,
+    local_sigstore: LocalSigstore,
     visibility: str | None,
     mode: str,
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/guarded-pkg", visibility=visibility)
-    ci_job(sigstore_instance.github_env(identity))
-    trust = _public_good_trust_config(sigstore_instance, tmp_path)
+    sigstore_ci_job(local_sigstore.github_env(identity))
+    trust = _public_good_trust_config(local_sigstore, tmp_path)
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(capsys, "--mode", mode, "--trust-config", trust, wheel)
+    status, _, err = cli("sign", "--mode", mode, "--trust-config", trust, wheel)
 
     found = (
         "the repository is private"
@@ -100,23 +94,23 @@ def test_a_repository_not_provably_public_never_reaches_the_public_instance(
     assert "set `allow-private-repository = true` if that is acceptable" in err
     assert status == (0 if mode == "auto" else 1)
     assert not attestation_path(wheel).exists()
-    assert sigstore_instance.counts() == TOKEN_ONLY
+    assert local_sigstore.counts() == TOKEN_ONLY
 
 
 def test_the_named_public_instances_are_public_good_too(
     tmp_path: Path,
-    ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
+    sigstore_ci_job: CIJob,
+    cli: Cli,
+    local_sigstore: LocalSigstore,
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/guarded-pkg", visibility="internal")
-    ci_job(sigstore_instance.github_env(identity))
+    sigstore_ci_job(local_sigstore.github_env(identity))
 
-    status, err = _sign(capsys, "--mode", "auto", "--instance", "staging", _wheel(tmp_path))
+    status, _, err = cli("sign", "--mode", "auto", "--instance", "staging", _wheel(tmp_path))
 
     assert status == 0
     assert err.startswith("Not attesting: the repository is not provably public")
-    assert sigstore_instance.counts() == TOKEN_ONLY
+    assert local_sigstore.counts() == TOKEN_ONLY
 
 
 def _embedded_trusted_root(repository: str) -> dict[str, Any]:
@@ -139,17 +133,17 @@ def _embedded_trusted_root(repository: str) -> dict[str, Any]:
 @pytest.mark.parametrize("mode", ["auto", "always"])
 def test_a_trust_root_holding_public_good_keys_is_public_whatever_the_urls(
     tmp_path: Path,
-    ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
+    sigstore_ci_job: CIJob,
+    cli: Cli,
+    local_sigstore: LocalSigstore,
     repository: str,
     kind: str,
     mode: str,
 ) -> None:
     """A proxy or mirror in front of sigstore.dev: local URLs, the public instance's keys."""
     identity = GitHubIdentity(repository="octo-org/guarded-pkg", visibility="private")
-    ci_job(sigstore_instance.github_env(identity))
-    document = json.loads(sigstore_instance.trust_config_path.read_text())
+    sigstore_ci_job(local_sigstore.github_env(identity))
+    document = json.loads(local_sigstore.trust_config_path.read_text())
     public = _embedded_trusted_root(repository)[kind][-1]
     document["trustedRoot"][kind].append(public)
     trust = tmp_path / "mirror-trust-config.json"
@@ -158,28 +152,28 @@ def test_a_trust_root_holding_public_good_keys_is_public_whatever_the_urls(
     assert all(url.startswith("http://127.0.0.1:") for url in urls)
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(capsys, "--mode", mode, "--trust-config", trust, wheel)
+    status, _, err = cli("sign", "--mode", mode, "--trust-config", trust, wheel)
 
     assert "the repository is private, and signing on the public Sigstore instance" in err
     assert "set `allow-private-repository = true` if that is acceptable" in err
     assert status == (0 if mode == "auto" else 1)
     assert not attestation_path(wheel).exists()
-    assert sigstore_instance.counts() == TOKEN_ONLY
+    assert local_sigstore.counts() == TOKEN_ONLY
 
 
 @pytest.mark.parametrize("visibility", ["internal", None])
 def test_a_private_instance_signs_whatever_the_visibility(
     tmp_path: Path,
-    ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
+    sigstore_ci_job: CIJob,
+    local_sign: Cli,
+    local_sigstore: LocalSigstore,
     visibility: str | None,
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/guarded-pkg", visibility=visibility)
-    ci_job(sigstore_instance.github_env(identity))
+    sigstore_ci_job(local_sigstore.github_env(identity))
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(capsys, "--trust-config", sigstore_instance.trust_config_path, wheel)
+    status, _, err = local_sign(wheel)
 
     assert status == 0, err
     assert attestation_path(wheel).is_file()
@@ -201,20 +195,18 @@ def test_a_private_instance_signs_whatever_the_visibility(
 )
 def test_a_github_job_that_cannot_be_shown_to_be_ours_does_not_sign(
     tmp_path: Path,
-    ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
+    sigstore_ci_job: CIJob,
+    local_sign: Cli,
+    local_sigstore: LocalSigstore,
     changes: dict[str, str],
     job: str,
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/guarded-pkg")
-    ci_job(sigstore_instance.github_env(identity) | changes)
+    sigstore_ci_job(local_sigstore.github_env(identity) | changes)
     _project_urls("https://github.com/octo-org/guarded-pkg")
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(
-        capsys, "--mode", "auto", "--trust-config", sigstore_instance.trust_config_path, wheel
-    )
+    status, _, err = local_sign("--mode", "auto", wheel)
 
     assert status == 0
     assert err == (
@@ -224,7 +216,7 @@ def test_a_github_job_that_cannot_be_shown_to_be_ours_does_not_sign(
         "else's (set `publisher` to sign from this job)\n"
     )
     assert not attestation_path(wheel).exists()
-    assert sigstore_instance.counts() == NO_REQUESTS
+    assert local_sigstore.counts() == NO_REQUESTS
 
 
 @pytest.mark.parametrize(
@@ -241,38 +233,36 @@ def test_a_github_job_that_cannot_be_shown_to_be_ours_does_not_sign(
 )
 def test_a_gitlab_job_that_cannot_be_shown_to_be_ours_does_not_sign(
     tmp_path: Path,
-    ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
+    sigstore_ci_job: CIJob,
+    local_sign: Cli,
+    local_sigstore: LocalSigstore,
     identity: GitLabIdentity,
 ) -> None:
-    env = sigstore_instance.gitlab_env(identity)
+    env = local_sigstore.gitlab_env(identity)
     if identity.ci_config_project is None:
         env |= {
             "CI_SERVER_HOST": "gitlab.example.com",
             "CI_SERVER_URL": "https://gitlab.example.com",
         }
-    ci_job(env)
+    sigstore_ci_job(env)
     _project_urls("https://gitlab.com/octo-group/guarded-pkg")
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(
-        capsys, "--mode", "auto", "--trust-config", sigstore_instance.trust_config_path, wheel
-    )
+    status, _, err = local_sign("--mode", "auto", wheel)
 
     assert status == 0
     assert err.startswith(
         "Not attesting: [project.urls] names gitlab repository octo-group/guarded-pkg, and "
         "a GitLab CI job in octo-group/guarded-pkg cannot be shown to build it"
     )
-    assert sigstore_instance.counts() == NO_REQUESTS
+    assert local_sigstore.counts() == NO_REQUESTS
 
 
 def test_a_buildkite_job_rebuilding_the_sdist_does_not_sign(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
+    local_sign: Cli,
+    local_sigstore: LocalSigstore,
 ) -> None:
     # An agent that would hand out a token, and records that it was asked.
     agent_dir = tmp_path / "bin"
@@ -286,9 +276,7 @@ def test_a_buildkite_job_rebuilding_the_sdist_does_not_sign(
     _project_urls("https://github.com/octo-org/guarded-pkg")
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(
-        capsys, "--mode", "auto", "--trust-config", sigstore_instance.trust_config_path, wheel
-    )
+    status, _, err = local_sign("--mode", "auto", wheel)
 
     assert status == 0
     assert err.startswith(
@@ -296,33 +284,32 @@ def test_a_buildkite_job_rebuilding_the_sdist_does_not_sign(
         "a Buildkite job cannot be shown to build it"
     )
     assert not asked.exists()
-    assert sigstore_instance.counts() == NO_REQUESTS
+    assert local_sigstore.counts() == NO_REQUESTS
 
 
 def test_project_urls_in_another_letter_case_still_name_our_repository(
     tmp_path: Path,
-    ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
+    sigstore_ci_job: CIJob,
+    cli: Cli,
+    local_sign: Cli,
+    local_sigstore: LocalSigstore,
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/guarded-pkg")
-    ci_job(sigstore_instance.github_env(identity))
+    sigstore_ci_job(local_sigstore.github_env(identity))
     _project_urls("https://github.com/Octo-Org/Guarded-Pkg")
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(capsys, "--trust-config", sigstore_instance.trust_config_path, wheel)
+    status, _, err = local_sign(wheel)
 
     assert status == 0, err
     # The policy keeps the job's exact spelling: `verify` passes for it.
-    verified = main(
-        [
-            "verify",
-            "--trust-config",
-            str(sigstore_instance.trust_config_path),
-            "--publisher",
-            "github:octo-org/guarded-pkg@release.yml",
-            str(wheel),
-        ]
+    verified, _, err = cli(
+        "verify",
+        "--trust-config",
+        str(local_sigstore.trust_config_path),
+        "--publisher",
+        "github:octo-org/guarded-pkg@release.yml",
+        str(wheel),
     )
     assert verified == 0
 
@@ -333,8 +320,8 @@ def test_project_urls_in_another_letter_case_still_name_our_repository(
 def test_an_identity_no_index_accepts_does_not_sign_on_the_public_instance(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
+    cli: Cli,
+    local_sigstore: LocalSigstore,
 ) -> None:
     token = unsigned_jwt(
         {
@@ -345,10 +332,10 @@ def test_an_identity_no_index_accepts_does_not_sign_on_the_public_instance(
         }
     )
     monkeypatch.setenv("SIGSTORE_IDENTITY_TOKEN", token)
-    trust = _public_good_trust_config(sigstore_instance, tmp_path)
+    trust = _public_good_trust_config(local_sigstore, tmp_path)
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(capsys, "--mode", "auto", "--trust-config", trust, wheel)
+    status, _, err = cli("sign", "--mode", "auto", "--trust-config", trust, wheel)
 
     assert status == 0
     assert err == (
@@ -359,7 +346,7 @@ def test_an_identity_no_index_accepts_does_not_sign_on_the_public_instance(
     )
     assert token not in err
     assert not attestation_path(wheel).exists()
-    assert sigstore_instance.counts()["fulcio"] == 0
+    assert local_sigstore.counts()["fulcio"] == 0
 
 
 @pytest.mark.parametrize(
@@ -390,38 +377,31 @@ def test_an_identity_no_index_accepts_does_not_sign_on_the_public_instance(
 )
 def test_a_gitlab_token_is_checked_before_fulcio_as_a_github_token_is(
     tmp_path: Path,
-    ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
+    sigstore_ci_job: CIJob,
+    local_sign: Cli,
+    local_sigstore: LocalSigstore,
     token_identity: GitLabIdentity | GitHubIdentity,
     message: str,
 ) -> None:
     # The job's environment is the expected publisher's; only the token differs.
     job = GitLabIdentity(project_path="octo-group/guarded-pkg")
-    env = sigstore_instance.gitlab_env(job)
+    env = local_sigstore.gitlab_env(job)
     if isinstance(token_identity, GitLabIdentity):
-        env["SIGSTORE_ID_TOKEN"] = sigstore_instance.mint_gitlab_token(token_identity)
+        env["SIGSTORE_ID_TOKEN"] = local_sigstore.mint_gitlab_token(token_identity)
     else:
-        env["SIGSTORE_ID_TOKEN"] = sigstore_instance.mint_github_token(token_identity)
-    ci_job(env)
-    sigstore_instance.reset()
+        env["SIGSTORE_ID_TOKEN"] = local_sigstore.mint_github_token(token_identity)
+    sigstore_ci_job(env)
+    local_sigstore.reset()
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(
-        capsys,
-        "--mode",
-        "auto",
-        "--publisher",
-        "gitlab:octo-group/guarded-pkg@.gitlab-ci.yml",
-        "--trust-config",
-        sigstore_instance.trust_config_path,
-        wheel,
+    status, _, err = local_sign(
+        "--mode", "auto", "--publisher", "gitlab:octo-group/guarded-pkg@.gitlab-ci.yml", wheel
     )
 
     assert status == 1
     assert err == f"hatch-attest: error: {message}\n"
-    assert sigstore_instance.counts()["fulcio"] == 0
-    assert sigstore_instance.counts()["rekor"] == 0
+    assert local_sigstore.counts()["fulcio"] == 0
+    assert local_sigstore.counts()["rekor"] == 0
 
 
 # --- 9. One deadline per artifact ----------------------------------------------------
@@ -429,25 +409,18 @@ def test_a_gitlab_token_is_checked_before_fulcio_as_a_github_token_is(
 
 def test_the_timeout_covers_token_certificate_and_log_entry_together(
     tmp_path: Path,
-    ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
+    sigstore_ci_job: CIJob,
+    local_sign: Cli,
+    local_sigstore: LocalSigstore,
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/guarded-pkg")
-    ci_job(sigstore_instance.github_env(identity))
+    sigstore_ci_job(local_sigstore.github_env(identity))
     for endpoint in ("oidc", "fulcio", "rekor"):
-        sigstore_instance.inject(endpoint, Fault.delay(2.5))
+        local_sigstore.inject(endpoint, Fault.delay(2.5))
     wheel = _wheel(tmp_path)
 
     started = time.monotonic()
-    status, err = _sign(
-        capsys,
-        "--timeout",
-        "3",
-        "--trust-config",
-        sigstore_instance.trust_config_path,
-        wheel,
-    )
+    status, _, err = local_sign("--timeout", "3", wheel)
     elapsed = time.monotonic() - started
 
     assert status == 1

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -24,15 +24,18 @@ from hatch_attest.cli import main
 from hatch_attest.config import load_config
 from hatch_attest.identity import Token
 from hatch_attest.kinds import GitHubPublisher as OurGitHubPublisher
-from hatch_attest.testing import (
+from hatch_attest_testing import (
+    Cli,
     Fault,
     GitHubIdentity,
     LocalSigstore,
     fake_wheel,
     outside_ci,
+    run_bounded,
+    run_bounded_all,
     verify_as_pypi,
 )
-from hatch_attest.testing.pytest_plugin import CIJob
+from hatch_attest_testing.pytest_plugin import CIJob
 
 from .hostile import HOSTILE
 
@@ -51,10 +54,10 @@ def _no_requests(instance: LocalSigstore) -> bool:
 def test_stranger_ci_rebuilding_our_sdist_does_not_sign(
     mode: str,
     tmp_path: Path,
-    no_ci: pytest.MonkeyPatch,
-    ci_job: CIJob,
-    sigstore_instance: LocalSigstore,
-    capsys: pytest.CaptureFixture[str],
+    sigstore_no_ci: pytest.MonkeyPatch,
+    sigstore_ci_job: CIJob,
+    local_sigstore: LocalSigstore,
+    cli: Cli,
 ) -> None:
     """Our sdist names its home in [project.urls]; a build in another repository stays unsigned."""
     (tmp_path / "pyproject.toml").write_text(
@@ -67,30 +70,29 @@ def test_stranger_ci_rebuilding_our_sdist_does_not_sign(
             """
         )
     )
-    no_ci.chdir(tmp_path)
-    ci_job(sigstore_instance.github_env(GitHubIdentity(repository="stranger/hard-pkg")))
+    sigstore_no_ci.chdir(tmp_path)
+    sigstore_ci_job(local_sigstore.github_env(GitHubIdentity(repository="stranger/hard-pkg")))
     dist = tmp_path / "dist"
     fake_wheel(dist, "hard_pkg")
 
-    status = main(
-        ["sign", "--mode", mode, "--trust-config", str(sigstore_instance.trust_config_path), "dist"]
+    status, _, err = cli(
+        "sign", "--mode", mode, "--trust-config", str(local_sigstore.trust_config_path), "dist"
     )
 
-    err = capsys.readouterr().err
     assert "[project.urls] names github repository upstream/hard-pkg" in err
     assert "stranger/hard-pkg" in err
     assert status == (0 if mode == "auto" else 1)
     assert list(dist.glob("*.attestation")) == []
-    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+    assert local_sigstore.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 
 
 @pytest.mark.parametrize("mode", ["auto", "always"])
 def test_private_repository_is_not_signed_on_the_public_instance(
     mode: str,
     tmp_path: Path,
-    ci_job: CIJob,
-    sigstore_instance: LocalSigstore,
-    capsys: pytest.CaptureFixture[str],
+    sigstore_ci_job: CIJob,
+    local_sigstore: LocalSigstore,
+    cli: Cli,
 ) -> None:
     """The visibility claim is read from the token before Fulcio or Rekor hear of it.
 
@@ -98,26 +100,25 @@ def test_private_repository_is_not_signed_on_the_public_instance(
     never reached: the refusal comes first, so nothing leaves this machine.
     """
     identity = GitHubIdentity(repository="octo-org/secret-pkg", visibility="private")
-    ci_job(sigstore_instance.github_env(identity))
+    sigstore_ci_job(local_sigstore.github_env(identity))
     dist = tmp_path / "dist"
     fake_wheel(dist, "hard_pkg")
 
-    status = main(["sign", "--mode", mode, "--instance", "production", str(dist)])
+    status, _, err = cli("sign", "--mode", mode, "--instance", "production", str(dist))
 
-    err = capsys.readouterr().err
     assert "the repository is private" in err
     assert "permanent public log" in err
     assert "allow-private-repository = true" in err
     assert status == (0 if mode == "auto" else 1)
     assert list(dist.glob("*.attestation")) == []
-    assert _no_requests(sigstore_instance)
+    assert _no_requests(local_sigstore)
 
 
 def test_private_repository_is_signed_when_allowed_or_on_a_private_instance(
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/secret-pkg", visibility="private")
-    token = Token(sigstore_instance.mint_github_token(identity), "GitHub Actions")
+    token = Token(local_sigstore.mint_github_token(identity), "GitHub Actions")
     publisher = OurGitHubPublisher(repository="octo-org/secret-pkg", workflow="release.yml")
     default = load_config({}, root=Path.cwd(), env={})
     allowed = load_config({"allow-private-repository": True}, root=Path.cwd(), env={})
@@ -129,101 +130,87 @@ def test_private_repository_is_signed_when_allowed_or_on_a_private_instance(
 
 def test_a_token_for_another_repository_is_never_used(
     tmp_path: Path,
-    no_ci: pytest.MonkeyPatch,
-    ci_job: CIJob,
-    sigstore_instance: LocalSigstore,
-    capsys: pytest.CaptureFixture[str],
+    sigstore_no_ci: pytest.MonkeyPatch,
+    sigstore_ci_job: CIJob,
+    local_sigstore: LocalSigstore,
+    cli: Cli,
 ) -> None:
     """An explicit token that disagrees with the expected publisher is refused before Fulcio."""
-    ci_job(sigstore_instance.github_env(GitHubIdentity(repository="octo-org/hard-pkg")))
-    intruder = sigstore_instance.mint_github_token(GitHubIdentity(repository="evil/hard-pkg"))
-    no_ci.setenv("SIGSTORE_IDENTITY_TOKEN", intruder)
+    sigstore_ci_job(local_sigstore.github_env(GitHubIdentity(repository="octo-org/hard-pkg")))
+    intruder = local_sigstore.mint_github_token(GitHubIdentity(repository="evil/hard-pkg"))
+    sigstore_no_ci.setenv("SIGSTORE_IDENTITY_TOKEN", intruder)
     dist = tmp_path / "dist"
     fake_wheel(dist, "hard_pkg")
 
-    status = main(
-        [
-            "sign",
-            "--mode",
-            "auto",
-            "--trust-config",
-            str(sigstore_instance.trust_config_path),
-            str(dist),
-        ]
+    status, _, err = cli(
+        "sign", "--mode", "auto", "--trust-config", str(local_sigstore.trust_config_path), str(dist)
     )
 
-    err = capsys.readouterr().err
     assert status == 1  # even in auto mode: the job is ours, the token is not
     assert (
         "hatch-attest: error: refusing to sign: the token is for repository evil/hard-pkg, "
         "expected octo-org/hard-pkg" in err
     )
-    assert _no_requests(sigstore_instance)
+    assert _no_requests(local_sigstore)
 
 
 # --- Clear failures ---------------------------------------------------------
 
 
-def test_expired_token(
-    tmp_path: Path,
-    no_ci: pytest.MonkeyPatch,
-    sigstore_instance: LocalSigstore,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    expired = sigstore_instance.mint_github_token(issued_at=time.time() - 3600, lifetime=300)
-    no_ci.setenv("SIGSTORE_IDENTITY_TOKEN", expired)
-    dist = tmp_path / "dist"
-    fake_wheel(dist, "hard_pkg")
-
-    status = main(["sign", "--trust-config", str(sigstore_instance.trust_config_path), str(dist)])
-
-    err = capsys.readouterr().err
-    assert status == 1
-    assert "the identity token from SIGSTORE_IDENTITY_TOKEN has expired" in err
-    assert expired not in err
-    assert _no_requests(sigstore_instance)
+def _expired(instance: LocalSigstore) -> str:
+    return instance.mint_github_token(issued_at=time.time() - 3600, lifetime=300)
 
 
-def test_fulcio_refusal_includes_the_servers_reason(
-    tmp_path: Path,
-    no_ci: pytest.MonkeyPatch,
-    sigstore_instance: LocalSigstore,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def _forged(instance: LocalSigstore) -> str:
     """A token with a forged signature: only Fulcio can tell, and it says why it refuses."""
-    genuine = sigstore_instance.mint_github_token(GitHubIdentity(repository="octo-org/a"))
-    other = sigstore_instance.mint_github_token(GitHubIdentity(repository="octo-org/b"))
-    forged = genuine.rsplit(".", 1)[0] + "." + other.rsplit(".", 1)[1]
-    no_ci.setenv("SIGSTORE_IDENTITY_TOKEN", forged)
-    dist = tmp_path / "dist"
-    fake_wheel(dist, "hard_pkg")
-
-    status = main(["sign", "--trust-config", str(sigstore_instance.trust_config_path), str(dist)])
-
-    err = capsys.readouterr().err
-    assert status == 1
-    assert "hatch-attest: error: Fulcio refused the request (HTTP 4" in err
-    assert "There was an error processing the identity token" in err
-    assert forged not in err
-    assert list(dist.glob("*.attestation")) == []
+    genuine = instance.mint_github_token(GitHubIdentity(repository="octo-org/a"))
+    other = instance.mint_github_token(GitHubIdentity(repository="octo-org/b"))
+    return genuine.rsplit(".", 1)[0] + "." + other.rsplit(".", 1)[1]
 
 
-def test_token_for_the_wrong_audience(
+def _for_pypi(instance: LocalSigstore) -> str:
+    return instance.mint_github_token(audience="pypi")
+
+
+@pytest.mark.parametrize(
+    ("make_token", "messages", "reaches_fulcio"),
+    [
+        (_expired, ["the identity token from SIGSTORE_IDENTITY_TOKEN has expired"], False),
+        (
+            _forged,
+            [
+                "hatch-attest: error: Fulcio refused the request (HTTP 4",
+                "There was an error processing the identity token",
+            ],
+            True,
+        ),
+        (_for_pypi, ["is for audience 'pypi'; Sigstore needs a token for 'sigstore'"], False),
+    ],
+    ids=["expired", "fulcio-refuses-a-forged-signature", "wrong-audience"],
+)
+def test_an_unusable_explicit_token_fails_clearly(
+    make_token: Callable[[LocalSigstore], str],
+    messages: list[str],
+    reaches_fulcio: bool,
     tmp_path: Path,
-    no_ci: pytest.MonkeyPatch,
-    sigstore_instance: LocalSigstore,
-    capsys: pytest.CaptureFixture[str],
+    sigstore_no_ci: pytest.MonkeyPatch,
+    local_sigstore: LocalSigstore,
+    local_sign: Cli,
 ) -> None:
-    no_ci.setenv("SIGSTORE_IDENTITY_TOKEN", sigstore_instance.mint_github_token(audience="pypi"))
+    token = make_token(local_sigstore)
+    sigstore_no_ci.setenv("SIGSTORE_IDENTITY_TOKEN", token)
     dist = tmp_path / "dist"
     fake_wheel(dist, "hard_pkg")
 
-    status = main(["sign", "--trust-config", str(sigstore_instance.trust_config_path), str(dist)])
+    status, _, err = local_sign(str(dist))
 
-    err = capsys.readouterr().err
     assert status == 1
-    assert "is for audience 'pypi'; Sigstore needs a token for 'sigstore'" in err
-    assert _no_requests(sigstore_instance)
+    for message in messages:
+        assert message in err
+    assert token not in err
+    assert list(dist.glob("*.attestation")) == []
+    # Refused before any request, unless only Fulcio can tell.
+    assert _no_requests(local_sigstore) is not reaches_fulcio
 
 
 @pytest.mark.parametrize(
@@ -240,22 +227,21 @@ def test_unreadable_or_malformed_trust_config(
     content: bytes | None,
     message: str,
     tmp_path: Path,
-    no_ci: pytest.MonkeyPatch,
-    ci_job: CIJob,
-    sigstore_instance: LocalSigstore,
-    capsys: pytest.CaptureFixture[str],
+    sigstore_no_ci: pytest.MonkeyPatch,
+    sigstore_ci_job: CIJob,
+    local_sigstore: LocalSigstore,
+    cli: Cli,
 ) -> None:
-    ci_job(sigstore_instance.github_env())
+    sigstore_ci_job(local_sigstore.github_env())
     trust_config = tmp_path / "trust.json"
     if content is not None:
         trust_config.write_bytes(content)
-    no_ci.setenv("HATCH_ATTEST_TRUST_CONFIG", str(trust_config))
+    sigstore_no_ci.setenv("HATCH_ATTEST_TRUST_CONFIG", str(trust_config))
     dist = tmp_path / "dist"
     fake_wheel(dist, "hard_pkg")
 
-    status = main(["sign", str(dist)])
+    status, _, err = cli("sign", str(dist))
 
-    err = capsys.readouterr().err
     assert status == 1
     assert message in err
     assert "Traceback" not in err
@@ -275,35 +261,32 @@ def _read_only(folder: Path) -> Iterator[None]:
         finally:
             folder.chmod(0o755)
         return
-    mounted = subprocess.run(["mount", "--bind", str(folder), str(folder)], check=False)
+    mounted = run_bounded(["mount", "--bind", str(folder), str(folder)], timeout=60)
     if mounted.returncode != 0:
         pytest.skip("running as root without permission to make a read-only mount")
     try:
-        remounted = subprocess.run(["mount", "-o", "remount,bind,ro", str(folder)], check=False)
+        remounted = run_bounded(["mount", "-o", "remount,bind,ro", str(folder)], timeout=60)
         if remounted.returncode != 0:
             pytest.skip("running as root without permission to make a read-only mount")
         yield
     finally:
-        subprocess.run(["umount", str(folder)], check=False)
+        run_bounded(["umount", str(folder)], timeout=60)
 
 
 def test_read_only_dist_folder_fails_cleanly(
     tmp_path: Path,
-    ci_job: CIJob,
-    sigstore_instance: LocalSigstore,
-    capsys: pytest.CaptureFixture[str],
+    sigstore_ci_job: CIJob,
+    local_sigstore: LocalSigstore,
+    local_sign: Cli,
 ) -> None:
-    ci_job(sigstore_instance.github_env())
+    sigstore_ci_job(local_sigstore.github_env())
     dist = tmp_path / "dist"
     wheels = [fake_wheel(dist, f"ro_pkg{i}") for i in range(3)]
     before = {w: w.read_bytes() for w in wheels}
 
     with _read_only(dist):
-        status = main(
-            ["sign", "--trust-config", str(sigstore_instance.trust_config_path), str(dist)]
-        )
+        status, _, err = local_sign(str(dist))
 
-    err = capsys.readouterr().err
     assert status == 1
     assert "cannot write" in err
     assert "writable" in err
@@ -314,19 +297,19 @@ def test_read_only_dist_folder_fails_cleanly(
 
 def test_symlinked_dist_folder(
     tmp_path: Path,
-    ci_job: CIJob,
-    sigstore_instance: LocalSigstore,
-    capsys: pytest.CaptureFixture[str],
+    sigstore_ci_job: CIJob,
+    local_sigstore: LocalSigstore,
+    local_sign: Cli,
 ) -> None:
     real = tmp_path / "real-dist"
     wheel = fake_wheel(real, "hard_pkg")
     link = tmp_path / "dist"
     link.symlink_to(real, target_is_directory=True)
-    ci_job(sigstore_instance.github_env())
+    sigstore_ci_job(local_sigstore.github_env())
 
-    status = main(["sign", "--trust-config", str(sigstore_instance.trust_config_path), str(link)])
+    status, _, err = local_sign(str(link))
 
-    assert status == 0, capsys.readouterr().err
+    assert status == 0, err
     attestation = real / f"{wheel.name}.publish.attestation"
     assert attestation.is_file()
     assert not attestation.is_symlink()
@@ -342,9 +325,9 @@ def test_symlinked_dist_folder(
 def test_broken_attestation_beside_an_artifact_is_removed_even_when_idle(
     content: bytes,
     tmp_path: Path,
-    no_ci: pytest.MonkeyPatch,
-    sigstore_instance: LocalSigstore,
-    capsys: pytest.CaptureFixture[str],
+    sigstore_no_ci: pytest.MonkeyPatch,
+    local_sigstore: LocalSigstore,
+    cli: Cli,
 ) -> None:
     """twine would upload it and PyPI would reject the release; it must not survive."""
     dist = tmp_path / "dist"
@@ -352,26 +335,25 @@ def test_broken_attestation_beside_an_artifact_is_removed_even_when_idle(
     broken = dist / f"{wheel.name}.publish.attestation"
     broken.write_bytes(content)
 
-    status = main(["sign", "--mode", "auto", str(dist)])
+    status, _, err = cli("sign", "--mode", "auto", str(dist))
 
-    err = capsys.readouterr().err
     assert status == 0
     assert f"removed stale {broken.name}: unreadable or not an attestation" in err
     assert not broken.exists()
-    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+    assert local_sigstore.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 
 
 # --- Concurrency --------------------------------------------------------------
 
 
 def test_concurrent_signers_into_one_folder_never_corrupt_each_other(
-    tmp_path: Path, sigstore_instance: LocalSigstore
+    tmp_path: Path, local_sigstore: LocalSigstore
 ) -> None:
     """Matrix jobs sharing a folder: every attestation left matches the file beside it."""
     dist = tmp_path / "dist"
     wheels = [fake_wheel(dist, f"conc_pkg{i}") for i in range(4)]
     env = outside_ci()
-    env.update(sigstore_instance.github_env())
+    env.update(local_sigstore.github_env())
     command = [
         sys.executable,
         "-m",
@@ -379,7 +361,7 @@ def test_concurrent_signers_into_one_folder_never_corrupt_each_other(
         "sign",
         "--overwrite",
         "--trust-config",
-        str(sigstore_instance.trust_config_path),
+        str(local_sigstore.trust_config_path),
     ]
     # Two processes over the same files, two over disjoint halves, all at once.
     runs = [
@@ -388,11 +370,8 @@ def test_concurrent_signers_into_one_folder_never_corrupt_each_other(
         [*command, *map(str, wheels[:2])],
         [*command, *map(str, wheels[2:])],
     ]
-    processes = [
-        subprocess.Popen(run, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        for run in runs
-    ]
-    outputs = [p.communicate(timeout=300)[0] for p in processes]
+    processes = run_bounded_all(runs, env=env, timeout=120, merge_stderr=True)
+    outputs = [p.stdout for p in processes]
 
     assert [p.returncode for p in processes] == [0, 0, 0, 0], outputs
     leftovers = sorted(p.name for p in dist.iterdir())
@@ -415,6 +394,7 @@ STAGING_WRITER = f"""
 import os, sys, time
 from pathlib import Path
 os.getpid = lambda: {OTHER_NAMESPACE_PID}  # its number in its own PID namespace
+from hatch_attest.cli import main
 from hatch_attest.files import stage_attestation
 staged = stage_attestation(Path(sys.argv[1]), b"half-written", "slsa")
 Path(sys.argv[2]).write_text("staged")
@@ -425,8 +405,8 @@ time.sleep(120)
 @pytest.mark.skipif(sys.platform == "win32", reason="flock; Windows goes by the PID")
 def test_a_live_run_in_another_pid_namespace_keeps_its_staging_file(
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """A staging file is a leftover when no live run holds its lock, whatever its PID says."""
@@ -441,7 +421,7 @@ def test_a_live_run_in_another_pid_namespace_keeps_its_staging_file(
             time.sleep(0.05)
         assert ready.exists(), "the writer did not stage its file"
         [staging] = dist.glob(f".{wheel.name}.slsa.attestation.{OTHER_NAMESPACE_PID}.*.tmp")
-        trust = ["--trust-config", str(sigstore_instance.trust_config_path)]
+        trust = ["--trust-config", str(local_sigstore.trust_config_path)]
 
         status = main(["sign", *trust, str(dist)])
 
@@ -449,7 +429,7 @@ def test_a_live_run_in_another_pid_namespace_keeps_its_staging_file(
         assert status == 0, err
         assert "removed stale" not in err
         assert staging.exists()  # the live run's file survived ours
-        verify_as_pypi(wheel, github_job, sigstore_instance.trust_config_path)
+        verify_as_pypi(wheel, sigstore_github_job, local_sigstore.trust_config_path)
         verified = main(["verify", *trust, str(wheel)])
         assert verified == 0
         assert "staging-leftover" not in capsys.readouterr().out
@@ -485,9 +465,10 @@ def test_tuf_refreshes_are_serialised_across_processes(tmp_path: Path) -> None:
         """
     )
     env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
-    processes = [subprocess.Popen([sys.executable, "-c", script, name], env=env) for name in "ABC"]
-    for process in processes:
-        assert process.wait(timeout=60) == 0
+    processes = run_bounded_all(
+        [[sys.executable, "-c", script, name] for name in "ABC"], env=env, timeout=60
+    )
+    assert [process.returncode for process in processes] == [0, 0, 0], processes
 
     lines = log.read_text().splitlines()
     assert len(lines) == 6
@@ -513,13 +494,8 @@ def test_idle_hook_imports_nothing_heavy() -> None:
         print(type(decision).__name__, sorted(heavy & set(sys.modules)))
         """
     )
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=REPO,
-        env=outside_ci(),
+    out = run_bounded(
+        [sys.executable, "-c", script], check=True, cwd=REPO, env=outside_ci(), timeout=60
     ).stdout
     assert out.split(maxsplit=1) == ["Skip", "[]\n"]
 
@@ -532,25 +508,25 @@ def test_idle_hook_imports_nothing_heavy() -> None:
 def test_timestamp_authority_is_never_called(
     fault: Fault | None,
     tmp_path: Path,
-    ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
+    sigstore_ci_job: CIJob,
+    cli: Cli,
 ) -> None:
     """PEP 740 attestations drop RFC 3161 timestamps, so a TSA outage cannot cost anything."""
     with LocalSigstore.start(tsa=True, directory=tmp_path / "sigstore") as instance:
         if fault is not None:
             instance.inject("tsa", fault)
-        ci_job(instance.github_env())
+        sigstore_ci_job(instance.github_env())
         dist = tmp_path / "dist"
         fake_wheel(dist, "hard_pkg")
 
         started = time.monotonic()
-        status = main(
-            ["sign", "--timeout", "3", "--trust-config", str(instance.trust_config_path), str(dist)]
+        status, _, err = cli(
+            "sign", "--timeout", "3", "--trust-config", str(instance.trust_config_path), str(dist)
         )
         elapsed = time.monotonic() - started
         counts = instance.counts()
 
-    assert status == 0, capsys.readouterr().err
+    assert status == 0, err
     assert len(list(dist.glob("*.publish.attestation"))) == 1
     assert counts == {"oidc": 1, "fulcio": 1, "rekor": 1, "tsa": 0}
     assert elapsed < 3 + 6
@@ -558,26 +534,25 @@ def test_timestamp_authority_is_never_called(
 
 def test_explicit_token_outside_ci_signs_and_says_which_publisher_was_checked(
     tmp_path: Path,
-    no_ci: pytest.MonkeyPatch,
-    sigstore_instance: LocalSigstore,
-    capsys: pytest.CaptureFixture[str],
+    sigstore_no_ci: pytest.MonkeyPatch,
+    local_sigstore: LocalSigstore,
+    local_sign: Cli,
 ) -> None:
     """SIGSTORE_IDENTITY_TOKEN on a machine that is no CI job: nothing to infer a publisher from."""
     identity = GitHubIdentity(repository="octo-org/explicit-pkg")
-    no_ci.setenv("SIGSTORE_IDENTITY_TOKEN", sigstore_instance.mint_github_token(identity))
+    sigstore_no_ci.setenv("SIGSTORE_IDENTITY_TOKEN", local_sigstore.mint_github_token(identity))
     dist = tmp_path / "dist"
     wheel = fake_wheel(dist, "hard_pkg")
 
-    status = main(["sign", "--trust-config", str(sigstore_instance.trust_config_path), str(dist)])
+    status, _, err = local_sign(str(dist))
 
-    err = capsys.readouterr().err
     assert status == 0, err
     assert (
         "No publisher is configured, and the CI environment names none: verifying against "
         f"GitHub repository {identity.repository}, workflow {identity.workflow}, which the "
         "identity token names"
     ) in err
-    verify_as_pypi(wheel, identity, sigstore_instance.trust_config_path)
+    verify_as_pypi(wheel, identity, local_sigstore.trust_config_path)
 
 
 @pytest.mark.parametrize("content", sorted(HOSTILE))
@@ -586,23 +561,21 @@ def test_any_content_beside_an_artifact_is_stale(
     content: str,
     with_identity: bool,
     tmp_path: Path,
-    ci_job: CIJob,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
-    capsys: pytest.CaptureFixture[str],
+    sigstore_ci_job: CIJob,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
+    local_sign: Cli,
 ) -> None:
     """Deeply nested, binary, huge, another encoding: it is not this artifact's attestation."""
     if with_identity:
-        ci_job(sigstore_instance.github_env(github_identity))
+        sigstore_ci_job(local_sigstore.github_env(sigstore_github_identity))
     dist = tmp_path / "dist"
     wheel = fake_wheel(dist, "hard_pkg")
     hostile = dist / f"{wheel.name}.publish.attestation"
     hostile.write_bytes(HOSTILE[content])
-    trust_config = str(sigstore_instance.trust_config_path)
 
-    status = main(["sign", "--mode", "auto", "--trust-config", trust_config, str(dist)])
+    status, _, err = local_sign("--mode", "auto", dist)
 
-    err = capsys.readouterr().err
     assert status == 0, err
     assert f"removed stale {hostile.name}: unreadable or not an attestation" in err
     assert "Traceback" not in err
@@ -612,4 +585,4 @@ def test_any_content_beside_an_artifact_is_stale(
         assert statement["subject"][0]["digest"]["sha256"] == Distribution.from_file(wheel).digest
     else:
         assert not hostile.exists()
-        assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+        assert local_sigstore.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}

@@ -1,8 +1,9 @@
 """Google Cloud, Buildkite and CircleCI identities through ``hatch-attest sign``.
 
-Each job is emulated the way `id` meets the real one (see ``hatch_attest.testing``):
-Google's metadata server and IAM at `id`'s module constants, pointed at the local
-instance; stand-in ``buildkite-agent`` and ``circleci`` executables on PATH. What
+Each job is emulated the way its clients meet the real one (see ``hatch_attest_testing``):
+Google's metadata server and IAM at hatch-attest's own module constants, pointed at
+the local instance; stand-in ``buildkite-agent`` and ``circleci`` executables on PATH
+(run the way `id` runs them). What
 ``sign`` writes is verified with ``hatch_attest.verify`` under pypi-attestations'
 own publisher policies (Google, CircleCI) or sigstore's identity policy (Buildkite,
 which PyPI cannot accept yet), and the certificate is read for what Fulcio puts in.
@@ -29,48 +30,34 @@ from cryptography import x509
 from pypi_attestations import Attestation, Distribution
 from sigstore.verify.policy import Identity, VerificationPolicy
 
-from hatch_attest.cli import main
 from hatch_attest.files import attestation_path
-from hatch_attest.testing import (
+from hatch_attest.trust import load_trust_config, verifier_for
+from hatch_attest.verify import verify_attestation
+from hatch_attest_testing import (
     PUBLISH_V1,
     BuildkiteIdentity,
     CircleCIIdentity,
+    Cli,
+    CliResult,
     Fault,
     GoogleIdentity,
     LocalSigstore,
     fake_wheel,
 )
-from hatch_attest.testing.pytest_plugin import CIJob
-from hatch_attest.trust import load_trust_config, verifier_for
-from hatch_attest.verify import verify_attestation
+from hatch_attest_testing.pytest_plugin import CIJob
 
 FULCIO_OID = "1.3.6.1.4.1.57264.1."
 NOTHING_SIGNED = {"fulcio": 0, "rekor": 0, "tsa": 0}
 
 
-@dataclass(frozen=True)
-class Result:
-    status: int
-    out: str
-    err: str
-
-
 # No CI identity here; the conftest starts each test in an empty folder.
-pytestmark = pytest.mark.usefixtures("no_ci")
+pytestmark = pytest.mark.usefixtures("sigstore_no_ci")
 
 
 @pytest.fixture
 def wheel(tmp_path: Path) -> Path:
     """A distribution file to sign: attestations only hash it, so any bytes do."""
     return fake_wheel(tmp_path / "dist")
-
-
-def sign(sigstore: LocalSigstore, capsys: pytest.CaptureFixture[str], *args: str) -> Result:
-    """``hatch-attest sign --trust-config <local> ARGS``, in-process."""
-    capsys.readouterr()
-    status = main(["sign", "--trust-config", str(sigstore.trust_config_path), *args])
-    out, err = capsys.readouterr()
-    return Result(status, out, err)
 
 
 def verified_certificate(
@@ -110,26 +97,26 @@ def unique_email(request: pytest.FixtureRequest, name: str = "release") -> str:
 
 @pytest.fixture
 def on_vm(
-    tmp_path: Path, sigstore_instance: LocalSigstore, request: pytest.FixtureRequest
+    tmp_path: Path, local_sigstore: LocalSigstore, request: pytest.FixtureRequest
 ) -> Iterator[GoogleIdentity]:
     """This process on a Compute Engine VM whose default service account is unique to the test."""
     account = GoogleIdentity(email=unique_email(request))
-    with sigstore_instance.google_cloud(tmp_path / "gce", account).patched():
+    with local_sigstore.google_cloud(tmp_path / "gce", account).patched():
         yield account
 
 
 def test_google_vm_signs_as_its_service_account(
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     on_vm: GoogleIdentity,
     wheel: Path,
-    capsys: pytest.CaptureFixture[str],
+    local_sign: Cli,
 ) -> None:
-    result = sign(sigstore_instance, capsys, "--publisher", f"google:{on_vm.email}", str(wheel))
+    result = local_sign("--publisher", f"google:{on_vm.email}", str(wheel))
 
     assert result.status == 0, result.err
     assert on_vm.email in result.out
     publisher = pypi_attestations.GooglePublisher(email=on_vm.email)
-    certificate = verified_certificate(wheel, sigstore_instance, publisher)
+    certificate = verified_certificate(wheel, local_sigstore, publisher)
     san = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert san.get_values_for_type(x509.RFC822Name) == [on_vm.email]
     assert san.get_values_for_type(x509.UniformResourceIdentifier) == []
@@ -138,36 +125,36 @@ def test_google_vm_signs_as_its_service_account(
         8: utf8("https://accounts.google.com"),
         24: utf8(on_vm.unique_id),
     }
-    assert sigstore_instance.counts() == {"oidc": 1, "fulcio": 1, "rekor": 1, "tsa": 0}
+    assert local_sigstore.counts() == {"oidc": 1, "fulcio": 1, "rekor": 1, "tsa": 0}
 
 
 def test_google_impersonation_signs_as_the_named_account(
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     wheel: Path,
-    no_ci: pytest.MonkeyPatch,
+    sigstore_no_ci: pytest.MonkeyPatch,
     request: pytest.FixtureRequest,
-    capsys: pytest.CaptureFixture[str],
+    local_sign: Cli,
 ) -> None:
     """GOOGLE_SERVICE_ACCOUNT_NAME: the VM's account asks IAM for another account's token."""
     publisher_email = unique_email(request, "publisher")
-    cloud = sigstore_instance.google_cloud(
+    cloud = local_sigstore.google_cloud(
         tmp_path / "gce",
         GoogleIdentity(email=unique_email(request, "vm")),
         impersonates=(publisher_email,),
         on_compute_engine=False,
     )
-    no_ci.setenv("GOOGLE_SERVICE_ACCOUNT_NAME", publisher_email)
+    sigstore_no_ci.setenv("GOOGLE_SERVICE_ACCOUNT_NAME", publisher_email)
 
     with cloud.patched():
-        result = sign(sigstore_instance, capsys, str(wheel))
+        result = local_sign(str(wheel))
 
     assert result.status == 0, result.err
     verified_certificate(
-        wheel, sigstore_instance, pypi_attestations.GooglePublisher(email=publisher_email)
+        wheel, local_sigstore, pypi_attestations.GooglePublisher(email=publisher_email)
     )
     # The access token from the metadata server, then IAM's generateIdToken.
-    assert sigstore_instance.counts() == {"oidc": 2, "fulcio": 1, "rekor": 1, "tsa": 0}
+    assert local_sigstore.counts() == {"oidc": 2, "fulcio": 1, "rekor": 1, "tsa": 0}
 
 
 @dataclass(frozen=True)
@@ -224,23 +211,23 @@ def test_no_google_identity_is_a_skip_in_auto_mode(
     case: NoIdentityCase,
     mode: str,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     wheel: Path,
-    no_ci: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    sigstore_no_ci: pytest.MonkeyPatch,
+    local_sign: Cli,
 ) -> None:
-    cloud = sigstore_instance.google_cloud(
+    cloud = local_sigstore.google_cloud(
         tmp_path / "gce",
         case.account,
         on_compute_engine=case.on_compute_engine,
         metadata_server=case.metadata_server,
     )
     if case.service_account_name is not None:
-        no_ci.setenv("GOOGLE_SERVICE_ACCOUNT_NAME", case.service_account_name)
+        sigstore_no_ci.setenv("GOOGLE_SERVICE_ACCOUNT_NAME", case.service_account_name)
 
     named = ("--publisher", case.publisher) if case.publisher is not None else ()
     with cloud.patched():
-        result = sign(sigstore_instance, capsys, "--mode", mode, *named, str(wheel))
+        result = local_sign("--mode", mode, *named, str(wheel))
 
     if mode == "auto":
         assert (result.status, result.out, result.err) == (0, "", f"Not attesting: {case.reason}\n")
@@ -248,22 +235,19 @@ def test_no_google_identity_is_a_skip_in_auto_mode(
         assert result.status == 1
         assert result.err == f"hatch-attest: error: cannot attest (mode = always): {case.reason}\n"
     assert sorted(p.name for p in wheel.parent.iterdir()) == [wheel.name]
-    assert sigstore_instance.counts() == {"oidc": case.oidc_requests, **NOTHING_SIGNED}
+    assert local_sigstore.counts() == {"oidc": case.oidc_requests, **NOTHING_SIGNED}
 
 
 def test_google_metadata_outage_fails_even_in_auto_mode(
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     on_vm: GoogleIdentity,
     wheel: Path,
-    capsys: pytest.CaptureFixture[str],
+    local_sign: Cli,
 ) -> None:
     """A VM with a service account whose metadata server fails: an outage, not "no identity"."""
-    sigstore_instance.inject("oidc", Fault.status(503))
+    local_sigstore.inject("oidc", Fault.status(503))
 
-    result = sign(
-        sigstore_instance, capsys, "--mode", "auto", "--publisher", f"google:{on_vm.email}",
-        str(wheel),
-    )  # fmt: skip
+    result = local_sign("--mode", "auto", "--publisher", f"google:{on_vm.email}", str(wheel))
 
     assert result.status == 1
     assert result.err == (
@@ -274,20 +258,19 @@ def test_google_metadata_outage_fails_even_in_auto_mode(
 
 
 def test_slow_google_metadata_server_is_given_up_on_in_time(
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     on_vm: GoogleIdentity,
     wheel: Path,
-    capsys: pytest.CaptureFixture[str],
+    local_sign: Cli,
 ) -> None:
-    # Late rather than never: `id` waits 30 s for an answer and then asks again, and a
-    # second request (in a thread nobody waits for) would land in a later test's counts.
-    sigstore_instance.inject("oidc", Fault.delay(8))
+    # Late rather than never: the answer comes after the budget is spent, and the
+    # request is not made again.
+    local_sigstore.inject("oidc", Fault.delay(8))
 
     started = time.monotonic()
-    result = sign(
-        sigstore_instance, capsys, "--mode", "auto", "--timeout", "2",
-        "--publisher", f"google:{on_vm.email}", str(wheel),
-    )  # fmt: skip
+    result = local_sign(
+        "--mode", "auto", "--timeout", "2", "--publisher", f"google:{on_vm.email}", str(wheel)
+    )
     elapsed = time.monotonic() - started
 
     assert result.status == 1
@@ -295,7 +278,7 @@ def test_slow_google_metadata_server_is_given_up_on_in_time(
         result.err
     )
     assert elapsed < 6
-    assert sigstore_instance.counts()["fulcio"] == 0
+    assert local_sigstore.counts()["fulcio"] == 0
 
 
 # Buildkite
@@ -303,28 +286,28 @@ def test_slow_google_metadata_server_is_given_up_on_in_time(
 
 @pytest.fixture
 def buildkite_job(
-    tmp_path: Path, sigstore_instance: LocalSigstore, ci_job: CIJob
+    tmp_path: Path, local_sigstore: LocalSigstore, sigstore_ci_job: CIJob
 ) -> BuildkiteIdentity:
     """This process as a Buildkite job (pipeline unique to the test) with a working agent."""
     identity = BuildkiteIdentity(pipeline_slug=f"demo-{tmp_path.name}")
-    ci_job(sigstore_instance.buildkite_env(tmp_path / "agent", identity))
+    sigstore_ci_job(local_sigstore.buildkite_env(tmp_path / "agent", identity))
     return identity
 
 
 def test_buildkite_job_signs_with_its_pipeline_identity(
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     buildkite_job: BuildkiteIdentity,
     wheel: Path,
-    capsys: pytest.CaptureFixture[str],
+    local_sign: Cli,
 ) -> None:
     pipeline = f"https://buildkite.com/octo-org/{buildkite_job.pipeline_slug}"
 
-    result = sign(sigstore_instance, capsys, str(wheel))
+    result = local_sign(str(wheel))
 
     assert result.status == 0, result.err
     assert pipeline in result.out
     policy = Identity(identity=pipeline, issuer="https://agent.buildkite.com")
-    certificate = verified_certificate(wheel, sigstore_instance, policy)
+    certificate = verified_certificate(wheel, local_sigstore, policy)
     claims = buildkite_job.claims()
     assert fulcio_extensions(certificate) == {
         1: b"https://agent.buildkite.com",
@@ -335,7 +318,7 @@ def test_buildkite_job_signs_with_its_pipeline_identity(
         21: utf8(f"{pipeline}/builds/42#{buildkite_job.job_id}"),
         24: utf8(claims["sub"]),
     }
-    assert sigstore_instance.counts() == {"oidc": 1, "fulcio": 1, "rekor": 1, "tsa": 0}
+    assert local_sigstore.counts() == {"oidc": 1, "fulcio": 1, "rekor": 1, "tsa": 0}
 
 
 # CircleCI
@@ -343,19 +326,19 @@ def test_buildkite_job_signs_with_its_pipeline_identity(
 
 def test_circleci_job_signs_as_its_pipeline_definition(
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     wheel: Path,
-    ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
+    sigstore_ci_job: CIJob,
+    local_sign: Cli,
 ) -> None:
     job = CircleCIIdentity(vcs_origin=f"github.com/octo-org/demo-{tmp_path.name}")
-    ci_job(sigstore_instance.circleci_env(tmp_path / "cli", job))
+    sigstore_ci_job(local_sigstore.circleci_env(tmp_path / "cli", job))
     build_signer = (
         f"https://circleci.com/api/v2/projects/{job.project_id}"
         f"/pipeline-definitions/{job.pipeline_definition_id}"
     )
 
-    result = sign(sigstore_instance, capsys, str(wheel))
+    result = local_sign(str(wheel))
 
     assert result.status == 0, result.err
     assert build_signer in result.out
@@ -367,7 +350,7 @@ def test_circleci_job_signs_as_its_pipeline_definition(
         vcs_origin=job.vcs_origin,
         vcs_ref=job.vcs_ref,
     )
-    certificate = verified_certificate(wheel, sigstore_instance, publisher)
+    certificate = verified_certificate(wheel, local_sigstore, publisher)
     san = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert san.get_values_for_type(x509.UniformResourceIdentifier) == [build_signer]
     extensions = fulcio_extensions(certificate)
@@ -403,15 +386,15 @@ def test_agent_that_cannot_issue_a_token_is_a_skip_in_auto_mode(
     provider: str,
     mode: str,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     wheel: Path,
-    ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
+    sigstore_ci_job: CIJob,
+    local_sign: Cli,
 ) -> None:
-    env, reason = _no_agent_token(provider, tmp_path, sigstore_instance)
-    ci_job(env)
+    env, reason = _no_agent_token(provider, tmp_path, local_sigstore)
+    sigstore_ci_job(env)
 
-    result = sign(sigstore_instance, capsys, "--mode", mode, str(wheel))
+    result = local_sign("--mode", mode, str(wheel))
 
     if mode == "auto":
         assert (result.status, result.out, result.err) == (0, "", f"Not attesting: {reason}\n")
@@ -419,19 +402,19 @@ def test_agent_that_cannot_issue_a_token_is_a_skip_in_auto_mode(
         assert result.status == 1
         assert result.err == f"hatch-attest: error: cannot attest (mode = always): {reason}\n"
     assert sorted(p.name for p in wheel.parent.iterdir()) == [wheel.name]
-    assert sigstore_instance.counts() == {"oidc": 0, **NOTHING_SIGNED}
+    assert local_sigstore.counts() == {"oidc": 0, **NOTHING_SIGNED}
 
 
 def test_agent_refused_by_the_token_service_is_a_skip(
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     buildkite_job: BuildkiteIdentity,
     wheel: Path,
-    capsys: pytest.CaptureFixture[str],
+    local_sign: Cli,
 ) -> None:
     """The agent reaches Buildkite, which refuses (a pipeline without OIDC, say): exit 1."""
-    sigstore_instance.inject("oidc", Fault.status(403))
+    local_sigstore.inject("oidc", Fault.status(403))
 
-    result = sign(sigstore_instance, capsys, "--mode", "auto", str(wheel))
+    result = local_sign("--mode", "auto", str(wheel))
 
     assert result.status == 0
     assert result.err.startswith(
@@ -439,7 +422,7 @@ def test_agent_refused_by_the_token_service_is_a_skip(
         "token (exit status 1: fatal: OIDC token request failed: POST "
     )
     assert result.err.endswith(": 403 Forbidden)\n")
-    assert sigstore_instance.counts() == {"oidc": 1, **NOTHING_SIGNED}
+    assert local_sigstore.counts() == {"oidc": 1, **NOTHING_SIGNED}
 
 
 @pytest.mark.parametrize("fault", [Fault.hang(), Fault.trickle(0.25)], ids=["hang", "trickle"])
@@ -448,23 +431,23 @@ def test_hung_agent_is_stopped_within_the_timeout(
     provider: str,
     fault: Fault,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     wheel: Path,
-    ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
+    sigstore_ci_job: CIJob,
+    local_sign: Cli,
 ) -> None:
     """`id` would wait for the agent forever; the budget stops it, and that is an error."""
     if provider == "buildkite":
-        ci_job(sigstore_instance.buildkite_env(tmp_path / "agent"))
+        sigstore_ci_job(local_sigstore.buildkite_env(tmp_path / "agent"))
         tool = "buildkite-agent"
     else:
-        ci_job(sigstore_instance.circleci_env(tmp_path / "cli"))
+        sigstore_ci_job(local_sigstore.circleci_env(tmp_path / "cli"))
         tool = "circleci"
     # The agent's own request to its token service hangs, or is answered a byte at a time.
-    sigstore_instance.inject("oidc", fault)
+    local_sigstore.inject("oidc", fault)
 
     started = time.monotonic()
-    result = sign(sigstore_instance, capsys, "--mode", "auto", "--timeout", "2", str(wheel))
+    result = local_sign("--mode", "auto", "--timeout", "2", str(wheel))
     elapsed = time.monotonic() - started
 
     assert result.status == 1
@@ -474,32 +457,30 @@ def test_hung_agent_is_stopped_within_the_timeout(
         "`timeout` (HATCH_ATTEST_TIMEOUT).\n"
     )
     assert elapsed < 6
-    assert sigstore_instance.counts() == {"oidc": 1, **NOTHING_SIGNED}
+    assert local_sigstore.counts() == {"oidc": 1, **NOTHING_SIGNED}
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
 def test_an_agent_wrapper_is_stopped_with_every_process_it_started(
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     wheel: Path,
-    ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
+    sigstore_ci_job: CIJob,
+    local_sign: Cli,
 ) -> None:
     """A hung wrapper script's child is stopped too (``subprocess.run`` kills only the wrapper)."""
-    env = sigstore_instance.circleci_env(tmp_path / "cli")
+    env = local_sigstore.circleci_env(tmp_path / "cli")
     wrapper = tmp_path / "wrapper" / "circleci"
     wrapper.parent.mkdir()
     child_file = tmp_path / "child"
     wrapper.write_text(f'#!/bin/sh\nsleep 30 &\necho $! > "{child_file}"\nwait\n')
     wrapper.chmod(0o755)
     env["PATH"] = f"{wrapper.parent}{os.pathsep}{env['PATH']}"
-    ci_job(env)
+    sigstore_ci_job(env)
 
-    outcome: list[Result] = []
+    outcome: list[CliResult] = []
     runner = threading.Thread(
-        target=lambda: outcome.append(
-            sign(sigstore_instance, capsys, "--mode", "auto", "--timeout", "2", str(wheel))
-        ),
+        target=lambda: outcome.append(local_sign("--mode", "auto", "--timeout", "2", wheel)),
         daemon=True,
     )
     runner.start()
@@ -531,17 +512,17 @@ def _running(pid: int) -> bool:
 
 def test_agent_failure_output_never_shows_a_credential(
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     wheel: Path,
-    no_ci: pytest.MonkeyPatch,
-    ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
+    sigstore_no_ci: pytest.MonkeyPatch,
+    sigstore_ci_job: CIJob,
+    local_sign: Cli,
 ) -> None:
     """An agent that echoes its access token and a token in its error: neither is shown."""
-    env = sigstore_instance.buildkite_env(tmp_path / "agent")
-    ci_job(env)
-    leaked = sigstore_instance.mint_token(BuildkiteIdentity())
-    no_ci.setenv("ECHOED_ID_TOKEN", leaked)
+    env = local_sigstore.buildkite_env(tmp_path / "agent")
+    sigstore_ci_job(env)
+    leaked = local_sigstore.mint_token(BuildkiteIdentity())
+    sigstore_no_ci.setenv("ECHOED_ID_TOKEN", leaked)
     (tmp_path / "agent" / "buildkite-agent").write_text(
         "#!/bin/sh\n"
         'echo "fatal: request with $BUILDKITE_AGENT_ACCESS_TOKEN refused; '
@@ -549,7 +530,7 @@ def test_agent_failure_output_never_shows_a_credential(
         "exit 1\n"
     )
 
-    result = sign(sigstore_instance, capsys, "--mode", "auto", str(wheel))
+    result = local_sign("--mode", "auto", str(wheel))
 
     assert result.status == 0
     assert result.err == (

@@ -8,7 +8,7 @@ from typing import Protocol
 import pytest
 
 from hatch_attest.index_verify import MAX_ANSWER_BYTES
-from hatch_attest.testing import Fault, GitHubIdentity, LocalIndex, LocalSigstore
+from hatch_attest_testing import Fault, GitHubIdentity, LocalIndex, LocalSigstore
 
 from .index_release import (
     PROJECT,
@@ -34,8 +34,8 @@ def index(local_index: LocalIndex, monkeypatch: pytest.MonkeyPatch) -> LocalInde
 
 
 @pytest.fixture
-def publisher(sigstore_instance: LocalSigstore, index: LocalIndex, tmp_path: Path) -> Publisher:
-    return Publisher(sigstore_instance, index, tmp_path)
+def publisher(local_sigstore: LocalSigstore, index: LocalIndex, tmp_path: Path) -> Publisher:
+    return Publisher(local_sigstore, index, tmp_path)
 
 
 class Verify(Protocol):
@@ -44,10 +44,10 @@ class Verify(Protocol):
 
 @pytest.fixture
 def verify(
-    capsys: pytest.CaptureFixture[str], index: LocalIndex, sigstore_instance: LocalSigstore
+    capsys: pytest.CaptureFixture[str], index: LocalIndex, local_sigstore: LocalSigstore
 ) -> Verify:
     def run(*argv: str) -> Result:
-        flags = ["--index", index.url, "--trust-config", str(sigstore_instance.trust_config_path)]
+        flags = ["--index", index.url, "--trust-config", str(local_sigstore.trust_config_path)]
         return run_cli(capsys, "verify", *argv, *flags)
 
     return run
@@ -56,12 +56,12 @@ def verify(
 def test_every_file_of_a_release_verifies(
     capsys: pytest.CaptureFixture[str],
     index: LocalIndex,
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     publisher: Publisher,
-    github_identity: GitHubIdentity,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
     wheel, sdist = publisher.publish(
-        github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0")
+        sigstore_github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0")
     )
     before = index.counts()
 
@@ -72,15 +72,17 @@ def test_every_file_of_a_release_verifies(
         "--index",
         index.url,
         "--trust-config",
-        sigstore_instance.trust_config_path,
+        local_sigstore.trust_config_path,
     )
 
     assert result.status == 0, result.err
     lines = result.out.splitlines()
     who = (
-        f"verified as github:{github_identity.repository}@{github_identity.workflow}, "
-        f"workflow https://github.com/{github_identity.repository}/.github/workflows/"
-        f"{github_identity.workflow}@{github_identity.ref}, commit {github_identity.sha} "
+        f"verified as github:{sigstore_github_identity.repository}@"
+        f"{sigstore_github_identity.workflow}, "
+        f"workflow https://github.com/{sigstore_github_identity.repository}/.github/workflows/"
+        f"{sigstore_github_identity.workflow}@{sigstore_github_identity.ref}, commit "
+        f"{sigstore_github_identity.sha} "
         "(1 attestation)"
     )
     assert lines == [f"{wheel.name}: {who}", f"{sdist.name}: {who}"]
@@ -96,13 +98,13 @@ def test_every_file_of_a_release_verifies(
 def test_publisher_flag_must_match_the_bundle(
     capsys: pytest.CaptureFixture[str],
     index: LocalIndex,
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     publisher: Publisher,
-    github_identity: GitHubIdentity,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
-    publisher.publish(github_identity, "0.1.0", wheel_name("0.1.0"))
-    trust = ["--index", index.url, "--trust-config", str(sigstore_instance.trust_config_path)]
-    spec = f"github:{github_identity.repository}@{github_identity.workflow}"
+    publisher.publish(sigstore_github_identity, "0.1.0", wheel_name("0.1.0"))
+    trust = ["--index", index.url, "--trust-config", str(local_sigstore.trust_config_path)]
+    spec = f"github:{sigstore_github_identity.repository}@{sigstore_github_identity.workflow}"
 
     same = run_cli(capsys, "verify", RELEASE, *trust, "--publisher", spec)
     other = run_cli(capsys, "verify", RELEASE, *trust, "--publisher", spec + "x.yml")
@@ -130,9 +132,9 @@ def test_release_without_provenance_says_so(verify: Verify, publisher: Publisher
 
 
 def test_one_file_without_provenance_fails_the_release(
-    verify: Verify, publisher: Publisher, github_identity: GitHubIdentity
+    verify: Verify, publisher: Publisher, sigstore_github_identity: GitHubIdentity
 ) -> None:
-    publisher.publish(github_identity, "0.1.0", wheel_name("0.1.0"))
+    publisher.publish(sigstore_github_identity, "0.1.0", wheel_name("0.1.0"))
     publisher.publish_unattested("0.1.0", sdist_name("0.1.0"))
 
     result = verify(RELEASE)
@@ -145,9 +147,12 @@ def test_one_file_without_provenance_fails_the_release(
 
 
 def test_tampered_file_fails(
-    verify: Verify, index: LocalIndex, publisher: Publisher, github_identity: GitHubIdentity
+    verify: Verify,
+    index: LocalIndex,
+    publisher: Publisher,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
-    publisher.publish(github_identity, "0.1.0", wheel_name("0.1.0"))
+    publisher.publish(sigstore_github_identity, "0.1.0", wheel_name("0.1.0"))
     index.inject("json", Fault.tampered())
 
     result = verify(RELEASE)
@@ -159,9 +164,12 @@ def test_tampered_file_fails(
 
 
 def test_provenance_for_another_file_fails(
-    verify: Verify, index: LocalIndex, publisher: Publisher, github_identity: GitHubIdentity
+    verify: Verify,
+    index: LocalIndex,
+    publisher: Publisher,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
-    publisher.publish(github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0"))
+    publisher.publish(sigstore_github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0"))
     index.inject("integrity", Fault.provenance_of(sdist_name("0.1.0")))
 
     result = verify(RELEASE)
@@ -182,9 +190,12 @@ def test_no_such_release(verify: Verify, index: LocalIndex) -> None:
 
 
 def test_malformed_answer_is_a_clear_error(
-    verify: Verify, index: LocalIndex, publisher: Publisher, github_identity: GitHubIdentity
+    verify: Verify,
+    index: LocalIndex,
+    publisher: Publisher,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
-    publisher.publish(github_identity, "0.1.0", wheel_name("0.1.0"))
+    publisher.publish(sigstore_github_identity, "0.1.0", wheel_name("0.1.0"))
     index.inject("json", Fault.malformed())
 
     result = verify(RELEASE)
@@ -197,9 +208,12 @@ def test_malformed_answer_is_a_clear_error(
 
 
 def test_provenance_that_is_not_provenance_fails_the_file(
-    verify: Verify, index: LocalIndex, publisher: Publisher, github_identity: GitHubIdentity
+    verify: Verify,
+    index: LocalIndex,
+    publisher: Publisher,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
-    publisher.publish(github_identity, "0.1.0", wheel_name("0.1.0"))
+    publisher.publish(sigstore_github_identity, "0.1.0", wheel_name("0.1.0"))
     index.inject("integrity", Fault.oversized(100))
 
     result = verify(RELEASE)
@@ -210,9 +224,12 @@ def test_provenance_that_is_not_provenance_fails_the_file(
 
 
 def test_oversized_answer_is_refused(
-    verify: Verify, index: LocalIndex, publisher: Publisher, github_identity: GitHubIdentity
+    verify: Verify,
+    index: LocalIndex,
+    publisher: Publisher,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
-    publisher.publish(github_identity, "0.1.0", wheel_name("0.1.0"))
+    publisher.publish(sigstore_github_identity, "0.1.0", wheel_name("0.1.0"))
     index.inject("integrity", Fault.oversized(MAX_ANSWER_BYTES + 1))
 
     result = verify(RELEASE)
@@ -225,9 +242,12 @@ def test_oversized_answer_is_refused(
 
 
 def test_failing_index_is_retried_then_reported(
-    verify: Verify, index: LocalIndex, publisher: Publisher, github_identity: GitHubIdentity
+    verify: Verify,
+    index: LocalIndex,
+    publisher: Publisher,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
-    publisher.publish(github_identity, "0.1.0", wheel_name("0.1.0"))
+    publisher.publish(sigstore_github_identity, "0.1.0", wheel_name("0.1.0"))
     index.inject("json", Fault.status(503, body="maintenance"))
 
     result = verify(RELEASE, "--timeout", "2")
@@ -241,9 +261,12 @@ def test_failing_index_is_retried_then_reported(
 
 
 def test_failing_index_recovers_within_the_budget(
-    verify: Verify, index: LocalIndex, publisher: Publisher, github_identity: GitHubIdentity
+    verify: Verify,
+    index: LocalIndex,
+    publisher: Publisher,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
-    publisher.publish(github_identity, "0.1.0", wheel_name("0.1.0"))
+    publisher.publish(sigstore_github_identity, "0.1.0", wheel_name("0.1.0"))
     index.inject("integrity", Fault.status(429, retry_after=0), times=1)
     index.inject("json", Fault.status(502), times=1)
 
@@ -255,9 +278,12 @@ def test_failing_index_recovers_within_the_budget(
 
 
 def test_hung_index_is_bounded(
-    verify: Verify, index: LocalIndex, publisher: Publisher, github_identity: GitHubIdentity
+    verify: Verify,
+    index: LocalIndex,
+    publisher: Publisher,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
-    publisher.publish(github_identity, "0.1.0", wheel_name("0.1.0"))
+    publisher.publish(sigstore_github_identity, "0.1.0", wheel_name("0.1.0"))
     index.inject("json", Fault.hang())
 
     result = verify(RELEASE, "--timeout", "1.5")
@@ -349,9 +375,12 @@ def test_real_provenance_under_another_publisher_fails(
 
 
 def test_slow_index_within_the_budget_verifies(
-    verify: Verify, index: LocalIndex, publisher: Publisher, github_identity: GitHubIdentity
+    verify: Verify,
+    index: LocalIndex,
+    publisher: Publisher,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
-    publisher.publish(github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0"))
+    publisher.publish(sigstore_github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0"))
     index.inject("integrity", Fault.delay(0.3))
 
     result = verify(RELEASE, "--timeout", "20")
@@ -361,9 +390,12 @@ def test_slow_index_within_the_budget_verifies(
 
 
 def test_slow_index_past_the_budget_fails_each_file_clearly(
-    verify: Verify, index: LocalIndex, publisher: Publisher, github_identity: GitHubIdentity
+    verify: Verify,
+    index: LocalIndex,
+    publisher: Publisher,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
-    publisher.publish(github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0"))
+    publisher.publish(sigstore_github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0"))
     index.inject("integrity", Fault.delay(30))
 
     result = verify(RELEASE, "--timeout", "1")

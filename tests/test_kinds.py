@@ -37,7 +37,9 @@ from hatch_attest.kinds import (
     running_job,
 )
 from hatch_attest.kinds.github import github_workflow_file
-from hatch_attest.testing import (
+from hatch_attest.trust import load_trust_config, verifier_for
+from hatch_attest.verify import verify_attestation
+from hatch_attest_testing import (
     PUBLISH_V1,
     SLSA_PROVENANCE_V1,
     GitHubIdentity,
@@ -46,9 +48,7 @@ from hatch_attest.testing import (
     LocalSigstore,
     fake_wheel,
 )
-from hatch_attest.testing.pytest_plugin import CIJob
-from hatch_attest.trust import load_trust_config, verifier_for
-from hatch_attest.verify import verify_attestation
+from hatch_attest_testing.pytest_plugin import CIJob
 
 NOTHING = {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 TOKEN_ONLY = {"oidc": 1, "fulcio": 0, "rekor": 0, "tsa": 0}
@@ -56,7 +56,7 @@ AT_SIGN_WORKFLOW = "release@v2.yml"
 ENTERPRISE_ISSUER = "https://token.actions.githubusercontent.com/octo-enterprise"
 
 # No CI identity until a test enters a job; the conftest starts each test in an empty folder.
-pytestmark = pytest.mark.usefixtures("no_ci")
+pytestmark = pytest.mark.usefixtures("sigstore_no_ci")
 
 
 @dataclass(frozen=True)
@@ -113,16 +113,18 @@ def test_a_workflow_named_with_an_at_sign_attests_and_verifies_with_pypi_s_polic
     predicate: str,
     suffix: str,
     predicate_type: str,
-    sigstore_instance: LocalSigstore,
-    ci_job: CIJob,
-    github_identity: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_ci_job: CIJob,
+    sigstore_github_identity: GitHubIdentity,
     wheel: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    identity = GitHubIdentity(repository=github_identity.repository, workflow=AT_SIGN_WORKFLOW)
-    ci_job(sigstore_instance.github_env(identity))
+    identity = GitHubIdentity(
+        repository=sigstore_github_identity.repository, workflow=AT_SIGN_WORKFLOW
+    )
+    sigstore_ci_job(local_sigstore.github_env(identity))
 
-    result = sign(sigstore_instance, capsys, "--predicate", predicate, str(wheel))
+    result = sign(local_sigstore, capsys, "--predicate", predicate, str(wheel))
 
     assert result.status == 0, result.err
     path = wheel.with_name(f"{wheel.name}.{suffix}.attestation")
@@ -130,7 +132,7 @@ def test_a_workflow_named_with_an_at_sign_attests_and_verifies_with_pypi_s_polic
     policy = pypi_attestations.GitHubPublisher(
         repository=identity.repository, workflow=AT_SIGN_WORKFLOW
     )
-    statement, claims = verified(path, wheel, sigstore_instance, policy)
+    statement, claims = verified(path, wheel, local_sigstore, policy)
     assert statement["predicateType"] == predicate_type
     assert claims["build_config_uri"] == (
         f"https://github.com/{identity.repository}/.github/workflows/{AT_SIGN_WORKFLOW}"
@@ -139,7 +141,7 @@ def test_a_workflow_named_with_an_at_sign_attests_and_verifies_with_pypi_s_polic
     if predicate == "slsa-provenance":
         workflow = statement["predicate"]["buildDefinition"]["externalParameters"]["workflow"]
         assert workflow["path"] == f".github/workflows/{AT_SIGN_WORKFLOW}"
-    assert sigstore_instance.counts() == {"oidc": 1, "fulcio": 1, "rekor": 1, "tsa": 0}
+    assert local_sigstore.counts() == {"oidc": 1, "fulcio": 1, "rekor": 1, "tsa": 0}
 
 
 # --- 2. The CI's own identity comes first -----------------------------------------------
@@ -147,13 +149,13 @@ def test_a_workflow_named_with_an_at_sign_attests_and_verifies_with_pypi_s_polic
 
 @pytest.fixture
 def on_compute_engine(
-    tmp_path: Path, sigstore_instance: LocalSigstore, request: pytest.FixtureRequest
+    tmp_path: Path, local_sigstore: LocalSigstore, request: pytest.FixtureRequest
 ) -> Iterator[GoogleIdentity]:
     """This process on a GCE VM (product name file and metadata server) with a service account."""
     account = GoogleIdentity(
         email=f"vm-{abs(hash(request.node.nodeid)) % 10**8:08d}@p.iam.gserviceaccount.com"
     )
-    with sigstore_instance.google_cloud(tmp_path / "gce", account).patched():
+    with local_sigstore.google_cloud(tmp_path / "gce", account).patched():
         yield account
 
 
@@ -180,16 +182,16 @@ CI_JOBS: dict[str, tuple[Enter, str, int]] = {
 def test_a_ci_job_on_a_compute_engine_runner_signs_as_the_job_not_the_vm(
     job: tuple[Enter, str, int],
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     on_compute_engine: GoogleIdentity,
-    ci_job: CIJob,
+    sigstore_ci_job: CIJob,
     wheel: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     enter, issuer, token_requests = job
-    ci_job(enter(sigstore_instance, tmp_path))
+    sigstore_ci_job(enter(local_sigstore, tmp_path))
 
-    result = sign(sigstore_instance, capsys, "--predicate", "publish", str(wheel))
+    result = sign(local_sigstore, capsys, "--predicate", "publish", str(wheel))
 
     assert result.status == 0, result.err
     assert on_compute_engine.email not in result.out + result.err
@@ -199,7 +201,7 @@ def test_a_ci_job_on_a_compute_engine_runner_signs_as_the_job_not_the_vm(
     certificate = x509.load_der_x509_certificate(attestation.verification_material.certificate)
     assert certificate_claims(certificate)["issuer"] == issuer
     # The VM's metadata server was never asked.
-    assert sigstore_instance.counts() == {
+    assert local_sigstore.counts() == {
         "oidc": token_requests,
         "fulcio": 1,
         "rekor": 1,
@@ -208,23 +210,24 @@ def test_a_ci_job_on_a_compute_engine_runner_signs_as_the_job_not_the_vm(
 
 
 def test_a_gitlab_job_on_a_compute_engine_runner_verifies_with_its_gitlab_publisher(
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     on_compute_engine: GoogleIdentity,
-    ci_job: CIJob,
-    gitlab_identity: GitLabIdentity,
+    sigstore_ci_job: CIJob,
+    sigstore_gitlab_identity: GitLabIdentity,
     wheel: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    ci_job(sigstore_instance.gitlab_env(gitlab_identity))
+    sigstore_ci_job(local_sigstore.gitlab_env(sigstore_gitlab_identity))
 
-    result = sign(sigstore_instance, capsys, str(wheel))
+    result = sign(local_sigstore, capsys, str(wheel))
 
     assert result.status == 0, result.err
     policy = pypi_attestations.GitLabPublisher(
-        repository=gitlab_identity.project_path, workflow_filepath=gitlab_identity.ci_config_path
+        repository=sigstore_gitlab_identity.project_path,
+        workflow_filepath=sigstore_gitlab_identity.ci_config_path,
     )
     statement, _ = verified(
-        wheel.with_name(f"{wheel.name}.publish.attestation"), wheel, sigstore_instance, policy
+        wheel.with_name(f"{wheel.name}.publish.attestation"), wheel, local_sigstore, policy
     )
     assert statement["predicateType"] == PUBLISH_V1
 
@@ -241,7 +244,7 @@ BARE_VM_LINE = (
 def test_a_bare_vm_s_default_account_signs_only_for_a_google_publisher(
     mode: str,
     publisher: str | None,
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     on_compute_engine: GoogleIdentity,
     wheel: Path,
     capsys: pytest.CaptureFixture[str],
@@ -249,7 +252,7 @@ def test_a_bare_vm_s_default_account_signs_only_for_a_google_publisher(
     """Signed with a google publisher: ``test_identities.test_google_vm_signs_as_its_...``."""
     named = ("--publisher", publisher) if publisher is not None else ()
 
-    result = sign(sigstore_instance, capsys, "--mode", mode, *named, str(wheel))
+    result = sign(local_sigstore, capsys, "--mode", mode, *named, str(wheel))
 
     if mode == "auto":
         assert (result.status, result.out, result.err) == (
@@ -261,7 +264,7 @@ def test_a_bare_vm_s_default_account_signs_only_for_a_google_publisher(
         assert (result.status, result.out) == (1, "")
         assert result.err == f"hatch-attest: error: cannot attest (mode = always): {BARE_VM_LINE}\n"
     assert sorted(p.name for p in wheel.parent.iterdir()) == [wheel.name]
-    assert sigstore_instance.counts() == NOTHING
+    assert local_sigstore.counts() == NOTHING
 
 
 @pytest.mark.parametrize("variable", ["GITLAB_CI", "BUILDKITE", "CIRCLECI", "GITHUB_ACTIONS"])
@@ -305,19 +308,19 @@ ENTERPRISE_LINE = (
 def test_an_enterprise_issuer_is_a_skip_in_auto_and_a_failure_in_always(
     mode: str,
     configured: bool,
-    sigstore_instance: LocalSigstore,
-    ci_job: CIJob,
-    github_identity: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_ci_job: CIJob,
+    sigstore_github_identity: GitHubIdentity,
     wheel: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    identity = EnterpriseIdentity(repository=github_identity.repository)
-    ci_job(sigstore_instance.github_env(identity))
+    identity = EnterpriseIdentity(repository=sigstore_github_identity.repository)
+    sigstore_ci_job(local_sigstore.github_env(identity))
     named = (
         ("--publisher", f"github:{identity.repository}@{identity.workflow}") if configured else ()
     )
 
-    result = sign(sigstore_instance, capsys, "--mode", mode, *named, str(wheel))
+    result = sign(local_sigstore, capsys, "--mode", mode, *named, str(wheel))
 
     if mode == "auto":
         assert (result.status, result.out, result.err) == (
@@ -332,4 +335,4 @@ def test_an_enterprise_issuer_is_a_skip_in_auto_and_a_failure_in_always(
         )
     assert sorted(p.name for p in wheel.parent.iterdir()) == [wheel.name]
     # The token was fetched (only it can tell the issuer); Fulcio and Rekor never heard of it.
-    assert sigstore_instance.counts() == TOKEN_ONLY
+    assert local_sigstore.counts() == TOKEN_ONLY

@@ -9,7 +9,7 @@ from typing import Protocol
 import pytest
 
 from hatch_attest.index_verify import identity_matches
-from hatch_attest.testing import Fault, GitHubIdentity, LocalIndex, LocalSigstore
+from hatch_attest_testing import Fault, GitHubIdentity, LocalIndex, LocalSigstore
 
 from .index_release import (
     PROJECT,
@@ -35,18 +35,18 @@ def index(local_index: LocalIndex, monkeypatch: pytest.MonkeyPatch) -> LocalInde
 
 
 @pytest.fixture
-def publisher(sigstore_instance: LocalSigstore, index: LocalIndex, tmp_path: Path) -> Publisher:
+def publisher(local_sigstore: LocalSigstore, index: LocalIndex, tmp_path: Path) -> Publisher:
     directory = tmp_path / "dist"
     directory.mkdir()
-    return Publisher(sigstore_instance, index, directory)
+    return Publisher(local_sigstore, index, directory)
 
 
 @pytest.fixture
 def run(
-    capsys: pytest.CaptureFixture[str], index: LocalIndex, sigstore_instance: LocalSigstore
+    capsys: pytest.CaptureFixture[str], index: LocalIndex, local_sigstore: LocalSigstore
 ) -> Run:
     def command(*argv: str | Path) -> Result:
-        flags = ["--index", index.url, "--trust-config", str(sigstore_instance.trust_config_path)]
+        flags = ["--index", index.url, "--trust-config", str(local_sigstore.trust_config_path)]
         return run_cli(capsys, *argv, *flags)
 
     return command
@@ -89,10 +89,10 @@ def identity(job: GitHubIdentity) -> str:
 
 
 def test_lock_identities_pins_verified_publishers_and_keeps_the_rest(
-    run: Run, publisher: Publisher, github_identity: GitHubIdentity, tmp_path: Path
+    run: Run, publisher: Publisher, sigstore_github_identity: GitHubIdentity, tmp_path: Path
 ) -> None:
     wheel, sdist = publisher.publish(
-        github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0")
+        sigstore_github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0")
     )
     lock = tmp_path / "pylock.toml"
     before = pylock("0.1.0", wheel, sdist)
@@ -101,11 +101,11 @@ def test_lock_identities_pins_verified_publishers_and_keeps_the_rest(
     result = run("lock-identities", lock)
 
     assert result.status == 0, result.out + result.err
-    assert lock.read_text() == pylock("0.1.0", wheel, sdist, identity(github_identity))
+    assert lock.read_text() == pylock("0.1.0", wheel, sdist, identity(sigstore_github_identity))
     assert result.out.splitlines() == [
         "NOTE local-thing==1.0: unchanged: not from an index (no sdist or wheels)",
-        f"OK   demo-pkg==0.1.0: pinned github:{github_identity.repository}@"
-        f"{github_identity.workflow}",
+        f"OK   demo-pkg==0.1.0: pinned github:{sigstore_github_identity.repository}@"
+        f"{sigstore_github_identity.workflow}",
     ]
 
     audited = run("audit", lock, "--require-identities")
@@ -116,11 +116,11 @@ def test_lock_identities_pins_verified_publishers_and_keeps_the_rest(
 
 
 def test_lock_identities_leaves_unverified_packages_unchanged(
-    run: Run, index: LocalIndex, publisher: Publisher, github_identity: GitHubIdentity,
+    run: Run, index: LocalIndex, publisher: Publisher, sigstore_github_identity: GitHubIdentity,
     tmp_path: Path,
 ) -> None:  # fmt: skip
     wheel, sdist = publisher.publish(
-        github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0")
+        sigstore_github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0")
     )
     lock = tmp_path / "pylock.toml"
     lock.write_text(pylock("0.1.0", wheel, sdist))
@@ -152,12 +152,12 @@ def test_lock_identities_without_provenance_is_unchanged(
 
 
 def test_audit_fails_when_the_publisher_changes_between_versions(
-    run: Run, publisher: Publisher, github_identity: GitHubIdentity, tmp_path: Path
+    run: Run, publisher: Publisher, sigstore_github_identity: GitHubIdentity, tmp_path: Path
 ) -> None:
     old_wheel, old_sdist = publisher.publish(
-        github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0")
+        sigstore_github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0")
     )
-    intruder = dataclasses.replace(github_identity, repository="mallory/demo-pkg")
+    intruder = dataclasses.replace(sigstore_github_identity, repository="mallory/demo-pkg")
     new_wheel, new_sdist = publisher.publish(
         intruder, "0.2.0", wheel_name("0.2.0"), sdist_name("0.2.0")
     )
@@ -180,33 +180,34 @@ def test_audit_fails_when_the_publisher_changes_between_versions(
     fails = [line for line in result.out.splitlines() if line.startswith("FAIL")]
     assert fails == [
         f"FAIL demo-pkg==0.2.0: {name}: publisher identity changed: published by "
-        f"github:mallory/demo-pkg@{github_identity.workflow}, the lock pins "
-        f"github:{github_identity.repository}@{github_identity.workflow}"
+        f"github:mallory/demo-pkg@{sigstore_github_identity.workflow}, the lock pins "
+        f"github:{sigstore_github_identity.repository}@{sigstore_github_identity.workflow}"
         for name in (new_sdist.name, new_wheel.name)
     ]
 
 
 def test_audit_fails_when_pinned_provenance_disappears(
-    run: Run, publisher: Publisher, github_identity: GitHubIdentity, tmp_path: Path
+    run: Run, publisher: Publisher, sigstore_github_identity: GitHubIdentity, tmp_path: Path
 ) -> None:
     wheel, sdist = publisher.publish_unattested("0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0"))
     lock = tmp_path / "pylock.toml"
-    lock.write_text(pylock("0.1.0", wheel, sdist, identity(github_identity)))
+    lock.write_text(pylock("0.1.0", wheel, sdist, identity(sigstore_github_identity)))
 
     result = run("audit", lock)
 
     assert result.status == 1
     assert (
         f"FAIL demo-pkg==0.1.0: {wheel.name}: provenance disappeared: the index serves none, "
-        f"but the lock pins github:{github_identity.repository}@{github_identity.workflow}"
+        f"but the lock pins github:{sigstore_github_identity.repository}@"
+        f"{sigstore_github_identity.workflow}"
     ) in result.out.splitlines()
 
 
 def test_audit_reports_unpinned_packages_unless_required(
-    run: Run, publisher: Publisher, github_identity: GitHubIdentity, tmp_path: Path
+    run: Run, publisher: Publisher, sigstore_github_identity: GitHubIdentity, tmp_path: Path
 ) -> None:
     wheel, sdist = publisher.publish(
-        github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0")
+        sigstore_github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0")
     )
     lock = tmp_path / "pylock.toml"
     lock.write_text(pylock("0.1.0", wheel, sdist))
@@ -222,10 +223,10 @@ def test_audit_reports_unpinned_packages_unless_required(
 
 
 def test_audit_fails_on_a_hash_the_lock_does_not_have(
-    run: Run, publisher: Publisher, github_identity: GitHubIdentity, tmp_path: Path
+    run: Run, publisher: Publisher, sigstore_github_identity: GitHubIdentity, tmp_path: Path
 ) -> None:
     wheel, sdist = publisher.publish(
-        github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0")
+        sigstore_github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0")
     )
     lock = tmp_path / "pylock.toml"
     lock.write_text(pylock("0.1.0", wheel, sdist).replace(sha256(wheel), "0" * 64))
@@ -240,11 +241,11 @@ def test_audit_fails_on_a_hash_the_lock_does_not_have(
 
 
 def test_audit_uv_lock_reports_identities_only(
-    run: Run, index: LocalIndex, publisher: Publisher, github_identity: GitHubIdentity,
+    run: Run, index: LocalIndex, publisher: Publisher, sigstore_github_identity: GitHubIdentity,
     tmp_path: Path,
 ) -> None:  # fmt: skip
     wheel, sdist = publisher.publish(
-        github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0")
+        sigstore_github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0")
     )
     lock = tmp_path / "uv.lock"
     lock.write_text(f"""\
@@ -288,10 +289,10 @@ source = {{ editable = "." }}
 
 
 def test_audit_hashed_requirements(
-    run: Run, publisher: Publisher, github_identity: GitHubIdentity, tmp_path: Path
+    run: Run, publisher: Publisher, sigstore_github_identity: GitHubIdentity, tmp_path: Path
 ) -> None:
     wheel, sdist = publisher.publish(
-        github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0")
+        sigstore_github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0")
     )
     requirements = tmp_path / "requirements.txt"
     requirements.write_text(f"""\
@@ -359,9 +360,9 @@ def test_identity_matching(pinned: dict[str, str], found: dict[str, str], matche
 
 
 def test_lock_identities_replaces_an_array_of_tables(
-    run: Run, publisher: Publisher, github_identity: GitHubIdentity, tmp_path: Path
+    run: Run, publisher: Publisher, sigstore_github_identity: GitHubIdentity, tmp_path: Path
 ) -> None:
-    [wheel] = publisher.publish(github_identity, "0.1.0", wheel_name("0.1.0"))
+    [wheel] = publisher.publish(sigstore_github_identity, "0.1.0", wheel_name("0.1.0"))
     lock = tmp_path / "pylock.toml"
     lock.write_text(f"""\
 lock-version = "1.0"
@@ -374,7 +375,7 @@ wheels = [{{ name = "{wheel.name}", hashes = {{ sha256 = "{sha256(wheel)}" }} }}
 
 [[packages.attestation-identities]]
 kind = "GitHub"
-repository = "{github_identity.repository}"
+repository = "{sigstore_github_identity.repository}"
 workflow = "old.yml"
 """)
 

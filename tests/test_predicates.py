@@ -7,7 +7,7 @@ import pytest
 from hatch_attest.errors import PredicateError
 from hatch_attest.kinds.gitlab import GITLAB_BUILD_TYPE
 from hatch_attest.predicates import PUBLISH, SLSA_PROVENANCE
-from hatch_attest.testing import GitHubIdentity, GitLabIdentity
+from hatch_attest_testing import GitHubIdentity, GitLabIdentity
 
 
 def test_provenance_needs_a_ci_identity() -> None:

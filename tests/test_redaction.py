@@ -15,10 +15,9 @@ from typing import Literal
 
 import pytest
 
-from hatch_attest.cli import main
 from hatch_attest.redact import REDACTED, redact, remember
-from hatch_attest.testing import Fault, GitHubIdentity, LocalSigstore, fake_wheel
-from hatch_attest.testing.pytest_plugin import CIJob
+from hatch_attest_testing import Cli, Fault, GitHubIdentity, LocalSigstore, fake_wheel
+from hatch_attest_testing.pytest_plugin import CIJob
 
 
 def _shows_any_piece(sigstore: LocalSigstore, text: str) -> bool:
@@ -35,16 +34,15 @@ def _shows_any_piece(sigstore: LocalSigstore, text: str) -> bool:
 def test_fulcio_echoing_the_request_shows_no_token(
     as_json: bool,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
-    capsys: pytest.CaptureFixture[str],
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
+    local_sign: Cli,
 ) -> None:
     dist = tmp_path / "dist"
     fake_wheel(dist, "redact_pkg")
-    sigstore_instance.inject("fulcio", Fault.echo(400, json=as_json))
+    local_sigstore.inject("fulcio", Fault.echo(400, json=as_json))
 
-    status = main(["sign", "--trust-config", str(sigstore_instance.trust_config_path), str(dist)])
-    out, err = capsys.readouterr()
+    status, out, err = local_sign(str(dist))
 
     assert status == 1
     [line] = err.splitlines()[-1:]
@@ -55,75 +53,73 @@ def test_fulcio_echoing_the_request_shows_no_token(
         f"Accept-Encoding:[gzip, deflate, zstd] Authorization:[Bearer {REDACTED}] "
     )
     assert line.endswith("). Check the identity token and the trust config.")
-    assert not _shows_any_piece(sigstore_instance, out + err)
+    assert not _shows_any_piece(local_sigstore, out + err)
     assert sorted(p.name for p in dist.iterdir()) == ["redact_pkg-1.0-py3-none-any.whl"]
 
 
 def test_verbose_traceback_and_logs_show_no_token(
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
-    capsys: pytest.CaptureFixture[str],
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
+    local_sign: Cli,
 ) -> None:
     # -v prints the traceback and the debug logs; the chained errors may quote Fulcio.
     dist = tmp_path / "dist"
     fake_wheel(dist, "redact_pkg")
-    sigstore_instance.inject("fulcio", Fault.echo(400))
-    trust_config = str(sigstore_instance.trust_config_path)
+    local_sigstore.inject("fulcio", Fault.echo(400))
 
-    status = main(["sign", "-v", "--trust-config", trust_config, str(dist)])
-    out, err = capsys.readouterr()
+    status, out, err = local_sign("-v", dist)
 
     assert status == 1
     assert "Traceback (most recent call last):" in err
     assert "hatch_attest.errors.SigningError: Fulcio refused the request (HTTP 400: " in err
     assert f"Authorization:[Bearer {REDACTED}]" in err
-    assert not _shows_any_piece(sigstore_instance, out + err)
+    assert not _shows_any_piece(local_sigstore, out + err)
 
 
 @pytest.mark.parametrize("line_end", ["\n", "\r\n", "\r", " "])
 def test_request_token_from_a_crlf_env_file_still_signs(
     line_end: str,
     tmp_path: Path,
-    no_ci: pytest.MonkeyPatch,
-    ci_job: CIJob,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
-    capsys: pytest.CaptureFixture[str],
+    sigstore_no_ci: pytest.MonkeyPatch,
+    sigstore_ci_job: CIJob,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
+    local_sign: Cli,
 ) -> None:
-    env = sigstore_instance.github_env(github_identity)
-    ci_job(env)
-    no_ci.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] + line_end)
+    env = local_sigstore.github_env(sigstore_github_identity)
+    sigstore_ci_job(env)
+    sigstore_no_ci.setenv(
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN", env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] + line_end
+    )
     dist = tmp_path / "dist"
     wheel = fake_wheel(dist, "redact_pkg")
 
-    status = main(["sign", "--trust-config", str(sigstore_instance.trust_config_path), str(dist)])
-    out, err = capsys.readouterr()
+    status, out, err = local_sign(str(dist))
 
     assert status == 0, err
     assert (dist / f"{wheel.name}.publish.attestation").is_file()
-    assert sigstore_instance.counts()["oidc"] == 1
-    assert not sigstore_instance.credential_scan().found_in(out + err)
+    assert local_sigstore.counts()["oidc"] == 1
+    assert not local_sigstore.credential_scan().found_in(out + err)
 
 
 def test_request_token_that_requests_refuses_is_not_quoted(
     tmp_path: Path,
-    no_ci: pytest.MonkeyPatch,
-    ci_job: CIJob,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
-    capsys: pytest.CaptureFixture[str],
+    sigstore_no_ci: pytest.MonkeyPatch,
+    sigstore_ci_job: CIJob,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
+    local_sign: Cli,
 ) -> None:
-    env = sigstore_instance.github_env(github_identity)
-    ci_job(env)
+    env = local_sigstore.github_env(sigstore_github_identity)
+    sigstore_ci_job(env)
     request_token = env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"]
     # A line break inside the value: requests refuses the header and quotes it whole.
-    no_ci.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", f"{request_token}\r\n{request_token}")
+    sigstore_no_ci.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", f"{request_token}\r\n{request_token}")
     dist = tmp_path / "dist"
     fake_wheel(dist, "redact_pkg")
 
-    status = main(["sign", "--trust-config", str(sigstore_instance.trust_config_path), str(dist)])
-    out, err = capsys.readouterr()
+    status, out, err = local_sign(str(dist))
 
     assert status == 1
     assert err == (
@@ -132,8 +128,8 @@ def test_request_token_that_requests_refuses_is_not_quoted(
         "file with CRLF line ends?)\n"
     )
     assert request_token[:16] not in out + err
-    assert not sigstore_instance.credential_scan().found_in(out + err)
-    assert sigstore_instance.counts()["oidc"] == 0
+    assert not local_sigstore.credential_scan().found_in(out + err)
+    assert local_sigstore.counts()["oidc"] == 0
 
 
 # --- The rules, on text ------------------------------------------------------------

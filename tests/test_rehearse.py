@@ -16,8 +16,8 @@ import pytest
 from hatch_attest import rehearse
 from hatch_attest.cli import main
 from hatch_attest.kinds import GitHubPublisher, GitLabPublisher, Publisher
-from hatch_attest.testing import LocalIndex, LocalSigstore, Refusal
 from hatch_attest.uploads import shell_builds
+from hatch_attest_testing import LocalIndex, LocalSigstore, Refusal
 
 from .local_index.client import PROJECT, mint, upload
 
@@ -193,12 +193,12 @@ def test_readers_note_builds_in_called_workflows_and_cibuildwheel(tmp_path: Path
 
 
 def test_index_keeps_each_refusal_with_its_reason(
-    tmp_path: Path, sigstore_instance: LocalSigstore, local_index: LocalIndex
+    tmp_path: Path, local_sigstore: LocalSigstore, local_index: LocalIndex
 ) -> None:
     """What the rehearsal reports per file: the index's own words, whatever the uploader shows."""
     wheel = tmp_path / "demo_pkg-0.1.0-py3-none-any.whl"
     wheel.write_bytes(b"PK a wheel")
-    token = sigstore_instance.mint_github_token(audience="pypi")
+    token = local_sigstore.mint_github_token(audience="pypi")
 
     assert upload(local_index, None, wheel).status == 403
     assert mint(local_index, token).status == 422
@@ -327,7 +327,7 @@ def test_a_publisher_no_job_can_be_emulated_for_exits_1(
 )
 def test_the_emulated_job_of_a_publisher_is_that_publisher_on_the_index(
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     local_index: LocalIndex,
     job: Publisher,
     other: Publisher,
@@ -335,23 +335,23 @@ def test_the_emulated_job_of_a_publisher_is_that_publisher_on_the_index(
     """What rehearse asks the local instance for: "a job of this publisher", of any kind."""
     local_index.add_publisher(PROJECT, job.to_pypi())
 
-    env = sigstore_instance.job_env(job, workspace=tmp_path)
+    env = local_sigstore.job_env(job, workspace=tmp_path)
 
     assert str(tmp_path) in env.values()
-    assert mint(local_index, sigstore_instance.mint_job_token(job, audience="pypi")).status == 200
-    refused = mint(local_index, sigstore_instance.mint_job_token(other, audience="pypi"))
+    assert mint(local_index, local_sigstore.mint_job_token(job, audience="pypi")).status == 200
+    refused = mint(local_index, local_sigstore.mint_job_token(other, audience="pypi"))
     assert refused.status == 422
 
 
 def test_a_gitlab_upload_job_gets_a_fresh_pypi_token_each_time(
-    tmp_path: Path, sigstore_instance: LocalSigstore, local_index: LocalIndex
+    tmp_path: Path, local_sigstore: LocalSigstore, local_index: LocalIndex
 ) -> None:
     job = GitLabPublisher(repository="octo-group/demo-pkg", workflow_filepath=".gitlab-ci.yml")
     local_index.add_publisher(PROJECT, job.to_pypi())
 
-    build = sigstore_instance.job_env(job, workspace=tmp_path)
-    first = sigstore_instance.job_env(job, workspace=tmp_path, upload=True)
-    second = sigstore_instance.job_env(job, workspace=tmp_path, upload=True)
+    build = local_sigstore.job_env(job, workspace=tmp_path)
+    first = local_sigstore.job_env(job, workspace=tmp_path, upload=True)
+    second = local_sigstore.job_env(job, workspace=tmp_path, upload=True)
 
     assert "PYPI_ID_TOKEN" not in build
     assert first["CI_PROJECT_DIR"] == str(tmp_path)

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from hatch_attest.cli import main
-from hatch_attest.testing import (
+from hatch_attest_testing import (
     PUBLISH_V1,
+    Cli,
     Fault,
     GitHubIdentity,
     LocalSigstore,
@@ -29,19 +29,6 @@ from hatch_attest.testing import (
 @pytest.fixture
 def wheel(tmp_path: Path) -> Path:
     return fake_wheel(tmp_path / "dist", "dup_pkg")
-
-
-def _sign(sigstore: LocalSigstore, wheel: Path, *, timeout: float = 10) -> int:
-    return main(
-        [
-            "sign",
-            "--timeout",
-            str(timeout),
-            "--trust-config",
-            str(sigstore.trust_config_path),
-            str(wheel.parent),
-        ]
-    )
 
 
 def _verified(wheel: Path, job: GitHubIdentity, sigstore: LocalSigstore) -> PyPIVerdict:
@@ -57,19 +44,18 @@ def _rekor(sigstore: LocalSigstore) -> list[tuple[str, int | None]]:
 
 def test_a_lost_answer_is_recovered_by_reading_the_logged_entry(
     wheel: Path,
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
-    capsys: pytest.CaptureFixture[str],
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
+    local_sign: Cli,
 ) -> None:
-    sigstore_instance.inject("rekor", Fault.drop_after_processing(), times=1)
+    local_sigstore.inject("rekor", Fault.drop_after_processing(), times=1)
 
-    status = _sign(sigstore_instance, wheel)
+    status, out, err = local_sign("--timeout", "10", wheel.parent)
 
-    out, err = capsys.readouterr()
     assert status == 0, err
-    verdict = _verified(wheel, github_job, sigstore_instance)
+    verdict = _verified(wheel, sigstore_github_job, local_sigstore)
     # The POST landed unanswered, its retry got 409, the GET the entry: one log entry.
-    assert _rekor(sigstore_instance) == [("POST", None), ("POST", 409), ("GET", 200)]
+    assert _rekor(local_sigstore) == [("POST", None), ("POST", 409), ("GET", 200)]
     [row] = out.splitlines()[2:]  # under the header and its rule
     assert row.startswith(wheel.name)
     assert row.split()[-1] == str(verdict.log_index)  # the "Rekor log index" column
@@ -87,33 +73,32 @@ def test_a_lost_answer_is_recovered_by_reading_the_logged_entry(
 def test_an_unreadable_entry_is_replaced_by_a_fresh_signature(
     read_fault: Fault,
     wheel: Path,
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
-    capsys: pytest.CaptureFixture[str],
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
+    local_sign: Cli,
 ) -> None:
-    sigstore_instance.inject("rekor", Fault.drop_after_processing(), times=1, method="POST")
-    sigstore_instance.inject("rekor", read_fault, method="GET")
+    local_sigstore.inject("rekor", Fault.drop_after_processing(), times=1, method="POST")
+    local_sigstore.inject("rekor", read_fault, method="GET")
 
-    status = _sign(sigstore_instance, wheel)
+    status, _, err = local_sign("--timeout", "10", wheel.parent)
 
-    assert status == 0, capsys.readouterr().err
-    _verified(wheel, github_job, sigstore_instance)
-    assert [method for method, _ in _rekor(sigstore_instance)] == ["POST", "POST", "GET", "POST"]
-    assert _rekor(sigstore_instance)[-1] == ("POST", 201)
+    assert status == 0, err
+    _verified(wheel, sigstore_github_job, local_sigstore)
+    assert [method for method, _ in _rekor(local_sigstore)] == ["POST", "POST", "GET", "POST"]
+    assert _rekor(local_sigstore)[-1] == ("POST", 201)
 
 
 def test_when_neither_the_entry_nor_a_new_one_can_be_had_the_error_says_so(
     wheel: Path,
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
-    capsys: pytest.CaptureFixture[str],
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
+    local_sign: Cli,
 ) -> None:
-    sigstore_instance.inject("rekor", Fault.drop_after_processing(), times=1, method="POST")
-    sigstore_instance.inject("rekor", Fault.hang(), method="GET")
+    local_sigstore.inject("rekor", Fault.drop_after_processing(), times=1, method="POST")
+    local_sigstore.inject("rekor", Fault.hang(), method="GET")
 
-    status = _sign(sigstore_instance, wheel, timeout=2)
+    status, out, err = local_sign("--timeout", "0.5", wheel.parent)
 
-    out, err = capsys.readouterr()
     assert status == 1
     assert re.fullmatch(
         re.escape(
@@ -133,22 +118,21 @@ def test_when_neither_the_entry_nor_a_new_one_can_be_had_the_error_says_so(
     assert sorted(p.name for p in wheel.parent.iterdir()) == [wheel.name]
     # The fresh signature never reached Rekor: the budget was spent waiting for the
     # GET (which, hung, is counted but never ends).
-    assert _rekor(sigstore_instance) == [("POST", None), ("POST", 409)]
-    assert sigstore_instance.counts()["rekor"] == 3
+    assert _rekor(local_sigstore) == [("POST", None), ("POST", 409)]
+    assert local_sigstore.counts()["rekor"] == 3
 
 
 def test_a_read_back_entry_that_does_not_verify_is_not_written(
     wheel: Path,
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
-    capsys: pytest.CaptureFixture[str],
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
+    local_sign: Cli,
 ) -> None:
-    sigstore_instance.inject("rekor", Fault.drop_after_processing(), times=1, method="POST")
-    sigstore_instance.inject("rekor", Fault.bad_inclusion_proof(), method="GET")
+    local_sigstore.inject("rekor", Fault.drop_after_processing(), times=1, method="POST")
+    local_sigstore.inject("rekor", Fault.bad_inclusion_proof(), method="GET")
 
-    status = _sign(sigstore_instance, wheel)
+    status, _, err = local_sign("--timeout", "10", wheel.parent)
 
-    err = capsys.readouterr().err
     assert status == 1
     assert f"the fresh attestation for {wheel.name} does not verify" in err
     assert sorted(p.name for p in wheel.parent.iterdir()) == [wheel.name]
@@ -156,19 +140,18 @@ def test_a_read_back_entry_that_does_not_verify_is_not_written(
 
 def test_a_conflict_without_location_is_read_by_the_uuid_in_its_message(
     wheel: Path,
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
-    capsys: pytest.CaptureFixture[str],
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
+    local_sign: Cli,
 ) -> None:
     """A 409 (with no Location) for an entry the log cannot find, to every POST."""
     unknown = "ab" * 40
     message = f"an equivalent entry already exists in the transparency log with UUID {unknown}"
     body = json.dumps({"code": 409, "message": message})
-    sigstore_instance.inject("rekor", Fault.status(409, body=body), method="POST")
+    local_sigstore.inject("rekor", Fault.status(409, body=body), method="POST")
 
-    status = _sign(sigstore_instance, wheel)
+    status, _, err = local_sign("--timeout", "10", wheel.parent)
 
-    err = capsys.readouterr().err
     assert status == 1
     lost = f"reading entry {unknown} back failed (HTTP 404: Not Found)"
     assert err.splitlines()[-1] == (
@@ -176,20 +159,20 @@ def test_a_conflict_without_location_is_read_by_the_uuid_in_its_message(
         f"and {lost}; signing again failed too ({lost}). Retry the job; if Rekor is slow "
         "rather than down, raise `timeout` (HATCH_ATTEST_TIMEOUT)."
     )
-    assert _rekor(sigstore_instance) == [("POST", 409), ("GET", 404)] * 2
+    assert _rekor(local_sigstore) == [("POST", 409), ("GET", 404)] * 2
     assert sorted(p.name for p in wheel.parent.iterdir()) == [wheel.name]
 
 
 def test_a_conflict_that_names_no_entry_is_signed_again(
     wheel: Path,
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
-    capsys: pytest.CaptureFixture[str],
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
+    local_sign: Cli,
 ) -> None:
-    sigstore_instance.inject("rekor", Fault.status(409, body="conflict"), times=1)
+    local_sigstore.inject("rekor", Fault.status(409, body="conflict"), times=1)
 
-    status = _sign(sigstore_instance, wheel)
+    status, _, err = local_sign("--timeout", "10", wheel.parent)
 
-    assert status == 0, capsys.readouterr().err
-    _verified(wheel, github_job, sigstore_instance)
-    assert _rekor(sigstore_instance) == [("POST", 409), ("POST", 201)]
+    assert status == 0, err
+    _verified(wheel, sigstore_github_job, local_sigstore)
+    assert _rekor(local_sigstore) == [("POST", 409), ("POST", 201)]

@@ -17,33 +17,25 @@ from pypi_attestations import Attestation, Distribution, GitHubPublisher, GitLab
 from sigstore.models import ClientTrustConfig
 from sigstore.verify import Verifier
 
-from hatch_attest.cli import main
-from hatch_attest.testing import (
+from hatch_attest.verify import verify_attestation
+from hatch_attest_testing import (
     PUBLISH_V1,
     SLSA_PROVENANCE_V1,
+    Cli,
     GitHubIdentity,
     GitLabIdentity,
     LocalSigstore,
     fake_wheel,
     unsigned_jwt,
 )
-from hatch_attest.testing.pytest_plugin import CIJob
-from hatch_attest.verify import verify_attestation
-
-from .local_sigstore.test_predicates import github_provenance
+from hatch_attest_testing.pytest_plugin import CIJob
 
 # No CI identity until a test enters a job.
-pytestmark = pytest.mark.usefixtures("no_ci")
+pytestmark = pytest.mark.usefixtures("sigstore_no_ci")
 
 
 def _wheel(tmp_path: Path) -> Path:
     return fake_wheel(tmp_path / "dist", "slsa_pkg")
-
-
-def _sign(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str]:
-    capsys.readouterr()
-    status = main(["sign", *map(str, argv)])
-    return status, capsys.readouterr().err
 
 
 def _verified(path: Path, dist: Path, publisher: Any, instance: LocalSigstore) -> dict[str, Any]:
@@ -58,22 +50,15 @@ def _verified(path: Path, dist: Path, publisher: Any, instance: LocalSigstore) -
 
 def test_a_github_job_writes_github_s_provenance_that_pypi_accepts(
     tmp_path: Path,
-    ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
+    sigstore_ci_job: CIJob,
+    local_sign: Cli,
+    local_sigstore: LocalSigstore,
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/slsa-pkg", ref="refs/tags/v1.0", run_id="42")
-    ci_job(sigstore_instance.github_env(identity))
+    sigstore_ci_job(local_sigstore.github_env(identity))
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(
-        capsys,
-        "--predicate",
-        "slsa-provenance",
-        "--trust-config",
-        sigstore_instance.trust_config_path,
-        wheel,
-    )
+    status, _, err = local_sign("--predicate", "slsa-provenance", wheel)
 
     assert status == 0, err
     assert sorted(p.name for p in wheel.parent.iterdir()) == [
@@ -82,35 +67,33 @@ def test_a_github_job_writes_github_s_provenance_that_pypi_accepts(
     ]
     publisher = GitHubPublisher(repository=identity.repository, workflow=identity.workflow)
     statement = _verified(
-        wheel.with_name(f"{wheel.name}.slsa.attestation"), wheel, publisher, sigstore_instance
+        wheel.with_name(f"{wheel.name}.slsa.attestation"), wheel, publisher, local_sigstore
     )
     assert statement["predicateType"] == SLSA_PROVENANCE_V1
-    assert statement["predicate"] == github_provenance(identity)
+    assert statement["predicate"] == identity.slsa_provenance()
 
 
 def test_a_gitlab_job_writes_provenance_from_its_token(
     tmp_path: Path,
-    ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
+    sigstore_ci_job: CIJob,
+    local_sign: Cli,
+    local_sigstore: LocalSigstore,
 ) -> None:
     identity = GitLabIdentity(project_path="octo-group/slsa-pkg", job_id="7007", sha="a" * 40)
-    ci_job(sigstore_instance.gitlab_env(identity))
+    sigstore_ci_job(local_sigstore.gitlab_env(identity))
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(
-        capsys, "--predicate", "both", "--trust-config", sigstore_instance.trust_config_path, wheel
-    )
+    status, _, err = local_sign("--predicate", "both", wheel)
 
     assert status == 0, err
     publisher = GitLabPublisher(
         repository=identity.project_path, workflow_filepath=".gitlab-ci.yml"
     )
     publish = _verified(
-        wheel.with_name(f"{wheel.name}.publish.attestation"), wheel, publisher, sigstore_instance
+        wheel.with_name(f"{wheel.name}.publish.attestation"), wheel, publisher, local_sigstore
     )
     slsa = _verified(
-        wheel.with_name(f"{wheel.name}.slsa.attestation"), wheel, publisher, sigstore_instance
+        wheel.with_name(f"{wheel.name}.slsa.attestation"), wheel, publisher, local_sigstore
     )
     assert (publish["predicateType"], slsa["predicateType"]) == (PUBLISH_V1, SLSA_PROVENANCE_V1)
     text = json.dumps(slsa["predicate"])
@@ -120,19 +103,19 @@ def test_a_gitlab_job_writes_provenance_from_its_token(
 
 def test_auto_beside_the_action_writes_provenance_and_says_why(
     tmp_path: Path,
-    ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
+    sigstore_ci_job: CIJob,
+    local_sign: Cli,
+    local_sigstore: LocalSigstore,
 ) -> None:
     workflow = (
         "jobs:\n  publish:\n    runs-on: ubuntu-latest\n    steps:\n"
         "      - uses: pypa/gh-action-pypi-publish@release/v1\n"
     )
     identity = GitHubIdentity(repository="octo-org/slsa-auto")
-    ci_job(sigstore_instance.github_env(identity, workflow=workflow))
+    sigstore_ci_job(local_sigstore.github_env(identity, workflow=workflow))
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(capsys, "--trust-config", sigstore_instance.trust_config_path, wheel)
+    status, _, err = local_sign(wheel)
 
     assert status == 0, err
     assert err.startswith("Predicate (auto): SLSA provenance, to sit beside the action's own")
@@ -144,46 +127,38 @@ def test_auto_beside_the_action_writes_provenance_and_says_why(
 def test_provenance_for_a_google_identity_is_refused_before_fulcio(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
+    local_sign: Cli,
+    local_sigstore: LocalSigstore,
 ) -> None:
     email = "release@slsa-project.iam.gserviceaccount.com"
     claims = {"iss": "https://accounts.google.com", "aud": "sigstore", "email": email}
     monkeypatch.setenv("SIGSTORE_IDENTITY_TOKEN", unsigned_jwt(claims | {"exp": time.time() + 60}))
     wheel = _wheel(tmp_path)
 
-    status, err = _sign(
-        capsys,
-        "--predicate",
-        "slsa-provenance",
-        "--publisher",
-        f"google:{email}",
-        "--trust-config",
-        sigstore_instance.trust_config_path,
-        wheel,
+    status, _, err = local_sign(
+        "--predicate", "slsa-provenance", "--publisher", f"google:{email}", wheel
     )
 
     assert status == 1
     assert err.startswith("hatch-attest: error: ")
     assert 'use `predicate = "publish"` instead' in err
-    assert sigstore_instance.counts()["fulcio"] == 0
+    assert local_sigstore.counts()["fulcio"] == 0
     assert list(wheel.parent.glob("*.attestation")) == []
 
 
 def test_inspect_shows_what_the_provenance_states(
     tmp_path: Path,
-    ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
+    sigstore_ci_job: CIJob,
+    cli: Cli,
+    local_sigstore: LocalSigstore,
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/slsa-inspect", run_id="4242")
-    ci_job(sigstore_instance.github_env(identity))
+    sigstore_ci_job(local_sigstore.github_env(identity))
     wheel = _wheel(tmp_path)
-    trust = ["--trust-config", str(sigstore_instance.trust_config_path)]
-    assert _sign(capsys, "--predicate", "slsa-provenance", *trust, wheel)[0] == 0
+    trust = ["--trust-config", str(local_sigstore.trust_config_path)]
+    assert cli("sign", "--predicate", "slsa-provenance", *trust, wheel).status == 0
 
-    status = main(["inspect", str(wheel.with_name(f"{wheel.name}.slsa.attestation"))])
-    out = capsys.readouterr().out
+    status, out, _ = cli("inspect", str(wheel.with_name(f"{wheel.name}.slsa.attestation")))
 
     assert status == 0
     repository = f"https://github.com/{identity.repository}"

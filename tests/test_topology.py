@@ -18,12 +18,12 @@ from hatch_attest.attest import SIGNING_REQUIREMENTS, requirements_for
 from hatch_attest.cli import main
 from hatch_attest.config import load_config
 from hatch_attest.files import attestation_path
-from hatch_attest.testing import GitHubIdentity, GitLabIdentity, LocalSigstore, fake_wheel
-from hatch_attest.testing.pytest_plugin import CIJob
+from hatch_attest_testing import GitHubIdentity, GitLabIdentity, LocalSigstore, fake_wheel
+from hatch_attest_testing.pytest_plugin import CIJob
 
 NO_REQUESTS = {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 
-pytestmark = pytest.mark.usefixtures("no_ci")
+pytestmark = pytest.mark.usefixtures("sigstore_no_ci")
 
 ONLY_BUILDS = """\
 name: CI
@@ -86,10 +86,12 @@ def _sign(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, s
     return status, capsys.readouterr().err
 
 
-def _job(ci_job: CIJob, instance: LocalSigstore, identity: GitHubIdentity, workflow: str) -> Path:
+def _job(
+    sigstore_ci_job: CIJob, instance: LocalSigstore, identity: GitHubIdentity, workflow: str
+) -> Path:
     """Enter a GitHub job running ``identity.workflow`` with this text; returns its checkout."""
     env = instance.github_env(identity, workflow=workflow)
-    ci_job(env)
+    sigstore_ci_job(env)
     return Path(env["GITHUB_WORKSPACE"])
 
 
@@ -127,19 +129,19 @@ NO_UPLOAD_SKIP = (
 )
 def test_a_job_whose_attestations_pypi_would_reject_skips_without_a_request(
     tmp_path: Path,
-    ci_job: CIJob,
+    sigstore_ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
     workflow: str,
     extra: dict[str, str],
     line: str,
 ) -> None:
-    checkout = _job(ci_job, sigstore_instance, github_identity, workflow)
+    checkout = _job(sigstore_ci_job, local_sigstore, sigstore_github_identity, workflow)
     for name, text in extra.items():
         (checkout / ".github" / "workflows" / name).write_text(text)
     wheel = fake_wheel(tmp_path / "dist")
-    trust = ("--trust-config", sigstore_instance.trust_config_path)
+    trust = ("--trust-config", local_sigstore.trust_config_path)
 
     status, err = _sign(capsys, "--mode", "auto", *trust, wheel)
 
@@ -147,7 +149,7 @@ def test_a_job_whose_attestations_pypi_would_reject_skips_without_a_request(
     warning = "hatch-attest: warning: " if line is not NO_UPLOAD_SKIP else ""
     assert err == warning + line + "\n"
     assert not attestation_path(wheel).exists()
-    assert sigstore_instance.counts() == NO_REQUESTS
+    assert local_sigstore.counts() == NO_REQUESTS
 
     # mode = always: the same finding fails, still before any request.
     status, err = _sign(capsys, "--mode", "always", *trust, wheel)
@@ -155,7 +157,7 @@ def test_a_job_whose_attestations_pypi_would_reject_skips_without_a_request(
     assert status == 1
     assert "cannot attest (mode = always): " + line.removeprefix("Not attesting: ") in err
     assert not attestation_path(wheel).exists()
-    assert sigstore_instance.counts() == NO_REQUESTS
+    assert local_sigstore.counts() == NO_REQUESTS
 
 
 @pytest.mark.parametrize(
@@ -169,19 +171,19 @@ def test_a_job_whose_attestations_pypi_would_reject_skips_without_a_request(
 )
 def test_a_configured_publisher_signs_unless_pypi_provably_rejects(
     tmp_path: Path,
-    ci_job: CIJob,
+    sigstore_ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
     workflow: str,
     extra: dict[str, str],
     signs: bool,
 ) -> None:
-    checkout = _job(ci_job, sigstore_instance, github_identity, workflow)
+    checkout = _job(sigstore_ci_job, local_sigstore, sigstore_github_identity, workflow)
     for name, text in extra.items():
         (checkout / ".github" / "workflows" / name).write_text(text)
     wheel = fake_wheel(tmp_path / "dist")
-    publisher = f"github:{github_identity.repository}@{github_identity.workflow}"
+    publisher = f"github:{sigstore_github_identity.repository}@{sigstore_github_identity.workflow}"
 
     status, err = _sign(
         capsys,
@@ -190,7 +192,7 @@ def test_a_configured_publisher_signs_unless_pypi_provably_rejects(
         "--publisher",
         publisher,
         "--trust-config",
-        sigstore_instance.trust_config_path,
+        local_sigstore.trust_config_path,
         wheel,
     )
 
@@ -198,66 +200,66 @@ def test_a_configured_publisher_signs_unless_pypi_provably_rejects(
     assert attestation_path(wheel).is_file() is signs
     if not signs:
         assert "Not attesting: " in err
-        assert sigstore_instance.counts() == NO_REQUESTS
+        assert local_sigstore.counts() == NO_REQUESTS
 
 
 def test_the_job_of_the_uploading_workflow_signs(
     tmp_path: Path,
-    ci_job: CIJob,
+    sigstore_ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
     # The emulated job's default workflow builds and runs `uv publish` with Trusted Publishing.
-    ci_job(sigstore_instance.github_env(github_identity))
+    sigstore_ci_job(local_sigstore.github_env(sigstore_github_identity))
     wheel = fake_wheel(tmp_path / "dist")
 
-    status, err = _sign(capsys, "--trust-config", sigstore_instance.trust_config_path, wheel)
+    status, err = _sign(capsys, "--trust-config", local_sigstore.trust_config_path, wheel)
 
     assert status == 0, err
     assert attestation_path(wheel).is_file()
-    assert sigstore_instance.counts()["rekor"] == 1
+    assert local_sigstore.counts()["rekor"] == 1
 
 
 def test_a_workflow_run_release_skips_the_build_in_the_triggering_workflow(
     tmp_path: Path,
-    ci_job: CIJob,
+    sigstore_ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
 ) -> None:
     # ci.yml builds; release.yml (on: workflow_run) downloads its artifacts and uploads.
     identity = GitHubIdentity(repository="octo-org/run-pkg", workflow="ci.yml")
-    checkout = _job(ci_job, sigstore_instance, identity, ONLY_BUILDS)
+    checkout = _job(sigstore_ci_job, local_sigstore, identity, ONLY_BUILDS)
     (checkout / ".github" / "workflows" / "release.yml").write_text(
         "on: {workflow_run: {workflows: [CI], types: [completed]}}\n"
         "jobs:\n  publish:\n    runs-on: ubuntu-latest\n    permissions: {id-token: write}\n"
         "    steps:\n      - uses: pypa/gh-action-pypi-publish@release/v1\n"
     )
     wheel = fake_wheel(tmp_path / "dist")
-    trust = ("--trust-config", sigstore_instance.trust_config_path)
+    trust = ("--trust-config", local_sigstore.trust_config_path)
 
     status, err = _sign(capsys, "--mode", "auto", *trust, wheel)
 
     assert status == 0
     assert err.startswith("Not attesting: .github/workflows/ci.yml shows no upload to PyPI")
     assert not attestation_path(wheel).exists()
-    assert sigstore_instance.counts() == NO_REQUESTS
+    assert local_sigstore.counts() == NO_REQUESTS
 
 
 def test_a_stale_checkout_keeps_today_s_behaviour(
     tmp_path: Path,
-    ci_job: CIJob,
+    sigstore_ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
     # The checkout's workflow only builds, but it is another commit than the one running.
-    checkout = _job(ci_job, sigstore_instance, github_identity, ONLY_BUILDS)
+    checkout = _job(sigstore_ci_job, local_sigstore, sigstore_github_identity, ONLY_BUILDS)
     (checkout / ".git").mkdir()
     (checkout / ".git" / "HEAD").write_text("f" * 40 + "\n")
     wheel = fake_wheel(tmp_path / "dist")
 
-    status, err = _sign(capsys, "--trust-config", sigstore_instance.trust_config_path, wheel)
+    status, err = _sign(capsys, "--trust-config", local_sigstore.trust_config_path, wheel)
 
     assert status == 0, err
     assert "Predicate (auto): SLSA provenance, to sit beside the action's own: the checkout" in err
@@ -266,17 +268,19 @@ def test_a_stale_checkout_keeps_today_s_behaviour(
 
 def test_a_gitlab_pipeline_that_only_builds_skips_without_a_request(
     tmp_path: Path,
-    ci_job: CIJob,
+    sigstore_ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
-    gitlab_identity: GitLabIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_gitlab_identity: GitLabIdentity,
 ) -> None:
     project = tmp_path / "project"
     project.mkdir()
     (project / ".gitlab-ci.yml").write_text("build:\n  script:\n    - python -m build\n")
-    ci_job({**sigstore_instance.gitlab_env(gitlab_identity), "CI_PROJECT_DIR": str(project)})
+    sigstore_ci_job(
+        {**local_sigstore.gitlab_env(sigstore_gitlab_identity), "CI_PROJECT_DIR": str(project)}
+    )
     wheel = fake_wheel(tmp_path / "dist")
-    trust = ("--trust-config", sigstore_instance.trust_config_path)
+    trust = ("--trust-config", local_sigstore.trust_config_path)
 
     status, err = _sign(capsys, "--mode", "auto", *trust, wheel)
 
@@ -287,7 +291,7 @@ def test_a_gitlab_pipeline_that_only_builds_skips_without_a_request(
         "uploads. Sign in the pipeline that uploads, or set `publisher` to sign here anyway\n"
     )
     assert not attestation_path(wheel).exists()
-    assert sigstore_instance.counts() == NO_REQUESTS
+    assert local_sigstore.counts() == NO_REQUESTS
 
     # The same pipeline with a Trusted Publishing upload signs.
     (project / ".gitlab-ci.yml").write_text(
@@ -301,15 +305,17 @@ def test_a_gitlab_pipeline_that_only_builds_skips_without_a_request(
 
 def test_verify_without_publisher_asks_for_one_when_the_upload_runs_elsewhere(
     tmp_path: Path,
-    ci_job: CIJob,
+    sigstore_ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
-    env = sigstore_instance.github_env(github_identity)  # its workflow uploads with `uv publish`
-    ci_job(env)
+    env = local_sigstore.github_env(
+        sigstore_github_identity
+    )  # its workflow uploads with `uv publish`
+    sigstore_ci_job(env)
     wheel = fake_wheel(tmp_path / "dist")
-    trust = ("--trust-config", str(sigstore_instance.trust_config_path))
+    trust = ("--trust-config", str(local_sigstore.trust_config_path))
     assert main(["sign", *trust, str(wheel)]) == 0
     capsys.readouterr()
     assert main(["verify", *trust, str(wheel)]) == 0
@@ -328,20 +334,20 @@ def test_verify_without_publisher_asks_for_one_when_the_upload_runs_elsewhere(
         "hatch-attest: error: cannot tell which Trusted Publisher PyPI will check "
         "(.github/workflows/release.yml does not itself upload to PyPI with Trusted "
         "Publishing): pass --publisher naming the workflow that uploads, e.g. --publisher "
-        f"github:{github_identity.repository}@release.yml if it is this job's\n"
+        f"github:{sigstore_github_identity.repository}@release.yml if it is this job's\n"
     )
-    publisher = f"github:{github_identity.repository}@release.yml"
+    publisher = f"github:{sigstore_github_identity.repository}@release.yml"
     assert main(["verify", "--publisher", publisher, *trust, str(wheel)]) == 0
 
 
 def test_before_pyyaml_is_installed_the_frontend_is_asked_for_it(
-    ci_job: CIJob,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    sigstore_ci_job: CIJob,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """`get_requires_for_build_*` runs before the build's requirements are installed."""
-    _job(ci_job, sigstore_instance, github_identity, ONLY_BUILDS)
+    _job(sigstore_ci_job, local_sigstore, sigstore_github_identity, ONLY_BUILDS)
     config = load_config({}, root=Path.cwd(), env=os.environ)
 
     # With PyYAML the workflow is read: it does not upload, so nothing is needed.
@@ -355,20 +361,20 @@ def test_before_pyyaml_is_installed_the_frontend_is_asked_for_it(
 
 def test_an_upload_to_another_index_by_url_variable_skips(
     tmp_path: Path,
-    ci_job: CIJob,
+    sigstore_ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
     workflow = TOKEN_UPLOAD.replace(
         "TWINE_PASSWORD: ${{ secrets.PYPI_API_TOKEN }}",
         "TWINE_REPOSITORY_URL: https://nexus.example.com/repository/pypi/",
     )
-    _job(ci_job, sigstore_instance, github_identity, workflow)
+    _job(sigstore_ci_job, local_sigstore, sigstore_github_identity, workflow)
     wheel = fake_wheel(tmp_path / "dist")
 
     status, err = _sign(
-        capsys, "--mode", "auto", "--trust-config", sigstore_instance.trust_config_path, wheel
+        capsys, "--mode", "auto", "--trust-config", local_sigstore.trust_config_path, wheel
     )
 
     assert status == 0
@@ -376,4 +382,4 @@ def test_an_upload_to_another_index_by_url_variable_skips(
         "(twine upload uploads to https://nexus.example.com/repository/pypi/, not to PyPI)" in err
     )
     assert not attestation_path(wheel).exists()
-    assert sigstore_instance.counts() == NO_REQUESTS
+    assert local_sigstore.counts() == NO_REQUESTS

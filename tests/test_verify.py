@@ -38,13 +38,6 @@ from sigstore.verify.policy import VerificationPolicy
 from hatch_attest import verify
 from hatch_attest.errors import DistributionError, VerificationError
 from hatch_attest.kinds import KINDS, from_pypi
-from hatch_attest.testing import (
-    PUBLISH_V1,
-    SLSA_PROVENANCE_V1,
-    GitHubIdentity,
-    LocalSigstore,
-    fake_wheel,
-)
 from hatch_attest.verify import (
     DistributionReport,
     Finding,
@@ -52,6 +45,13 @@ from hatch_attest.verify import (
     check_distribution,
     find_attestations,
     verify_attestation,
+)
+from hatch_attest_testing import (
+    PUBLISH_V1,
+    SLSA_PROVENANCE_V1,
+    GitHubIdentity,
+    LocalSigstore,
+    fake_wheel,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "real-attestations"
@@ -1114,19 +1114,21 @@ def test_verdict_is_pypis(case: str, tmp_path: Path, verifier: Verifier) -> None
 
 
 def test_verdict_is_pypis_for_a_non_empty_publish_predicate(
-    tmp_path: Path, sigstore_instance: LocalSigstore, github_identity: GitHubIdentity
+    tmp_path: Path, local_sigstore: LocalSigstore, sigstore_github_identity: GitHubIdentity
 ) -> None:
     # No public attestation has such a predicate: sign one on the local instance, and
     # let the library judge it against the local trusted root.
     from .test_cli import sign_statement
 
     wheel = fake_wheel(tmp_path)
-    signed = sign_statement(sigstore_instance, github_identity, wheel, PUBLISH_V1, {"by": "me"})
+    signed = sign_statement(
+        local_sigstore, sigstore_github_identity, wheel, PUBLISH_V1, {"by": "me"}
+    )
     (tmp_path / f"{wheel.name}.publish.attestation").write_text(signed.model_dump_json())
     publisher = GitHubPublisher(
-        repository=github_identity.repository, workflow=github_identity.workflow
+        repository=sigstore_github_identity.repository, workflow=sigstore_github_identity.workflow
     )
-    config = ClientTrustConfig.from_json(sigstore_instance.trust_config_path.read_text())
+    config = ClientTrustConfig.from_json(local_sigstore.trust_config_path.read_text())
     local = Verifier(trusted_root=config.trusted_root)
 
     report = check_distribution(wheel, publisher, local)

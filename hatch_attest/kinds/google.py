@@ -12,14 +12,17 @@ Only the standard library is imported at module level (the idle build path).
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from hatch_attest.errors import IdentityError, NoIdentityError, PredicateError
 from hatch_attest.identity import AUDIENCE, Probe
 from hatch_attest.kinds.base import USE_PUBLISH, Ambient, Field, Publisher, _quote
+from hatch_attest.redact import remember
+
+if TYPE_CHECKING:
+    import requests
 
 __all__ = [
     "GCP_PRODUCT_NAME_FILE",
@@ -31,6 +34,15 @@ __all__ = [
 #: Where a Google Compute Engine VM names itself (``id`` reads the same file).
 #: A module constant, so tests can point it elsewhere.
 GCP_PRODUCT_NAME_FILE = "/sys/class/dmi/id/product_name"
+#: A VM's metadata server, its default service account (the URL ``id`` uses), and
+#: IAM's ID token endpoint for impersonation. Module constants, like the product
+#: name file, so that hatch-attest-testing's Google Cloud can stand in for them.
+GCP_METADATA_URL = "http://metadata/computeMetadata/v1/instance/service-accounts/default/"
+GCP_GENERATE_ID_TOKEN_URL = (
+    "https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/{}:generateIdToken"  # noqa: S105 - a URL
+)
+# What ``id`` gives each request; the budget may cut it shorter.
+_GOOGLE_ATTEMPT_SECONDS = 30.0
 _ACCOUNT_VARIABLE = "GOOGLE_SERVICE_ACCOUNT_NAME"
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
@@ -130,90 +142,131 @@ class GoogleCloud(Ambient):
 
     @classmethod
     def fetch_token(cls, env: Mapping[str, str]) -> str:
-        """Ask Google Cloud's metadata server (through ``id``), within the time budget.
-
-        ``id`` gives each request 30 s and urllib3's retries; past the budget the
-        request is left to finish in a daemon thread, unheard.
-        """
-        from hatch_attest import _http
-
-        outcome: list[str | BaseException | None] = []
-
-        def ask() -> None:
-            # id's own GCP detector, not detect_credential: only the provider that
-            # probe() named is asked, never an agent that `id` would run unbounded.
-            from id._internal.oidc.ambient import detect_gcp
-
-            try:
-                outcome.append(detect_gcp(AUDIENCE))
-            except Exception as e:  # id also lets JSON errors through; sorted below
-                outcome.append(e)
-
-        budget = _http.remaining()
-        worker = threading.Thread(target=ask, name="hatch-attest-google-token", daemon=True)
-        worker.start()
-        worker.join(budget)
-        if worker.is_alive() or not outcome:
-            msg = (
-                f"Google Cloud's metadata server did not answer within the time budget "
-                f"({budget:.0f} s). Retry the job; if it is slow rather than hung, raise "
-                "`timeout` (HATCH_ATTEST_TIMEOUT)."
-            )
-            raise IdentityError(msg)
-        result = outcome[0]
-        if isinstance(result, BaseException):
-            raise _google_failure(result, env) from None
-        if not result:
-            msg = "Google Cloud was detected, but `id` found no credential"
-            raise NoIdentityError(msg)
-        return result
+        return _google_token(env)
 
 
-def _google_failure(error: BaseException, env: Mapping[str, str]) -> IdentityError:
-    """Sort ``id``'s GCP errors: no identity here (a skip in ``auto``), or a failure.
+def _google_token(env: Mapping[str, str]) -> str:
+    """Ask Google Cloud's metadata server (and IAM, to impersonate), within the time budget.
 
-    ``id`` says "timed out" for any connection failure and quotes the server's body;
-    neither reaches the user. The connection error it wraps, and the status code in
-    its message, tell the cases apart.
+    The requests ``id``'s GCP detector makes, made here: ``id`` reaches them only at
+    private module constants, with 30 s per request and retries past any budget.
+    Each request here gets what is left of the budget, and no retry: a VM's metadata
+    server answers at once, or is not there.
     """
-    import urllib3.exceptions
+    import requests
 
-    account = env.get(_ACCOUNT_VARIABLE)
+    account = env.get("GOOGLE_SERVICE_ACCOUNT_NAME")
     where = (
         "GOOGLE_SERVICE_ACCOUNT_NAME is set"
         if account
         else "this looks like a Google Compute Engine VM"
     )
-    cause = error.__context__
-    if isinstance(cause, urllib3.exceptions.MaxRetryError):
-        if isinstance(cause.reason, urllib3.exceptions.NewConnectionError):
-            return NoIdentityError(
-                f"{where}, but no Google Cloud metadata server answered, so there is no "
-                "Google Cloud identity here"
+    metadata = {"Metadata-Flavor": "Google"}
+    with requests.Session() as session:
+        # The job's proxy settings are for the internet, not for the VM's own server.
+        session.trust_env = False
+        if not account:
+            answer = _google_request(
+                session,
+                "GET",
+                GCP_METADATA_URL + "identity",
+                where,
+                params={"audience": AUDIENCE, "format": "full"},
+                headers=metadata,
             )
-        return IdentityError(
-            "Google Cloud's metadata server did not answer in time. Retry the job."
+            return _google_value(answer.text.strip())
+        answer = _google_request(
+            session,
+            "GET",
+            GCP_METADATA_URL + "token",
+            where,
+            params={"scopes": "https://www.googleapis.com/auth/cloud-platform"},
+            headers=metadata,
         )
-    status = re.search(r"\(code=(\d+)", str(error))
-    if status is None:
-        return IdentityError(
-            "Google Cloud's metadata server answered with something that is not an OIDC token"
+        access_token = _json_field(answer, "access_token")
+        if not access_token:
+            msg = "Google Cloud's metadata server answered with no access token"
+            raise IdentityError(msg)
+        remember(access_token)
+        session.trust_env = True  # IAM is on the internet
+        answer = _google_request(
+            session,
+            "POST",
+            GCP_GENERATE_ID_TOKEN_URL.format(account),
+            where,
+            json={"audience": AUDIENCE, "includeEmail": True},
+            headers={"Authorization": f"Bearer {access_token}"},
+            impersonating=account,
         )
-    code = int(status.group(1))
+        return _google_value(_json_field(answer, "token"))
+
+
+def _google_request(
+    session: requests.Session,
+    method: str,
+    url: str,
+    where: str,
+    *,
+    impersonating: str | None = None,
+    **options: Any,
+) -> requests.Response:
+    """One request to Google, bounded by the budget; a refusal or an outage as our error."""
+    import requests
+
+    from hatch_attest import _http
+
+    budget = _http.remaining()
+    late = (
+        f"Google Cloud's metadata server did not answer within the time budget "
+        f"({budget:.0f} s). Retry the job; if it is slow rather than hung, raise "
+        "`timeout` (HATCH_ATTEST_TIMEOUT)."
+    )
+    if budget <= 0:
+        raise IdentityError(late)
+    try:
+        answer = session.request(
+            method, url, timeout=min(budget, _GOOGLE_ATTEMPT_SECONDS), **options
+        )
+    except requests.Timeout:
+        raise IdentityError(late) from None
+    except requests.ConnectionError:
+        msg = (
+            f"{where}, but no Google Cloud metadata server answered, so there is no "
+            "Google Cloud identity here"
+        )
+        raise NoIdentityError(msg) from None
+    code = answer.status_code
+    if code == 200:
+        return answer
     if code >= 500 or code == 429:
-        return IdentityError(
-            f"Google Cloud's metadata server is unavailable (HTTP {code}). Retry the job."
+        msg = f"Google Cloud's metadata server is unavailable (HTTP {code}). Retry the job."
+        raise IdentityError(msg)
+    if impersonating is not None:
+        msg = (
+            f"Google Cloud refused an ID token for {impersonating} (HTTP {code}); to attest, "
+            "grant this VM's service account roles/iam.serviceAccountOpenIdTokenCreator on it"
         )
-    if account and str(error).startswith("GCP: OIDC token request"):
-        return NoIdentityError(
-            f"Google Cloud refused an ID token for {account} (HTTP {code}); to attest, grant "
-            "this VM's service account roles/iam.serviceAccountOpenIdTokenCreator on it"
-        )
+        raise NoIdentityError(msg)
     if code == 404:
-        return NoIdentityError(
+        msg = (
             f"{where}, but the VM has no service account (the metadata server answered "
             "HTTP 404); to attest, attach a service account to the VM"
         )
-    return NoIdentityError(
-        f"{where}, but its metadata server refused an identity token (HTTP {code})"
-    )
+        raise NoIdentityError(msg)
+    msg = f"{where}, but its metadata server refused an identity token (HTTP {code})"
+    raise NoIdentityError(msg)
+
+
+def _json_field(answer: requests.Response, name: str) -> str:
+    try:
+        value = answer.json()[name]
+    except (ValueError, KeyError, TypeError):
+        return ""
+    return value if isinstance(value, str) else ""
+
+
+def _google_value(token: str) -> str:
+    if not token or token.count(".") != 2:
+        msg = "Google Cloud's metadata server answered with something that is not an OIDC token"
+        raise IdentityError(msg)
+    return token

@@ -9,17 +9,15 @@ index switched off, so the builds under test talk to nothing but 127.0.0.1.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
 from hatch_attest.attest import SIGNING_REQUIREMENTS
-from hatch_attest.testing import LocalSigstore
+from hatch_attest_testing import GitHubIdentity, LocalSigstore, run_bounded
 
-from .frontends import BUILD_TIMEOUT, REPO, EnvFactory, base_env
+from .frontends import BUILD_TIMEOUT, REPO, EnvFactory, JobEnv, env_factory
 
 BUILD_REQUIREMENTS = (
     "hatchling",
@@ -48,10 +46,11 @@ def requirement_wheels(
     key = f"{sys.version_info[:2]} {' '.join(BUILD_REQUIREMENTS)}"
     done = cache / "complete"
     if not done.is_file() or done.read_text() != key:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "-q", "-d", str(cache), *BUILD_REQUIREMENTS],
+        # The index may be slow: a download gets more time than a local build.
+        run_bounded(
+            [sys.executable, "-m", "pip", "download", "-q", "-d", cache, *BUILD_REQUIREMENTS],
             check=True,
-            timeout=BUILD_TIMEOUT,
+            timeout=3 * BUILD_TIMEOUT,
         )
         done.write_text(key)
     return cache
@@ -63,10 +62,11 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory, requirement_wheels: Pat
     out = tmp_path_factory.mktemp("wheelhouse")
     for wheel in requirement_wheels.glob("*.whl"):
         shutil.copy2(wheel, out)
-    subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "-o", str(out), str(REPO)],
+    # hatch-attest's own wheel (without the local Sigstore: that is hatch-attest-testing,
+    # which no build installs).
+    run_bounded(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "-o", out, REPO],
         check=True,
-        capture_output=True,
         timeout=BUILD_TIMEOUT,
     )
     return out
@@ -79,13 +79,18 @@ def tool_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def env_for(wheelhouse: Path, tool_home: Path, sigstore_instance: LocalSigstore) -> EnvFactory:
+def env_for(wheelhouse: Path, tool_home: Path, local_sigstore: LocalSigstore) -> EnvFactory:
     """Build the environment of a job: CI variables plus the local trust config."""
+    return env_factory(wheelhouse, tool_home, local_sigstore.trust_config_path)
 
-    def make(ci: Mapping[str, str] | None = None, **extra: str) -> dict[str, str]:
-        variables = {"HATCH_ATTEST_TRUST_CONFIG": str(sigstore_instance.trust_config_path)}
-        variables.update(ci or {})
-        variables.update(extra)
-        return base_env(wheelhouse, tool_home, variables)
 
-    return make
+@pytest.fixture
+def github_job_env(
+    env_for: EnvFactory, local_sigstore: LocalSigstore, sigstore_github_identity: GitHubIdentity
+) -> JobEnv:
+    """A step of `sigstore_github_identity`'s GitHub Actions job: its environment.
+
+    Each call is a new step (a fresh request token), as a build step and the publish
+    step of one job are.
+    """
+    return lambda: env_for(local_sigstore.github_env(sigstore_github_identity))

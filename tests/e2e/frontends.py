@@ -9,23 +9,25 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from pypi_attestations import Publisher
 
-# An explicit re-export: e2e modules written before hatch_attest.testing had it import it here.
-from hatch_attest.testing import PUBLISH_V1 as PUBLISH_V1  # noqa: PLC0414
-from hatch_attest.testing import GitHubIdentity, outside_ci, verify_as_pypi
+# An explicit re-export: e2e modules written before hatch_attest_testing had it import it here.
+from hatch_attest_testing import PUBLISH_V1 as PUBLISH_V1  # noqa: PLC0414
+from hatch_attest_testing import GitHubIdentity, outside_ci, run_bounded, verify_as_pypi
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = Path(__file__).resolve().parents[1] / "packages"
 BIN = Path(sys.executable).parent
-BUILD_TIMEOUT = 600
+# What one frontend run (a build or an upload) may take: 10-60 s on a quiet machine;
+# the rest is room for a loaded one. On timeout the frontend's whole process group
+# (its build backend included) is killed and the test fails with what it printed.
+BUILD_TIMEOUT = 240
 
 FRONTENDS = ("hatch", "build", "build-no-isolation", "uv")
 
@@ -38,6 +40,10 @@ class EnvFactory(Protocol):
     """Makes a job's environment: its CI variables plus overrides."""
 
     def __call__(self, ci: Mapping[str, str] | None = None, **extra: str) -> dict[str, str]: ...
+
+
+JobEnv = Callable[[], dict[str, str]]
+"""What `github_job_env` returns: call it for the environment of a step of the job."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,18 @@ def base_env(wheelhouse: Path, tool_home: Path, extra: Mapping[str, str]) -> dic
     )
     env.update(extra)
     return env
+
+
+def env_factory(wheelhouse: Path, tool_home: Path, trust_config: Path, **fixed: str) -> EnvFactory:
+    """Makes jobs' environments: `base_env` with the local trust config, `fixed`, then the job's."""
+
+    def make(ci: Mapping[str, str] | None = None, **extra: str) -> dict[str, str]:
+        variables = {"HATCH_ATTEST_TRUST_CONFIG": str(trust_config), **fixed}
+        variables.update(ci or {})
+        variables.update(extra)
+        return base_env(wheelhouse, tool_home, variables)
+
+    return make
 
 
 def make_project(root: Path, hook_table: str = "", *, name: str = "simple") -> Path:
@@ -140,17 +158,12 @@ def build(frontend: str, project: Path, env: Mapping[str, str]) -> Build:
 
 
 def run(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> tuple[int, str]:
-    """Run a frontend command; its exit status and its combined output."""
-    proc = subprocess.run(
-        argv,
-        cwd=cwd,
-        env=dict(env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=BUILD_TIMEOUT,
-        check=False,
-    )
+    """Run a frontend command; its exit status and its combined output.
+
+    Bounded by `BUILD_TIMEOUT`; on timeout the command and everything it started are
+    killed (see `run_bounded`).
+    """
+    proc = run_bounded(argv, cwd=cwd, env=env, timeout=BUILD_TIMEOUT, merge_stderr=True)
     # Printed so that pytest captures it: the credential leak scan reads it.
     print(proc.stdout)
     return proc.returncode, proc.stdout
@@ -215,16 +228,5 @@ def publish(
     # and wide lines so that messages stay whole.
     run_env.update({"PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring", "NO_COLOR": "1"})
     run_env.setdefault("COLUMNS", "300")
-    proc = subprocess.run(
-        [*commands[uploader], *args],
-        cwd=project,
-        env=run_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=BUILD_TIMEOUT,
-        check=False,
-    )
-    # Printed so that pytest captures it: the credential leak scan reads it.
-    print(proc.stdout)
-    return Upload(proc.returncode, proc.stdout)
+    returncode, output = run([*commands[uploader], *args], project, run_env)
+    return Upload(returncode, output)

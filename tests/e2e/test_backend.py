@@ -9,7 +9,6 @@ in-tree backends, editable installs, and the artifacts' contents.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import tarfile
 import zipfile
@@ -19,37 +18,39 @@ from pathlib import Path
 import pytest
 from pypi_attestations import GitLabPublisher
 
-from hatch_attest.testing import GitHubIdentity, GitLabIdentity, LocalSigstore
+from hatch_attest_testing import GitHubIdentity, GitLabIdentity, LocalSigstore, run_bounded
 
 from .frontends import (
     BIN,
-    BUILD_TIMEOUT,
     PUBLISH_V1,
     REPO,
     Build,
     EnvFactory,
+    JobEnv,
     assert_attested_by,
     base_env,
     build,
     make_project,
+    run,
     verified_subjects,
 )
 
 pytestmark = pytest.mark.slow
 
 SETUPTOOLS_PROJECTS = ("wrapped-setuptools", "wrapped-setup-py")
+FRONTENDS_NO_HATCH = ("build", "build-no-isolation", "uv")
 WRAPPED = '\nbuild-backend = "setuptools.build_meta"\n'
 """The ``[tool.hatch-attest]`` line of the setuptools test projects."""
 QUIET = {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 
 
 @pytest.fixture
-def env_for(wheelhouse: Path, tool_home: Path, sigstore_instance: LocalSigstore) -> EnvFactory:
+def env_for(wheelhouse: Path, tool_home: Path, local_sigstore: LocalSigstore) -> EnvFactory:
     """Build the environment of a job: CI variables plus the local trust config."""
 
     def make(ci: Mapping[str, str] | None = None, **extra: str) -> dict[str, str]:
         variables = {
-            "HATCH_ATTEST_TRUST_CONFIG": str(sigstore_instance.trust_config_path),
+            "HATCH_ATTEST_TRUST_CONFIG": str(local_sigstore.trust_config_path),
             "SOURCE_DATE_EPOCH": "1700000000",
         }
         variables.update(ci or {})
@@ -74,22 +75,32 @@ def _assert_attested(result: Build) -> list[Path]:
     return artifacts
 
 
-@pytest.mark.parametrize("frontend", ["build", "build-no-isolation", "uv"])
-@pytest.mark.parametrize("package", SETUPTOOLS_PROJECTS)
-def test_setuptools_in_a_github_job(
+# setuptools with every frontend; the other backends with the isolated ones.
+GITHUB_JOB_BUILDS = [
+    *((package, frontend) for package in SETUPTOOLS_PROJECTS for frontend in FRONTENDS_NO_HATCH),
+    *(
+        (package, frontend)
+        for package in ("wrapped-flit", "wrapped-pdm", "wrapped-poetry")
+        for frontend in ("build", "uv")
+    ),
+]
+
+
+@pytest.mark.parametrize(("package", "frontend"), GITHUB_JOB_BUILDS)
+def test_wrapped_backends_in_a_github_job(
     package: str,
     frontend: str,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
-    env_for: EnvFactory,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
+    github_job_env: JobEnv,
 ) -> None:
     project = make_project(tmp_path, name=package)
-    result = build(frontend, project, env_for(sigstore_instance.github_env(github_identity)))
+    result = build(frontend, project, github_job_env())
 
     artifacts = _assert_attested(result)
-    assert_attested_by(artifacts, github_identity, sigstore_instance.trust_config_path)
-    assert sigstore_instance.counts()["rekor"] == 2
+    assert_attested_by(artifacts, sigstore_github_identity, local_sigstore.trust_config_path)
+    assert local_sigstore.counts()["rekor"] == 2
 
 
 @pytest.mark.parametrize("frontend", ["build", "build-no-isolation", "uv"])
@@ -98,40 +109,24 @@ def test_setuptools_in_a_gitlab_job(
     package: str,
     frontend: str,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    gitlab_identity: GitLabIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_gitlab_identity: GitLabIdentity,
     env_for: EnvFactory,
 ) -> None:
     project = make_project(tmp_path, name=package)
-    ci = sigstore_instance.gitlab_env(gitlab_identity)
+    ci = local_sigstore.gitlab_env(sigstore_gitlab_identity)
     result = build(frontend, project, env_for(ci))
 
     artifacts = _assert_attested(result)
     publisher = GitLabPublisher(
-        repository=gitlab_identity.project_path, workflow_filepath=gitlab_identity.ci_config_path
+        repository=sigstore_gitlab_identity.project_path,
+        workflow_filepath=sigstore_gitlab_identity.ci_config_path,
     )
     for artifact in artifacts:
-        assert verified_subjects(artifact, publisher, sigstore_instance.trust_config_path) == (
+        assert verified_subjects(artifact, publisher, local_sigstore.trust_config_path) == (
             PUBLISH_V1
         )
     assert ci["SIGSTORE_ID_TOKEN"] not in result.output
-
-
-@pytest.mark.parametrize("frontend", ["build", "uv"])
-@pytest.mark.parametrize("package", ["wrapped-flit", "wrapped-pdm", "wrapped-poetry"])
-def test_other_backends_in_a_github_job(
-    package: str,
-    frontend: str,
-    tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
-    env_for: EnvFactory,
-) -> None:
-    project = make_project(tmp_path, name=package)
-    result = build(frontend, project, env_for(sigstore_instance.github_env(github_identity)))
-
-    artifacts = _assert_attested(result)
-    assert_attested_by(artifacts, github_identity, sigstore_instance.trust_config_path)
 
 
 def _members(artifact: Path) -> dict[str, bytes]:
@@ -153,9 +148,8 @@ def test_the_wrapper_changes_nothing_inside_the_artifacts(
     package: str,
     frontend: str,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
     env_for: EnvFactory,
+    github_job_env: JobEnv,
 ) -> None:
     """Attested through the wrapper, or built by plain setuptools: the same files, byte for byte.
 
@@ -169,7 +163,7 @@ def test_the_wrapper_changes_nothing_inside_the_artifacts(
         pyproject.read_text().replace(ours, 'build-backend = "setuptools.build_meta"', 1)
     )
 
-    attested = build(frontend, wrapped, env_for(sigstore_instance.github_env(github_identity)))
+    attested = build(frontend, wrapped, github_job_env())
     baseline = build(frontend, plain, env_for())
 
     assert len(_assert_attested(attested)) == 2
@@ -202,7 +196,7 @@ def test_idle_build_installs_nothing_more(
     tmp_path: Path,
     idle_wheelhouse: Path,
     tool_home: Path,
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
 ) -> None:
     project = make_project(tmp_path, name="wrapped-setuptools")
     env = base_env(idle_wheelhouse, tool_home, {"UV_CACHE_DIR": str(tmp_path / "uv-cache")})
@@ -215,7 +209,7 @@ def test_idle_build_installs_nothing_more(
     lines = [line for line in result.output.splitlines() if line.startswith(ours)]
     assert len(lines) == 2, lines  # one line per artifact, each the reason
     assert all(line.startswith("Not attesting: no CI identity found") for line in lines)
-    assert sigstore_instance.counts() == QUIET
+    assert local_sigstore.counts() == QUIET
 
 
 INTREE_BACKEND = '''\
@@ -249,19 +243,19 @@ def _intree_project(root: Path) -> Path:
 def test_in_tree_backend_through_backend_path(
     frontend: str,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
-    env_for: EnvFactory,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
+    github_job_env: JobEnv,
 ) -> None:
     project = _intree_project(tmp_path)
-    result = build(frontend, project, env_for(sigstore_instance.github_env(github_identity)))
+    result = build(frontend, project, github_job_env())
 
     artifacts = _assert_attested(result)
-    assert_attested_by(artifacts, github_identity, sigstore_instance.trust_config_path)
+    assert_attested_by(artifacts, sigstore_github_identity, local_sigstore.trust_config_path)
 
 
 def test_a_failing_wrapped_backend_shows_its_own_error(
-    tmp_path: Path, sigstore_instance: LocalSigstore, env_for: EnvFactory
+    tmp_path: Path, local_sigstore: LocalSigstore, env_for: EnvFactory
 ) -> None:
     project = _intree_project(tmp_path)
     result = build("build-no-isolation", project, env_for(INTREE_FAIL="1"))
@@ -312,15 +306,14 @@ def test_bad_configuration_fails_before_building(
     messages: list[str],
     frontend: str,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
-    env_for: EnvFactory,
+    local_sigstore: LocalSigstore,
+    github_job_env: JobEnv,
 ) -> None:
     project = make_project(tmp_path, name="wrapped-setuptools")
     pyproject = project / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace(WRAPPED, table))
 
-    result = build(frontend, project, env_for(sigstore_instance.github_env(github_identity)))
+    result = build(frontend, project, github_job_env())
 
     assert result.returncode != 0
     assert "hatch-attest: invalid configuration in pyproject.toml [tool.hatch-attest]:" in (
@@ -329,7 +322,7 @@ def test_bad_configuration_fails_before_building(
     for message in messages:
         assert message in result.output
     assert result.artifacts() == []
-    assert sigstore_instance.counts() == QUIET
+    assert local_sigstore.counts() == QUIET
 
 
 @pytest.fixture
@@ -337,11 +330,11 @@ def target_venv(tmp_path: Path, wheelhouse: Path, tool_home: Path) -> Path:
     """An empty virtual environment to install into; returns its interpreter."""
     venv = tmp_path / "venv"
     env = base_env(wheelhouse, tool_home, {})
-    subprocess.run(
-        [str(BIN / "uv"), "venv", "-q", "--python", sys.executable, str(venv)],
+    run_bounded(
+        [BIN / "uv", "venv", "-q", "--python", sys.executable, venv],
         env=env,
         check=True,
-        timeout=BUILD_TIMEOUT,
+        timeout=60,
     )
     return venv / "bin" / "python"
 
@@ -351,51 +344,38 @@ def test_editable_install_works_and_attests_nothing(
     installer: str,
     tmp_path: Path,
     target_venv: Path,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
-    env_for: EnvFactory,
+    local_sigstore: LocalSigstore,
+    github_job_env: JobEnv,
 ) -> None:
     project = make_project(tmp_path, name="wrapped-setuptools")
     command = {
         "pip": [sys.executable, "-m", "pip", "--python", str(target_venv), "install", "-e", "."],
         "uv": [str(BIN / "uv"), "pip", "install", "--python", str(target_venv), "-e", "."],
     }[installer]
-    env = env_for(sigstore_instance.github_env(github_identity))
-    proc = subprocess.run(
-        command,
-        cwd=project,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=BUILD_TIMEOUT,
-        check=False,
-    )
-    print(proc.stdout)
+    env = github_job_env()
+    returncode, output = run(command, project, env)
 
-    assert proc.returncode == 0, proc.stdout
+    assert returncode == 0, output
     (project / "src" / "simple_pkg" / "__init__.py").write_text('__version__ = "edited"\n')
-    imported = subprocess.run(
-        [str(target_venv), "-c", "import simple_pkg; print(simple_pkg.__version__)"],
-        capture_output=True,
-        text=True,
+    imported = run_bounded(
+        [target_venv, "-c", "import simple_pkg; print(simple_pkg.__version__)"],
         check=True,
         cwd=tmp_path,
         timeout=60,
     )
     assert imported.stdout == "edited\n"  # editable: the source tree, not a copy
     assert list(tmp_path.rglob("*.attestation")) == []
-    assert sigstore_instance.counts() == QUIET
+    assert local_sigstore.counts() == QUIET
 
 
 def test_the_setuptools_example_attests_in_its_own_workflow(
-    tmp_path: Path, sigstore_instance: LocalSigstore, env_for: EnvFactory
+    tmp_path: Path, local_sigstore: LocalSigstore, env_for: EnvFactory
 ) -> None:
     """examples/setuptools as a user copies it: its configured publisher, its release workflow."""
     project = tmp_path / "example"
     shutil.copytree(REPO / "examples" / "setuptools", project)
     job = GitHubIdentity(repository="octo-org/demo-setuptools-pkg", workflow="release.yml")
-    result = build("uv", project, env_for(sigstore_instance.github_env(job)))
+    result = build("uv", project, env_for(local_sigstore.github_env(job)))
 
     assert result.returncode == 0, result.output
     artifacts = result.artifacts()
@@ -403,4 +383,4 @@ def test_the_setuptools_example_attests_in_its_own_workflow(
         "demo_setuptools_pkg-0.1.0-py3-none-any.whl",
         "demo_setuptools_pkg-0.1.0.tar.gz",
     ]
-    assert_attested_by(artifacts, job, sigstore_instance.trust_config_path)
+    assert_attested_by(artifacts, job, local_sigstore.trust_config_path)

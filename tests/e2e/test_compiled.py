@@ -22,7 +22,7 @@ import pytest
 from packaging.utils import parse_wheel_filename
 from pypi_attestations import GitHubPublisher, Provenance
 
-from hatch_attest.testing import GitHubIdentity, LocalIndex, LocalSigstore, verify_as_pypi
+from hatch_attest_testing import GitHubIdentity, LocalIndex, LocalSigstore, verify_as_pypi
 
 from ..local_index.client import request
 from .frontends import BIN, EnvFactory, make_host_project, make_project, publish, run
@@ -73,15 +73,17 @@ def test_a_build_inside_cibuildwheel_is_not_signed(
     frontend: str,
     mode: str,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
     env_for: EnvFactory,
 ) -> None:
     """In any mode: `always` belongs to the step that signs the repaired wheels."""
     project = make_host_project(tmp_path, host)
     built_wheel = tmp_path / "cibw" / "built_wheel"
     env = env_for(
-        sigstore_instance.github_env(github_identity), CIBUILDWHEEL="1", HATCH_ATTEST_MODE=mode
+        local_sigstore.github_env(sigstore_github_identity),
+        CIBUILDWHEEL="1",
+        HATCH_ATTEST_MODE=mode,
     )
 
     output = cibuildwheel_build(frontend, project, built_wheel, env)
@@ -90,29 +92,29 @@ def test_a_build_inside_cibuildwheel_is_not_signed(
     written = [p.name for p in built_wheel.iterdir() if not p.name.startswith(".")]
     assert written == ["simple_pkg-1.0.0-py3-none-any.whl"]
     assert output.count(SKIP) == 1, output
-    assert sigstore_instance.counts() == NO_REQUESTS
+    assert local_sigstore.counts() == NO_REQUESTS
 
 
 @needs_gcc_on_linux
 def test_compiled_wheel_is_repaired_signed_collected_and_accepted_by_the_index(
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     local_index: LocalIndex,
-    github_identity: GitHubIdentity,
+    sigstore_github_identity: GitHubIdentity,
     env_for: EnvFactory,
 ) -> None:
     publisher = GitHubPublisher(
-        repository=github_identity.repository, workflow=github_identity.workflow
+        repository=sigstore_github_identity.repository, workflow=sigstore_github_identity.workflow
     )
     local_index.add_publisher(PROJECT, publisher)
-    trust = sigstore_instance.trust_config_path
+    trust = local_sigstore.trust_config_path
     recipe = readme_recipe()
     assert "hatch-attest sign wheelhouse" in recipe
 
     def job(**extra: str) -> dict[str, str]:
         # Every step of the README's workflow (which `predicate = "auto"` reads): the
         # same job identity, and the way to the local index.
-        ci = sigstore_instance.github_env(github_identity, workflow=recipe)
+        ci = local_sigstore.github_env(sigstore_github_identity, workflow=recipe)
         return env_for(ci, **local_index.client_env(), **extra)
 
     # --- the wheels job (one leg of the matrix) ---
@@ -130,7 +132,7 @@ def test_compiled_wheel_is_repaired_signed_collected_and_accepted_by_the_index(
     platform = sysconfig.get_platform().replace("-", "_").replace(".", "_")
     assert built.name == f"cext_pkg-1.0.0-{python}-{python}-{platform}.whl"
     assert output.count(SKIP) == 1, output
-    assert sigstore_instance.counts() == NO_REQUESTS
+    assert local_sigstore.counts() == NO_REQUESTS
 
     # cibuildwheel's repair step (its default on Linux), writing into wheelhouse/.
     wheelhouse = project / "wheelhouse"
@@ -153,8 +155,8 @@ def test_compiled_wheel_is_repaired_signed_collected_and_accepted_by_the_index(
     assert returncode == 0, output
     attestation = repaired.with_name(repaired.name + ".publish.attestation")
     assert sorted(wheelhouse.iterdir()) == [repaired, attestation]
-    verify_as_pypi(repaired, github_identity, trust)
-    assert sigstore_instance.counts()["rekor"] == 1
+    verify_as_pypi(repaired, sigstore_github_identity, trust)
+    assert local_sigstore.counts()["rekor"] == 1
 
     # What was attested is the repaired wheel that works: it carries the grafted library.
     target = tmp_path / "installed"
@@ -174,7 +176,7 @@ def test_compiled_wheel_is_repaired_signed_collected_and_accepted_by_the_index(
     )
     assert returncode == 0, output
     [sdist] = sdist_job.glob("dist/*.tar.gz")
-    verify_as_pypi(sdist, github_identity, trust)
+    verify_as_pypi(sdist, sigstore_github_identity, trust)
 
     # --- the publish job: download-artifact with merge-multiple, then uv publish ---
     publish_job = tmp_path / "publish-job"

@@ -20,7 +20,7 @@ import yaml
 from packaging.utils import canonicalize_name, parse_wheel_filename
 from pypi_attestations import GitHubPublisher
 
-from hatch_attest.testing import GitHubIdentity, LocalIndex, LocalSigstore, verify_as_pypi
+from hatch_attest_testing import GitHubIdentity, LocalIndex, LocalSigstore, verify_as_pypi
 
 from .frontends import REPO, base_env, make_project
 from .test_self_release import run_steps
@@ -50,14 +50,14 @@ def test_recipe_builds_with_hatch_attest_from_a_commit_and_publishes(
     tmp_path: Path,
     tool_home: Path,
     requirement_wheels: Path,
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     local_index: LocalIndex,
-    github_identity: GitHubIdentity,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
     assert not list(requirement_wheels.glob("hatch_attest-*"))
     jobs = yaml.safe_load(RECIPE.read_text())["jobs"]
     project = make_project(tmp_path)
-    workflow = project / ".github" / "workflows" / github_identity.workflow
+    workflow = project / ".github" / "workflows" / sigstore_github_identity.workflow
     workflow.parent.mkdir(parents=True)
     shutil.copy(RECIPE, workflow)
     head = subprocess.run(
@@ -73,10 +73,10 @@ def test_recipe_builds_with_hatch_attest_from_a_commit_and_publishes(
             requirement_wheels,
             tool_home,
             {
-                **sigstore_instance.github_env(github_identity),
+                **local_sigstore.github_env(sigstore_github_identity),
                 "GITHUB_WORKSPACE": str(project),
                 "RUNNER_TEMP": str(runner_temp),
-                "HATCH_ATTEST_TRUST_CONFIG": str(sigstore_instance.trust_config_path),
+                "HATCH_ATTEST_TRUST_CONFIG": str(local_sigstore.trust_config_path),
                 "GIT_CONFIG_COUNT": "1",
                 "GIT_CONFIG_KEY_0": f"url.{REPO}.insteadOf",
                 "GIT_CONFIG_VALUE_0": UPSTREAM,
@@ -95,13 +95,13 @@ def test_recipe_builds_with_hatch_attest_from_a_commit_and_publishes(
     # hatch-attest's own hook, in the user's job: never signs there.
     assert "Not attesting: attestations are off (mode = never)" in outputs[0]
     publisher = GitHubPublisher(
-        repository=github_identity.repository, workflow=github_identity.workflow
+        repository=sigstore_github_identity.repository, workflow=sigstore_github_identity.workflow
     )
     dist = project / "dist"
     artifacts = sorted(p for p in dist.iterdir() if p.name.endswith((".whl", ".tar.gz")))
     assert len(artifacts) == 2
     for artifact in artifacts:
-        assert verify_as_pypi(artifact, publisher, sigstore_instance.trust_config_path)
+        assert verify_as_pypi(artifact, publisher, local_sigstore.trust_config_path)
 
     local_index.add_publisher("simple-pkg", publisher)
     runner = tmp_path / "publish-job"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from hatch_attest.testing import GitHubIdentity, LocalSigstore
+from hatch_attest_testing import GitHubIdentity, LocalSigstore
 
 from .frontends import BIN, EnvFactory, make_project, run
 
@@ -92,14 +92,14 @@ def test_frontend_that_discards_side_files_never_signs(
     frontend: str,
     project: Path,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
     env_for: EnvFactory,
 ) -> None:
     command, skip_line, left_behind = CASES[frontend]
     out = tmp_path / "out"
     env = env_for(
-        sigstore_instance.github_env(github_identity),
+        local_sigstore.github_env(sigstore_github_identity),
         # A fresh uv cache: a wheel uv built in an earlier test would be reused unbuilt.
         UV_CACHE_DIR=str(tmp_path / "uv-cache"),
         UV_TOOL_DIR=str(out / "tools"),
@@ -113,4 +113,4 @@ def test_frontend_that_discards_side_files_never_signs(
     assert skip_line in output
     assert FIX in output
     assert [p for p in (*out.rglob("*"), *project.rglob("*")) if "attestation" in p.name] == []
-    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+    assert local_sigstore.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from pypi_attestations import GitHubPublisher, GitLabPublisher
 
-from hatch_attest.testing import GitHubIdentity, GitLabIdentity, LocalIndex, LocalSigstore
+from hatch_attest_testing import GitHubIdentity, GitLabIdentity, LocalIndex, LocalSigstore
 
 from .frontends import BIN, BUILD_TIMEOUT, EnvFactory, Upload, build, make_project
 from .test_upload import PROJECT, assert_accepted_with_attestations, built, env_for
@@ -129,26 +129,27 @@ def hatch_publish(hatch: Path, project: Path, env: Mapping[str, str], *args: str
 
 def test_github_job_publishes_attested_files(
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     local_index: LocalIndex,
-    github_identity: GitHubIdentity,
+    sigstore_github_identity: GitHubIdentity,
     env_for: EnvFactory,
     hatch_tool: Path,
 ) -> None:
     publisher = GitHubPublisher(
-        repository=github_identity.repository, workflow=github_identity.workflow
+        repository=sigstore_github_identity.repository, workflow=sigstore_github_identity.workflow
     )
     local_index.add_publisher(PROJECT, publisher)
-    project = built(tmp_path, env_for(sigstore_instance.github_env(github_identity)))
+    project = built(tmp_path, env_for(local_sigstore.github_env(sigstore_github_identity)))
 
     result = hatch_publish(
-        hatch_tool, project, env_for(sigstore_instance.github_env(github_identity))
+        hatch_tool, project, env_for(local_sigstore.github_env(sigstore_github_identity))
     )
 
     assert result.returncode == 0, result.output
     assert result.says(
         "Uploading 2 distribution(s) and 2 checked attestation(s) with Trusted Publishing as "
-        f"GitHub repository {github_identity.repository}, workflow {github_identity.workflow}"
+        f"GitHub repository {sigstore_github_identity.repository}, workflow "
+        f"{sigstore_github_identity.workflow}"
     )
     assert_accepted_with_attestations(local_index, project, publisher)
     assert local_index.counts()["mint-token"] == 1
@@ -157,21 +158,22 @@ def test_github_job_publishes_attested_files(
 
 def test_gitlab_job_publishes_attested_files(
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     local_index: LocalIndex,
-    gitlab_identity: GitLabIdentity,
+    sigstore_gitlab_identity: GitLabIdentity,
     env_for: EnvFactory,
     hatch_tool: Path,
 ) -> None:
     publisher = GitLabPublisher(
-        repository=gitlab_identity.project_path, workflow_filepath=gitlab_identity.ci_config_path
+        repository=sigstore_gitlab_identity.project_path,
+        workflow_filepath=sigstore_gitlab_identity.ci_config_path,
     )
     local_index.add_publisher(PROJECT, publisher)
-    project = built(tmp_path, env_for(sigstore_instance.gitlab_env(gitlab_identity)))
+    project = built(tmp_path, env_for(local_sigstore.gitlab_env(sigstore_gitlab_identity)))
 
     # `id_tokens: PYPI_ID_TOKEN: aud: pypi` in .gitlab-ci.yml, as PyPI documents it.
-    pypi_token = sigstore_instance.mint_gitlab_token(gitlab_identity, audience="pypi")
-    env = env_for(sigstore_instance.gitlab_env(gitlab_identity), PYPI_ID_TOKEN=pypi_token)
+    pypi_token = local_sigstore.mint_gitlab_token(sigstore_gitlab_identity, audience="pypi")
+    env = env_for(local_sigstore.gitlab_env(sigstore_gitlab_identity), PYPI_ID_TOKEN=pypi_token)
     result = hatch_publish(hatch_tool, project, env)
 
     assert result.returncode == 0, result.output
@@ -183,27 +185,28 @@ def test_gitlab_job_publishes_attested_files(
 def test_job_without_attestations_publishes_the_distributions(
     forge: str,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     local_index: LocalIndex,
-    github_identity: GitHubIdentity,
-    gitlab_identity: GitLabIdentity,
+    sigstore_github_identity: GitHubIdentity,
+    sigstore_gitlab_identity: GitLabIdentity,
     env_for: EnvFactory,
     hatch_tool: Path,
 ) -> None:
     """A project that does not attest (or a laptop build): Trusted Publishing all the same."""
     if forge == "github":
         publisher: GitHubPublisher | GitLabPublisher = GitHubPublisher(
-            repository=github_identity.repository, workflow=github_identity.workflow
+            repository=sigstore_github_identity.repository,
+            workflow=sigstore_github_identity.workflow,
         )
-        job = sigstore_instance.github_env(github_identity)
+        job = local_sigstore.github_env(sigstore_github_identity)
         named = "GitHub"
     else:
         publisher = GitLabPublisher(
-            repository=gitlab_identity.project_path,
-            workflow_filepath=gitlab_identity.ci_config_path,
+            repository=sigstore_gitlab_identity.project_path,
+            workflow_filepath=sigstore_gitlab_identity.ci_config_path,
         )
-        pypi_token = sigstore_instance.mint_gitlab_token(gitlab_identity, audience="pypi")
-        job = sigstore_instance.gitlab_env(gitlab_identity) | {"PYPI_ID_TOKEN": pypi_token}
+        pypi_token = local_sigstore.mint_gitlab_token(sigstore_gitlab_identity, audience="pypi")
+        job = local_sigstore.gitlab_env(sigstore_gitlab_identity) | {"PYPI_ID_TOKEN": pypi_token}
         named = "GitLab"
     local_index.add_publisher(PROJECT, publisher)
     project = make_project(tmp_path)
@@ -223,22 +226,25 @@ def test_job_without_attestations_publishes_the_distributions(
 
 def test_attestation_from_another_workflow_is_refused_before_the_first_upload(
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     local_index: LocalIndex,
-    github_identity: GitHubIdentity,
+    sigstore_github_identity: GitHubIdentity,
     env_for: EnvFactory,
     hatch_tool: Path,
 ) -> None:
     """The build ran in build.yml; PyPI knows release.yml as the Trusted Publisher."""
-    build_job = GitHubIdentity(repository=github_identity.repository, workflow="build.yml")
+    build_job = GitHubIdentity(repository=sigstore_github_identity.repository, workflow="build.yml")
     local_index.add_publisher(
         PROJECT,
-        GitHubPublisher(repository=github_identity.repository, workflow=github_identity.workflow),
+        GitHubPublisher(
+            repository=sigstore_github_identity.repository,
+            workflow=sigstore_github_identity.workflow,
+        ),
     )
-    project = built(tmp_path, env_for(sigstore_instance.github_env(build_job)))
+    project = built(tmp_path, env_for(local_sigstore.github_env(build_job)))
 
     result = hatch_publish(
-        hatch_tool, project, env_for(sigstore_instance.github_env(github_identity))
+        hatch_tool, project, env_for(local_sigstore.github_env(sigstore_github_identity))
     )
 
     assert result.returncode == 1, result.output
@@ -251,13 +257,13 @@ def test_attestation_from_another_workflow_is_refused_before_the_first_upload(
 
 def test_api_token_with_attestations_is_refused_and_can_upload_without_them(
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     local_index: LocalIndex,
-    github_identity: GitHubIdentity,
+    sigstore_github_identity: GitHubIdentity,
     env_for: EnvFactory,
     hatch_tool: Path,
 ) -> None:
-    project = built(tmp_path, env_for(sigstore_instance.github_env(github_identity)))
+    project = built(tmp_path, env_for(local_sigstore.github_env(sigstore_github_identity)))
     # A token user's publish step, outside any job with an identity: hatch's own flags.
     env = env_for(None, HATCH_INDEX_USER="__token__", HATCH_INDEX_AUTH=local_index.api_token())
 
@@ -282,24 +288,24 @@ def test_api_token_with_attestations_is_refused_and_can_upload_without_them(
 
 def test_repo_flag_and_plugin_table_are_honoured(
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     local_index: LocalIndex,
-    github_identity: GitHubIdentity,
+    sigstore_github_identity: GitHubIdentity,
     env_for: EnvFactory,
     hatch_tool: Path,
 ) -> None:
     """`-r` names a repository of `[tool.hatch.publish.attest.repos]`; a bad one is refused."""
-    project = built(tmp_path, env_for(sigstore_instance.github_env(github_identity)))
+    project = built(tmp_path, env_for(local_sigstore.github_env(sigstore_github_identity)))
     pyproject = project / "pyproject.toml"
     pyproject.write_text(
         pyproject.read_text()
         + '\n[tool.hatch.publish.attest.repos]\nmirror = "https://upload.pypi.org/legacy/"\n'
     )
     publisher = GitHubPublisher(
-        repository=github_identity.repository, workflow=github_identity.workflow
+        repository=sigstore_github_identity.repository, workflow=sigstore_github_identity.workflow
     )
     local_index.add_publisher(PROJECT, publisher)
-    env = env_for(sigstore_instance.github_env(github_identity))
+    env = env_for(local_sigstore.github_env(sigstore_github_identity))
 
     unknown = hatch_publish(hatch_tool, project, env, "-r", "nowhere")
     assert unknown.returncode == 1
@@ -312,29 +318,32 @@ def test_repo_flag_and_plugin_table_are_honoured(
 
 def test_changed_files_of_a_published_version_fail_with_the_index_reason(
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     local_index: LocalIndex,
-    github_identity: GitHubIdentity,
+    sigstore_github_identity: GitHubIdentity,
     env_for: EnvFactory,
     hatch_tool: Path,
 ) -> None:
     """PyPI takes an identical file again, and refuses a different one under the same name."""
     local_index.add_publisher(
         PROJECT,
-        GitHubPublisher(repository=github_identity.repository, workflow=github_identity.workflow),
+        GitHubPublisher(
+            repository=sigstore_github_identity.repository,
+            workflow=sigstore_github_identity.workflow,
+        ),
     )
-    job = sigstore_instance.github_env
-    project = built(tmp_path, env_for(job(github_identity)))
-    first = hatch_publish(hatch_tool, project, env_for(job(github_identity)))
+    job = local_sigstore.github_env
+    project = built(tmp_path, env_for(job(sigstore_github_identity)))
+    first = hatch_publish(hatch_tool, project, env_for(job(sigstore_github_identity)))
     assert first.returncode == 0, first.output
     # The same version, rebuilt from changed sources.
     module = project / "src" / "simple_pkg" / "__init__.py"
     module.write_text(module.read_text() + "\nCHANGED = True\n")
     shutil.rmtree(project / "dist")
-    rebuilt = build("build-no-isolation", project, env_for(job(github_identity)))
+    rebuilt = build("build-no-isolation", project, env_for(job(sigstore_github_identity)))
     assert rebuilt.returncode == 0, rebuilt.output
 
-    again = hatch_publish(hatch_tool, project, env_for(job(github_identity)))
+    again = hatch_publish(hatch_tool, project, env_for(job(sigstore_github_identity)))
     assert again.returncode == 1
     assert again.says("File already exists")
     assert again.says("hatch-attest: upload to https://upload.pypi.org/legacy/ failed: ")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from hatch_attest.attest import HATCHLING_FLOOR
-from hatch_attest.testing import GitHubIdentity, LocalSigstore
+from hatch_attest_testing import GitHubIdentity, LocalSigstore
 
 from .frontends import BUILD_TIMEOUT, base_env, build, make_project
 
@@ -62,8 +62,8 @@ def test_old_hatchling_says_which_hatchling_is_required(
     tmp_path: Path,
     tool_home: Path,
     old_hatchling_wheelhouse: Path,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
     project = make_project(tmp_path)
     pyproject = project / "pyproject.toml"
@@ -77,9 +77,9 @@ def test_old_hatchling_says_which_hatchling_is_required(
         old_hatchling_wheelhouse,
         tool_home,
         {
-            "HATCH_ATTEST_TRUST_CONFIG": str(sigstore_instance.trust_config_path),
+            "HATCH_ATTEST_TRUST_CONFIG": str(local_sigstore.trust_config_path),
             "HATCH_ATTEST_MODE": "always",
-            **sigstore_instance.github_env(github_identity),
+            **local_sigstore.github_env(sigstore_github_identity),
         },
     )
 

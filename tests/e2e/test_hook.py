@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -12,20 +11,24 @@ from pathlib import Path
 import pytest
 from pypi_attestations import GitLabPublisher
 
-from hatch_attest.testing import (
+from hatch_attest_testing import (
     PUBLISH_V1,
     Fault,
     GitHubIdentity,
     GitLabIdentity,
     LocalSigstore,
+    run_bounded,
+    run_bounded_all,
     verify_as_pypi,
 )
 
 from ..hostile import HOSTILE
 from .frontends import (
+    BUILD_TIMEOUT,
     FRONTENDS,
     HOSTS,
     EnvFactory,
+    JobEnv,
     assert_attested_by,
     base_env,
     build,
@@ -40,12 +43,12 @@ pytestmark = pytest.mark.slow
 def test_github_job_attests_wheel_and_sdist(
     frontend: str,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
-    env_for: EnvFactory,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
+    github_job_env: JobEnv,
 ) -> None:
     project = make_project(tmp_path)
-    env = env_for(sigstore_instance.github_env(github_identity))
+    env = github_job_env()
 
     result = build(frontend, project, env)
 
@@ -55,37 +58,38 @@ def test_github_job_attests_wheel_and_sdist(
     assert result.attestations() == [
         p.with_name(p.name + ".publish.attestation") for p in artifacts
     ]
-    assert_attested_by(artifacts, github_identity, sigstore_instance.trust_config_path)
+    assert_attested_by(artifacts, sigstore_github_identity, local_sigstore.trust_config_path)
     for artifact in artifacts:
         workflow_uri = (
-            f"https://github.com/{github_identity.repository}/.github/workflows/release.yml"
-            f"@{github_identity.ref}"
+            f"https://github.com/{sigstore_github_identity.repository}/.github/workflows/release.yml"
+            f"@{sigstore_github_identity.ref}"
         )
         assert f"Attested {artifact.name} as {workflow_uri} (Rekor log index " in result.output
-    assert sigstore_instance.counts()["fulcio"] == 2  # one certificate per artifact process
-    assert sigstore_instance.counts()["rekor"] == 2
+    assert local_sigstore.counts()["fulcio"] == 2  # one certificate per artifact process
+    assert local_sigstore.counts()["rekor"] == 2
 
 
 @pytest.mark.parametrize("frontend", ["build", "hatch"])
 def test_gitlab_job_attests_wheel_and_sdist(
     frontend: str,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    gitlab_identity: GitLabIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_gitlab_identity: GitLabIdentity,
     env_for: EnvFactory,
 ) -> None:
     project = make_project(tmp_path)
-    ci = sigstore_instance.gitlab_env(gitlab_identity)
+    ci = local_sigstore.gitlab_env(sigstore_gitlab_identity)
     result = build(frontend, project, env_for(ci))
 
     assert result.returncode == 0, result.output
     publisher = GitLabPublisher(
-        repository=gitlab_identity.project_path, workflow_filepath=gitlab_identity.ci_config_path
+        repository=sigstore_gitlab_identity.project_path,
+        workflow_filepath=sigstore_gitlab_identity.ci_config_path,
     )
     artifacts = result.artifacts()
     assert len(artifacts) == 2
     for artifact in artifacts:
-        verdict = verify_as_pypi(artifact, publisher, sigstore_instance.trust_config_path)
+        verdict = verify_as_pypi(artifact, publisher, local_sigstore.trust_config_path)
         assert verdict.predicate_type == PUBLISH_V1
     token = ci["SIGSTORE_ID_TOKEN"]
     assert token not in result.output
@@ -98,7 +102,7 @@ def test_gitlab_job_attests_wheel_and_sdist(
 def test_no_identity_builds_as_before(
     host: str,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     env_for: EnvFactory,
 ) -> None:
     project = make_host_project(tmp_path, host)
@@ -110,26 +114,26 @@ def test_no_identity_builds_as_before(
     assert result.output.count("Not attesting: no CI identity found") == 2  # sdist, wheel
     # An isolated idle build never asked the frontend for the signing stack.
     assert "sigstore" not in result.output.replace("hatch-attest", "")
-    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+    assert local_sigstore.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 
 
 @pytest.mark.parametrize("host", HOSTS)
 def test_github_job_without_id_token_permission_skips_and_names_the_fix(
     host: str,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
     env_for: EnvFactory,
 ) -> None:
     project = make_host_project(tmp_path, host)
-    ci = sigstore_instance.github_env(github_identity, id_token_permission=False)
+    ci = local_sigstore.github_env(sigstore_github_identity, id_token_permission=False)
     result = build("build-no-isolation", project, env_for(ci))
 
     assert result.returncode == 0, result.output
     assert result.attestations() == []
     assert "Not attesting: this GitHub Actions job has no OIDC permission" in result.output
     assert "add `permissions: id-token: write`" in result.output
-    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+    assert local_sigstore.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 
 
 @pytest.mark.parametrize("host", HOSTS)
@@ -145,61 +149,58 @@ def test_always_mode_fails_without_identity(
     permission: bool | None,
     message: str,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
     env_for: EnvFactory,
 ) -> None:
     project = make_host_project(tmp_path, host, 'mode = "always"\n')
     ci = (
         {}
         if permission is None
-        else sigstore_instance.github_env(github_identity, id_token_permission=permission)
+        else local_sigstore.github_env(sigstore_github_identity, id_token_permission=permission)
     )
     result = build("build-no-isolation", project, env_for(ci))
 
     assert result.returncode != 0
     assert message in result.output
     assert result.artifacts() == []  # refused before anything was built
-    assert sigstore_instance.counts()["fulcio"] == 0
+    assert local_sigstore.counts()["fulcio"] == 0
 
 
 def test_environment_override_turns_attestation_off(
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
     env_for: EnvFactory,
 ) -> None:
     project = make_project(tmp_path, 'mode = "always"\n')
-    ci = sigstore_instance.github_env(github_identity)
+    ci = local_sigstore.github_env(sigstore_github_identity)
     result = build("build-no-isolation", project, env_for(ci, HATCH_ATTEST_MODE="never"))
 
     assert result.returncode == 0, result.output
     assert result.attestations() == []
-    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+    assert local_sigstore.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 
 
 @pytest.mark.parametrize("host", HOSTS)
 def test_publisher_mismatch_skips_without_any_request(
     host: str,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
-    env_for: EnvFactory,
+    local_sigstore: LocalSigstore,
+    github_job_env: JobEnv,
 ) -> None:
     table = (
         'publisher = { kind = "github", repository = "upstream/simple-pkg", '
         'workflow = "release.yml" }\n'
     )
     project = make_host_project(tmp_path, host, table)
-    result = build(
-        "build-no-isolation", project, env_for(sigstore_instance.github_env(github_identity))
-    )
+    result = build("build-no-isolation", project, github_job_env())
 
     assert result.returncode == 0, result.output
     assert result.attestations() == []
     assert "Not attesting:" in result.output
     assert "upstream/simple-pkg" in result.output
-    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+    assert local_sigstore.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 
 
 def _stale_attestation(path: Path) -> None:
@@ -219,8 +220,8 @@ def test_stale_attestation_is_never_left_wrong(
     host: str,
     with_identity: bool,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
     env_for: EnvFactory,
 ) -> None:
     project = make_host_project(tmp_path, host)
@@ -232,7 +233,7 @@ def test_stale_attestation_is_never_left_wrong(
     ]
     for path in stale:
         _stale_attestation(path)
-    ci = sigstore_instance.github_env(github_identity) if with_identity else {}
+    ci = local_sigstore.github_env(sigstore_github_identity) if with_identity else {}
 
     result = build("build-no-isolation", project, env_for(ci))
 
@@ -241,19 +242,20 @@ def test_stale_attestation_is_never_left_wrong(
         assert f"removed stale {path.name}" in result.output
     assert not stale[1].exists()
     if with_identity:
-        assert_attested_by(result.artifacts(), github_identity, sigstore_instance.trust_config_path)
+        assert_attested_by(
+            result.artifacts(), sigstore_github_identity, local_sigstore.trust_config_path
+        )
     else:
         assert result.attestations() == []
 
 
 def test_hatch_clean_removes_attestations(
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
     env_for: EnvFactory,
+    github_job_env: JobEnv,
 ) -> None:
     project = make_project(tmp_path)
-    first = build("hatch", project, env_for(sigstore_instance.github_env(github_identity)))
+    first = build("hatch", project, github_job_env())
     assert first.returncode == 0, first.output
     assert len(first.attestations()) == 2
 
@@ -266,7 +268,7 @@ def test_hatch_clean_removes_attestations(
 
 def test_invalid_configuration_fails_before_building(
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     env_for: EnvFactory,
 ) -> None:
     table = 'mdoe = "always"\ntimeout = "soon"\npublisher = { kind = "githbu" }\n'
@@ -291,8 +293,8 @@ def test_hung_or_trickling_rekor_fails_the_build_within_the_budget(
     host: str,
     fault: Fault,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
     env_for: EnvFactory,
 ) -> None:
     """Once an identity was obtained, `auto` fails rather than ship an unattested release.
@@ -301,8 +303,8 @@ def test_hung_or_trickling_rekor_fails_the_build_within_the_budget(
     whole exchange ends it (it once made a `timeout = 10` build take 269 s).
     """
     project = make_host_project(tmp_path, host)
-    sigstore_instance.inject("rekor", fault)
-    ci = sigstore_instance.github_env(github_identity)
+    local_sigstore.inject("rekor", fault)
+    ci = local_sigstore.github_env(sigstore_github_identity)
 
     started = time.monotonic()
     result = build("build-no-isolation", project, env_for(ci, HATCH_ATTEST_TIMEOUT="3"))
@@ -314,7 +316,7 @@ def test_hung_or_trickling_rekor_fails_the_build_within_the_budget(
     assert "HATCH_ATTEST_TIMEOUT" in result.output
     assert result.attestations() == []
     # A whole Rekor answer is thousands of bytes; at the deadline, a few hundred went out.
-    assert sigstore_instance.bytes_sent()["rekor"] < 400
+    assert local_sigstore.bytes_sent()["rekor"] < 400
     assert elapsed < 3 + 30  # the budget, plus interpreter start-up and one sdist build
 
 
@@ -322,40 +324,35 @@ def test_hung_or_trickling_rekor_fails_the_build_within_the_budget(
 def test_transient_failures_are_retried_in_a_real_build(
     host: str,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
-    env_for: EnvFactory,
+    local_sigstore: LocalSigstore,
+    github_job_env: JobEnv,
 ) -> None:
     project = make_host_project(tmp_path, host)
-    sigstore_instance.inject("fulcio", Fault.status(503), times=1)
-    result = build(
-        "build-no-isolation", project, env_for(sigstore_instance.github_env(github_identity))
-    )
+    local_sigstore.inject("fulcio", Fault.status(503), times=1)
+    result = build("build-no-isolation", project, github_job_env())
 
     assert result.returncode == 0, result.output
     assert len(result.attestations()) == 2
-    assert sigstore_instance.counts()["fulcio"] == 3  # two artifacts, one retry
+    assert local_sigstore.counts()["fulcio"] == 3  # two artifacts, one retry
 
 
 def test_a_rekor_answer_lost_after_the_entry_landed_still_attests(
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
-    env_for: EnvFactory,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
+    github_job_env: JobEnv,
 ) -> None:
     """The retried POST gets 409; the hook reads the logged entry back and uses it."""
     project = make_project(tmp_path)
-    sigstore_instance.inject("rekor", Fault.drop_after_processing(), times=1)
-    result = build(
-        "build-no-isolation", project, env_for(sigstore_instance.github_env(github_identity))
-    )
+    local_sigstore.inject("rekor", Fault.drop_after_processing(), times=1)
+    result = build("build-no-isolation", project, github_job_env())
 
     assert result.returncode == 0, result.output
     artifacts = result.artifacts()
     assert len(result.attestations()) == len(artifacts) == 2
-    assert_attested_by(artifacts, github_identity, sigstore_instance.trust_config_path)
+    assert_attested_by(artifacts, sigstore_github_identity, local_sigstore.trust_config_path)
     # The sdist: POST landed unanswered, 409, GET; then the wheel's plain POST.
-    assert [(e.method, e.status) for e in sigstore_instance.exchanges("rekor")] == [
+    assert [(e.method, e.status) for e in local_sigstore.exchanges("rekor")] == [
         ("POST", None),
         ("POST", 409),
         ("GET", 200),
@@ -365,9 +362,9 @@ def test_a_rekor_answer_lost_after_the_entry_landed_still_attests(
 
 def test_concurrent_builds_into_one_dist_folder(
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
-    env_for: EnvFactory,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
+    github_job_env: JobEnv,
 ) -> None:
     """Matrix jobs sharing a folder: every attestation matches the artifact beside it."""
     shared = tmp_path / "shared-dist"
@@ -375,18 +372,15 @@ def test_concurrent_builds_into_one_dist_folder(
     for i, project in enumerate(projects):
         pyproject = project / "pyproject.toml"
         pyproject.write_text(pyproject.read_text().replace("simple-pkg", f"simple-pkg-{i}"))
-    env = env_for(sigstore_instance.github_env(github_identity))
-    runs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "build", "--no-isolation", "-o", str(shared), str(project)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        for project in projects
-    ]
-    outputs = [run.communicate(timeout=600)[0] for run in runs]
+    env = github_job_env()
+    runs = run_bounded_all(
+        [[sys.executable, "-m", "build", "--no-isolation", "-o", shared, p] for p in projects],
+        env=env,
+        timeout=BUILD_TIMEOUT,
+        merge_stderr=True,
+    )
+    outputs = [run.stdout for run in runs]
+    print(*outputs, sep="\n")
 
     assert [run.returncode for run in runs] == [0, 0], outputs
     artifacts = sorted(p for p in shared.iterdir() if p.name.endswith((".whl", ".tar.gz")))
@@ -394,26 +388,26 @@ def test_concurrent_builds_into_one_dist_folder(
     assert sorted(shared.glob("*.attestation")) == sorted(
         p.with_name(p.name + ".publish.attestation") for p in artifacts
     )
-    assert_attested_by(artifacts, github_identity, sigstore_instance.trust_config_path)
+    assert_attested_by(artifacts, sigstore_github_identity, local_sigstore.trust_config_path)
 
 
 def test_symlinked_dist_folder(
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
-    env_for: EnvFactory,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
+    github_job_env: JobEnv,
 ) -> None:
     project = make_project(tmp_path)
     real = tmp_path / "elsewhere"
     real.mkdir()
     (project / "dist").symlink_to(real, target_is_directory=True)
-    result = build(
-        "build-no-isolation", project, env_for(sigstore_instance.github_env(github_identity))
-    )
+    result = build("build-no-isolation", project, github_job_env())
 
     assert result.returncode == 0, result.output
     assert len(list(real.glob("*.publish.attestation"))) == 2
-    assert_attested_by(result.artifacts(), github_identity, sigstore_instance.trust_config_path)
+    assert_attested_by(
+        result.artifacts(), sigstore_github_identity, local_sigstore.trust_config_path
+    )
 
 
 @pytest.fixture(scope="session")
@@ -424,8 +418,10 @@ def venv_without_signing_stack(
     venv = tmp_path_factory.mktemp("bare") / "venv"
     env = base_env(wheelhouse, tool_home, {})
     uv = str(Path(sys.executable).parent / "uv")
-    subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], env=env, check=True)
-    subprocess.run(
+    run_bounded(
+        [uv, "venv", "-q", "--python", sys.executable, venv], env=env, check=True, timeout=60
+    )
+    run_bounded(
         [
             uv,
             "pip",
@@ -439,6 +435,7 @@ def venv_without_signing_stack(
         ],
         env=env,
         check=True,
+        timeout=BUILD_TIMEOUT,
     )
     return venv / "bin" / "python"
 
@@ -448,22 +445,18 @@ def test_no_isolation_without_the_signing_stack_names_what_to_install(
     mode: str,
     tmp_path: Path,
     venv_without_signing_stack: Path,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
-    env_for: EnvFactory,
+    local_sigstore: LocalSigstore,
+    github_job_env: JobEnv,
 ) -> None:
     project = make_project(tmp_path, f'mode = "{mode}"\n')
-    env = env_for(sigstore_instance.github_env(github_identity))
+    env = github_job_env()
     # -x: build's own dependency check would stop first (naming the same packages).
-    proc = subprocess.run(
-        [str(venv_without_signing_stack), "-m", "build", "--no-isolation", "-x", "."],
+    proc = run_bounded(
+        [venv_without_signing_stack, "-m", "build", "--no-isolation", "-x", "."],
         cwd=project,
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=600,
-        check=False,
+        timeout=BUILD_TIMEOUT,
+        merge_stderr=True,
     )
     print(proc.stdout)
 
@@ -481,14 +474,14 @@ def test_no_isolation_without_the_signing_stack_names_what_to_install(
         assert proc.returncode != 0
         assert "cannot attest (mode = always)" in proc.stdout
     assert list((project / "dist").glob("*.attestation")) == []
-    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+    assert local_sigstore.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 
 
 @pytest.mark.parametrize("frontend", ["build", "uv", "hatch"])
 def test_always_without_an_identity_fails_before_anything_is_built(
     frontend: str,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     env_for: EnvFactory,
 ) -> None:
     project = make_project(tmp_path, 'mode = "always"\n')
@@ -498,11 +491,11 @@ def test_always_without_an_identity_fails_before_anything_is_built(
     assert result.returncode != 0
     assert "cannot attest (mode = always): no CI identity found" in result.output
     assert result.artifacts() == []
-    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+    assert local_sigstore.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 
 
 def test_idle_build_removes_attestations_with_any_content(
-    tmp_path: Path, sigstore_instance: LocalSigstore, env_for: EnvFactory
+    tmp_path: Path, local_sigstore: LocalSigstore, env_for: EnvFactory
 ) -> None:
     project = make_project(tmp_path)
     dist = project / "dist"
@@ -523,7 +516,7 @@ def test_idle_build_removes_attestations_with_any_content(
     assert result.attestations() == []
     assert sorted(p.name for p in dist.iterdir()) == sorted(p.name for p in result.artifacts())
     assert "Traceback" not in result.output
-    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+    assert local_sigstore.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 
 
 ONLY_BUILDS = """\
@@ -545,13 +538,13 @@ jobs:
 def test_a_workflow_that_does_not_upload_is_judged_before_anything_is_built(
     mode: str,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
     env_for: EnvFactory,
 ) -> None:
     """Issue 15, 1: the frontend installs PyYAML with the signing stack; then the rule holds."""
     project = make_project(tmp_path, f'mode = "{mode}"\n')
-    env = env_for(sigstore_instance.github_env(github_identity, workflow=ONLY_BUILDS))
+    env = env_for(local_sigstore.github_env(sigstore_github_identity, workflow=ONLY_BUILDS))
 
     result = build("uv", project, env)
 
@@ -569,4 +562,4 @@ def test_a_workflow_that_does_not_upload_is_judged_before_anything_is_built(
         assert f"cannot attest (mode = always): {line}" in result.output
         assert result.artifacts() == []  # refused before anything was built
     assert result.attestations() == []
-    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+    assert local_sigstore.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}

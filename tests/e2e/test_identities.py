@@ -17,7 +17,9 @@ from pypi_attestations import Attestation, Distribution, GooglePublisher
 from sigstore.verify.policy import Identity
 
 from hatch_attest.files import attestation_path
-from hatch_attest.testing import (
+from hatch_attest.trust import load_trust_config, verifier_for
+from hatch_attest.verify import verify_attestation
+from hatch_attest_testing import (
     PUBLISH_V1,
     BuildkiteIdentity,
     CircleCIIdentity,
@@ -25,8 +27,6 @@ from hatch_attest.testing import (
     LocalSigstore,
     verify_as_pypi,
 )
-from hatch_attest.trust import load_trust_config, verifier_for
-from hatch_attest.verify import verify_attestation
 
 from .frontends import BIN, EnvFactory, build, make_project
 
@@ -37,13 +37,13 @@ RUNNER_PATH = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
 def test_google_vm_attests_as_the_configured_service_account(
-    tmp_path: Path, sigstore_instance: LocalSigstore, env_for: EnvFactory
+    tmp_path: Path, local_sigstore: LocalSigstore, env_for: EnvFactory
 ) -> None:
     account = GoogleIdentity(email=f"release@{tmp_path.name}.iam.gserviceaccount.com")
     project = make_project(
         tmp_path, f'publisher = {{ kind = "google", email = "{account.email}" }}\n'
     )
-    cloud = sigstore_instance.google_cloud(tmp_path / "gce", account)
+    cloud = local_sigstore.google_cloud(tmp_path / "gce", account)
 
     result = build("build-no-isolation", project, env_for(cloud.environ()))
 
@@ -54,17 +54,17 @@ def test_google_vm_attests_as_the_configured_service_account(
     for artifact in artifacts:
         assert f"Attested {artifact.name} as {account.email} (Rekor log index " in result.output
         publisher = GooglePublisher(email=account.email)
-        verdict = verify_as_pypi(artifact, publisher, sigstore_instance.trust_config_path)
+        verdict = verify_as_pypi(artifact, publisher, local_sigstore.trust_config_path)
         assert verdict.predicate_type == PUBLISH_V1
     # One identity token per artifact process, from the VM's metadata server.
-    assert sigstore_instance.counts() == {"oidc": 2, "fulcio": 2, "rekor": 2, "tsa": 0}
+    assert local_sigstore.counts() == {"oidc": 2, "fulcio": 2, "rekor": 2, "tsa": 0}
 
 
 def test_laptop_with_google_service_account_name_builds_and_says_why_not(
-    tmp_path: Path, sigstore_instance: LocalSigstore, env_for: EnvFactory
+    tmp_path: Path, local_sigstore: LocalSigstore, env_for: EnvFactory
 ) -> None:
     project = make_project(tmp_path)
-    cloud = sigstore_instance.google_cloud(
+    cloud = local_sigstore.google_cloud(
         tmp_path / "gce", on_compute_engine=False, metadata_server=False
     )
     env = env_for(
@@ -81,7 +81,7 @@ def test_laptop_with_google_service_account_name_builds_and_says_why_not(
         "server answered, so there is no Google Cloud identity here"
     )
     assert result.output.count(line) == 2  # sdist, wheel
-    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+    assert local_sigstore.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 
 
 def _verify_own_identity(artifact: Path, san: str, issuer: str, trust_config: Path) -> None:
@@ -97,11 +97,11 @@ def _verify_own_identity(artifact: Path, san: str, issuer: str, trust_config: Pa
 
 
 def test_buildkite_job_attests_with_its_own_trust_config(
-    tmp_path: Path, sigstore_instance: LocalSigstore, env_for: EnvFactory
+    tmp_path: Path, local_sigstore: LocalSigstore, env_for: EnvFactory
 ) -> None:
     job = BuildkiteIdentity(pipeline_slug=f"demo-{tmp_path.name}")
     project = make_project(tmp_path)
-    ci = sigstore_instance.buildkite_env(tmp_path / "agent", job, path=RUNNER_PATH)
+    ci = local_sigstore.buildkite_env(tmp_path / "agent", job, path=RUNNER_PATH)
 
     result = build("build", project, env_for(ci))
 
@@ -112,16 +112,16 @@ def test_buildkite_job_attests_with_its_own_trust_config(
     for artifact in artifacts:
         assert f"Attested {artifact.name} as {pipeline} (Rekor log index " in result.output
         _verify_own_identity(
-            artifact, pipeline, "https://agent.buildkite.com", sigstore_instance.trust_config_path
+            artifact, pipeline, "https://agent.buildkite.com", local_sigstore.trust_config_path
         )
-    assert sigstore_instance.counts() == {"oidc": 2, "fulcio": 2, "rekor": 2, "tsa": 0}
+    assert local_sigstore.counts() == {"oidc": 2, "fulcio": 2, "rekor": 2, "tsa": 0}
 
 
 def test_buildkite_agent_without_a_token_builds_and_says_why_not(
-    tmp_path: Path, sigstore_instance: LocalSigstore, env_for: EnvFactory
+    tmp_path: Path, local_sigstore: LocalSigstore, env_for: EnvFactory
 ) -> None:
     project = make_project(tmp_path)
-    ci = sigstore_instance.buildkite_env(tmp_path / "agent", path=RUNNER_PATH, access_token=False)
+    ci = local_sigstore.buildkite_env(tmp_path / "agent", path=RUNNER_PATH, access_token=False)
 
     result = build("build", project, env_for(ci))
 
@@ -133,15 +133,15 @@ def test_buildkite_agent_without_a_token_builds_and_says_why_not(
         "token (exit status 1: fatal: missing agent access token (BUILDKITE_AGENT_ACCESS_TOKEN))"
     )
     assert result.output.count(line) == 2
-    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+    assert local_sigstore.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 
 
 def test_circleci_job_attests_with_its_own_trust_config(
-    tmp_path: Path, sigstore_instance: LocalSigstore, env_for: EnvFactory
+    tmp_path: Path, local_sigstore: LocalSigstore, env_for: EnvFactory
 ) -> None:
     job = CircleCIIdentity(vcs_origin=f"github.com/octo-org/demo-{tmp_path.name}")
     project = make_project(tmp_path)
-    ci = sigstore_instance.circleci_env(tmp_path / "cli", job, path=RUNNER_PATH)
+    ci = local_sigstore.circleci_env(tmp_path / "cli", job, path=RUNNER_PATH)
 
     result = build("hatch", project, env_for(ci))
 
@@ -155,6 +155,6 @@ def test_circleci_job_attests_with_its_own_trust_config(
     for artifact in artifacts:
         assert f"Attested {artifact.name} as {build_signer} (Rekor log index " in result.output
         _verify_own_identity(
-            artifact, build_signer, "https://oidc.circleci.com", sigstore_instance.trust_config_path
+            artifact, build_signer, "https://oidc.circleci.com", local_sigstore.trust_config_path
         )
-    assert sigstore_instance.counts() == {"oidc": 2, "fulcio": 2, "rekor": 2, "tsa": 0}
+    assert local_sigstore.counts() == {"oidc": 2, "fulcio": 2, "rekor": 2, "tsa": 0}

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from pypi_attestations import GitHubPublisher
 
-from hatch_attest.testing import GitHubIdentity, LocalIndex, LocalSigstore
+from hatch_attest_testing import GitHubIdentity, LocalIndex, LocalSigstore
 
 from ..index_release import run_cli
 from .frontends import EnvFactory, base_env, build, make_project, publish
@@ -23,14 +23,14 @@ PROJECT = "simple-pkg"
 
 @pytest.fixture
 def env_for(
-    tmp_path: Path, tool_home: Path, sigstore_instance: LocalSigstore, local_index: LocalIndex
+    tmp_path: Path, tool_home: Path, local_sigstore: LocalSigstore, local_index: LocalIndex
 ) -> EnvFactory:
     """A job's environment: CI variables, the local trust config, and the way to the index."""
     no_wheels = tmp_path / "no-wheels"
     no_wheels.mkdir()
 
     def make(ci: Mapping[str, str] | None = None, **extra: str) -> dict[str, str]:
-        variables = {"HATCH_ATTEST_TRUST_CONFIG": str(sigstore_instance.trust_config_path)}
+        variables = {"HATCH_ATTEST_TRUST_CONFIG": str(local_sigstore.trust_config_path)}
         variables.update(local_index.client_env())
         variables.update(ci or {})
         variables.update(extra)
@@ -43,21 +43,23 @@ def test_published_release_verifies_pins_and_audits(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     local_index: LocalIndex,
-    github_identity: GitHubIdentity,
+    sigstore_github_identity: GitHubIdentity,
     env_for: EnvFactory,
 ) -> None:
     publisher = GitHubPublisher(
-        repository=github_identity.repository, workflow=github_identity.workflow
+        repository=sigstore_github_identity.repository, workflow=sigstore_github_identity.workflow
     )
     local_index.add_publisher(PROJECT, publisher)
     project = make_project(tmp_path, 'predicate = "both"\n')
-    job = sigstore_instance.github_env(github_identity)
+    job = local_sigstore.github_env(sigstore_github_identity)
     built = build("build-no-isolation", project, env_for(job))
     assert built.returncode == 0, built.output
     assert len(built.attestations()) == 4  # publish and SLSA provenance, for each file
-    uploaded = publish("twine", project, env_for(sigstore_instance.github_env(github_identity)))
+    uploaded = publish(
+        "twine", project, env_for(local_sigstore.github_env(sigstore_github_identity))
+    )
     assert uploaded.returncode == 0, uploaded.output
     artifacts = sorted(p for p in (project / "dist").iterdir() if p.name.endswith((".whl", ".gz")))
 
@@ -66,16 +68,18 @@ def test_published_release_verifies_pins_and_audits(
         "--index",
         local_index.url,
         "--trust-config",
-        str(sigstore_instance.trust_config_path),
+        str(local_sigstore.trust_config_path),
     ]
-    spec = f"github:{github_identity.repository}@{github_identity.workflow}"
+    spec = f"github:{sigstore_github_identity.repository}@{sigstore_github_identity.workflow}"
     verified = run_cli(capsys, "verify", f"pypi:{PROJECT}==1.0.0", *flags, "--publisher", spec)
 
     assert verified.status == 0, verified.out + verified.err
     lines = verified.out.splitlines()
     assert sorted(line.split(":", 1)[0] for line in lines) == [a.name for a in artifacts]
     assert all(f": verified as {spec}, " in line for line in lines)
-    assert all(line.endswith(f"commit {github_identity.sha} (2 attestations)") for line in lines)
+    assert all(
+        line.endswith(f"commit {sigstore_github_identity.sha} (2 attestations)") for line in lines
+    )
 
     lock = tmp_path / "pylock.toml"
     [sdist] = [a for a in artifacts if a.name.endswith(".tar.gz")]
@@ -101,7 +105,8 @@ wheels = [{{ name = "{wheel.name}", hashes = {{ sha256 = "{digest(wheel)}" }} }}
     assert pinned.out.strip() == f"OK   {PROJECT}==1.0.0: pinned {spec}"
     assert (
         f'attestation-identities = [{{kind = "GitHub", repository = '
-        f'"{github_identity.repository}", workflow = "{github_identity.workflow}"}}]'
+        f'"{sigstore_github_identity.repository}", workflow = "'
+        f'{sigstore_github_identity.workflow}"}}]'
     ) in lock.read_text()
     assert audited.status == 0, audited.out + audited.err
     assert len(audited.out.splitlines()) == 2

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from pypi_attestations import GitHubPublisher
 
-from hatch_attest.testing import GitHubIdentity, LocalIndex, LocalSigstore
+from hatch_attest_testing import GitHubIdentity, LocalIndex, LocalSigstore
 
 from .frontends import BIN, BUILD_TIMEOUT, EnvFactory, Upload, publish
 from .test_upload import PROJECT, assert_accepted_with_attestations, built, env_for
@@ -65,18 +65,18 @@ def pdm_publish(project: Path, env: Mapping[str, str], index: LocalIndex, *args:
 @pytest.fixture
 def job(
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     local_index: LocalIndex,
-    github_identity: GitHubIdentity,
+    sigstore_github_identity: GitHubIdentity,
     env_for: EnvFactory,
 ) -> tuple[Path, dict[str, str], GitHubPublisher]:
     """An attested dist/ of the test project, and the publish step's environment."""
     publisher = GitHubPublisher(
-        repository=github_identity.repository, workflow=github_identity.workflow
+        repository=sigstore_github_identity.repository, workflow=sigstore_github_identity.workflow
     )
     local_index.add_publisher(PROJECT, publisher)
-    project = built(tmp_path, env_for(sigstore_instance.github_env(github_identity)))
-    return project, env_for(sigstore_instance.github_env(github_identity)), publisher
+    project = built(tmp_path, env_for(local_sigstore.github_env(sigstore_github_identity)))
+    return project, env_for(local_sigstore.github_env(sigstore_github_identity)), publisher
 
 
 def test_pdm_publish_stops_at_the_attestations_before_uploading(

@@ -20,7 +20,7 @@ import pytest
 import yaml
 from pypi_attestations import GitHubPublisher
 
-from hatch_attest.testing import GitHubIdentity, LocalIndex, LocalSigstore, verify_as_pypi
+from hatch_attest_testing import GitHubIdentity, LocalIndex, LocalSigstore, verify_as_pypi
 
 from .frontends import BUILD_TIMEOUT, REPO, EnvFactory
 
@@ -81,7 +81,7 @@ def checkout(target: Path) -> Path:
 
 def test_release_workflow_builds_attests_and_publishes_hatch_attest(
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     local_index: LocalIndex,
     env_for: EnvFactory,
 ) -> None:
@@ -91,19 +91,19 @@ def test_release_workflow_builds_attests_and_publishes_hatch_attest(
     local_index.add_publisher("hatch-attest", publisher)
 
     workspace = checkout(tmp_path / "checkout")
-    build_env = env_for(sigstore_instance.github_env(JOB), GITHUB_WORKSPACE=str(workspace))
+    build_env = env_for(local_sigstore.github_env(JOB), GITHUB_WORKSPACE=str(workspace))
     run_steps(jobs["build"], workspace, build_env)
 
     dist = workspace / "dist"
     artifacts = sorted(p.name for p in dist.iterdir() if p.name.endswith((".whl", ".tar.gz")))
     assert artifacts == ["hatch_attest-0.1.0-py3-none-any.whl", "hatch_attest-0.1.0.tar.gz"]
     for name in artifacts:
-        assert verify_as_pypi(dist / name, publisher, sigstore_instance.trust_config_path)
+        assert verify_as_pypi(dist / name, publisher, local_sigstore.trust_config_path)
 
     # The publish job: a fresh job of the same workflow, with only the downloaded dist/.
     runner = tmp_path / "publish-job"
     shutil.copytree(dist, runner / "dist")
-    publish_env = env_for(sigstore_instance.github_env(JOB), **local_index.client_env())
+    publish_env = env_for(local_sigstore.github_env(JOB), **local_index.client_env())
     publish_env.pop("UV_OFFLINE")
     run_steps(jobs["publish"], runner, publish_env)
 

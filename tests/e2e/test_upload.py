@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pypi_attestations import GitHubPublisher, GitLabPublisher, Provenance
 
-from hatch_attest.testing import (
+from hatch_attest_testing import (
     PUBLISH_V1,
     Fault,
     GitHubIdentity,
@@ -22,7 +22,15 @@ from hatch_attest.testing import (
 )
 
 from ..local_index.client import request
-from .frontends import UPLOADERS, EnvFactory, base_env, build, make_project, publish
+from .frontends import (
+    UPLOADERS,
+    EnvFactory,
+    JobEnv,
+    build,
+    env_factory,
+    make_project,
+    publish,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +40,7 @@ INVALID = "Invalid attestations supplied during upload: "
 
 @pytest.fixture
 def env_for(
-    tmp_path: Path, tool_home: Path, sigstore_instance: LocalSigstore, local_index: LocalIndex
+    tmp_path: Path, tool_home: Path, local_sigstore: LocalSigstore, local_index: LocalIndex
 ) -> EnvFactory:
     """A job's environment: CI variables, the local trust config, and the way to the index.
 
@@ -41,15 +49,21 @@ def env_for(
     """
     no_wheels = tmp_path / "no-wheels"
     no_wheels.mkdir()
+    return env_factory(
+        no_wheels, tool_home, local_sigstore.trust_config_path, **local_index.client_env()
+    )
 
-    def make(ci: Mapping[str, str] | None = None, **extra: str) -> dict[str, str]:
-        variables = {"HATCH_ATTEST_TRUST_CONFIG": str(sigstore_instance.trust_config_path)}
-        variables.update(local_index.client_env())
-        variables.update(ci or {})
-        variables.update(extra)
-        return base_env(no_wheels, tool_home, variables)
 
-    return make
+@pytest.fixture
+def github_publisher(
+    local_index: LocalIndex, sigstore_github_identity: GitHubIdentity
+) -> GitHubPublisher:
+    """The job's workflow, registered on the index as the project's Trusted Publisher."""
+    publisher = GitHubPublisher(
+        repository=sigstore_github_identity.repository, workflow=sigstore_github_identity.workflow
+    )
+    local_index.add_publisher(PROJECT, publisher)
+    return publisher
 
 
 def built(tmp_path: Path, env: Mapping[str, str]) -> Path:
@@ -84,22 +98,17 @@ def assert_accepted_with_attestations(index: LocalIndex, project: Path, publishe
 def test_github_job_uploads_with_trusted_publishing(
     uploader: str,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
     local_index: LocalIndex,
-    github_identity: GitHubIdentity,
-    env_for: EnvFactory,
+    github_publisher: GitHubPublisher,
+    github_job_env: JobEnv,
 ) -> None:
-    publisher = GitHubPublisher(
-        repository=github_identity.repository, workflow=github_identity.workflow
-    )
-    local_index.add_publisher(PROJECT, publisher)
-    project = built(tmp_path, env_for(sigstore_instance.github_env(github_identity)))
+    project = built(tmp_path, github_job_env())
 
     # A fresh request token: the publish step of the same job.
-    result = publish(uploader, project, env_for(sigstore_instance.github_env(github_identity)))
+    result = publish(uploader, project, github_job_env())
 
     assert result.returncode == 0, result.output
-    assert_accepted_with_attestations(local_index, project, publisher)
+    assert_accepted_with_attestations(local_index, project, github_publisher)
     assert local_index.counts()["mint-token"] == 1
     assert local_index.counts()["upload"] == 2
 
@@ -108,20 +117,21 @@ def test_github_job_uploads_with_trusted_publishing(
 def test_gitlab_job_uploads_with_trusted_publishing(
     uploader: str,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     local_index: LocalIndex,
-    gitlab_identity: GitLabIdentity,
+    sigstore_gitlab_identity: GitLabIdentity,
     env_for: EnvFactory,
 ) -> None:
     publisher = GitLabPublisher(
-        repository=gitlab_identity.project_path, workflow_filepath=gitlab_identity.ci_config_path
+        repository=sigstore_gitlab_identity.project_path,
+        workflow_filepath=sigstore_gitlab_identity.ci_config_path,
     )
     local_index.add_publisher(PROJECT, publisher)
-    project = built(tmp_path, env_for(sigstore_instance.gitlab_env(gitlab_identity)))
+    project = built(tmp_path, env_for(local_sigstore.gitlab_env(sigstore_gitlab_identity)))
 
     # `id_tokens: PYPI_ID_TOKEN: aud: pypi` in .gitlab-ci.yml, as PyPI documents it.
-    pypi_token = sigstore_instance.mint_gitlab_token(gitlab_identity, audience="pypi")
-    env = env_for(sigstore_instance.gitlab_env(gitlab_identity), PYPI_ID_TOKEN=pypi_token)
+    pypi_token = local_sigstore.mint_gitlab_token(sigstore_gitlab_identity, audience="pypi")
+    env = env_for(local_sigstore.gitlab_env(sigstore_gitlab_identity), PYPI_ID_TOKEN=pypi_token)
     result = publish(uploader, project, env)
 
     assert result.returncode == 0, result.output
@@ -132,12 +142,11 @@ def test_gitlab_job_uploads_with_trusted_publishing(
 def test_api_token_upload_with_attestations_is_refused(
     uploader: str,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
     local_index: LocalIndex,
-    github_identity: GitHubIdentity,
     env_for: EnvFactory,
+    github_job_env: JobEnv,
 ) -> None:
-    project = built(tmp_path, env_for(sigstore_instance.github_env(github_identity)))
+    project = built(tmp_path, github_job_env())
     token = local_index.api_token()
     # A token user's publish step, outside any job with an identity.
     credentials = {
@@ -163,20 +172,18 @@ def test_api_token_upload_with_attestations_is_refused(
 def test_attestation_from_another_workflow_is_refused(
     uploader: str,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     local_index: LocalIndex,
-    github_identity: GitHubIdentity,
+    sigstore_github_identity: GitHubIdentity,
     env_for: EnvFactory,
+    github_publisher: GitHubPublisher,
+    github_job_env: JobEnv,
 ) -> None:
     """The build ran in build.yml; PyPI knows release.yml as the Trusted Publisher."""
-    build_job = GitHubIdentity(repository=github_identity.repository, workflow="build.yml")
-    local_index.add_publisher(
-        PROJECT,
-        GitHubPublisher(repository=github_identity.repository, workflow=github_identity.workflow),
-    )
-    project = built(tmp_path, env_for(sigstore_instance.github_env(build_job)))
+    build_job = GitHubIdentity(repository=sigstore_github_identity.repository, workflow="build.yml")
+    project = built(tmp_path, env_for(local_sigstore.github_env(build_job)))
 
-    result = publish(uploader, project, env_for(sigstore_instance.github_env(github_identity)))
+    result = publish(uploader, project, github_job_env())
 
     assert result.returncode != 0
     assert result.says(
@@ -186,7 +193,7 @@ def test_attestation_from_another_workflow_is_refused(
     )
     assert result.says(
         "does not match expected Trusted Publisher "
-        f"({github_identity.workflow} @ {github_identity.repository})"
+        f"({sigstore_github_identity.workflow} @ {sigstore_github_identity.repository})"
     )
     assert local_index.files() == []
 
@@ -195,16 +202,11 @@ def test_attestation_from_another_workflow_is_refused(
 def test_two_publish_attestations_for_one_file_are_refused(
     uploader: str,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
     local_index: LocalIndex,
-    github_identity: GitHubIdentity,
-    env_for: EnvFactory,
+    github_publisher: GitHubPublisher,
+    github_job_env: JobEnv,
 ) -> None:
-    local_index.add_publisher(
-        PROJECT,
-        GitHubPublisher(repository=github_identity.repository, workflow=github_identity.workflow),
-    )
-    project = built(tmp_path, env_for(sigstore_instance.github_env(github_identity)))
+    project = built(tmp_path, github_job_env())
     dist = project / "dist"
     # A second publish attestation beside the first (both uploaders send every
     # `<dist>.<kind>.attestation`).
@@ -213,7 +215,7 @@ def test_two_publish_attestations_for_one_file_are_refused(
             attestation, attestation.with_name(attestation.name.replace(".publish.", ".copy."))
         )
 
-    result = publish(uploader, project, env_for(sigstore_instance.github_env(github_identity)))
+    result = publish(uploader, project, github_job_env())
 
     assert result.returncode != 0
     assert result.says(
@@ -227,19 +229,14 @@ def test_two_publish_attestations_for_one_file_are_refused(
 def test_index_outage_at_token_exchange_uploads_nothing(
     uploader: str,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
     local_index: LocalIndex,
-    github_identity: GitHubIdentity,
-    env_for: EnvFactory,
+    github_publisher: GitHubPublisher,
+    github_job_env: JobEnv,
 ) -> None:
-    local_index.add_publisher(
-        PROJECT,
-        GitHubPublisher(repository=github_identity.repository, workflow=github_identity.workflow),
-    )
-    project = built(tmp_path, env_for(sigstore_instance.github_env(github_identity)))
+    project = built(tmp_path, github_job_env())
     local_index.inject("mint-token", Fault.status(503, body="<html>Service Unavailable</html>"))
 
-    result = publish(uploader, project, env_for(sigstore_instance.github_env(github_identity)))
+    result = publish(uploader, project, github_job_env())
 
     assert result.returncode != 0
     assert result.says(

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hatch_attest.testing import LocalIndex
+from hatch_attest_testing import LocalIndex
 
 PROJECT = "demo-pkg"
 TIMEOUT = 30

@@ -13,7 +13,7 @@ from sigstore.models import ClientTrustConfig
 from sigstore.oidc import IdentityToken
 from sigstore.sign import SigningContext
 
-from hatch_attest.testing import GitHubIdentity, LocalSigstore
+from hatch_attest_testing import GitHubIdentity, LocalSigstore
 
 WHEEL = "demo_pkg-0.1.0-py3-none-any.whl"
 SDIST = "demo_pkg-0.1.0.tar.gz"
@@ -23,13 +23,13 @@ Sign = Callable[[Path, GitHubIdentity], dict[str, Any]]
 
 
 @pytest.fixture
-def sign(sigstore_instance: LocalSigstore) -> Sign:
+def sign(local_sigstore: LocalSigstore) -> Sign:
     """A publish attestation of a file, signed as a GitHub job, in upload (JSON) form."""
-    config = ClientTrustConfig.from_json(sigstore_instance.trust_config_path.read_text())
+    config = ClientTrustConfig.from_json(local_sigstore.trust_config_path.read_text())
     config.force_tlog_version = 1
 
     def make(path: Path, job: GitHubIdentity) -> dict[str, Any]:
-        token = IdentityToken(sigstore_instance.mint_github_token(job))
+        token = IdentityToken(local_sigstore.mint_github_token(job))
         with SigningContext.from_trust_config(config).signer(token) as signer:
             attestation = Attestation.sign(signer, Distribution.from_file(path))
         document: dict[str, Any] = json.loads(attestation.model_dump_json())

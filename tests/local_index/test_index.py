@@ -24,7 +24,8 @@ from pypi_attestations import VerificationError as AttestationVerificationError
 from sigstore.models import ClientTrustConfig
 from sigstore.verify import Verifier
 
-from hatch_attest.testing import (
+from hatch_attest.verify import check_distribution
+from hatch_attest_testing import (
     PUBLISH_V1,
     Fault,
     GitHubIdentity,
@@ -33,7 +34,6 @@ from hatch_attest.testing import (
     LocalIndex,
     LocalSigstore,
 )
-from hatch_attest.verify import check_distribution
 
 from .client import PROJECT, mint, request, upload
 from .conftest import WHEEL, Sign
@@ -46,9 +46,9 @@ def publisher_of(job: GitHubIdentity) -> GitHubPublisher:
 
 
 @pytest.fixture
-def job(github_identity: GitHubIdentity) -> GitHubIdentity:
+def job(sigstore_github_identity: GitHubIdentity) -> GitHubIdentity:
     """The release job, registered as the project's Trusted Publisher."""
-    return github_identity
+    return sigstore_github_identity
 
 
 @pytest.fixture
@@ -58,9 +58,9 @@ def index(local_index: LocalIndex, job: GitHubIdentity) -> LocalIndex:
 
 
 @pytest.fixture
-def tp_token(index: LocalIndex, sigstore_instance: LocalSigstore, job: GitHubIdentity) -> str:
+def tp_token(index: LocalIndex, local_sigstore: LocalSigstore, job: GitHubIdentity) -> str:
     """An upload token minted over Trusted Publishing for `job`."""
-    answer = mint(index, sigstore_instance.mint_github_token(job, audience="pypi"))
+    answer = mint(index, local_sigstore.mint_github_token(job, audience="pypi"))
     assert answer.status == 200, answer.body
     token: str = answer.json()["token"]
     return token
@@ -76,9 +76,9 @@ def test_audience_is_pypi(local_index: LocalIndex) -> None:
 
 
 def test_mint_token_for_the_registered_workflow(
-    index: LocalIndex, sigstore_instance: LocalSigstore, job: GitHubIdentity
+    index: LocalIndex, local_sigstore: LocalSigstore, job: GitHubIdentity
 ) -> None:
-    answer = mint(index, sigstore_instance.mint_github_token(job, audience="pypi"))
+    answer = mint(index, local_sigstore.mint_github_token(job, audience="pypi"))
 
     assert answer.status == 200
     document = answer.json()
@@ -88,30 +88,30 @@ def test_mint_token_for_the_registered_workflow(
 
 
 def test_mint_token_for_a_gitlab_project(
-    local_index: LocalIndex, sigstore_instance: LocalSigstore, gitlab_identity: GitLabIdentity
+    local_index: LocalIndex, local_sigstore: LocalSigstore, sigstore_gitlab_identity: GitLabIdentity
 ) -> None:
     local_index.add_publisher(
         PROJECT,
         GitLabPublisher(
-            repository=gitlab_identity.project_path,
-            workflow_filepath=gitlab_identity.ci_config_path,
+            repository=sigstore_gitlab_identity.project_path,
+            workflow_filepath=sigstore_gitlab_identity.ci_config_path,
         ),
     )
     answer = mint(
-        local_index, sigstore_instance.mint_gitlab_token(gitlab_identity, audience="pypi")
+        local_index, local_sigstore.mint_gitlab_token(sigstore_gitlab_identity, audience="pypi")
     )
     assert answer.status == 200, answer.body
 
 
 def test_mint_token_for_a_google_service_account(
-    local_index: LocalIndex, sigstore_instance: LocalSigstore
+    local_index: LocalIndex, local_sigstore: LocalSigstore
 ) -> None:
     account = GoogleIdentity(email="release@index-project.iam.gserviceaccount.com")
     local_index.add_publisher(PROJECT, GooglePublisher(email=account.email))
 
-    accepted = mint(local_index, sigstore_instance.mint_token(account, audience="pypi"))
+    accepted = mint(local_index, local_sigstore.mint_token(account, audience="pypi"))
     stranger = GoogleIdentity(email="someone@else-project.iam.gserviceaccount.com")
-    refused = mint(local_index, sigstore_instance.mint_token(stranger, audience="pypi"))
+    refused = mint(local_index, local_sigstore.mint_token(stranger, audience="pypi"))
 
     assert accepted.status == 200, accepted.body
     assert refused.status == 422
@@ -130,10 +130,10 @@ def refusal(description: str, code: str) -> dict[str, Any]:
 
 
 def test_mint_token_refuses_another_workflow_of_the_same_repository(
-    index: LocalIndex, sigstore_instance: LocalSigstore, job: GitHubIdentity
+    index: LocalIndex, local_sigstore: LocalSigstore, job: GitHubIdentity
 ) -> None:
     other = GitHubIdentity(repository=job.repository, workflow="build.yml")
-    answer = mint(index, sigstore_instance.mint_github_token(other, audience="pypi"))
+    answer = mint(index, local_sigstore.mint_github_token(other, audience="pypi"))
 
     assert answer.status == 422
     assert answer.json() == refusal(
@@ -144,14 +144,14 @@ def test_mint_token_refuses_another_workflow_of_the_same_repository(
 
 
 def test_mint_token_checks_the_ref_in_job_workflow_ref(
-    index: LocalIndex, sigstore_instance: LocalSigstore, job: GitHubIdentity
+    index: LocalIndex, local_sigstore: LocalSigstore, job: GitHubIdentity
 ) -> None:
     """A reusable workflow of another repository, called from the right file name, fails."""
     caller = GitHubIdentity(
         repository=job.repository,
         job_workflow_ref=f"{job.repository}/.github/workflows/{job.workflow}@refs/heads/other",
     )
-    answer = mint(index, sigstore_instance.mint_github_token(caller, audience="pypi"))
+    answer = mint(index, local_sigstore.mint_github_token(caller, audience="pypi"))
 
     expected = sorted(
         f"{job.repository}/.github/workflows/{job.workflow}@{ref}" for ref in (job.ref, job.sha)
@@ -174,7 +174,7 @@ def test_mint_token_checks_the_ref_in_job_workflow_ref(
 )
 def test_mint_token_refuses_bad_tokens(
     index: LocalIndex,
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     job: GitHubIdentity,
     token: str,
     code: str,
@@ -182,8 +182,8 @@ def test_mint_token_refuses_bad_tokens(
 ) -> None:
     id_token = {
         "not-a-jwt": "not-a-jwt",
-        "sigstore-audience": sigstore_instance.mint_github_token(job),
-        "expired": sigstore_instance.mint_github_token(
+        "sigstore-audience": local_sigstore.mint_github_token(job),
+        "expired": local_sigstore.mint_github_token(
             job, audience="pypi", issued_at=1_000_000, lifetime=300
         ),
     }[token]
@@ -192,9 +192,9 @@ def test_mint_token_refuses_bad_tokens(
 
 
 def test_mint_token_refuses_a_token_used_twice(
-    index: LocalIndex, sigstore_instance: LocalSigstore, job: GitHubIdentity
+    index: LocalIndex, local_sigstore: LocalSigstore, job: GitHubIdentity
 ) -> None:
-    id_token = sigstore_instance.mint_github_token(job, audience="pypi")
+    id_token = local_sigstore.mint_github_token(job, audience="pypi")
     assert mint(index, id_token).status == 200
 
     answer = mint(index, id_token)
@@ -400,7 +400,7 @@ def test_index_and_check_distribution_reach_the_same_verdict(
     case: str,
     index: LocalIndex,
     tp_token: str,
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     wheel: Path,
     sdist: Path,
     sign: Sign,
@@ -426,7 +426,7 @@ def test_index_and_check_distribution_reach_the_same_verdict(
         path.write_text(json.dumps(document))
         paths.append(path)
 
-    config = ClientTrustConfig.from_json(sigstore_instance.trust_config_path.read_text())
+    config = ClientTrustConfig.from_json(local_sigstore.trust_config_path.read_text())
     report = check_distribution(
         wheel,
         publisher_of(job),
@@ -443,7 +443,7 @@ def test_index_words_verification_failures_as_pypi_attestations_does(
     case: str,
     index: LocalIndex,
     tp_token: str,
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     wheel: Path,
     sdist: Path,
     sign: Sign,
@@ -466,7 +466,7 @@ def test_index_words_verification_failures_as_pypi_attestations_does(
         earlier.parent.mkdir()
         earlier.write_bytes(b"the bytes that were signed")
         document = sign(earlier, job)
-    config = ClientTrustConfig.from_json(sigstore_instance.trust_config_path.read_text())
+    config = ClientTrustConfig.from_json(local_sigstore.trust_config_path.read_text())
     local = Verifier(trusted_root=config.trusted_root)
     monkeypatch.setattr(Verifier, "production", lambda *_, **__: local)
     with pytest.raises(AttestationVerificationError) as library:

@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from hatch_attest.testing import Fault, LocalIndex
+from hatch_attest_testing import Fault, LocalIndex
 
 from .client import request
 

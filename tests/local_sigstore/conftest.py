@@ -13,16 +13,16 @@ from sigstore.oidc import IdentityToken
 from sigstore.sign import SigningContext
 from sigstore.verify import Verifier
 
-from hatch_attest.testing import LocalSigstore, fake_wheel
+from hatch_attest_testing import LocalSigstore, fake_wheel
 
 Attest = Callable[[Path], Attestation]
 Verify = Callable[[Attestation, Path, Publisher], None]
 
 
 @pytest.fixture
-def trust_config(sigstore_instance: LocalSigstore) -> ClientTrustConfig:
+def trust_config(local_sigstore: LocalSigstore) -> ClientTrustConfig:
     """The instance's trust config, read the way a client reads it."""
-    config = ClientTrustConfig.from_json(sigstore_instance.trust_config_path.read_text())
+    config = ClientTrustConfig.from_json(local_sigstore.trust_config_path.read_text())
     config.force_tlog_version = 1
     return config
 
@@ -39,7 +39,7 @@ def attest(trust_config: ClientTrustConfig) -> Attest:
 
     def sign(path: Path) -> Attestation:
         token = id.detect_credential("sigstore")
-        assert token is not None, "no ambient identity; call ci_job() first"
+        assert token is not None, "no ambient identity; call sigstore_ci_job() first"
         context = SigningContext.from_trust_config(trust_config)
         with context.signer(IdentityToken(token)) as signer:
             return Attestation.sign(signer, Distribution.from_file(path))

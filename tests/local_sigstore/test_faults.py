@@ -15,7 +15,7 @@ from sigstore.errors import CertValidationError, VerificationError
 from sigstore.models import ClientTrustConfig
 from sigstore.verify import Verifier
 
-from hatch_attest.testing import Fault, GitHubIdentity, LocalSigstore
+from hatch_attest_testing import Fault, GitHubIdentity, LocalSigstore
 
 from .conftest import Attest
 
@@ -23,34 +23,34 @@ from .conftest import Attest
 _SHORT_TIMEOUT = 0.3
 
 
-@pytest.mark.usefixtures("github_job")
+@pytest.mark.usefixtures("sigstore_github_job")
 def test_fulcio_error_status_fails_signing_then_recovers(
-    sigstore_instance: LocalSigstore, attest: Attest, wheel: Path
+    local_sigstore: LocalSigstore, attest: Attest, wheel: Path
 ) -> None:
-    sigstore_instance.inject("fulcio", Fault.status(503), times=1)
+    local_sigstore.inject("fulcio", Fault.status(503), times=1)
 
     with pytest.raises(FulcioClientError):
         attest(wheel)
     attest(wheel)
-    assert sigstore_instance.counts()["fulcio"] == 2
+    assert local_sigstore.counts()["fulcio"] == 2
 
 
-@pytest.mark.usefixtures("github_job")
+@pytest.mark.usefixtures("sigstore_github_job")
 def test_rekor_error_status_carries_the_message(
-    sigstore_instance: LocalSigstore, attest: Attest, wheel: Path
+    local_sigstore: LocalSigstore, attest: Attest, wheel: Path
 ) -> None:
     body = '{"code": 500, "message": "log is read-only"}'
-    sigstore_instance.inject("rekor", Fault.status(500, body=body))
+    local_sigstore.inject("rekor", Fault.status(500, body=body))
 
     with pytest.raises(RekorClientError, match="500: log is read-only"):
         attest(wheel)
 
 
-@pytest.mark.usefixtures("github_job")
+@pytest.mark.usefixtures("sigstore_github_job")
 def test_token_endpoint_error_status_is_an_ambient_credential_error(
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
 ) -> None:
-    sigstore_instance.inject("oidc", Fault.status(500, body="upstream failure"), times=2)
+    local_sigstore.inject("oidc", Fault.status(500, body="upstream failure"), times=2)
 
     for _ in range(2):
         with pytest.raises(id.AmbientCredentialError, match="code=500"):
@@ -58,36 +58,36 @@ def test_token_endpoint_error_status_is_an_ambient_credential_error(
     assert id.detect_credential("sigstore") is not None
 
 
-@pytest.mark.usefixtures("github_job")
+@pytest.mark.usefixtures("sigstore_github_job")
 @pytest.mark.parametrize("endpoint", ["fulcio", "rekor"])
 def test_malformed_answer_fails_signing(
-    sigstore_instance: LocalSigstore, attest: Attest, wheel: Path, endpoint: str
+    local_sigstore: LocalSigstore, attest: Attest, wheel: Path, endpoint: str
 ) -> None:
-    sigstore_instance.inject(endpoint, Fault.malformed())
+    local_sigstore.inject(endpoint, Fault.malformed())
 
     with pytest.raises(requests.JSONDecodeError):
         attest(wheel)
 
 
-@pytest.mark.usefixtures("github_job")
+@pytest.mark.usefixtures("sigstore_github_job")
 def test_malformed_token_answer_is_an_ambient_credential_error(
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
 ) -> None:
-    sigstore_instance.inject("oidc", Fault.malformed())
+    local_sigstore.inject("oidc", Fault.malformed())
 
     with pytest.raises(id.AmbientCredentialError, match="malformed"):
         id.detect_credential("sigstore")
 
 
-@pytest.mark.usefixtures("github_job")
+@pytest.mark.usefixtures("sigstore_github_job")
 def test_sct_from_an_unknown_log_fails_signing(
-    sigstore_instance: LocalSigstore, attest: Attest, wheel: Path
+    local_sigstore: LocalSigstore, attest: Attest, wheel: Path
 ) -> None:
-    sigstore_instance.inject("fulcio", Fault.wrong_sct_key())
+    local_sigstore.inject("fulcio", Fault.wrong_sct_key())
 
     with pytest.raises(VerificationError, match="SCT verify failed"):
         attest(wheel)
-    assert sigstore_instance.counts()["rekor"] == 0
+    assert local_sigstore.counts()["rekor"] == 0
 
 
 @pytest.mark.parametrize(
@@ -101,8 +101,8 @@ def test_sct_from_an_unknown_log_fails_signing(
     ids=["untrusted-ca", "bad-inclusion-proof", "bad-set", "bad-checkpoint"],
 )
 def test_corrupt_answer_signs_but_fails_verification(
-    sigstore_instance: LocalSigstore,
-    github_job: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_job: GitHubIdentity,
     trust_config: ClientTrustConfig,
     attest: Attest,
     wheel: Path,
@@ -110,44 +110,40 @@ def test_corrupt_answer_signs_but_fails_verification(
     fault: Fault,
     reason: str,
 ) -> None:
-    sigstore_instance.inject(endpoint, fault)
+    local_sigstore.inject(endpoint, fault)
     attestation = attest(wheel)
 
     verifier = Verifier(trusted_root=trust_config.trusted_root)
-    publisher = GitHubPublisher(repository=github_job.repository, workflow="release.yml")
+    publisher = GitHubPublisher(repository=sigstore_github_job.repository, workflow="release.yml")
     with pytest.raises(VerificationError, match=reason) as failure:
         verifier.verify_dsse(attestation.to_bundle(), publisher._as_policy())
     assert isinstance(failure.value, CertValidationError) == (endpoint == "fulcio")
 
 
-def test_status_fault_sends_retry_after(sigstore_instance: LocalSigstore) -> None:
-    sigstore_instance.inject("rekor", Fault.status(429, retry_after=7), times=1)
+def test_status_fault_sends_retry_after(local_sigstore: LocalSigstore) -> None:
+    local_sigstore.inject("rekor", Fault.status(429, retry_after=7), times=1)
 
-    response = requests.post(f"{sigstore_instance.url}/api/v1/log/entries", json={}, timeout=5)
+    response = requests.post(f"{local_sigstore.url}/api/v1/log/entries", json={}, timeout=5)
     assert (response.status_code, response.headers["Retry-After"]) == (429, "7")
-    again = requests.post(f"{sigstore_instance.url}/api/v1/log/entries", json={}, timeout=5)
+    again = requests.post(f"{local_sigstore.url}/api/v1/log/entries", json={}, timeout=5)
     assert again.status_code == 400
 
 
-def test_delay_fault_answers_late(sigstore_instance: LocalSigstore) -> None:
-    sigstore_instance.inject("rekor", Fault.delay(1.0), times=1)
+def test_delay_fault_answers_late(local_sigstore: LocalSigstore) -> None:
+    local_sigstore.inject("rekor", Fault.delay(1.0), times=1)
 
     with pytest.raises(requests.ReadTimeout):
-        requests.post(
-            f"{sigstore_instance.url}/api/v1/log/entries", json={}, timeout=_SHORT_TIMEOUT
-        )
-    response = requests.post(f"{sigstore_instance.url}/api/v1/log/entries", json={}, timeout=5)
+        requests.post(f"{local_sigstore.url}/api/v1/log/entries", json={}, timeout=_SHORT_TIMEOUT)
+    response = requests.post(f"{local_sigstore.url}/api/v1/log/entries", json={}, timeout=5)
     assert response.status_code == 400
 
 
-def test_hang_fault_never_answers(sigstore_instance: LocalSigstore) -> None:
-    sigstore_instance.inject("fulcio", Fault.hang())
+def test_hang_fault_never_answers(local_sigstore: LocalSigstore) -> None:
+    local_sigstore.inject("fulcio", Fault.hang())
 
     with pytest.raises(requests.ReadTimeout):
-        requests.post(
-            f"{sigstore_instance.url}/api/v2/signingCert", json={}, timeout=_SHORT_TIMEOUT
-        )
-    assert sigstore_instance.counts()["fulcio"] == 1
+        requests.post(f"{local_sigstore.url}/api/v2/signingCert", json={}, timeout=_SHORT_TIMEOUT)
+    assert local_sigstore.counts()["fulcio"] == 1
 
 
 def test_stop_releases_hung_requests() -> None:
@@ -186,22 +182,22 @@ def test_stop_releases_hung_requests() -> None:
     ],
 )
 def test_inject_rejects_faults_that_cannot_apply(
-    sigstore_instance: LocalSigstore, endpoint: str, fault: Fault, times: int | None
+    local_sigstore: LocalSigstore, endpoint: str, fault: Fault, times: int | None
 ) -> None:
     with pytest.raises(ValueError, match=endpoint if times is None else "times"):
-        sigstore_instance.inject(endpoint, fault, times=times)
+        local_sigstore.inject(endpoint, fault, times=times)
 
 
-@pytest.mark.usefixtures("github_job")
+@pytest.mark.usefixtures("sigstore_github_job")
 def test_reset_clears_faults_and_counts(
-    sigstore_instance: LocalSigstore, attest: Attest, wheel: Path
+    local_sigstore: LocalSigstore, attest: Attest, wheel: Path
 ) -> None:
-    sigstore_instance.inject("rekor", Fault.status(503))
+    local_sigstore.inject("rekor", Fault.status(503))
     with pytest.raises(RekorClientError):
         attest(wheel)
-    assert sigstore_instance.counts() == {"oidc": 1, "fulcio": 1, "rekor": 1, "tsa": 0}
+    assert local_sigstore.counts() == {"oidc": 1, "fulcio": 1, "rekor": 1, "tsa": 0}
 
-    sigstore_instance.reset()
+    local_sigstore.reset()
 
-    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+    assert local_sigstore.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
     attest(wheel)

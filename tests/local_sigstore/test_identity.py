@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import subprocess
 import time
 from pathlib import Path
 
@@ -15,23 +14,25 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sigstore.oidc import IdentityError, IdentityToken
 
-from hatch_attest.testing import (
+from hatch_attest.kinds import obtain_token
+from hatch_attest_testing import (
     BuildkiteIdentity,
     CircleCIIdentity,
     GitHubIdentity,
     GitLabIdentity,
     GoogleIdentity,
     LocalSigstore,
+    run_bounded,
 )
-from hatch_attest.testing.pytest_plugin import CIJob
+from hatch_attest_testing.pytest_plugin import CIJob
 
 
-def test_github_job_environment_matches_a_runner(sigstore_instance: LocalSigstore) -> None:
+def test_github_job_environment_matches_a_runner(local_sigstore: LocalSigstore) -> None:
     identity = GitHubIdentity(
         repository="octo-org/env", workflow="publish.yml", ref="refs/tags/v1/rc"
     )
 
-    env = sigstore_instance.github_env(identity)
+    env = local_sigstore.github_env(identity)
 
     expected = {
         "CI": "true",
@@ -48,29 +49,27 @@ def test_github_job_environment_matches_a_runner(sigstore_instance: LocalSigstor
         "RUNNER_ENVIRONMENT": "github-hosted",
     }
     assert {name: env.get(name) for name in expected} == expected
-    assert env["ACTIONS_ID_TOKEN_REQUEST_URL"].startswith(sigstore_instance.url)
+    assert env["ACTIONS_ID_TOKEN_REQUEST_URL"].startswith(local_sigstore.url)
     assert env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"]
 
 
 def test_id_detects_the_github_token(
-    sigstore_instance: LocalSigstore, github_identity: GitHubIdentity, ci_job: CIJob
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
+    sigstore_github_job: GitHubIdentity,
 ) -> None:
-    ci_job(sigstore_instance.github_env(github_identity))
-
     token = id.detect_credential("sigstore")
 
     assert token is not None
     identity = IdentityToken(token)
     assert identity.issuer == "https://token.actions.githubusercontent.com"
-    assert identity.identity == f"repo:{github_identity.repository}:ref:refs/heads/main"
-    assert sigstore_instance.counts()["oidc"] == 1
+    assert identity.identity == f"repo:{sigstore_github_identity.repository}:ref:refs/heads/main"
+    assert local_sigstore.counts()["oidc"] == 1
 
 
 def test_github_token_has_the_requested_audience(
-    sigstore_instance: LocalSigstore, github_identity: GitHubIdentity, ci_job: CIJob
+    sigstore_github_job: GitHubIdentity,
 ) -> None:
-    ci_job(sigstore_instance.github_env(github_identity))
-
     token = id.detect_credential("pypi")
 
     assert token is not None
@@ -80,22 +79,22 @@ def test_github_token_has_the_requested_audience(
 
 
 def test_github_job_without_id_token_permission(
-    sigstore_instance: LocalSigstore, ci_job: CIJob
+    local_sigstore: LocalSigstore, sigstore_ci_job: CIJob
 ) -> None:
-    ci_job(sigstore_instance.github_env(id_token_permission=False))
+    sigstore_ci_job(local_sigstore.github_env(id_token_permission=False))
 
     with pytest.raises(id.GitHubOidcPermissionCredentialError):
         id.detect_credential("sigstore")
-    assert sigstore_instance.counts()["oidc"] == 0
+    assert local_sigstore.counts()["oidc"] == 0
 
 
 @pytest.mark.parametrize(
     ("authorization", "status"), [(None, 401), ("bearer not-issued", 403)], ids=["none", "unknown"]
 )
 def test_token_endpoint_checks_the_request_token(
-    sigstore_instance: LocalSigstore, authorization: str | None, status: int
+    local_sigstore: LocalSigstore, authorization: str | None, status: int
 ) -> None:
-    url = sigstore_instance.github_env()["ACTIONS_ID_TOKEN_REQUEST_URL"]
+    url = local_sigstore.github_env()["ACTIONS_ID_TOKEN_REQUEST_URL"]
     headers = {} if authorization is None else {"Authorization": authorization}
 
     response = requests.get(url, params={"audience": "sigstore"}, headers=headers, timeout=5)
@@ -103,10 +102,12 @@ def test_token_endpoint_checks_the_request_token(
     assert response.status_code == status
 
 
-def test_gitlab_job_environment_and_token(sigstore_instance: LocalSigstore, ci_job: CIJob) -> None:
+def test_gitlab_job_environment_and_token(
+    local_sigstore: LocalSigstore, sigstore_ci_job: CIJob
+) -> None:
     identity = GitLabIdentity(project_path="octo-group/sub/proj", ref="v2", ref_type="tag")
-    env = sigstore_instance.gitlab_env(identity)
-    ci_job(env)
+    env = local_sigstore.gitlab_env(identity)
+    sigstore_ci_job(env)
 
     expected = {
         "CI": "true",
@@ -126,34 +127,34 @@ def test_gitlab_job_environment_and_token(sigstore_instance: LocalSigstore, ci_j
     assert IdentityToken(token).identity == "project_path:octo-group/sub/proj:ref_type:tag:ref:v2"
 
 
-def test_gitlab_job_without_id_token(sigstore_instance: LocalSigstore, ci_job: CIJob) -> None:
-    ci_job(sigstore_instance.gitlab_env(with_token=False))
+def test_gitlab_job_without_id_token(local_sigstore: LocalSigstore, sigstore_ci_job: CIJob) -> None:
+    sigstore_ci_job(local_sigstore.gitlab_env(with_token=False))
 
     with pytest.raises(id.AmbientCredentialError, match="SIGSTORE_ID_TOKEN"):
         id.detect_credential("sigstore")
 
 
-def test_id_gets_the_google_vm_token_from_the_metadata_server(
-    tmp_path: Path, sigstore_instance: LocalSigstore, ci_job: CIJob
+def test_the_google_vm_token_comes_from_the_metadata_server(
+    tmp_path: Path, local_sigstore: LocalSigstore, sigstore_ci_job: CIJob
 ) -> None:
-    ci_job({})
+    """hatch-attest's Google token path (`id`'s own is not pointed at the emulation)."""
+    sigstore_ci_job({})
     account = GoogleIdentity(email="builder@octo-project.iam.gserviceaccount.com")
 
-    with sigstore_instance.google_cloud(tmp_path / "gce", account).patched():
-        token = id.detect_credential("sigstore")
+    with local_sigstore.google_cloud(tmp_path / "gce", account).patched():
+        token = obtain_token().raw
 
-    assert token is not None
     identity = IdentityToken(token)
     assert identity.issuer == "https://accounts.google.com"
     assert identity.identity == account.email  # sigstore signs for the email claim
-    assert sigstore_instance.counts()["oidc"] == 1
+    assert local_sigstore.counts()["oidc"] == 1
 
 
 def test_id_runs_the_stand_in_buildkite_agent(
-    tmp_path: Path, sigstore_instance: LocalSigstore, ci_job: CIJob
+    tmp_path: Path, local_sigstore: LocalSigstore, sigstore_ci_job: CIJob
 ) -> None:
     job = BuildkiteIdentity(pipeline_slug="octo-pipeline")
-    ci_job(sigstore_instance.buildkite_env(tmp_path / "agent", job))
+    sigstore_ci_job(local_sigstore.buildkite_env(tmp_path / "agent", job))
 
     token = id.detect_credential("sigstore")
 
@@ -161,14 +162,14 @@ def test_id_runs_the_stand_in_buildkite_agent(
     identity = IdentityToken(token)
     assert identity.issuer == "https://agent.buildkite.com"
     assert identity.identity == job.claims()["sub"]
-    assert sigstore_instance.counts()["oidc"] == 1
+    assert local_sigstore.counts()["oidc"] == 1
 
 
 def test_id_runs_the_stand_in_circleci_cli(
-    tmp_path: Path, sigstore_instance: LocalSigstore, ci_job: CIJob
+    tmp_path: Path, local_sigstore: LocalSigstore, sigstore_ci_job: CIJob
 ) -> None:
     job = CircleCIIdentity()
-    ci_job(sigstore_instance.circleci_env(tmp_path / "cli", job))
+    sigstore_ci_job(local_sigstore.circleci_env(tmp_path / "cli", job))
 
     token = id.detect_credential("sigstore")
 
@@ -176,7 +177,7 @@ def test_id_runs_the_stand_in_circleci_cli(
     identity = IdentityToken(token)
     assert identity.issuer == "https://oidc.circleci.com"  # id asks for the root issuer
     assert identity.identity == job.claims()["sub"]
-    assert sigstore_instance.counts()["oidc"] == 1
+    assert local_sigstore.counts()["oidc"] == 1
 
 
 @pytest.mark.parametrize(
@@ -188,26 +189,19 @@ def test_id_runs_the_stand_in_circleci_cli(
     ],
 )
 def test_stand_in_agents_accept_only_what_id_runs(
-    tool: str, argv: list[str], tmp_path: Path, sigstore_instance: LocalSigstore
+    tool: str, argv: list[str], tmp_path: Path, local_sigstore: LocalSigstore
 ) -> None:
     env = (
-        sigstore_instance.buildkite_env(tmp_path / "bin")
+        local_sigstore.buildkite_env(tmp_path / "bin")
         if tool == "buildkite-agent"
-        else sigstore_instance.circleci_env(tmp_path / "bin")
+        else local_sigstore.circleci_env(tmp_path / "bin")
     )
 
-    done = subprocess.run(
-        [str(tmp_path / "bin" / tool), *argv],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    done = run_bounded([str(tmp_path / "bin" / tool), *argv], env=env, timeout=30)
 
     assert done.returncode == 2
     assert done.stderr.startswith(f"{tool}: unexpected arguments")
-    assert sigstore_instance.counts()["oidc"] == 0
+    assert local_sigstore.counts()["oidc"] == 0
 
 
 def _csr(*, proves_possession: bool = True) -> str:
@@ -221,19 +215,19 @@ def _csr(*, proves_possession: bool = True) -> str:
     return base64.b64encode(pem).decode()
 
 
-def test_fulcio_rejects_tokens_it_cannot_trust(sigstore_instance: LocalSigstore) -> None:
+def test_fulcio_rejects_tokens_it_cannot_trust(local_sigstore: LocalSigstore) -> None:
     with LocalSigstore.start() as stranger:
         forged = stranger.mint_github_token()
     tokens = {
         "forged": forged,
-        "audience": sigstore_instance.mint_github_token(audience="pypi"),
-        "expired": sigstore_instance.mint_github_token(issued_at=time.time() - 600),
+        "audience": local_sigstore.mint_github_token(audience="pypi"),
+        "expired": local_sigstore.mint_github_token(issued_at=time.time() - 600),
         "garbage": "not.a.jwt",
     }
 
     for name, token in tokens.items():
         response = requests.post(
-            f"{sigstore_instance.url}/api/v2/signingCert",
+            f"{local_sigstore.url}/api/v2/signingCert",
             json={"certificateSigningRequest": _csr()},
             headers={"Authorization": f"Bearer {token}"},
             timeout=5,
@@ -242,12 +236,12 @@ def test_fulcio_rejects_tokens_it_cannot_trust(sigstore_instance: LocalSigstore)
 
 
 def test_fulcio_rejects_a_csr_without_proof_of_possession(
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
 ) -> None:
     response = requests.post(
-        f"{sigstore_instance.url}/api/v2/signingCert",
+        f"{local_sigstore.url}/api/v2/signingCert",
         json={"certificateSigningRequest": _csr(proves_possession=False)},
-        headers={"Authorization": f"Bearer {sigstore_instance.mint_github_token()}"},
+        headers={"Authorization": f"Bearer {local_sigstore.mint_github_token()}"},
         timeout=5,
     )
 

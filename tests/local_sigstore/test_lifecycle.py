@@ -10,7 +10,7 @@ import requests
 from sigstore._internal.rekor.client import RekorClient
 from sigstore.models import ClientTrustConfig
 
-from hatch_attest.testing import LocalSigstore
+from hatch_attest_testing import LocalSigstore
 
 
 def test_stop_joins_every_thread_and_closes_the_port() -> None:
@@ -40,26 +40,26 @@ def test_trust_config_in_a_given_directory_stays(tmp_path: Path) -> None:
     assert instance.trust_config_path.is_file()
 
 
-def test_trust_config_points_clients_at_the_instance(sigstore_instance: LocalSigstore) -> None:
-    config = ClientTrustConfig.from_json(sigstore_instance.trust_config_path.read_text())
+def test_trust_config_points_clients_at_the_instance(local_sigstore: LocalSigstore) -> None:
+    config = ClientTrustConfig.from_json(local_sigstore.trust_config_path.read_text())
     config.force_tlog_version = 1
 
     signing = config.signing_config
-    assert signing.get_fulcio().url == sigstore_instance.url
+    assert signing.get_fulcio().url == local_sigstore.url
     (rekor,) = signing.get_tlogs()
     assert isinstance(rekor, RekorClient)
-    assert rekor.url == f"{sigstore_instance.url}/api/v1"
+    assert rekor.url == f"{local_sigstore.url}/api/v1"
     assert signing.get_tsas() == []
     assert config.trusted_root.get_timestamp_authorities() == []
 
 
-def test_unknown_paths_are_404(sigstore_instance: LocalSigstore) -> None:
-    response = requests.get(f"{sigstore_instance.url}/api/v1/log", timeout=5)
+def test_unknown_paths_are_404(local_sigstore: LocalSigstore) -> None:
+    response = requests.get(f"{local_sigstore.url}/api/v1/log", timeout=5)
 
     assert response.status_code == 404
-    assert sigstore_instance.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+    assert local_sigstore.counts() == {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 
 
-def test_latency_must_not_be_negative(sigstore_instance: LocalSigstore) -> None:
+def test_latency_must_not_be_negative(local_sigstore: LocalSigstore) -> None:
     with pytest.raises(ValueError, match="negative"):
-        sigstore_instance.latency = -1
+        local_sigstore.latency = -1

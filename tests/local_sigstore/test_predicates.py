@@ -23,15 +23,15 @@ from hatch_attest.predicates import (
     sign_statement,
 )
 from hatch_attest.signing import AttestationSigner, Signed
-from hatch_attest.testing import (
+from hatch_attest.verify import verify_attestation
+from hatch_attest_testing import (
     SLSA_PROVENANCE_V1,
     Fault,
     GitHubIdentity,
     GitLabIdentity,
     LocalSigstore,
 )
-from hatch_attest.testing.pytest_plugin import CIJob
-from hatch_attest.verify import verify_attestation
+from hatch_attest_testing.pytest_plugin import CIJob
 
 from .conftest import Verify
 
@@ -47,44 +47,6 @@ def statement(attestation: Attestation) -> dict[str, Any]:
     return document
 
 
-def github_provenance(identity: GitHubIdentity) -> dict[str, Any]:
-    """GitHub's own provenance (actions/attest-build-provenance) for this job."""
-    repository = f"https://github.com/{identity.repository}"
-    return {
-        "buildDefinition": {
-            "buildType": "https://actions.github.io/buildtypes/workflow/v1",
-            "externalParameters": {
-                "workflow": {
-                    "ref": identity.ref,
-                    "repository": repository,
-                    "path": f".github/workflows/{identity.workflow}",
-                },
-            },
-            "internalParameters": {
-                "github": {
-                    "event_name": identity.event_name,
-                    "repository_id": identity.repository_id,
-                    "repository_owner_id": identity.owner_id,
-                    "runner_environment": identity.runner_environment,
-                },
-            },
-            "resolvedDependencies": [
-                {"uri": f"git+{repository}@{identity.ref}", "digest": {"gitCommit": identity.sha}}
-            ],
-        },
-        "runDetails": {
-            "builder": {
-                "id": f"https://github.com/{identity.job_workflow_ref or identity.workflow_ref}"
-            },
-            "metadata": {
-                "invocationId": (
-                    f"{repository}/actions/runs/{identity.run_id}/attempts/{identity.run_attempt}"
-                ),
-            },
-        },
-    }
-
-
 @pytest.mark.parametrize(
     "variant",
     [
@@ -96,16 +58,16 @@ def github_provenance(identity: GitHubIdentity) -> dict[str, Any]:
     ids=["branch", "tag-and-rerun", "reusable-workflow", "dispatch-self-hosted"],
 )
 def test_github_provenance_is_github_s_format_from_the_token(
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
     trust_config: ClientTrustConfig,
-    ci_job: CIJob,
+    sigstore_ci_job: CIJob,
     verify: Verify,
     wheel: Path,
     variant: dict[str, str],
 ) -> None:
-    identity = GitHubIdentity(repository=github_identity.repository, **variant)
-    ci_job(sigstore_instance.github_env(identity))
+    identity = GitHubIdentity(repository=sigstore_github_identity.repository, **variant)
+    sigstore_ci_job(local_sigstore.github_env(identity))
 
     signed = sign(trust_config, wheel)
 
@@ -118,28 +80,28 @@ def test_github_provenance_is_github_s_format_from_the_token(
         Verifier(trusted_root=trust_config.trusted_root),
     )
     assert predicate_type == SLSA_PROVENANCE_V1
-    assert predicate == github_provenance(identity)
+    assert predicate == identity.slsa_provenance()
     assert signed.predicate.file_name(wheel.name) == f"{wheel.name}.slsa.attestation"
     assert check_attestation(signed.attestation) is None
 
 
 def test_gitlab_provenance_comes_from_the_token(
-    sigstore_instance: LocalSigstore,
-    gitlab_identity: GitLabIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_gitlab_identity: GitLabIdentity,
     trust_config: ClientTrustConfig,
-    ci_job: CIJob,
+    sigstore_ci_job: CIJob,
     verify: Verify,
     wheel: Path,
 ) -> None:
     identity = GitLabIdentity(
-        project_path=gitlab_identity.project_path,
+        project_path=sigstore_gitlab_identity.project_path,
         ci_config_path="ci/release.gitlab-ci.yml",
         ref="v2.1",
         ref_type="tag",
         pipeline_source="web",
         job_id="7000000042",
     )
-    ci_job(sigstore_instance.gitlab_env(identity))
+    sigstore_ci_job(local_sigstore.gitlab_env(identity))
 
     signed = sign(trust_config, wheel)
 
@@ -180,10 +142,10 @@ def test_gitlab_provenance_comes_from_the_token(
 
 
 def test_the_predicate_follows_the_token_not_the_environment(
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
     trust_config: ClientTrustConfig,
-    ci_job: CIJob,
+    sigstore_ci_job: CIJob,
     wheel: Path,
 ) -> None:
     """Variables anyone in the job can set must not reach the provenance."""
@@ -195,25 +157,23 @@ def test_the_predicate_follows_the_token_not_the_environment(
         run_id="1",
         run_attempt="9",
     )
-    env = sigstore_instance.github_env(github_identity)
+    env = local_sigstore.github_env(sigstore_github_identity)
     token_variables = {k: v for k, v in env.items() if k.startswith("ACTIONS_ID_TOKEN")}
-    ci_job({**impostor.environ(), **token_variables})
+    sigstore_ci_job({**impostor.environ(), **token_variables})
 
     signed = sign(trust_config, wheel)
 
-    assert statement(signed.attestation)["predicate"] == github_provenance(github_identity)
+    assert statement(signed.attestation)["predicate"] == sigstore_github_identity.slsa_provenance()
     assert check_attestation(signed.attestation) is None
 
 
 def test_check_catches_a_predicate_that_contradicts_the_certificate(
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    sigstore_github_identity: GitHubIdentity,
     trust_config: ClientTrustConfig,
-    ci_job: CIJob,
+    sigstore_github_job: GitHubIdentity,
     wheel: Path,
 ) -> None:
     """A correctly signed statement whose provenance names another repository and commit."""
-    ci_job(sigstore_instance.github_env(github_identity))
     other = GitHubIdentity(repository="octo-org/other", sha="1" * 40)
     lie = SLSA_PROVENANCE.build(other.claims())
     signer = AttestationSigner(trust_config, obtain_token(), timeout=30)
@@ -225,7 +185,7 @@ def test_check_catches_a_predicate_that_contradicts_the_certificate(
         lie,
     )
 
-    repository = f"https://github.com/{github_identity.repository}"
+    repository = f"https://github.com/{sigstore_github_identity.repository}"
     assert check_attestation(attestation) == "; ".join(
         [
             "the provenance's workflow.repository is 'https://github.com/octo-org/other', but "
@@ -237,7 +197,7 @@ def test_check_catches_a_predicate_that_contradicts_the_certificate(
             "source_repository_uri and source_repository_ref says "
             f"'git+{repository}@refs/heads/main'",
             f"the provenance's resolvedDependencies[0].digest.gitCommit is {'1' * 40!r}, but "
-            f"the certificate's source_repository_digest says {github_identity.sha!r}",
+            f"the certificate's source_repository_digest says {sigstore_github_identity.sha!r}",
             "the provenance's builder.id is "
             "'https://github.com/octo-org/other/.github/workflows/release.yml@refs/heads/main', "
             "but the certificate's build_signer_uri says "
@@ -265,21 +225,19 @@ def test_check_catches_a_predicate_that_contradicts_the_certificate(
     ],
 )
 def test_check_names_each_contradicted_field(
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    sigstore_github_identity: GitHubIdentity,
     trust_config: ClientTrustConfig,
-    ci_job: CIJob,
+    sigstore_github_job: GitHubIdentity,
     wheel: Path,
     field: tuple[str, ...],
     value: str,
     claim: str,
 ) -> None:
-    ci_job(sigstore_instance.github_env(github_identity))
     signed = sign(trust_config, wheel)
     certificate = x509.load_der_x509_certificate(
         signed.attestation.verification_material.certificate
     )
-    predicate = github_provenance(github_identity)
+    predicate = sigstore_github_identity.slsa_provenance()
     node = predicate["buildDefinition"]
     for key in field[:-1]:
         node = node[key]
@@ -294,13 +252,10 @@ def test_check_names_each_contradicted_field(
 
 
 def test_a_gitlab_predicate_under_a_github_certificate_is_refused(
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
     trust_config: ClientTrustConfig,
-    ci_job: CIJob,
+    sigstore_github_job: GitHubIdentity,
     wheel: Path,
 ) -> None:
-    ci_job(sigstore_instance.github_env(github_identity))
     signed = sign(trust_config, wheel)
     certificate = x509.load_der_x509_certificate(
         signed.attestation.verification_material.certificate
@@ -317,13 +272,10 @@ def test_a_gitlab_predicate_under_a_github_certificate_is_refused(
 
 
 def test_publish_stays_the_default(
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
     trust_config: ClientTrustConfig,
-    ci_job: CIJob,
+    sigstore_github_job: GitHubIdentity,
     wheel: Path,
 ) -> None:
-    ci_job(sigstore_instance.github_env(github_identity))
     signer = AttestationSigner(trust_config, obtain_token(), timeout=30)
 
     results = signer.sign_all([(wheel, PUBLISH)], jobs=1, timeout=30)
@@ -339,16 +291,15 @@ def test_publish_stays_the_default(
 
 
 def test_sign_all_with_provenance(
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
     trust_config: ClientTrustConfig,
-    ci_job: CIJob,
+    sigstore_github_job: GitHubIdentity,
     tmp_path: Path,
 ) -> None:
     dists = [tmp_path / "demo_pkg-0.1.0.tar.gz", tmp_path / "demo_pkg-0.1.0-py3-none-any.whl"]
     for dist in dists:
         dist.write_bytes(dist.name.encode())
-    ci_job(sigstore_instance.github_env(github_identity))
     signer = AttestationSigner(trust_config, obtain_token(), timeout=30)
 
     results = signer.sign_all([(d, SLSA_PROVENANCE) for d in dists], jobs=2, timeout=30)
@@ -357,20 +308,21 @@ def test_sign_all_with_provenance(
     for result in results:
         assert isinstance(result, Signed)
         assert statement(result.attestation)["subject"][0]["name"] == result.dist.name
-        assert statement(result.attestation)["predicate"] == github_provenance(github_identity)
-    assert sigstore_instance.counts()["rekor"] == 2
+        assert (
+            statement(result.attestation)["predicate"] == sigstore_github_identity.slsa_provenance()
+        )
+    assert local_sigstore.counts()["rekor"] == 2
 
 
 def test_a_certificate_that_contradicts_the_token_stops_provenance_before_the_log(
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
     trust_config: ClientTrustConfig,
-    ci_job: CIJob,
+    sigstore_github_job: GitHubIdentity,
     wheel: Path,
 ) -> None:
     """A Fulcio that certifies another commit than the token's (1.13, Source Repository Digest)."""
-    ci_job(sigstore_instance.github_env(github_identity))
-    sigstore_instance.inject("fulcio", Fault.certified_claim(13, "f" * 40))
+    local_sigstore.inject("fulcio", Fault.certified_claim(13, "f" * 40))
     signer = AttestationSigner(trust_config, obtain_token(), timeout=30)
 
     with pytest.raises(PredicateError) as error:
@@ -379,13 +331,13 @@ def test_a_certificate_that_contradicts_the_token_stops_provenance_before_the_lo
     assert str(error.value) == (
         "the slsa-provenance predicate made from the identity token contradicts the "
         "certificate Fulcio issued for it: the provenance's "
-        f"resolvedDependencies[0].digest.gitCommit is {github_identity.sha!r}, but the "
+        f"resolvedDependencies[0].digest.gitCommit is {sigstore_github_identity.sha!r}, but the "
         f"certificate's source_repository_digest says {'f' * 40!r}. Nothing was signed. "
         'Retry the job; if it happens again, use `predicate = "publish"` and report it'
     )
     with pytest.raises(PredicateError):
         signer.sign(wheel, timeout=30, predicate=SLSA_PROVENANCE)
-    assert sigstore_instance.counts()["rekor"] == 0
+    assert local_sigstore.counts()["rekor"] == 0
     # A publish attestation states nothing about the commit: nothing to contradict.
     assert isinstance(signer.sign(wheel, timeout=30, predicate=PUBLISH), Signed)
-    assert sigstore_instance.counts()["rekor"] == 1
+    assert local_sigstore.counts()["rekor"] == 1

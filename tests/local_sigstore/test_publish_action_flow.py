@@ -23,9 +23,9 @@ from sigstore.verify import Verifier
 
 from hatch_attest.attest import attest
 from hatch_attest.config import load_config
-from hatch_attest.testing import PUBLISH_V1, SLSA_PROVENANCE_V1, GitHubIdentity, LocalSigstore
-from hatch_attest.testing.pytest_plugin import CIJob
 from hatch_attest.verify import verify_attestation
+from hatch_attest_testing import PUBLISH_V1, SLSA_PROVENANCE_V1, GitHubIdentity, LocalSigstore
+from hatch_attest_testing.pytest_plugin import CIJob
 
 from ..gh_action_pypi_publish import (
     ActionFailed,
@@ -67,12 +67,17 @@ WITH
 
 @pytest.fixture
 def job(
-    sigstore_instance: LocalSigstore, github_identity: GitHubIdentity, ci_job: CIJob, tmp_path: Path
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
+    sigstore_ci_job: CIJob,
+    tmp_path: Path,
 ) -> Path:
     """A GitHub job whose checkout (GITHUB_WORKSPACE) is returned; write its workflow there."""
     workspace = tmp_path / "workspace"
     (workspace / ".github" / "workflows").mkdir(parents=True)
-    ci_job({**sigstore_instance.github_env(github_identity), "GITHUB_WORKSPACE": str(workspace)})
+    sigstore_ci_job(
+        {**local_sigstore.github_env(sigstore_github_identity), "GITHUB_WORKSPACE": str(workspace)}
+    )
     return workspace
 
 
@@ -135,8 +140,8 @@ def assert_verified(
 
 
 def test_default_beside_the_action_gives_two_attestations_per_file(
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
     trust_config: ClientTrustConfig,
     job: Path,
     tmp_path: Path,
@@ -144,7 +149,7 @@ def test_default_beside_the_action_gives_two_attestations_per_file(
     write_workflow(job)
     dist = build_dists(tmp_path)
 
-    log = build_step(sigstore_instance, dist)
+    log = build_step(local_sigstore, dist)
 
     assert (
         "Predicate (auto): SLSA provenance, to sit beside the action's own: job `publish` of "
@@ -160,16 +165,16 @@ def test_default_beside_the_action_gives_two_attestations_per_file(
     ]
     for upload in index.uploads:
         assert predicate_types(upload) == [PUBLISH_V1, SLSA_PROVENANCE_V1]
-        assert_verified(upload, github_identity, trust_config)
+        assert_verified(upload, sigstore_github_identity, trust_config)
 
 
 def test_a_publish_attestation_from_the_build_makes_the_action_fail(
-    sigstore_instance: LocalSigstore, trust_config: ClientTrustConfig, job: Path, tmp_path: Path
+    local_sigstore: LocalSigstore, trust_config: ClientTrustConfig, job: Path, tmp_path: Path
 ) -> None:
     """Why `auto` exists: what `predicate = "publish"` would do beside the action."""
     write_workflow(job)
     dist = build_dists(tmp_path)
-    build_step(sigstore_instance, dist, "publish")
+    build_step(local_sigstore, dist, "publish")
 
     with upload_recorder() as index, pytest.raises(ActionFailed) as failure:
         run_action(dist, trust_config=trust_config, repository_url=index.url)
@@ -181,8 +186,8 @@ def test_a_publish_attestation_from_the_build_makes_the_action_fail(
 
 
 def test_with_attestations_false_the_build_s_own_attestation_is_a_publish_one(
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
     trust_config: ClientTrustConfig,
     job: Path,
     tmp_path: Path,
@@ -191,7 +196,7 @@ def test_with_attestations_false_the_build_s_own_attestation_is_a_publish_one(
     write_workflow(job, "        with:\n          attestations: false\n")
     dist = build_dists(tmp_path)
 
-    log = build_step(sigstore_instance, dist)
+    log = build_step(local_sigstore, dist)
 
     assert (
         "Predicate (auto): a publish attestation: job `publish` of "
@@ -216,8 +221,8 @@ def test_with_attestations_false_the_build_s_own_attestation_is_a_publish_one(
 
 
 def test_without_the_action_twine_uploads_the_publish_attestation(
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
     trust_config: ClientTrustConfig,
     job: Path,
     tmp_path: Path,
@@ -229,7 +234,7 @@ def test_without_the_action_twine_uploads_the_publish_attestation(
     )
     dist = build_dists(tmp_path)
 
-    log = build_step(sigstore_instance, dist)
+    log = build_step(local_sigstore, dist)
 
     assert (
         "Predicate (auto): a publish attestation: .github/workflows/release.yml does not use "
@@ -240,13 +245,13 @@ def test_without_the_action_twine_uploads_the_publish_attestation(
 
     for upload in index.uploads:
         assert predicate_types(upload) == [PUBLISH_V1]
-        assert_verified(upload, github_identity, trust_config)
+        assert_verified(upload, sigstore_github_identity, trust_config)
 
 
 @pytest.mark.parametrize("upload", [twine_upload, uv_publish], ids=["twine", "uv"])
 def test_both_predicates_are_uploaded(
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
     trust_config: ClientTrustConfig,
     job: Path,
     tmp_path: Path,
@@ -254,7 +259,7 @@ def test_both_predicates_are_uploaded(
 ) -> None:
     """`predicate = both`, for uploaders other than the action."""
     dist = build_dists(tmp_path)
-    build_step(sigstore_instance, dist, "both")
+    build_step(local_sigstore, dist, "both")
 
     with upload_recorder() as index:
         upload(dist, index.url)
@@ -262,7 +267,7 @@ def test_both_predicates_are_uploaded(
     assert len(index.uploads) == 2
     for item in index.uploads:
         assert predicate_types(item) == [PUBLISH_V1, SLSA_PROVENANCE_V1]
-        assert_verified(item, github_identity, trust_config)
+        assert_verified(item, sigstore_github_identity, trust_config)
 
 
 def _skipped_build(sigstore: LocalSigstore, dist: Path) -> list[str]:
@@ -276,12 +281,12 @@ def _skipped_build(sigstore: LocalSigstore, dist: Path) -> list[str]:
 
 
 def test_the_action_with_an_api_token_makes_the_build_skip(
-    sigstore_instance: LocalSigstore, job: Path, tmp_path: Path
+    local_sigstore: LocalSigstore, job: Path, tmp_path: Path
 ) -> None:
     """PyPI answers 400 to attestations on a token upload: sign nothing, spend no log entry."""
     write_workflow(job, "        with:\n          password: ${{ secrets.PYPI_API_TOKEN }}\n")
 
-    log = _skipped_build(sigstore_instance, build_dists(tmp_path))
+    log = _skipped_build(local_sigstore, build_dists(tmp_path))
 
     assert log == [
         "warning: Not attesting: job `publish` of .github/workflows/release.yml uploads with "
@@ -293,7 +298,7 @@ def test_the_action_with_an_api_token_makes_the_build_skip(
 
 
 def test_the_action_in_a_called_reusable_workflow_makes_the_build_skip(
-    sigstore_instance: LocalSigstore, job: Path, tmp_path: Path
+    local_sigstore: LocalSigstore, job: Path, tmp_path: Path
 ) -> None:
     """The upload job's job_workflow_ref names publish.yml; the certificate, release.yml."""
     workflows = job / ".github" / "workflows"
@@ -306,7 +311,7 @@ def test_the_action_in_a_called_reusable_workflow_makes_the_build_skip(
     )
     (workflows / "publish.yml").write_text(reusable, encoding="utf-8")
 
-    log = _skipped_build(sigstore_instance, build_dists(tmp_path))
+    log = _skipped_build(local_sigstore, build_dists(tmp_path))
 
     assert len(log) == 1
     assert log[0].startswith(

@@ -18,7 +18,7 @@ from cryptography.x509.oid import NameOID
 from sigstore._internal.merkle import verify_merkle_inclusion
 from sigstore.models import TransparencyLogEntry
 
-from hatch_attest.testing import Fault, LocalSigstore
+from hatch_attest_testing import Fault, LocalSigstore
 
 _TIMEOUT = 10
 _KEY = ec.generate_private_key(ec.SECP256R1())
@@ -74,15 +74,15 @@ def _statuses(sigstore: LocalSigstore) -> list[tuple[str, int | None]]:
 
 
 def test_an_identical_resubmission_is_a_conflict_that_names_the_entry(
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
 ) -> None:
     proposed = _proposed(b"resubmitted")
-    created = _post(sigstore_instance, proposed)
+    created = _post(local_sigstore, proposed)
     assert created.status_code == 201
     location = created.headers["Location"]
     [entry_id] = created.json()
 
-    again = _post(sigstore_instance, proposed)
+    again = _post(local_sigstore, proposed)
 
     assert again.status_code == 409
     assert again.json() == {
@@ -99,14 +99,14 @@ def test_an_identical_resubmission_is_a_conflict_that_names_the_entry(
 
 
 def test_a_logged_entry_is_served_with_a_proof_over_the_current_tree(
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
 ) -> None:
-    created = _post(sigstore_instance, _proposed(b"looked up later"))
+    created = _post(local_sigstore, _proposed(b"looked up later"))
     [(entry_id, answered)] = created.json().items()
-    _post(sigstore_instance, _proposed(b"a later entry grows the tree"))
+    _post(local_sigstore, _proposed(b"a later entry grows the tree"))
 
     for uuid in (entry_id, entry_id[16:], entry_id.upper()):
-        found = _get(sigstore_instance, f"/api/v1/log/entries/{uuid}")
+        found = _get(local_sigstore, f"/api/v1/log/entries/{uuid}")
         assert found.status_code == 200
         [(found_id, entry)] = found.json().items()
         assert found_id == entry_id
@@ -115,7 +115,7 @@ def test_a_logged_entry_is_served_with_a_proof_over_the_current_tree(
         proof = entry["verification"]["inclusionProof"]
         assert proof["treeSize"] > answered["verification"]["inclusionProof"]["treeSize"]
         verify_merkle_inclusion(TransparencyLogEntry._from_v1_response(found.json()))
-    assert _statuses(sigstore_instance) == [("POST", 201), ("POST", 201)] + [("GET", 200)] * 3
+    assert _statuses(local_sigstore) == [("POST", 201), ("POST", 201)] + [("GET", 200)] * 3
 
 
 @pytest.mark.parametrize(
@@ -128,46 +128,46 @@ def test_a_logged_entry_is_served_with_a_proof_over_the_current_tree(
     ids=["unknown", "other tree", "malformed"],
 )
 def test_unknown_and_malformed_uuids(
-    sigstore_instance: LocalSigstore, uuid: str, status: int, body: bytes
+    local_sigstore: LocalSigstore, uuid: str, status: int, body: bytes
 ) -> None:
-    answer = _get(sigstore_instance, f"/api/v1/log/entries/{uuid}")
+    answer = _get(local_sigstore, f"/api/v1/log/entries/{uuid}")
 
     assert (answer.status_code, answer.content) == (status, body)
 
 
 def test_drop_after_processing_logs_the_entry_and_sends_nothing(
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
 ) -> None:
     proposed = _proposed(b"answer lost")
-    sigstore_instance.inject("rekor", Fault.drop_after_processing(), times=1)
+    local_sigstore.inject("rekor", Fault.drop_after_processing(), times=1)
 
     with pytest.raises(requests.ConnectionError):
-        _post(sigstore_instance, proposed)
-    retried = _post(sigstore_instance, proposed)
+        _post(local_sigstore, proposed)
+    retried = _post(local_sigstore, proposed)
 
     assert retried.status_code == 409
-    assert _get(sigstore_instance, retried.headers["Location"]).status_code == 200
-    assert _statuses(sigstore_instance) == [("POST", None), ("POST", 409), ("GET", 200)]
-    assert sigstore_instance.counts()["rekor"] == 3
+    assert _get(local_sigstore, retried.headers["Location"]).status_code == 200
+    assert _statuses(local_sigstore) == [("POST", None), ("POST", 409), ("GET", 200)]
+    assert local_sigstore.counts()["rekor"] == 3
 
 
 def test_a_fault_for_one_method_leaves_the_other_alone(
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
 ) -> None:
-    sigstore_instance.inject("rekor", Fault.status(503), method="GET")
-    created = _post(sigstore_instance, _proposed(b"reads are down"))
+    local_sigstore.inject("rekor", Fault.status(503), method="GET")
+    created = _post(local_sigstore, _proposed(b"reads are down"))
 
     assert created.status_code == 201
-    assert _get(sigstore_instance, created.headers["Location"]).status_code == 503
+    assert _get(local_sigstore, created.headers["Location"]).status_code == 503
     with pytest.raises(ValueError, match="unknown method 'PUT'"):
-        sigstore_instance.inject("rekor", Fault.hang(), method="PUT")
+        local_sigstore.inject("rekor", Fault.hang(), method="PUT")
 
 
-def test_read_back_entries_carry_the_rekor_faults(sigstore_instance: LocalSigstore) -> None:
-    created = _post(sigstore_instance, _proposed(b"read back corrupted"))
-    sigstore_instance.inject("rekor", Fault.bad_inclusion_proof(), method="GET")
+def test_read_back_entries_carry_the_rekor_faults(local_sigstore: LocalSigstore) -> None:
+    created = _post(local_sigstore, _proposed(b"read back corrupted"))
+    local_sigstore.inject("rekor", Fault.bad_inclusion_proof(), method="GET")
 
-    found = _get(sigstore_instance, created.headers["Location"])
+    found = _get(local_sigstore, created.headers["Location"])
 
     assert found.status_code == 200
     entry = TransparencyLogEntry._from_v1_response(found.json())

@@ -18,25 +18,26 @@ from sigstore.oidc import IdentityToken
 from sigstore.sign import SigningContext
 from sigstore.verify import Verifier, policy
 
-from hatch_attest.testing import GitHubIdentity, GitLabIdentity, LocalSigstore
-from hatch_attest.testing.pytest_plugin import CIJob
+from hatch_attest_testing import GitHubIdentity, GitLabIdentity, LocalSigstore
+from hatch_attest_testing.pytest_plugin import CIJob
 
 from .conftest import Attest, Verify
 
 
 def test_github_attestation_verifies_with_the_publisher_policy(
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_github_identity: GitHubIdentity,
     trust_config: ClientTrustConfig,
-    ci_job: CIJob,
+    sigstore_github_job: GitHubIdentity,
     attest: Attest,
     wheel: Path,
 ) -> None:
-    ci_job(sigstore_instance.github_env(github_identity))
     attestation = attest(wheel)
 
     verifier = Verifier(trusted_root=trust_config.trusted_root)
-    publisher = GitHubPublisher(repository=github_identity.repository, workflow="release.yml")
+    publisher = GitHubPublisher(
+        repository=sigstore_github_identity.repository, workflow="release.yml"
+    )
     payload_type, payload = verifier.verify_dsse(attestation.to_bundle(), publisher._as_policy())
 
     assert payload_type == "application/vnd.in-toto+json"
@@ -45,12 +46,12 @@ def test_github_attestation_verifies_with_the_publisher_policy(
         "name": wheel.name,
         "digest": {"sha256": hashlib.sha256(wheel.read_bytes()).hexdigest()},
     }
-    assert sigstore_instance.counts() == {"oidc": 1, "fulcio": 1, "rekor": 1, "tsa": 0}
+    assert local_sigstore.counts() == {"oidc": 1, "fulcio": 1, "rekor": 1, "tsa": 0}
 
 
 def test_gitlab_attestation_verifies_with_the_publisher_policy(
-    sigstore_instance: LocalSigstore,
-    gitlab_job: GitLabIdentity,
+    local_sigstore: LocalSigstore,
+    sigstore_gitlab_job: GitLabIdentity,
     attest: Attest,
     verify: Verify,
     wheel: Path,
@@ -58,22 +59,26 @@ def test_gitlab_attestation_verifies_with_the_publisher_policy(
     attestation = attest(wheel)
 
     publisher = GitLabPublisher(
-        repository=gitlab_job.project_path, workflow_filepath=".gitlab-ci.yml"
+        repository=sigstore_gitlab_job.project_path, workflow_filepath=".gitlab-ci.yml"
     )
     verify(attestation, wheel, publisher)
     # GitLab hands the token over in the environment: no token request.
-    assert sigstore_instance.counts()["oidc"] == 0
+    assert local_sigstore.counts()["oidc"] == 0
 
 
 def test_tag_builds_and_reusable_workflows_verify_against_the_top_level_workflow(
-    sigstore_instance: LocalSigstore, ci_job: CIJob, attest: Attest, verify: Verify, wheel: Path
+    local_sigstore: LocalSigstore,
+    sigstore_ci_job: CIJob,
+    attest: Attest,
+    verify: Verify,
+    wheel: Path,
 ) -> None:
     identity = GitHubIdentity(
         repository="octo-org/tagged",
         ref="refs/tags/v1.0.0",
         job_workflow_ref="octo-org/shared/.github/workflows/build.yml@refs/heads/main",
     )
-    ci_job(sigstore_instance.github_env(identity))
+    sigstore_ci_job(local_sigstore.github_env(identity))
     attestation = attest(wheel)
 
     verify(
@@ -87,10 +92,10 @@ def test_tag_builds_and_reusable_workflows_verify_against_the_top_level_workflow
 
 
 def test_github_certificate_carries_fulcio_claims(
-    sigstore_instance: LocalSigstore, ci_job: CIJob, attest: Attest, wheel: Path
+    local_sigstore: LocalSigstore, sigstore_ci_job: CIJob, attest: Attest, wheel: Path
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/claims", visibility="private", run_id="42")
-    ci_job(sigstore_instance.github_env(identity))
+    sigstore_ci_job(local_sigstore.github_env(identity))
     certificate = attest(wheel).to_bundle().signing_certificate
 
     repository = "https://github.com/octo-org/claims"
@@ -128,19 +133,18 @@ def test_github_certificate_carries_fulcio_claims(
 
 
 def test_hashedrekord_signature_verifies(
-    sigstore_instance: LocalSigstore,
+    local_sigstore: LocalSigstore,
     trust_config: ClientTrustConfig,
-    ci_job: CIJob,
-    github_identity: GitHubIdentity,
+    sigstore_github_job: GitHubIdentity,
+    sigstore_github_identity: GitHubIdentity,
 ) -> None:
-    ci_job(sigstore_instance.github_env(github_identity))
-    token = IdentityToken(sigstore_instance.mint_github_token(github_identity))
+    token = IdentityToken(local_sigstore.mint_github_token(sigstore_github_identity))
     with SigningContext.from_trust_config(trust_config).signer(token) as signer:
         bundle = signer.sign_artifact(b"release notes")
 
     verifier = Verifier(trusted_root=trust_config.trusted_root)
     identity = policy.Identity(
-        identity=f"https://github.com/{github_identity.workflow_ref}",
+        identity=f"https://github.com/{sigstore_github_identity.workflow_ref}",
         issuer="https://token.actions.githubusercontent.com",
     )
     verifier.verify_artifact(b"release notes", bundle, identity)
@@ -149,20 +153,20 @@ def test_hashedrekord_signature_verifies(
 
 
 def test_one_changed_byte_fails_verification(
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
-    ci_job: CIJob,
+    sigstore_github_identity: GitHubIdentity,
+    sigstore_github_job: GitHubIdentity,
     attest: Attest,
     verify: Verify,
     wheel: Path,
 ) -> None:
-    ci_job(sigstore_instance.github_env(github_identity))
     attestation = attest(wheel)
     content = bytearray(wheel.read_bytes())
     content[7] ^= 0x01
     wheel.write_bytes(bytes(content))
 
-    publisher = GitHubPublisher(repository=github_identity.repository, workflow="release.yml")
+    publisher = GitHubPublisher(
+        repository=sigstore_github_identity.repository, workflow="release.yml"
+    )
     with pytest.raises(AttestationVerificationError, match="digest"):
         verify(attestation, wheel, publisher)
 
@@ -173,20 +177,18 @@ def test_one_changed_byte_fails_verification(
     ids=["repository", "workflow"],
 )
 def test_another_publisher_fails_verification(
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
-    ci_job: CIJob,
+    sigstore_github_identity: GitHubIdentity,
+    sigstore_github_job: GitHubIdentity,
     attest: Attest,
     verify: Verify,
     wheel: Path,
     repository: str | None,
     workflow: str,
 ) -> None:
-    ci_job(sigstore_instance.github_env(github_identity))
     attestation = attest(wheel)
 
     publisher = GitHubPublisher(
-        repository=repository or github_identity.repository, workflow=workflow
+        repository=repository or sigstore_github_identity.repository, workflow=workflow
     )
     with pytest.raises(AttestationVerificationError):
         verify(attestation, wheel, publisher)
@@ -220,29 +222,29 @@ def _edited(attestation: Attestation, edit: str) -> Bundle:
 
 @pytest.mark.parametrize("edit", ["checkpoint", "inclusion proof", "SET"])
 def test_edited_log_entry_fails_verification(
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
+    sigstore_github_identity: GitHubIdentity,
     trust_config: ClientTrustConfig,
-    ci_job: CIJob,
+    sigstore_github_job: GitHubIdentity,
     attest: Attest,
     wheel: Path,
     edit: str,
 ) -> None:
-    ci_job(sigstore_instance.github_env(github_identity))
     bundle = _edited(attest(wheel), edit)
 
     verifier = Verifier(trusted_root=trust_config.trusted_root)
-    publisher = GitHubPublisher(repository=github_identity.repository, workflow="release.yml")
+    publisher = GitHubPublisher(
+        repository=sigstore_github_identity.repository, workflow="release.yml"
+    )
     with pytest.raises(VerificationError, match=edit):
         verifier.verify_dsse(bundle, publisher._as_policy())
 
 
 def test_concurrent_signers_all_verify(
-    sigstore_instance: LocalSigstore, trust_config: ClientTrustConfig
+    local_sigstore: LocalSigstore, trust_config: ClientTrustConfig
 ) -> None:
     """Parallel builds (sdist and wheel jobs) share one log; each proof stays valid."""
     context = SigningContext.from_trust_config(trust_config)
-    token = IdentityToken(sigstore_instance.mint_github_token())
+    token = IdentityToken(local_sigstore.mint_github_token())
 
     def sign(index: int) -> Bundle:
         with context.signer(token) as signer:
@@ -255,4 +257,4 @@ def test_concurrent_signers_all_verify(
     issuer = policy.OIDCIssuer("https://token.actions.githubusercontent.com")
     for index, bundle in enumerate(bundles):
         verifier.verify_artifact(b"artifact %d" % index, bundle, issuer)
-    assert sigstore_instance.counts()["rekor"] == 16
+    assert local_sigstore.counts()["rekor"] == 16

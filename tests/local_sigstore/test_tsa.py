@@ -14,7 +14,7 @@ from sigstore.oidc import IdentityToken
 from sigstore.sign import SigningContext
 from sigstore.verify import Verifier, policy
 
-from hatch_attest.testing import Fault, LocalSigstore
+from hatch_attest_testing import Fault, LocalSigstore
 
 _GITHUB = policy.OIDCIssuer("https://token.actions.githubusercontent.com")
 

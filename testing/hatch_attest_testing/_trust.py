@@ -15,7 +15,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from hatch_attest.testing._ctlog import key_id
+from hatch_attest_testing._ctlog import key_id
 
 CLIENT_TRUST_CONFIG = "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json"
 TRUSTED_ROOT = "application/vnd.dev.sigstore.trustedroot+json;version=0.1"

@@ -15,10 +15,11 @@ accept everything, and the publisher policies PyPI applies pass:
 - the GitHub Actions ID-token endpoint (`ACTIONS_ID_TOKEN_REQUEST_URL`/`_TOKEN`)
   and GitLab's `SIGSTORE_ID_TOKEN`, minting ES256 tokens with the real issuer
   URLs and claims;
-- Google Cloud (`google_cloud()`): a VM's metadata server (`.../service-accounts/
-  default/identity?audience=...&format=full`, and `.../token` plus IAM's
-  `generateIdToken` for GOOGLE_SERVICE_ACCOUNT_NAME impersonation), minting
-  tokens from `https://accounts.google.com` with an `email` claim;
+- Google Cloud (`google_cloud()`, for hatch-attest's Google token path): a VM's
+  metadata server (`.../service-accounts/default/identity?audience=...&format=full`,
+  and `.../token` plus IAM's `generateIdToken` for GOOGLE_SERVICE_ACCOUNT_NAME
+  impersonation), minting tokens from `https://accounts.google.com` with an `email`
+  claim;
 - Buildkite and CircleCI (`buildkite_env()`, `circleci_env()`): stand-in
   `buildkite-agent` and `circleci` executables on PATH that fetch tokens from
   this instance (issuers `https://agent.buildkite.com`, `https://oidc.circleci.com`);
@@ -33,15 +34,15 @@ accept everything, and the publisher policies PyPI applies pass:
 - optionally (`tsa=True`) an RFC 3161 timestamp authority;
 - a ClientTrustConfig (trusted root and signing config v0.2) describing all that.
 
-The Google seam: `id` reaches the metadata server and IAM through urllib3 at URLs
-hard-coded as module constants of `id._internal.oidc.ambient` (no proxy variable
-redirects it), and tells a Compute Engine VM by the DMI product name file, another
-constant there (`hatch_attest.kinds.google.GCP_PRODUCT_NAME_FILE` is the probe's own).
-`GoogleCloud.patched()` points those constants at this instance in this process;
-`GoogleCloud.environ()` does it in a child Python process through a
-`sitecustomize` on PYTHONPATH (so only frontends that keep PYTHONPATH, such as
-`python -m build --no-isolation`). A private constant of `id`: an `id` upgrade may
-move it, and the Google tests then fail rather than pass vacuously.
+The Google seam: no variable redirects a client to a metadata server, so
+hatch-attest's Google token path reads the metadata server's and IAM's URLs, and
+the DMI product name file that tells a Compute Engine VM, from module constants of
+its own (`hatch_attest.kinds.google.GCP_*`). `GoogleCloud.patched()` points those
+constants at this instance in this process; `GoogleCloud.environ()` does it in a
+child Python process through a `sitecustomize` on PYTHONPATH (so only frontends
+that keep PYTHONPATH, such as `python -m build --no-isolation`). Nothing of `id`
+is patched: its own Google detector keeps its URLs in private constants and is not
+served.
 
 What it does not emulate: TUF (the trust config is a plain file), Rekor v2,
 Rekor's other read APIs (lookup by log index, search, log info, consistency
@@ -65,10 +66,16 @@ makes a token of any issuer for checks made before Fulcio;
 `verify_as_pypi` checks an attestation with pypi-attestations' own
 `Attestation.verify`, independently of `hatch_attest.verify` (which it keeps
 honest); `log_index` reads an attestation's Rekor log index; `PUBLISH_V1` and
-`SLSA_PROVENANCE_V1` are the two predicate types PyPI accepts. The pytest plugin
-(`hatch_attest.testing.pytest_plugin`) adds the fixtures `sigstore_instance`,
-`local_index`, `github_identity`, `gitlab_identity`, `no_ci`, `ci_job`,
-`github_job` and `gitlab_job`.
+`SLSA_PROVENANCE_V1` are the two predicate types PyPI accepts; `run_bounded` runs
+a child process within a time bound and kills its whole process group on timeout
+(`run_bounded_all`: several at once);
+`CliResult` is what the `run_main` fixture returns (`Cli`: a `main` bound to it). The pytest plugin
+(`hatch_attest_testing.pytest_plugin`, loaded through the `pytest11` entry point)
+adds the fixtures `local_sigstore`, `local_index`, `sigstore_github_identity`,
+`sigstore_gitlab_identity`, `sigstore_no_ci`, `sigstore_ci_job`,
+`sigstore_github_job`, `sigstore_gitlab_job` and `run_main`, and an opt-in
+credential leak scan (`--local-sigstore-leak-scan`, or the ini option
+`local_sigstore_leak_scan = true`).
 
 `Fault` makes one endpoint (or one of its methods) misbehave, to test how
 callers cope with outages and with answers only a verifier can catch
@@ -78,14 +85,16 @@ status it got, and `bytes_sent()` how many bytes of answers went out.
 `LocalIndex.refusals()` keeps each refused upload or token exchange with
 warehouse's words (what `hatch-attest rehearse` reports per file). The
 package `hatch_attest` never imports this module; tests and `hatch-attest demo`
-do, explicitly.
+do, explicitly; it ships as its own distribution, `hatch-attest-testing`, so that
+a build never installs it.
 """
 
-from hatch_attest.testing._ambient import GoogleCloud
-from hatch_attest.testing._artifacts import fake_sdist, fake_wheel, unsigned_jwt
-from hatch_attest.testing._environ import is_ci_variable, outside_ci
-from hatch_attest.testing._faults import Fault
-from hatch_attest.testing._identity import (
+from hatch_attest_testing._ambient import GoogleCloud
+from hatch_attest_testing._artifacts import fake_sdist, fake_wheel, unsigned_jwt
+from hatch_attest_testing._cli import Cli, CliResult
+from hatch_attest_testing._environ import is_ci_variable, outside_ci
+from hatch_attest_testing._faults import Fault
+from hatch_attest_testing._identity import (
     BuildkiteIdentity,
     CircleCIIdentity,
     GitHubIdentity,
@@ -93,22 +102,25 @@ from hatch_attest.testing._identity import (
     GoogleIdentity,
     identity_for,
 )
-from hatch_attest.testing._index import LocalIndex, Refusal, UploadedFile
-from hatch_attest.testing._instance import LocalSigstore
-from hatch_attest.testing._pypi import (
+from hatch_attest_testing._index import LocalIndex, Refusal, UploadedFile
+from hatch_attest_testing._instance import LocalSigstore
+from hatch_attest_testing._process import run_bounded, run_bounded_all
+from hatch_attest_testing._pypi import (
     PUBLISH_V1,
     SLSA_PROVENANCE_V1,
     PyPIVerdict,
     log_index,
     verify_as_pypi,
 )
-from hatch_attest.testing._server import Exchange
+from hatch_attest_testing._server import Exchange
 
 __all__ = [
     "PUBLISH_V1",
     "SLSA_PROVENANCE_V1",
     "BuildkiteIdentity",
     "CircleCIIdentity",
+    "Cli",
+    "CliResult",
     "Exchange",
     "Fault",
     "GitHubIdentity",
@@ -126,6 +138,8 @@ __all__ = [
     "is_ci_variable",
     "log_index",
     "outside_ci",
+    "run_bounded",
+    "run_bounded_all",
     "unsigned_jwt",
     "verify_as_pypi",
 ]

@@ -15,7 +15,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from hatch_attest.testing import _der
+from hatch_attest_testing import _der
 
 _POISON = _der.oid(x509.oid.ExtensionOID.PRECERT_POISON.dotted_string)
 _TBS_EXTENSIONS_TAG = 0xA3

@@ -18,9 +18,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from hatch_attest.testing import _der
-from hatch_attest.testing._faults import Fault
-from hatch_attest.testing._http import Reply, Request
+from hatch_attest_testing import _der, _x509
+from hatch_attest_testing._faults import Fault
+from hatch_attest_testing._http import Reply, Request
 
 _LIFETIME = datetime.timedelta(days=3650)
 _SIGNED_DATA = "1.2.840.113549.1.7.2"
@@ -54,29 +54,9 @@ def _certificate(
     ca: bool,
 ) -> x509.Certificate:
     builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer)
-        .public_key(key)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_before + _LIFETIME)
+        _x509.builder(subject, issuer, key, not_before, not_before + _LIFETIME)
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key), critical=False)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=not ca,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=ca,
-                crl_sign=ca,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(_x509.key_usage(ca=ca), critical=True)
     )
     if not ca:
         # RFC 3161, section 2.3: the only purpose, and critical.

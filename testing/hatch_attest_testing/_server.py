@@ -17,10 +17,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
 
-from hatch_attest.testing._faults import (
+from hatch_attest_testing._faults import (
     ENDPOINTS,
     Delay,
     DropAfterProcessing,
@@ -32,7 +32,8 @@ from hatch_attest.testing._faults import (
     Status,
     Trickle,
 )
-from hatch_attest.testing._http import Reply, Request, json_reply
+from hatch_attest_testing._http import Reply, Request, json_reply
+from hatch_attest_testing._loopback import LoopbackServer
 
 _logger = logging.getLogger(__name__)
 
@@ -40,7 +41,6 @@ _logger = logging.getLogger(__name__)
 _MAX_BODY = 16 * 1024 * 1024
 # How long a silent client may hold a handler thread.
 _SOCKET_TIMEOUT = 10.0
-_JOIN_TIMEOUT = 10.0
 # How long `exchanges()` waits for answered requests to be recorded.
 _SETTLE_SECONDS = 2.0
 
@@ -60,12 +60,9 @@ class Exchange:
     """None when no answer was sent (a hang, or a connection dropped on purpose)."""
 
 
-class Server(ThreadingHTTPServer):
+class Server(LoopbackServer):
     """Routes, counters, faults and latency; services plug in with `route()`."""
 
-    # ThreadingMixIn tracks handler threads (daemonic, so a forgotten instance
-    # cannot keep the interpreter alive) and joins them in `server_close()`.
-    block_on_close = True
     # socketserver's default backlog is 5: a client with more connections in flight
     # (an audit fetches concurrently) would see SYNs dropped and retried a second later.
     request_queue_size = 128
@@ -73,8 +70,7 @@ class Server(ThreadingHTTPServer):
     def __init__(
         self, endpoints: tuple[str, ...] = ENDPOINTS, *, tls: ssl.SSLContext | None = None
     ) -> None:
-        super().__init__(("127.0.0.1", 0), _RequestHandler)
-        self.stopping = threading.Event()
+        super().__init__(_RequestHandler)
         self.endpoints = endpoints
         self.faults = FaultTable(endpoints)
         self.latency = 0.0
@@ -92,9 +88,6 @@ class Server(ThreadingHTTPServer):
         self._generation = 0
         self._lock = threading.Lock()
         self._settled = threading.Condition(self._lock)
-        self._thread = threading.Thread(
-            target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
 
     @property
     def url(self) -> str:
@@ -213,18 +206,6 @@ class Server(ThreadingHTTPServer):
     def pause(self, seconds: float) -> bool:
         """Waits `seconds`; False when the server is stopping meanwhile."""
         return seconds <= 0 or not self.stopping.wait(seconds)
-
-    def start(self) -> None:
-        """Serves in a background thread."""
-        self._thread.start()
-
-    def close(self) -> None:
-        """Releases waiting handlers, stops serving and joins every thread."""
-        self.stopping.set()
-        if self._thread.is_alive():
-            self.shutdown()
-            self._thread.join(_JOIN_TIMEOUT)
-        self.server_close()
 
 
 def _echo(fault: Echo, method: str, path: str, headers: Message, body: bytes) -> Reply:

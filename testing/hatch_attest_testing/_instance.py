@@ -11,14 +11,13 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING
 
-from hatch_attest.testing._ambient import AmbientProviders, GoogleCloud
-from hatch_attest.testing._faults import Fault
-from hatch_attest.testing._fulcio import Fulcio
-from hatch_attest.testing._http import Reply, Request, json_reply
-from hatch_attest.testing._identity import (
+from hatch_attest_testing._ambient import AmbientProviders, GoogleCloud
+from hatch_attest_testing._faults import Fault
+from hatch_attest_testing._fulcio import Fulcio
+from hatch_attest_testing._http import Reply, Request, json_reply
+from hatch_attest_testing._identity import (
     BuildkiteIdentity,
     CircleCIIdentity,
     Claims,
@@ -28,12 +27,13 @@ from hatch_attest.testing._identity import (
     identity_for,
     token_claims,
 )
-from hatch_attest.testing._leaks import CredentialScan
-from hatch_attest.testing._oidc import Issuer, Issuers
-from hatch_attest.testing._rekor import Rekor
-from hatch_attest.testing._server import Exchange, Server
-from hatch_attest.testing._trust import client_trust_config
-from hatch_attest.testing._tsa import TimestampAuthority
+from hatch_attest_testing._leaks import CredentialScan
+from hatch_attest_testing._loopback import Service
+from hatch_attest_testing._oidc import Issuer, Issuers
+from hatch_attest_testing._rekor import Rekor
+from hatch_attest_testing._server import Exchange, Server
+from hatch_attest_testing._trust import client_trust_config
+from hatch_attest_testing._tsa import TimestampAuthority
 
 if TYPE_CHECKING:
     from hatch_attest.kinds import Publisher
@@ -68,7 +68,7 @@ _CIRCLECI_JOB = CircleCIIdentity()
 _BACKDATE = datetime.timedelta(minutes=5)
 
 
-class LocalSigstore:
+class LocalSigstore(Service):
     """A Sigstore deployment on 127.0.0.1: OIDC, Fulcio, Rekor v1 and optionally a TSA.
 
     Start it with `LocalSigstore.start()` (or use it as a context manager), point
@@ -142,17 +142,6 @@ class LocalSigstore:
         self._server.close()
         if self._own_directory:
             shutil.rmtree(self._directory, ignore_errors=True)
-
-    def __enter__(self) -> LocalSigstore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def latency(self) -> float:
@@ -369,7 +358,7 @@ class LocalSigstore:
     def credential_scan(self) -> CredentialScan:
         """A search for any 16-character piece of a secret segment of `secrets()`.
 
-        See `hatch_attest.testing._leaks` for what is searched and why a token's
+        See `hatch_attest_testing._leaks` for what is searched and why a token's
         header segment is not.
         """
         return CredentialScan(self.secrets())

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
-from hatch_attest.testing._identity import (
+from hatch_attest_testing._identity import (
     BUILDKITE_ISSUER,
     CIRCLECI_ISSUER,
     GITHUB_ISSUER,

@@ -92,6 +92,43 @@ class GitHubIdentity:
                 return self.ref[len(prefix) :]
         return self.ref
 
+    def slsa_provenance(self) -> dict[str, Any]:
+        """The SLSA v1 predicate `actions/attest-build-provenance` writes for this job."""
+        repository = f"https://github.com/{self.repository}"
+        return {
+            "buildDefinition": {
+                "buildType": "https://actions.github.io/buildtypes/workflow/v1",
+                "externalParameters": {
+                    "workflow": {
+                        "ref": self.ref,
+                        "repository": repository,
+                        "path": f".github/workflows/{self.workflow}",
+                    },
+                },
+                "internalParameters": {
+                    "github": {
+                        "event_name": self.event_name,
+                        "repository_id": self.repository_id,
+                        "repository_owner_id": self.owner_id,
+                        "runner_environment": self.runner_environment,
+                    },
+                },
+                "resolvedDependencies": [
+                    {"uri": f"git+{repository}@{self.ref}", "digest": {"gitCommit": self.sha}}
+                ],
+            },
+            "runDetails": {
+                "builder": {
+                    "id": f"https://github.com/{self.job_workflow_ref or self.workflow_ref}"
+                },
+                "metadata": {
+                    "invocationId": (
+                        f"{repository}/actions/runs/{self.run_id}/attempts/{self.run_attempt}"
+                    ),
+                },
+            },
+        }
+
     def claims(self) -> Claims:
         """The identity claims of this job's ID token (no aud/iat/exp/jti)."""
         # GitHub's default subject; a job with an environment gets that instead.

@@ -1,4 +1,4 @@
-"""Installed as ``sitecustomize.py`` by ``hatch_attest.testing`` (see ``GoogleCloud.environ``).
+"""Installed as ``sitecustomize.py`` by ``hatch_attest_testing`` (see ``GoogleCloud.environ``).
 
 Sets module constants as each named module is imported, in a child process:
 ``LOCAL_SIGSTORE_MODULE_CONSTANTS`` maps a module name to ``{constant: value}``.

@@ -33,10 +33,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
-from hatch_attest.testing._ctlog import key_id
-from hatch_attest.testing._faults import BadCheckpoint, BadInclusionProof, BadSET, Fault
-from hatch_attest.testing._http import Reply, Request, json_reply
-from hatch_attest.testing._merkle import MerkleTree, leaf_hash
+from hatch_attest_testing._ctlog import key_id
+from hatch_attest_testing._faults import BadCheckpoint, BadInclusionProof, BadSET, Fault
+from hatch_attest_testing._http import Reply, Request, json_reply
+from hatch_attest_testing._merkle import MerkleTree, leaf_hash
 
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 _ENTRIES_PATH = "/api/v1/log/entries"

@@ -20,7 +20,7 @@ from sigstore.models import ClientTrustConfig
 from sigstore.verify import Verifier
 
 from hatch_attest.predicates import PUBLISH_PREDICATE_TYPE, SLSA_PROVENANCE_PREDICATE_TYPE
-from hatch_attest.testing._identity import GitHubIdentity
+from hatch_attest_testing._identity import GitHubIdentity
 
 __all__ = ["PUBLISH_V1", "SLSA_PROVENANCE_V1", "PyPIVerdict", "log_index", "verify_as_pypi"]
 

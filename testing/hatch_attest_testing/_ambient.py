@@ -3,15 +3,14 @@
 Each is reached the way `id` (and hatch-attest) reach the real one, with a seam
 where the real one cannot be redirected:
 
-- **Google Cloud.** `id` asks the VM's metadata server (and, to impersonate
-  `GOOGLE_SERVICE_ACCOUNT_NAME`, Google's IAM credentials API) at URLs that are
-  module constants of `id._internal.oidc.ambient`, through urllib3, so no proxy
-  variable applies; it decides it runs on Compute Engine from the DMI product
-  name file, another constant (hatch-attest's probe reads its own copy,
-  `hatch_attest.kinds.google.GCP_PRODUCT_NAME_FILE`). `GoogleCloud` points those
-  constants at this instance: `patched()` in this process, `environ()` for a
-  child process (a `sitecustomize` on `PYTHONPATH` patches each module as it is
-  imported).
+- **Google Cloud.** hatch-attest asks the VM's metadata server (and, to
+  impersonate `GOOGLE_SERVICE_ACCOUNT_NAME`, Google's IAM credentials API) at URLs
+  that are module constants of `hatch_attest.kinds.google`, and tells a Compute Engine
+  VM by the DMI product name file, another constant there. `GoogleCloud` points
+  those constants at this instance: `patched()` in this process, `environ()` for a
+  child process (a `sitecustomize` on `PYTHONPATH` sets them as the module is
+  imported). Nothing of `id` is patched: its own Google detector keeps its URLs in
+  private constants, and is not served here.
 - **Buildkite and CircleCI.** `id` runs `buildkite-agent oidc request-token
   --audience sigstore` and `circleci run oidc get --claims '{"aud": "sigstore"}'
   --root-issuer`. Stand-in executables of those names, put first on `PATH`, ask
@@ -39,15 +38,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hatch_attest.testing._http import Reply, Request, json_reply
-from hatch_attest.testing._identity import (
+from hatch_attest_testing._http import Reply, Request, json_reply
+from hatch_attest_testing._identity import (
     BuildkiteIdentity,
     CircleCIIdentity,
     Claims,
     GoogleIdentity,
 )
-from hatch_attest.testing._oidc import Issuer, Issuers
-from hatch_attest.testing._server import Server
+from hatch_attest_testing._oidc import Issuer, Issuers
+from hatch_attest_testing._server import Server
 
 #: What `LocalSigstore._mint` does: sign claims as an issuer, remember the token.
 Mint = Callable[[Issuer, Claims, str], str]
@@ -58,8 +57,10 @@ _IAM = "/iamcredentials/v1/projects/-/serviceAccounts/"
 _BUILDKITE = "/buildkite/v3"
 _CIRCLECI = "/circleci/oidc"
 _SEAM_VARIABLE = "LOCAL_SIGSTORE_MODULE_CONSTANTS"
-_AMBIENT_MODULE = "id._internal.oidc.ambient"
-_PROBE_MODULE = "hatch_attest.kinds.google"
+# The client whose constants name the metadata server, IAM and the DMI product file:
+# hatch-attest's own Google token path (`id` keeps its copies private, so it is not
+# pointed here).
+_CLIENT_MODULE = "hatch_attest.kinds.google"
 _SEAM = Path(__file__).with_name("_seam.py")
 # The stand-in agents wait this long for an answer: a hung service keeps them
 # hanging (as a hung real agent would) until the caller gives up on them.
@@ -175,13 +176,11 @@ class AmbientProviders:
             metadata = f"{_closed_port_url()}{_METADATA}"
             iam = f"{_closed_port_url()}{_IAM}"
         constants = {
-            _AMBIENT_MODULE: {
-                "_GCP_PRODUCT_NAME_FILE": str(product_name),
-                "_GCP_TOKEN_REQUEST_URL": f"{metadata}token",
-                "_GCP_IDENTITY_REQUEST_URL": f"{metadata}identity",
-                "_GCP_GENERATEIDTOKEN_REQUEST_URL": iam + "{}:generateIdToken",
+            _CLIENT_MODULE: {
+                "GCP_PRODUCT_NAME_FILE": str(product_name),
+                "GCP_METADATA_URL": metadata,
+                "GCP_GENERATE_ID_TOKEN_URL": iam + "{}:generateIdToken",
             },
-            _PROBE_MODULE: {"GCP_PRODUCT_NAME_FILE": str(product_name)},
         }
         return GoogleCloud(constants, seam)
 
@@ -328,7 +327,7 @@ def _write_agent(directory: Path, name: str, body: str) -> None:
     script = directory / name
     script.write_text(
         f"#!{sys.executable}\n"
-        f"# A stand-in for `{name}`, written by hatch_attest.testing.\n"
+        f"# A stand-in for `{name}`, written by hatch_attest_testing.\n"
         + _AGENT_COMMON.replace("WAIT_SECONDS", str(_AGENT_WAIT_SECONDS))
         + body
     )

@@ -28,11 +28,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from hatch_attest.testing import _der
-from hatch_attest.testing._ctlog import CTLog
-from hatch_attest.testing._faults import CertifiedClaim, Fault, UntrustedCA, WrongSCTKey
-from hatch_attest.testing._http import Reply, Request, json_reply
-from hatch_attest.testing._identity import (
+from hatch_attest_testing import _der, _x509
+from hatch_attest_testing._ctlog import CTLog
+from hatch_attest_testing._faults import CertifiedClaim, Fault, UntrustedCA, WrongSCTKey
+from hatch_attest_testing._http import Reply, Request, json_reply
+from hatch_attest_testing._identity import (
     BUILDKITE_ISSUER,
     CIRCLECI_ISSUER,
     GITHUB_ISSUER,
@@ -40,7 +40,7 @@ from hatch_attest.testing._identity import (
     GOOGLE_ISSUER,
     Claims,
 )
-from hatch_attest.testing._oidc import Issuers, TokenError
+from hatch_attest_testing._oidc import Issuers, TokenError
 
 _LEAF_LIFETIME = datetime.timedelta(minutes=10)
 _CA_LIFETIME = datetime.timedelta(days=3650)
@@ -73,17 +73,7 @@ class CertificateAuthority:
         intermediate_key = ec.generate_private_key(ec.SECP256R1())
         root_name = _name(organization, "sigstore")
         intermediate_name = _name(organization, "sigstore-intermediate")
-        ca_usage = x509.KeyUsage(
-            digital_signature=False,
-            content_commitment=False,
-            key_encipherment=False,
-            data_encipherment=False,
-            key_agreement=False,
-            key_cert_sign=True,
-            crl_sign=True,
-            encipher_only=False,
-            decipher_only=False,
-        )
+        ca_usage = _x509.key_usage(ca=True)
         root = (
             _ca_builder(root_name, root_name, root_key.public_key(), not_before)
             .add_extension(x509.BasicConstraints(ca=True, path_length=1), critical=True)
@@ -126,16 +116,7 @@ def _ca_builder(
     key: ec.EllipticCurvePublicKey,
     not_before: datetime.datetime,
 ) -> x509.CertificateBuilder:
-    return (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer)
-        .public_key(key)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_before + _CA_LIFETIME)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key), critical=False)
-    )
+    return _x509.builder(subject, issuer, key, not_before, not_before + _CA_LIFETIME)
 
 
 @dataclass(frozen=True)
@@ -380,20 +361,7 @@ def _issue(
         .serial_number(int.from_bytes(secrets.token_bytes(20), "big") >> 1)
         .not_valid_before(now)
         .not_valid_after(now + _LEAF_LIFETIME)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(_x509.key_usage(ca=False), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key), critical=False)
         .add_extension(

@@ -14,33 +14,28 @@ import logging
 import selectors
 import socket
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from hatch_attest_testing._loopback import LoopbackServer
 
 _logger = logging.getLogger(__name__)
 
 _SOCKET_TIMEOUT = 10.0
-_JOIN_TIMEOUT = 10.0
 # A tunnel with no traffic for this long is closed (uploads keep it busy).
 _IDLE_LIMIT = 30.0
 _POLL = 0.1
 _CHUNK = 64 * 1024
 
 
-class TunnelProxy(ThreadingHTTPServer):
+class TunnelProxy(LoopbackServer):
     """Serves `CONNECT <host>:443` for `hosts` only, tunnelling to `target`."""
 
-    block_on_close = True
-
     def __init__(self, target: tuple[str, int], hosts: frozenset[str]) -> None:
-        super().__init__(("127.0.0.1", 0), _TunnelHandler)
+        super().__init__(_TunnelHandler)
         self.target = target
         self.hosts = hosts
-        self.stopping = threading.Event()
         self.tunnels = 0
         self._lock = threading.Lock()
-        self._thread = threading.Thread(
-            target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
 
     @property
     def url(self) -> str:
@@ -52,18 +47,6 @@ class TunnelProxy(ThreadingHTTPServer):
         """Counts one tunnel."""
         with self._lock:
             self.tunnels += 1
-
-    def start(self) -> None:
-        """Serves in a background thread."""
-        self._thread.start()
-
-    def close(self) -> None:
-        """Ends every tunnel, stops serving and joins every thread."""
-        self.stopping.set()
-        if self._thread.is_alive():
-            self.shutdown()
-            self._thread.join(_JOIN_TIMEOUT)
-        self.server_close()
 
 
 class _TunnelHandler(BaseHTTPRequestHandler):

@@ -50,7 +50,6 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -77,15 +76,16 @@ from sigstore.models import ClientTrustConfig
 from sigstore.verify import Verifier
 
 from hatch_attest.errors import VerificationError
-from hatch_attest.testing._faults import Fault, Oversized, ProvenanceOf, Tampered
-from hatch_attest.testing._http import Reply, Request, json_reply
-from hatch_attest.testing._identity import GITHUB_ISSUER, GITLAB_ISSUER, GOOGLE_ISSUER, Claims
-from hatch_attest.testing._instance import LocalSigstore
-from hatch_attest.testing._oidc import TokenError
-from hatch_attest.testing._proxy import TunnelProxy
-from hatch_attest.testing._server import Server
-from hatch_attest.testing._tls import server_credentials
 from hatch_attest.verify import _Rejected, verify_attestation  # private: carries PyPI's words
+from hatch_attest_testing._faults import Fault, Oversized, ProvenanceOf, Tampered
+from hatch_attest_testing._http import Reply, Request, json_reply
+from hatch_attest_testing._identity import GITHUB_ISSUER, GITLAB_ISSUER, GOOGLE_ISSUER, Claims
+from hatch_attest_testing._instance import LocalSigstore
+from hatch_attest_testing._loopback import Service
+from hatch_attest_testing._oidc import TokenError
+from hatch_attest_testing._proxy import TunnelProxy
+from hatch_attest_testing._server import Server
+from hatch_attest_testing._tls import server_credentials
 
 INDEX_ENDPOINTS = (
     "audience", "mint-token", "burn-token", "upload", "simple", "files", "json", "integrity",
@@ -176,7 +176,7 @@ class _Part:
     content_type: str | None
 
 
-class LocalIndex:
+class LocalIndex(Service):
     """A package index with PyPI's upload rules and Trusted Publishing, on 127.0.0.1.
 
     Start it with `LocalIndex.start(sigstore)`, register Trusted Publishers with
@@ -243,17 +243,6 @@ class LocalIndex:
         self._server.close()
         if self._own_directory:
             shutil.rmtree(self._directory, ignore_errors=True)
-
-    def __enter__(self) -> LocalIndex:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # --- Configuration -------------------------------------------------------------
 
