@@ -20,10 +20,11 @@ from pathlib import Path
 
 import pytest
 from packaging.utils import parse_wheel_filename
-from pypi_attestations import GitHubPublisher, Provenance
+from pypi_attestations import Provenance
 
 from hatch_attest.testing import GitHubIdentity, LocalIndex, LocalSigstore, verify_as_pypi
 
+from .._shared import trusted_github
 from ..local_index.client import request
 from .frontends import BIN, EnvFactory, make_host_project, make_project, publish, run
 
@@ -101,10 +102,7 @@ def test_compiled_wheel_is_repaired_signed_collected_and_accepted_by_the_index(
     github_identity: GitHubIdentity,
     env_for: EnvFactory,
 ) -> None:
-    publisher = GitHubPublisher(
-        repository=github_identity.repository, workflow=github_identity.workflow
-    )
-    local_index.add_publisher(PROJECT, publisher)
+    publisher = trusted_github(local_index, PROJECT, github_identity)
     trust = sigstore_instance.trust_config_path
     recipe = readme_recipe()
     assert "hatch-attest sign wheelhouse" in recipe

@@ -20,6 +20,7 @@ from pypi_attestations import GitHubPublisher, GitLabPublisher
 
 from hatch_attest.testing import GitHubIdentity, GitLabIdentity, LocalIndex, LocalSigstore
 
+from .._shared import logged_run, session_cache, trusted_github, trusted_gitlab, upload_env
 from .frontends import BIN, BUILD_TIMEOUT, EnvFactory, Upload, build, make_project
 from .test_upload import PROJECT, assert_accepted_with_attestations, built, env_for
 
@@ -38,12 +39,7 @@ def hatch_tool(
     wheelhouse: Path,
 ) -> Path:
     """``hatch``, from ``uv tool install hatch --with 'hatch-attest[cli] @ <this checkout>'``."""
-    store = getattr(request.config, "cache", None)
-    cache = (
-        Path(store.mkdir("hatch-tool-wheels"))
-        if store is not None
-        else tmp_path_factory.mktemp("hatch-tool-wheels")
-    )
+    cache = session_cache(request, tmp_path_factory, "hatch-tool-wheels")
     [ours] = wheelhouse.glob("hatch_attest-*.whl")
     done = cache / "complete"
     key = f"{sys.version_info[:2]}"
@@ -104,27 +100,8 @@ for line in metadata.get_all("Requires-Dist") or []:
 
 def hatch_publish(hatch: Path, project: Path, env: Mapping[str, str], *args: str) -> Upload:
     """Run ``hatch publish -p attest --no-prompt`` in ``project``, as a CI step would."""
-    run_env = {name: value for name, value in env.items() if name != "UV_OFFLINE"}
-    run_env.update(
-        {
-            "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
-            "NO_COLOR": "1",
-            "COLUMNS": "300",
-        }
-    )
-    proc = subprocess.run(
-        [str(hatch), "publish", "-p", "attest", "--no-prompt", *args],
-        cwd=project,
-        env=run_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=BUILD_TIMEOUT,
-        check=False,
-    )
-    # Printed so that pytest captures it: the credential leak scan reads it.
-    print(proc.stdout)
-    return Upload(proc.returncode, proc.stdout)
+    argv = [str(hatch), "publish", "-p", "attest", "--no-prompt", *args]
+    return Upload(*logged_run(argv, project, upload_env(env), BUILD_TIMEOUT))
 
 
 def test_github_job_publishes_attested_files(
@@ -135,10 +112,7 @@ def test_github_job_publishes_attested_files(
     env_for: EnvFactory,
     hatch_tool: Path,
 ) -> None:
-    publisher = GitHubPublisher(
-        repository=github_identity.repository, workflow=github_identity.workflow
-    )
-    local_index.add_publisher(PROJECT, publisher)
+    publisher = trusted_github(local_index, PROJECT, github_identity)
     project = built(tmp_path, env_for(sigstore_instance.github_env(github_identity)))
 
     result = hatch_publish(
@@ -163,10 +137,7 @@ def test_gitlab_job_publishes_attested_files(
     env_for: EnvFactory,
     hatch_tool: Path,
 ) -> None:
-    publisher = GitLabPublisher(
-        repository=gitlab_identity.project_path, workflow_filepath=gitlab_identity.ci_config_path
-    )
-    local_index.add_publisher(PROJECT, publisher)
+    publisher = trusted_gitlab(local_index, PROJECT, gitlab_identity)
     project = built(tmp_path, env_for(sigstore_instance.gitlab_env(gitlab_identity)))
 
     # `id_tokens: PYPI_ID_TOKEN: aud: pypi` in .gitlab-ci.yml, as PyPI documents it.
@@ -192,20 +163,16 @@ def test_job_without_attestations_publishes_the_distributions(
 ) -> None:
     """A project that does not attest (or a laptop build): Trusted Publishing all the same."""
     if forge == "github":
-        publisher: GitHubPublisher | GitLabPublisher = GitHubPublisher(
-            repository=github_identity.repository, workflow=github_identity.workflow
+        publisher: GitHubPublisher | GitLabPublisher = trusted_github(
+            local_index, PROJECT, github_identity
         )
         job = sigstore_instance.github_env(github_identity)
         named = "GitHub"
     else:
-        publisher = GitLabPublisher(
-            repository=gitlab_identity.project_path,
-            workflow_filepath=gitlab_identity.ci_config_path,
-        )
+        publisher = trusted_gitlab(local_index, PROJECT, gitlab_identity)
         pypi_token = sigstore_instance.mint_gitlab_token(gitlab_identity, audience="pypi")
         job = sigstore_instance.gitlab_env(gitlab_identity) | {"PYPI_ID_TOKEN": pypi_token}
         named = "GitLab"
-    local_index.add_publisher(PROJECT, publisher)
     project = make_project(tmp_path)
     unattested = build("build-no-isolation", project, env_for(None))  # outside CI: idle
     assert unattested.returncode == 0, unattested.output
@@ -231,10 +198,7 @@ def test_attestation_from_another_workflow_is_refused_before_the_first_upload(
 ) -> None:
     """The build ran in build.yml; PyPI knows release.yml as the Trusted Publisher."""
     build_job = GitHubIdentity(repository=github_identity.repository, workflow="build.yml")
-    local_index.add_publisher(
-        PROJECT,
-        GitHubPublisher(repository=github_identity.repository, workflow=github_identity.workflow),
-    )
+    trusted_github(local_index, PROJECT, github_identity)
     project = built(tmp_path, env_for(sigstore_instance.github_env(build_job)))
 
     result = hatch_publish(
@@ -295,10 +259,7 @@ def test_repo_flag_and_plugin_table_are_honoured(
         pyproject.read_text()
         + '\n[tool.hatch.publish.attest.repos]\nmirror = "https://upload.pypi.org/legacy/"\n'
     )
-    publisher = GitHubPublisher(
-        repository=github_identity.repository, workflow=github_identity.workflow
-    )
-    local_index.add_publisher(PROJECT, publisher)
+    publisher = trusted_github(local_index, PROJECT, github_identity)
     env = env_for(sigstore_instance.github_env(github_identity))
 
     unknown = hatch_publish(hatch_tool, project, env, "-r", "nowhere")
@@ -319,10 +280,7 @@ def test_changed_files_of_a_published_version_fail_with_the_index_reason(
     hatch_tool: Path,
 ) -> None:
     """PyPI takes an identical file again, and refuses a different one under the same name."""
-    local_index.add_publisher(
-        PROJECT,
-        GitHubPublisher(repository=github_identity.repository, workflow=github_identity.workflow),
-    )
+    trusted_github(local_index, PROJECT, github_identity)
     job = sigstore_instance.github_env
     project = built(tmp_path, env_for(job(github_identity)))
     first = hatch_publish(hatch_tool, project, env_for(job(github_identity)))

@@ -17,6 +17,7 @@ import pytest
 from hatch_attest.attest import HATCHLING_FLOOR
 from hatch_attest.testing import GitHubIdentity, LocalSigstore
 
+from .._shared import session_cache
 from .frontends import BUILD_TIMEOUT, base_env, build, make_project
 
 pytestmark = pytest.mark.slow
@@ -29,12 +30,7 @@ def old_hatchling_wheelhouse(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path
 ) -> Path:
     """The session's wheelhouse plus hatchling 1.21.0 and its requirements (fetched once)."""
-    store = getattr(request.config, "cache", None)
-    cache = (
-        Path(store.mkdir("old-hatchling-wheels"))
-        if store is not None
-        else tmp_path_factory.mktemp("old-hatchling-wheels")
-    )
+    cache = session_cache(request, tmp_path_factory, "old-hatchling-wheels")
     done = cache / "complete"
     if not done.is_file():
         subprocess.run(

@@ -5,38 +5,22 @@ serves with `verify pypi:`, pin the publisher with `lock-identities` and `audit`
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-from pypi_attestations import GitHubPublisher
 
 from hatch_attest.testing import GitHubIdentity, LocalIndex, LocalSigstore
 
+from .._shared import trusted_github
 from ..index_release import run_cli
-from .frontends import EnvFactory, base_env, build, make_project, publish
+from .frontends import EnvFactory, build, make_project, publish
+from .test_upload import env_for
+
+__all__ = ["env_for"]  # the fixture, shared with test_upload
 
 pytestmark = pytest.mark.slow
 
 PROJECT = "simple-pkg"
-
-
-@pytest.fixture
-def env_for(
-    tmp_path: Path, tool_home: Path, sigstore_instance: LocalSigstore, local_index: LocalIndex
-) -> EnvFactory:
-    """A job's environment: CI variables, the local trust config, and the way to the index."""
-    no_wheels = tmp_path / "no-wheels"
-    no_wheels.mkdir()
-
-    def make(ci: Mapping[str, str] | None = None, **extra: str) -> dict[str, str]:
-        variables = {"HATCH_ATTEST_TRUST_CONFIG": str(sigstore_instance.trust_config_path)}
-        variables.update(local_index.client_env())
-        variables.update(ci or {})
-        variables.update(extra)
-        return base_env(no_wheels, tool_home, variables)
-
-    return make
 
 
 def test_published_release_verifies_pins_and_audits(
@@ -48,10 +32,7 @@ def test_published_release_verifies_pins_and_audits(
     github_identity: GitHubIdentity,
     env_for: EnvFactory,
 ) -> None:
-    publisher = GitHubPublisher(
-        repository=github_identity.repository, workflow=github_identity.workflow
-    )
-    local_index.add_publisher(PROJECT, publisher)
+    trusted_github(local_index, PROJECT, github_identity)
     project = make_project(tmp_path, 'predicate = "both"\n')
     job = sigstore_instance.github_env(github_identity)
     built = build("build-no-isolation", project, env_for(job))

@@ -1,0 +1,82 @@
+"""Helpers shared by test modules: one copy of a setup that several tests repeat.
+
+Standard library and pytest only at import time, so that any test module may import it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from subprocess import PIPE, STDOUT, run
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from pypi_attestations import GitHubPublisher, GitLabPublisher
+
+    from hatch_attest.testing import GitHubIdentity, GitLabIdentity, LocalIndex
+
+
+def trusted_github(index: LocalIndex, project: str, identity: GitHubIdentity) -> GitHubPublisher:
+    """Register ``identity``'s workflow as ``project``'s Trusted Publisher on ``index``."""
+    from pypi_attestations import GitHubPublisher
+
+    publisher = GitHubPublisher(repository=identity.repository, workflow=identity.workflow)
+    index.add_publisher(project, publisher)
+    return publisher
+
+
+def trusted_gitlab(index: LocalIndex, project: str, identity: GitLabIdentity) -> GitLabPublisher:
+    """Register ``identity``'s CI file as ``project``'s Trusted Publisher on ``index``."""
+    from pypi_attestations import GitLabPublisher
+
+    publisher = GitLabPublisher(
+        repository=identity.project_path, workflow_filepath=identity.ci_config_path
+    )
+    index.add_publisher(project, publisher)
+    return publisher
+
+
+def upload_env(env: Mapping[str, str], **extra: str) -> dict[str, str]:
+    """An upload step's environment: ``env`` and ``extra``, with the index reachable.
+
+    No UV_OFFLINE (the upload talks to the index), no keyring lookups (twine and hatch
+    try one before Trusted Publishing), no colours, and wide lines so messages stay whole.
+    """
+    quiet = {"PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring", "NO_COLOR": "1"}
+    kept = {name: value for name, value in env.items() if name != "UV_OFFLINE"}
+    return kept | {"COLUMNS": "300"} | quiet | extra
+
+
+def masked(output: str) -> str:
+    """``output`` with the value of every GitHub ``::add-mask::`` command hidden."""
+    return re.sub(r"(::add-mask::)\S+", r"\1***", output)
+
+
+def logged_run(
+    argv: Sequence[str],
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout: float,
+    scrub: Callable[[str], str] = masked,
+) -> tuple[int, str]:
+    """Run ``argv``; its exit status and its combined output, scrubbed, then printed.
+
+    Printed so that pytest captures it: the credential leak scan reads it.
+    """
+    proc = run(
+        argv, cwd=cwd, env=env, stdout=PIPE, stderr=STDOUT, text=True, timeout=timeout, check=False
+    )
+    output = scrub(proc.stdout)
+    print(output)
+    return proc.returncode, output
+
+
+def session_cache(
+    request: pytest.FixtureRequest, factory: pytest.TempPathFactory, name: str
+) -> Path:
+    """A folder kept across sessions in pytest's cache (a fresh one when there is none)."""
+    store = getattr(request.config, "cache", None)
+    return Path(store.mkdir(name)) if store is not None else factory.mktemp(name)
