@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 
     from hatch_attest.testing import GitHubIdentity, GitLabIdentity, LocalIndex
 
+# What a local Sigstore instance counted: nothing asked for, or the identity token alone.
+NO_REQUESTS = {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
+TOKEN_ONLY = {"oidc": 1, "fulcio": 0, "rekor": 0, "tsa": 0}
+
 
 def trusted_github(index: LocalIndex, project: str, identity: GitHubIdentity) -> GitHubPublisher:
     """Register ``identity``'s workflow as ``project``'s Trusted Publisher on ``index``."""
