@@ -105,6 +105,16 @@ def test_a_workflow_ref_is_split_at_its_last_at_sign() -> None:
     )
 
 
+@pytest.fixture
+def at_sign_job(
+    sigstore_instance: LocalSigstore, ci_job: CIJob, github_identity: GitHubIdentity
+) -> GitHubIdentity:
+    """Inside a job of the workflow ``release@v2.yml``; its identity."""
+    identity = GitHubIdentity(repository=github_identity.repository, workflow=AT_SIGN_WORKFLOW)
+    ci_job(sigstore_instance.github_env(identity))
+    return identity
+
+
 @pytest.mark.parametrize(
     ("predicate", "suffix", "predicate_type"),
     [("publish", "publish", PUBLISH_V1), ("slsa-provenance", "slsa", SLSA_PROVENANCE_V1)],
@@ -114,13 +124,11 @@ def test_a_workflow_named_with_an_at_sign_attests_and_verifies_with_pypi_s_polic
     suffix: str,
     predicate_type: str,
     sigstore_instance: LocalSigstore,
-    ci_job: CIJob,
-    github_identity: GitHubIdentity,
+    at_sign_job: GitHubIdentity,
     wheel: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    identity = GitHubIdentity(repository=github_identity.repository, workflow=AT_SIGN_WORKFLOW)
-    ci_job(sigstore_instance.github_env(identity))
+    identity = at_sign_job
 
     result = sign(sigstore_instance, capsys, "--predicate", predicate, str(wheel))
 
