@@ -14,6 +14,7 @@ from .index_release import (
     PROJECT,
     Publisher,
     Result,
+    index,
     run_cli,
     sdist_name,
     serve_real_attestations,
@@ -21,16 +22,9 @@ from .index_release import (
     wheel_name,
 )
 
+__all__ = ["index"]  # the fixture, shared with test_lockfile
+
 RELEASE = f"pypi:{PROJECT}==0.1.0"
-
-
-@pytest.fixture
-def index(local_index: LocalIndex, monkeypatch: pytest.MonkeyPatch) -> LocalIndex:
-    """The local index, trusted by requests (as a user's CA bundle would be)."""
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(local_index.ca_path))
-    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    return local_index
 
 
 @pytest.fixture

@@ -15,23 +15,19 @@ from .index_release import (
     PROJECT,
     Publisher,
     Result,
+    hand_lock,
+    index,
     run_cli,
     sdist_name,
     sha256,
     wheel_name,
 )
 
+__all__ = ["index"]  # the fixture, shared with test_index_verify
+
 
 class Run(Protocol):
     def __call__(self, *argv: str | Path) -> Result: ...
-
-
-@pytest.fixture
-def index(local_index: LocalIndex, monkeypatch: pytest.MonkeyPatch) -> LocalIndex:
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(local_index.ca_path))
-    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    return local_index
 
 
 @pytest.fixture
@@ -364,14 +360,7 @@ def test_lock_identities_replaces_an_array_of_tables(
     [wheel] = publisher.publish(github_identity, "0.1.0", wheel_name("0.1.0"))
     lock = tmp_path / "pylock.toml"
     lock.write_text(f"""\
-lock-version = "1.0"
-created-by = "hand"
-
-[[packages]]
-name = "{PROJECT}"
-version = "0.1.0"
-wheels = [{{ name = "{wheel.name}", hashes = {{ sha256 = "{sha256(wheel)}" }} }}]
-
+{hand_lock(PROJECT, "0.1.0", wheel)}
 [[packages.attestation-identities]]
 kind = "GitHub"
 repository = "{github_identity.repository}"

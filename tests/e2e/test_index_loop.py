@@ -4,7 +4,6 @@ serves with `verify pypi:`, pin the publisher with `lock-identities` and `audit`
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ import pytest
 from hatch_attest.testing import GitHubIdentity, LocalIndex, LocalSigstore
 
 from .._shared import trusted_github
-from ..index_release import run_cli
+from ..index_release import hand_lock, run_cli
 from .frontends import EnvFactory, build, make_project, publish
 from .test_upload import env_for
 
@@ -61,20 +60,7 @@ def test_published_release_verifies_pins_and_audits(
     lock = tmp_path / "pylock.toml"
     [sdist] = [a for a in artifacts if a.name.endswith(".tar.gz")]
     [wheel] = [a for a in artifacts if a.name.endswith(".whl")]
-
-    def digest(path: Path) -> str:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-
-    lock.write_text(f"""\
-lock-version = "1.0"
-created-by = "hand"
-
-[[packages]]
-name = "{PROJECT}"
-version = "1.0.0"
-sdist = {{ name = "{sdist.name}", hashes = {{ sha256 = "{digest(sdist)}" }} }}
-wheels = [{{ name = "{wheel.name}", hashes = {{ sha256 = "{digest(wheel)}" }} }}]
-""")
+    lock.write_text(hand_lock(PROJECT, "1.0.0", wheel, sdist))
     pinned = run_cli(capsys, "lock-identities", lock, *flags)
     audited = run_cli(capsys, "audit", lock, "--require-identities", *flags)
 
