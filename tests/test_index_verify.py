@@ -32,6 +32,18 @@ def publisher(sigstore_instance: LocalSigstore, index: LocalIndex, tmp_path: Pat
     return Publisher(sigstore_instance, index, tmp_path)
 
 
+@pytest.fixture
+def wheel_release(publisher: Publisher, github_identity: GitHubIdentity) -> None:
+    """demo-pkg 0.1.0 on the index: a wheel, attested in ``github_identity``'s job."""
+    publisher.publish(github_identity, "0.1.0", wheel_name("0.1.0"))
+
+
+@pytest.fixture
+def full_release(publisher: Publisher, github_identity: GitHubIdentity) -> None:
+    """demo-pkg 0.1.0 on the index: a wheel and an sdist, attested in the same job."""
+    publisher.publish(github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0"))
+
+
 class Verify(Protocol):
     def __call__(self, *argv: str) -> Result: ...
 
@@ -88,18 +100,12 @@ def test_every_file_of_a_release_verifies(
 
 
 def test_publisher_flag_must_match_the_bundle(
-    capsys: pytest.CaptureFixture[str],
-    index: LocalIndex,
-    sigstore_instance: LocalSigstore,
-    publisher: Publisher,
-    github_identity: GitHubIdentity,
+    verify: Verify, wheel_release: None, github_identity: GitHubIdentity
 ) -> None:
-    publisher.publish(github_identity, "0.1.0", wheel_name("0.1.0"))
-    trust = ["--index", index.url, "--trust-config", str(sigstore_instance.trust_config_path)]
     spec = f"github:{github_identity.repository}@{github_identity.workflow}"
 
-    same = run_cli(capsys, "verify", RELEASE, *trust, "--publisher", spec)
-    other = run_cli(capsys, "verify", RELEASE, *trust, "--publisher", spec + "x.yml")
+    same = verify(RELEASE, "--publisher", spec)
+    other = verify(RELEASE, "--publisher", spec + "x.yml")
 
     assert same.status == 0, same.err
     assert other.status == 1
@@ -138,10 +144,7 @@ def test_one_file_without_provenance_fails_the_release(
     assert "1 of 2 file(s) of demo-pkg 0.1.0 do not verify" in result.err
 
 
-def test_tampered_file_fails(
-    verify: Verify, index: LocalIndex, publisher: Publisher, github_identity: GitHubIdentity
-) -> None:
-    publisher.publish(github_identity, "0.1.0", wheel_name("0.1.0"))
+def test_tampered_file_fails(verify: Verify, index: LocalIndex, wheel_release: None) -> None:
     index.inject("json", Fault.tampered())
 
     result = verify(RELEASE)
@@ -153,9 +156,8 @@ def test_tampered_file_fails(
 
 
 def test_provenance_for_another_file_fails(
-    verify: Verify, index: LocalIndex, publisher: Publisher, github_identity: GitHubIdentity
+    verify: Verify, index: LocalIndex, full_release: None
 ) -> None:
-    publisher.publish(github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0"))
     index.inject("integrity", Fault.provenance_of(sdist_name("0.1.0")))
 
     result = verify(RELEASE)
@@ -176,9 +178,8 @@ def test_no_such_release(verify: Verify, index: LocalIndex) -> None:
 
 
 def test_malformed_answer_is_a_clear_error(
-    verify: Verify, index: LocalIndex, publisher: Publisher, github_identity: GitHubIdentity
+    verify: Verify, index: LocalIndex, wheel_release: None
 ) -> None:
-    publisher.publish(github_identity, "0.1.0", wheel_name("0.1.0"))
     index.inject("json", Fault.malformed())
 
     result = verify(RELEASE)
@@ -191,9 +192,8 @@ def test_malformed_answer_is_a_clear_error(
 
 
 def test_provenance_that_is_not_provenance_fails_the_file(
-    verify: Verify, index: LocalIndex, publisher: Publisher, github_identity: GitHubIdentity
+    verify: Verify, index: LocalIndex, wheel_release: None
 ) -> None:
-    publisher.publish(github_identity, "0.1.0", wheel_name("0.1.0"))
     index.inject("integrity", Fault.oversized(100))
 
     result = verify(RELEASE)
@@ -204,9 +204,8 @@ def test_provenance_that_is_not_provenance_fails_the_file(
 
 
 def test_oversized_answer_is_refused(
-    verify: Verify, index: LocalIndex, publisher: Publisher, github_identity: GitHubIdentity
+    verify: Verify, index: LocalIndex, wheel_release: None
 ) -> None:
-    publisher.publish(github_identity, "0.1.0", wheel_name("0.1.0"))
     index.inject("integrity", Fault.oversized(MAX_ANSWER_BYTES + 1))
 
     result = verify(RELEASE)
@@ -219,9 +218,8 @@ def test_oversized_answer_is_refused(
 
 
 def test_failing_index_is_retried_then_reported(
-    verify: Verify, index: LocalIndex, publisher: Publisher, github_identity: GitHubIdentity
+    verify: Verify, index: LocalIndex, wheel_release: None
 ) -> None:
-    publisher.publish(github_identity, "0.1.0", wheel_name("0.1.0"))
     index.inject("json", Fault.status(503, body="maintenance"))
 
     result = verify(RELEASE, "--timeout", "2")
@@ -235,9 +233,8 @@ def test_failing_index_is_retried_then_reported(
 
 
 def test_failing_index_recovers_within_the_budget(
-    verify: Verify, index: LocalIndex, publisher: Publisher, github_identity: GitHubIdentity
+    verify: Verify, index: LocalIndex, wheel_release: None
 ) -> None:
-    publisher.publish(github_identity, "0.1.0", wheel_name("0.1.0"))
     index.inject("integrity", Fault.status(429, retry_after=0), times=1)
     index.inject("json", Fault.status(502), times=1)
 
@@ -248,10 +245,7 @@ def test_failing_index_recovers_within_the_budget(
     assert index.counts()["integrity"] == 2
 
 
-def test_hung_index_is_bounded(
-    verify: Verify, index: LocalIndex, publisher: Publisher, github_identity: GitHubIdentity
-) -> None:
-    publisher.publish(github_identity, "0.1.0", wheel_name("0.1.0"))
+def test_hung_index_is_bounded(verify: Verify, index: LocalIndex, wheel_release: None) -> None:
     index.inject("json", Fault.hang())
 
     result = verify(RELEASE, "--timeout", "1.5")
@@ -343,9 +337,8 @@ def test_real_provenance_under_another_publisher_fails(
 
 
 def test_slow_index_within_the_budget_verifies(
-    verify: Verify, index: LocalIndex, publisher: Publisher, github_identity: GitHubIdentity
+    verify: Verify, index: LocalIndex, full_release: None
 ) -> None:
-    publisher.publish(github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0"))
     index.inject("integrity", Fault.delay(0.3))
 
     result = verify(RELEASE, "--timeout", "20")
@@ -355,9 +348,8 @@ def test_slow_index_within_the_budget_verifies(
 
 
 def test_slow_index_past_the_budget_fails_each_file_clearly(
-    verify: Verify, index: LocalIndex, publisher: Publisher, github_identity: GitHubIdentity
+    verify: Verify, index: LocalIndex, full_release: None
 ) -> None:
-    publisher.publish(github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0"))
     index.inject("integrity", Fault.delay(30))
 
     result = verify(RELEASE, "--timeout", "1")
