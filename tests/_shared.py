@@ -22,6 +22,25 @@ if TYPE_CHECKING:
 NO_REQUESTS = {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 TOKEN_ONLY = {"oidc": 1, "fulcio": 0, "rekor": 0, "tsa": 0}
 
+# GitHub workflow texts for the tests that read them. A job is written once, by `gha_job`,
+# so that the workflows of many tests state only what sets them apart.
+RELEASE_ON_TAGS = 'name: Release\non: {push: {tags: ["v*"]}}\n'
+UPLOAD_DIST = "uses: actions/upload-artifact@v4\n        with: {name: dist, path: dist/}"
+BUILD_STEPS = ("uses: actions/checkout@v4", "run: uv build", UPLOAD_DIST)
+
+
+def gha_job(name: str, *steps: str, permissions: str = "{id-token: write}", **keys: str) -> str:
+    """Job ``name`` of a GitHub workflow (the text under `jobs:`), on ubuntu-latest.
+
+    ``keys`` are the job's other keys (``environment="pypi"``), before its permissions;
+    ``permissions=""`` leaves them out. Each step is the text after its ``- ``.
+    """
+    lines = [f"  {name}:", "    runs-on: ubuntu-latest"]
+    lines += [f"    {key}: {value}" for key, value in keys.items()]
+    lines += [f"    permissions: {permissions}"] if permissions else []
+    lines += ["    steps:", *(f"      - {step}" for step in steps)]
+    return "\n".join(lines) + "\n"
+
 
 def trusted_github(index: LocalIndex, project: str, identity: GitHubIdentity) -> GitHubPublisher:
     """Register ``identity``'s workflow as ``project``'s Trusted Publisher on ``index``."""

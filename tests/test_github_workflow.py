@@ -18,6 +18,8 @@ import pytest
 from hatch_attest.attest import signing_stack_missing
 from hatch_attest.kinds.github_workflow import topology_skip, workflow_uses_pypi_publish_action
 
+from ._shared import BUILD_STEPS, RELEASE_ON_TAGS, gha_job
+
 # The PyPA guide's workflow ("Publishing package distribution releases using GitHub
 # Actions CI/CD workflows"): build once, publish to PyPI on tags and to TestPyPI.
 GUIDE = """\
@@ -118,21 +120,19 @@ jobs:
           verbose: true
 """
 
-NO_ACTION = """\
-name: Release
-on: {push: {tags: ["v*"]}}
-jobs:
-  release:
-    runs-on: ubuntu-latest
-    environment: pypi
-    permissions: {id-token: write}
-    steps:
-      - uses: actions/checkout@v4
-      # - uses: pypa/gh-action-pypi-publish@release/v1   (we use uv now)
-      - uses: astral-sh/setup-uv@v5
-      - run: uv build
-      - run: uv publish
-"""
+NO_ACTION = (
+    RELEASE_ON_TAGS
+    + "jobs:\n"
+    + gha_job(
+        "release",
+        "uses: actions/checkout@v4\n"
+        "      # - uses: pypa/gh-action-pypi-publish@release/v1   (we use uv now)",
+        "uses: astral-sh/setup-uv@v5",
+        "run: uv build",
+        "run: uv publish",
+        environment="pypi",
+    )
+)
 
 
 def job_env(workspace: Path, workflow: str = "release.yml", **extra: str) -> dict[str, str]:
@@ -396,18 +396,7 @@ def test_outside_github_actions_the_action_is_not_in_play(tmp_path: Path) -> Non
 
 # --- where the upload runs: can PyPI accept this job's attestations? (issue 15, 1) ------
 
-REUSABLE_BUILD = """\
-on: workflow_call
-jobs:
-  wheels:
-    runs-on: ubuntu-latest
-    permissions: {id-token: write}
-    steps:
-      - uses: actions/checkout@v4
-      - run: uv build
-      - uses: actions/upload-artifact@v4
-        with: {name: dist, path: dist/}
-"""
+REUSABLE_BUILD = "on: workflow_call\njobs:\n" + gha_job("wheels", *BUILD_STEPS)
 
 ONLY_BUILDS = """\
 name: CI

@@ -23,63 +23,25 @@ from hatch_attest.files import attestation_path
 from hatch_attest.testing import GitHubIdentity, GitLabIdentity, LocalSigstore, fake_wheel
 from hatch_attest.testing.pytest_plugin import CIJob
 
+from ._shared import BUILD_STEPS, RELEASE_ON_TAGS, gha_job
+
 NO_REQUESTS = {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 
 pytestmark = pytest.mark.usefixtures("no_ci")
 
-ONLY_BUILDS = """\
-name: CI
-on: [push, pull_request]
-jobs:
-  build:
-    runs-on: ubuntu-latest
-    permissions: {id-token: write}
-    steps:
-      - uses: actions/checkout@v4
-      - run: uv build
-      - uses: actions/upload-artifact@v4
-        with: {name: dist, path: dist/}
-"""
-
-CALLS_PUBLISH = """\
-name: Release
-on: {push: {tags: ["v*"]}}
-jobs:
-  build:
-    runs-on: ubuntu-latest
-    permissions: {id-token: write}
-    steps:
-      - run: uv build
-  publish:
-    needs: build
-    uses: ./.github/workflows/publish.yml
-"""
-
-PUBLISH_REUSABLE = """\
-on: workflow_call
-jobs:
-  upload:
-    runs-on: ubuntu-latest
-    environment: pypi
-    permissions: {id-token: write}
-    steps:
-      - uses: pypa/gh-action-pypi-publish@release/v1
-"""
-
-TOKEN_UPLOAD = """\
-name: Release
-on: {push: {tags: ["v*"]}}
-jobs:
-  release:
-    runs-on: ubuntu-latest
-    permissions: {id-token: write}
-    steps:
-      - run: uv build
-      - run: twine upload dist/*
+ONLY_BUILDS = "name: CI\non: [push, pull_request]\njobs:\n" + gha_job("build", *BUILD_STEPS)
+CALLS_PUBLISH = (
+    f"{RELEASE_ON_TAGS}jobs:\n{gha_job('build', 'run: uv build')}"
+    "  publish:\n    needs: build\n    uses: ./.github/workflows/publish.yml\n"
+)
+PUBLISH_REUSABLE = "on: workflow_call\njobs:\n" + gha_job(
+    "upload", "uses: pypa/gh-action-pypi-publish@release/v1", environment="pypi"
+)
+TOKEN_UPLOAD = RELEASE_ON_TAGS + "jobs:\n" + gha_job("release", "run: uv build", """\
+run: twine upload dist/*
         env:
           TWINE_USERNAME: __token__
-          TWINE_PASSWORD: ${{ secrets.PYPI_API_TOKEN }}
-"""
+          TWINE_PASSWORD: ${{ secrets.PYPI_API_TOKEN }}""")  # fmt: skip
 
 
 class Sign(Protocol):
