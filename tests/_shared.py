@@ -42,6 +42,14 @@ def gha_job(name: str, *steps: str, permissions: str = "{id-token: write}", **ke
     return "\n".join(lines) + "\n"
 
 
+def write(root: Path, relative: str, text: str) -> Path:
+    """Write ``text`` to ``root / relative`` (its folders made as needed); the path."""
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def trusted_github(index: LocalIndex, project: str, identity: GitHubIdentity) -> GitHubPublisher:
     """Register ``identity``'s workflow as ``project``'s Trusted Publisher on ``index``."""
     from pypi_attestations import GitHubPublisher

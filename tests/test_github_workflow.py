@@ -18,7 +18,7 @@ import pytest
 from hatch_attest.attest import signing_stack_missing
 from hatch_attest.kinds.github_workflow import topology_skip, workflow_uses_pypi_publish_action
 
-from ._shared import BUILD_STEPS, RELEASE_ON_TAGS, gha_job
+from ._shared import BUILD_STEPS, RELEASE_ON_TAGS, UPLOAD_DIST, gha_job, write
 
 # The PyPA guide's workflow ("Publishing package distribution releases using GitHub
 # Actions CI/CD workflows"): build once, publish to PyPI on tags and to TestPyPI.
@@ -89,18 +89,11 @@ on:
       attest: {type: boolean, default: true}
 permissions: {}
 jobs:
-  build:
-    runs-on: ubuntu-latest
-    permissions:
-      id-token: write
-    steps:
-      - uses: actions/checkout@v4
-      - run: |
+""" + gha_job("build", "uses: actions/checkout@v4", """\
+run: |
           # Not a step: a script that mentions the action.
           echo "uses: pypa/gh-action-pypi-publish@release/v1"
-          pipx run build
-      - uses: actions/upload-artifact@v4
-        with: {name: dist, path: dist/}
+          pipx run build""", UPLOAD_DIST) + """\
   publish:
     needs: [build]
     runs-on: ubuntu-latest
@@ -118,7 +111,7 @@ jobs:
           skip-existing: true
           ATTESTATIONS
           verbose: true
-"""
+"""  # fmt: skip
 
 NO_ACTION = (
     RELEASE_ON_TAGS
@@ -144,13 +137,6 @@ def job_env(workspace: Path, workflow: str = "release.yml", **extra: str) -> dic
         "GITHUB_WORKSPACE": str(workspace),
         **extra,
     }
-
-
-def write(root: Path, relative: str, text: str) -> Path:
-    path = root / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def options(attestations_line: str) -> str:
