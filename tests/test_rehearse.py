@@ -18,23 +18,20 @@ from hatch_attest.cli import main
 from hatch_attest.testing import LocalIndex, LocalSigstore, Refusal
 from hatch_attest.uploads import shell_builds
 
+from ._shared import gha_job
 from .local_index.client import mint, upload
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
-SPLIT_CI = """\
-name: CI
-on: push
-jobs:
-  build:
-    runs-on: ubuntu-latest
-    permissions: { contents: read, id-token: write }
-    steps:
-      - uses: actions/checkout@v4
-      - run: python -m build
-      - uses: actions/upload-artifact@v4
-        with: { name: dist, path: dist/ }
-"""
+# The build job of both releases: it keeps dist/ as the artifact `dist`.
+BUILD_JOB = gha_job(
+    "build",
+    "uses: actions/checkout@v4",
+    "run: python -m build",
+    "uses: actions/upload-artifact@v4\n        with: { name: dist, path: dist/ }",
+    permissions="{ contents: read, id-token: write }",
+)
+SPLIT_CI = "name: CI\non: push\njobs:\n" + BUILD_JOB
 SPLIT_RELEASE = """\
 name: Release
 on:
@@ -52,18 +49,10 @@ jobs:
           github-token: ${{ github.token }}
       - run: pipx run twine upload --attestations dist/*
 """
-ACTION_RELEASE = """\
-name: Release
-on: { push: { tags: ["v*"] } }
-jobs:
-  build:
-    runs-on: ubuntu-latest
-    permissions: { contents: read, id-token: write }
-    steps:
-      - uses: actions/checkout@v4
-      - run: python -m build
-      - uses: actions/upload-artifact@v4
-        with: { name: dist, path: dist/ }
+ACTION_RELEASE = (
+    'name: Release\non: { push: { tags: ["v*"] } }\njobs:\n'
+    + BUILD_JOB
+    + """\
   publish:
     needs: build
     runs-on: ubuntu-latest
@@ -73,6 +62,7 @@ jobs:
         with: { name: dist, path: dist/ }
       - uses: pypa/gh-action-pypi-publish@release/v1
 """
+)
 
 
 def example(tmp_path: Path, name: str) -> Path:
