@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,17 @@ def example(tmp_path: Path, name: str) -> Path:
     project = tmp_path / name
     shutil.copytree(EXAMPLES / name, project)
     return project
+
+
+def edit_pyproject(project: Path, edit: Callable[[str], str]) -> None:
+    """Rewrite ``project``'s pyproject.toml with ``edit``."""
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(edit(pyproject.read_text()))
+
+
+def rehearse_cli(project: Path) -> int:
+    """``hatch-attest rehearse --project PROJECT``, in-process; its exit status."""
+    return main(["rehearse", "--project", str(project)])
 
 
 def snapshot(project: Path) -> dict[str, bytes]:
@@ -266,10 +278,9 @@ def test_gitlab_publisher_naming_a_missing_configuration_exits_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     project = example(tmp_path, "gitlab-ci")
-    pyproject = project / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace('".gitlab-ci.yml"', '"ci/release.yml"'))
+    edit_pyproject(project, lambda text: text.replace('".gitlab-ci.yml"', '"ci/release.yml"'))
 
-    status = main(["rehearse", "--project", str(project)])
+    status = rehearse_cli(project)
 
     assert status == 1
     assert capsys.readouterr().err.splitlines() == [
@@ -282,19 +293,21 @@ def test_gitlab_publisher_naming_a_missing_configuration_exits_1(
 def test_missing_build_backend_exits_2_with_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    def without_backend(text: str) -> str:
+        text = re.sub(
+            r'requires = \["hatchling[^"]*", "hatch-attest"\]\nbuild-backend = "hatchling.build"',
+            'requires = ["no-such-backend-here>=1", "hatch-attest"]\n'
+            'build-backend = "no_such_backend_here.api"',
+            text,
+        )
+        assert "no_such_backend_here" in text
+        return text
+
     project = example(tmp_path, "github-actions")
-    pyproject = project / "pyproject.toml"
-    text = re.sub(
-        r'requires = \["hatchling[^"]*", "hatch-attest"\]\nbuild-backend = "hatchling.build"',
-        'requires = ["no-such-backend-here>=1", "hatch-attest"]\n'
-        'build-backend = "no_such_backend_here.api"',
-        pyproject.read_text(),
-    )
-    assert "no_such_backend_here" in text
-    pyproject.write_text(text)
+    edit_pyproject(project, without_backend)
     before = snapshot(project)
 
-    status = main(["rehearse", "--project", str(project)])
+    status = rehearse_cli(project)
 
     captured = capsys.readouterr()
     assert status == 2
@@ -313,9 +326,10 @@ def test_unknown_publisher_exits_1_saying_what_to_set(
 ) -> None:
     """No `publisher`, and the only workflow uploads with a token: PyPI's publisher is unknown."""
     project = example(tmp_path, "github-actions")
-    pyproject = project / "pyproject.toml"
-    lines = pyproject.read_text().splitlines()
-    pyproject.write_text("\n".join(line for line in lines if "publisher" not in line) + "\n")
+    edit_pyproject(
+        project,
+        lambda text: "\n".join(ln for ln in text.splitlines() if "publisher" not in ln) + "\n",
+    )
     workflow = project / ".github" / "workflows" / "release.yml"
     workflow.write_text(
         workflow.read_text().replace(
@@ -323,7 +337,7 @@ def test_unknown_publisher_exits_1_saying_what_to_set(
         )
     )
 
-    status = main(["rehearse", "--project", str(project)])
+    status = rehearse_cli(project)
 
     captured = capsys.readouterr()
     assert status == 1
