@@ -84,6 +84,20 @@ def rehearse_cli(project: Path) -> int:
     return main(["rehearse", "--project", str(project)])
 
 
+def action_release(tmp_path: Path) -> Path:
+    """The github-actions example, released by gh-action-pypi-publish (ACTION_RELEASE)."""
+    project = example(tmp_path, "github-actions")
+    (project / ".github" / "workflows" / "release.yml").write_text(ACTION_RELEASE)
+    return project
+
+
+def file_verdicts(lines: list[str]) -> list[str]:
+    """The rehearsal's verdict on each file of demo-pkg: one for the wheel, one for the sdist."""
+    verdicts = [ln for ln in lines if ln.startswith("  demo_pkg-")]
+    assert len(verdicts) == 2
+    return verdicts
+
+
 def snapshot(project: Path) -> dict[str, bytes]:
     return {str(p.relative_to(project)): p.read_bytes() for p in project.rglob("*") if p.is_file()}
 
@@ -433,8 +447,7 @@ def test_build_in_a_workflow_that_does_not_upload_uploads_without_attestations(
     status, lines = run(project, capsys)
 
     assert status == 1
-    verdicts = [ln for ln in lines if ln.startswith("  demo_pkg-")]
-    assert len(verdicts) == 2
+    verdicts = file_verdicts(lines)
     assert all(
         ln.endswith(": accepted, but uploaded WITHOUT attestations (the build made none)")
         for ln in verdicts
@@ -452,8 +465,7 @@ def test_publisher_typo_is_rejected_with_the_index_reason(
     assert status == 1
     assert lines[0] == rehearse.FIRST_LINE
     assert lines[-1].startswith("REHEARSAL FAILED")
-    verdicts = [ln for ln in lines if ln.startswith("  demo_pkg-")]
-    assert len(verdicts) == 2
+    verdicts = file_verdicts(lines)
     assert all(
         ln.endswith(
             ": REJECTED: Trusted Publishing: 422 invalid-publisher: valid token, but no "
@@ -485,14 +497,12 @@ def test_publisher_typo_in_always_mode_fails_the_build(
 @pytest.mark.slow
 def test_gh_action_pypi_publish_flow(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The build signs SLSA provenance beside the action, which signs its publish attestation."""
-    project = example(tmp_path, "github-actions")
-    (project / ".github" / "workflows" / "release.yml").write_text(ACTION_RELEASE)
+    project = action_release(tmp_path)
 
     status, lines = run(project, capsys)
 
     assert status == 0, lines
-    verdicts = [ln for ln in lines if ln.startswith("  demo_pkg-")]
-    assert len(verdicts) == 2
+    verdicts = file_verdicts(lines)
     assert all(
         ln.endswith("accepted, with attestations (slsa.dev/provenance/v1, publish/v1)")
         or ln.endswith("accepted, with attestations (publish/v1, slsa.dev/provenance/v1)")
@@ -504,21 +514,19 @@ def test_gh_action_pypi_publish_flow(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_gh_action_pypi_publish_refuses_a_publish_attestation_from_the_build(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    project = example(tmp_path, "github-actions")
-    (project / ".github" / "workflows" / "release.yml").write_text(ACTION_RELEASE)
+    project = action_release(tmp_path)
     pyproject = project / "pyproject.toml"
     pyproject.write_text(pyproject.read_text() + 'predicate = "publish"\n')
 
     status, lines = run(project, capsys)
 
     assert status == 1
-    verdicts = [ln for ln in lines if ln.startswith("  demo_pkg-")]
-    assert len(verdicts) == 2
-    assert all(
+    verdicts = file_verdicts(lines)
+    refused = (
         ": NOT UPLOADED: gh-action-pypi-publish fails: "
-        '"The following distributions already have publish attestations: ' in ln
-        for ln in verdicts
-    ), verdicts
+        '"The following distributions already have publish attestations: '
+    )
+    assert all(refused in ln for ln in verdicts), verdicts
 
 
 @pytest.mark.slow
