@@ -132,6 +132,16 @@ def typo(tmp_path: Path, *, mode_always: bool) -> Path:
     return project
 
 
+def failed_typo_rehearsal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], *, mode_always: bool
+) -> list[str]:
+    """The rehearsal of `typo`'s project, checked to fail (exit 1, last line); its lines."""
+    status, lines = run(typo(tmp_path, mode_always=mode_always), capsys)
+    assert status == 1
+    assert lines[-1].startswith("REHEARSAL FAILED")
+    return lines
+
+
 # --- what is read, before anything runs ------------------------------------------------
 
 
@@ -430,10 +440,7 @@ def test_build_in_a_workflow_that_does_not_upload_fails(
     # The hook skipped signing in ci.yml; release.yml's `twine upload --attestations` then
     # stops, as it would in the real release.
     assert any("Not attesting: expected workflow release.yml, found ci.yml" in ln for ln in lines)
-    assert [ln.split(": ", 2)[1] for ln in lines if ln.startswith("  demo_pkg-")] == [
-        "NOT UPLOADED",
-        "NOT UPLOADED",
-    ]
+    assert [ln.split(": ", 2)[1] for ln in file_verdicts(lines)] == ["NOT UPLOADED"] * 2
     assert any("has no associated attestations" in ln for ln in lines)
 
 
@@ -460,11 +467,9 @@ def test_build_in_a_workflow_that_does_not_upload_uploads_without_attestations(
 def test_publisher_typo_is_rejected_with_the_index_reason(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status, lines = run(typo(tmp_path, mode_always=False), capsys)
+    lines = failed_typo_rehearsal(tmp_path, capsys, mode_always=False)
 
-    assert status == 1
     assert lines[0] == rehearse.FIRST_LINE
-    assert lines[-1].startswith("REHEARSAL FAILED")
     verdicts = file_verdicts(lines)
     assert all(
         ln.endswith(
@@ -485,10 +490,8 @@ def test_publisher_typo_is_rejected_with_the_index_reason(
 def test_publisher_typo_in_always_mode_fails_the_build(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status, lines = run(typo(tmp_path, mode_always=True), capsys)
+    lines = failed_typo_rehearsal(tmp_path, capsys, mode_always=True)
 
-    assert status == 1
-    assert lines[-1].startswith("REHEARSAL FAILED")
     assert any(ln.startswith("Problem: the build failed (exit ") for ln in lines)
     assert any("expected workflow relase.yml, found release.yml" in ln for ln in lines)
     assert "  nothing was uploaded" in lines
