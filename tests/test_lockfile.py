@@ -48,6 +48,22 @@ def run(
     return command
 
 
+@pytest.fixture
+def release(publisher: Publisher, github_identity: GitHubIdentity) -> tuple[Path, Path]:
+    """demo-pkg 0.1.0 on the index: its wheel and sdist, attested in ``github_identity``'s job."""
+    wheel, sdist = publisher.publish(
+        github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0")
+    )
+    return wheel, sdist
+
+
+def locked(tmp_path: Path, text: str) -> Path:
+    """``text`` as tmp_path/pylock.toml: the lock a test pins or audits."""
+    lock = tmp_path / "pylock.toml"
+    lock.write_text(text)
+    return lock
+
+
 FILES = "https://files.example/"
 
 
@@ -85,14 +101,11 @@ def identity(job: GitHubIdentity) -> str:
 
 
 def test_lock_identities_pins_verified_publishers_and_keeps_the_rest(
-    run: Run, publisher: Publisher, github_identity: GitHubIdentity, tmp_path: Path
+    run: Run, release: tuple[Path, Path], github_identity: GitHubIdentity, tmp_path: Path
 ) -> None:
-    wheel, sdist = publisher.publish(
-        github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0")
-    )
-    lock = tmp_path / "pylock.toml"
+    wheel, sdist = release
     before = pylock("0.1.0", wheel, sdist)
-    lock.write_text(before)
+    lock = locked(tmp_path, before)
 
     result = run("lock-identities", lock)
 
@@ -112,14 +125,10 @@ def test_lock_identities_pins_verified_publishers_and_keeps_the_rest(
 
 
 def test_lock_identities_leaves_unverified_packages_unchanged(
-    run: Run, index: LocalIndex, publisher: Publisher, github_identity: GitHubIdentity,
-    tmp_path: Path,
-) -> None:  # fmt: skip
-    wheel, sdist = publisher.publish(
-        github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0")
-    )
-    lock = tmp_path / "pylock.toml"
-    lock.write_text(pylock("0.1.0", wheel, sdist))
+    run: Run, index: LocalIndex, release: tuple[Path, Path], tmp_path: Path
+) -> None:
+    wheel, sdist = release
+    lock = locked(tmp_path, pylock("0.1.0", wheel, sdist))
     index.inject("json", Fault.tampered())
 
     result = run("lock-identities", lock)
@@ -134,8 +143,7 @@ def test_lock_identities_without_provenance_is_unchanged(
     run: Run, publisher: Publisher, tmp_path: Path
 ) -> None:
     wheel, sdist = publisher.publish_unattested("0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0"))
-    lock = tmp_path / "pylock.toml"
-    lock.write_text(pylock("0.1.0", wheel, sdist))
+    lock = locked(tmp_path, pylock("0.1.0", wheel, sdist))
 
     result = run("lock-identities", lock)
 
@@ -157,8 +165,7 @@ def test_audit_fails_when_the_publisher_changes_between_versions(
     new_wheel, new_sdist = publisher.publish(
         intruder, "0.2.0", wheel_name("0.2.0"), sdist_name("0.2.0")
     )
-    lock = tmp_path / "pylock.toml"
-    lock.write_text(pylock("0.1.0", old_wheel, old_sdist))
+    lock = locked(tmp_path, pylock("0.1.0", old_wheel, old_sdist))
     assert run("lock-identities", lock).status == 0
     pinned = lock.read_text()
     # A dependency update: the new version's files, the pins kept.
@@ -186,8 +193,7 @@ def test_audit_fails_when_pinned_provenance_disappears(
     run: Run, publisher: Publisher, github_identity: GitHubIdentity, tmp_path: Path
 ) -> None:
     wheel, sdist = publisher.publish_unattested("0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0"))
-    lock = tmp_path / "pylock.toml"
-    lock.write_text(pylock("0.1.0", wheel, sdist, identity(github_identity)))
+    lock = locked(tmp_path, pylock("0.1.0", wheel, sdist, identity(github_identity)))
 
     result = run("audit", lock)
 
@@ -199,13 +205,10 @@ def test_audit_fails_when_pinned_provenance_disappears(
 
 
 def test_audit_reports_unpinned_packages_unless_required(
-    run: Run, publisher: Publisher, github_identity: GitHubIdentity, tmp_path: Path
+    run: Run, release: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    wheel, sdist = publisher.publish(
-        github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0")
-    )
-    lock = tmp_path / "pylock.toml"
-    lock.write_text(pylock("0.1.0", wheel, sdist))
+    wheel, sdist = release
+    lock = locked(tmp_path, pylock("0.1.0", wheel, sdist))
 
     reported = run("audit", lock)
     required = run("audit", lock, "--require-identities")
@@ -218,13 +221,10 @@ def test_audit_reports_unpinned_packages_unless_required(
 
 
 def test_audit_fails_on_a_hash_the_lock_does_not_have(
-    run: Run, publisher: Publisher, github_identity: GitHubIdentity, tmp_path: Path
+    run: Run, release: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    wheel, sdist = publisher.publish(
-        github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0")
-    )
-    lock = tmp_path / "pylock.toml"
-    lock.write_text(pylock("0.1.0", wheel, sdist).replace(sha256(wheel), "0" * 64))
+    wheel, sdist = release
+    lock = locked(tmp_path, pylock("0.1.0", wheel, sdist).replace(sha256(wheel), "0" * 64))
 
     result = run("audit", lock)
 
@@ -236,12 +236,9 @@ def test_audit_fails_on_a_hash_the_lock_does_not_have(
 
 
 def test_audit_uv_lock_reports_identities_only(
-    run: Run, index: LocalIndex, publisher: Publisher, github_identity: GitHubIdentity,
-    tmp_path: Path,
-) -> None:  # fmt: skip
-    wheel, sdist = publisher.publish(
-        github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0")
-    )
+    run: Run, index: LocalIndex, release: tuple[Path, Path], tmp_path: Path
+) -> None:
+    wheel, sdist = release
     lock = tmp_path / "uv.lock"
     lock.write_text(f"""\
 version = 1
@@ -283,12 +280,8 @@ source = {{ editable = "." }}
     assert tampered.out.count("the file changed since it was locked") == 2
 
 
-def test_audit_hashed_requirements(
-    run: Run, publisher: Publisher, github_identity: GitHubIdentity, tmp_path: Path
-) -> None:
-    wheel, sdist = publisher.publish(
-        github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0")
-    )
+def test_audit_hashed_requirements(run: Run, release: tuple[Path, Path], tmp_path: Path) -> None:
+    wheel, sdist = release
     requirements = tmp_path / "requirements.txt"
     requirements.write_text(f"""\
 # via pip-compile --generate-hashes
