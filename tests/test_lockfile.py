@@ -229,10 +229,11 @@ def test_audit_fails_on_a_hash_the_lock_does_not_have(
     result = run("audit", lock)
 
     assert result.status == 1
-    assert (
+    changed = (
         f"FAIL demo-pkg==0.1.0: {wheel.name}: the index serves sha256 {sha256(wheel)}, the "
         f"lock has {'0' * 64}: the file changed since it was locked"
-    ) in result.out.splitlines()
+    )
+    assert changed in result.out.splitlines()
 
 
 def test_audit_uv_lock_reports_identities_only(
