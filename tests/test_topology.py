@@ -160,18 +160,25 @@ def test_a_job_whose_attestations_pypi_would_reject_skips_without_a_request(
     assert sigstore_instance.counts() == NO_REQUESTS
 
 
+# The release workflow (and the other workflow files) of each case, by its test id.
+CASES = {
+    "no-upload": (ONLY_BUILDS, {}),
+    "token-upload": (TOKEN_UPLOAD, {}),
+    "upload-in-reusable-workflow": (CALLS_PUBLISH, {"publish.yml": PUBLISH_REUSABLE}),
+}
+
+
 @pytest.mark.parametrize(
-    ("workflow", "extra", "signs"),
+    ("case", "signs"),
     [
-        (ONLY_BUILDS, {}, True),  # "no upload visible" is not a skip with `publisher`
-        (TOKEN_UPLOAD, {}, False),  # a provable token upload still is
-        (CALLS_PUBLISH, {"publish.yml": PUBLISH_REUSABLE}, False),  # and so is a reusable one
+        ("no-upload", True),  # "no upload visible" is not a skip with `publisher`
+        ("token-upload", False),  # a provable token upload still is
+        ("upload-in-reusable-workflow", False),  # and so is a reusable one
     ],
     ids=["no-upload", "token-upload", "upload-in-reusable-workflow"],
 )
 def test_a_configured_publisher_signs_unless_pypi_provably_rejects(
-    workflow: str,
-    extra: dict[str, str],
+    case: str,
     signs: bool,
     enter: Enter,
     sign: Sign,
@@ -179,7 +186,7 @@ def test_a_configured_publisher_signs_unless_pypi_provably_rejects(
     sigstore_instance: LocalSigstore,
     github_identity: GitHubIdentity,
 ) -> None:
-    enter(workflow, extra)
+    enter(*CASES[case])
     publisher = f"github:{github_identity.repository}@{github_identity.workflow}"
 
     status, err = sign("--mode", "auto", "--publisher", publisher, wheel)
