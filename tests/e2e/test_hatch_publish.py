@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from pypi_attestations import GitHubPublisher, GitLabPublisher
@@ -98,6 +99,22 @@ for line in metadata.get_all("Requires-Dist") or []:
 """
 
 
+class HatchJob(NamedTuple):
+    """What every test here works with: the local services, the job's env, and hatch."""
+
+    sigstore: LocalSigstore
+    local_index: LocalIndex
+    env_for: EnvFactory
+    hatch: Path
+
+
+@pytest.fixture
+def hatch_job(request: pytest.FixtureRequest) -> HatchJob:
+    """The fixtures of `HatchJob`, in one (each test unpacks the ones it reads)."""
+    names = ("sigstore_instance", "local_index", "env_for", "hatch_tool")
+    return HatchJob(*(request.getfixturevalue(name) for name in names))
+
+
 def hatch_publish(hatch: Path, project: Path, env: Mapping[str, str], *args: str) -> Upload:
     """Run ``hatch publish -p attest --no-prompt`` in ``project``, as a CI step would."""
     argv = [str(hatch), "publish", "-p", "attest", "--no-prompt", *args]
@@ -105,13 +122,9 @@ def hatch_publish(hatch: Path, project: Path, env: Mapping[str, str], *args: str
 
 
 def test_github_job_publishes_attested_files(
-    tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    local_index: LocalIndex,
-    github_identity: GitHubIdentity,
-    env_for: EnvFactory,
-    hatch_tool: Path,
+    tmp_path: Path, hatch_job: HatchJob, github_identity: GitHubIdentity
 ) -> None:
+    sigstore_instance, local_index, env_for, hatch_tool = hatch_job
     publisher = trusted_github(local_index, PROJECT, github_identity)
     project = built(tmp_path, env_for(sigstore_instance.github_env(github_identity)))
 
@@ -130,15 +143,11 @@ def test_github_job_publishes_attested_files(
 
 
 def test_gitlab_job_publishes_attested_files(
-    tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    local_index: LocalIndex,
-    gitlab_identity: GitLabIdentity,
-    env_for: EnvFactory,
-    hatch_tool: Path,
+    tmp_path: Path, hatch_job: HatchJob, gitlab_identity: GitLabIdentity
 ) -> None:
-    publisher = trusted_gitlab(local_index, PROJECT, gitlab_identity)
+    sigstore_instance, local_index, env_for, hatch_tool = hatch_job
     project = built(tmp_path, env_for(sigstore_instance.gitlab_env(gitlab_identity)))
+    publisher = trusted_gitlab(local_index, PROJECT, gitlab_identity)  # the build needs none
 
     # `id_tokens: PYPI_ID_TOKEN: aud: pypi` in .gitlab-ci.yml, as PyPI documents it.
     pypi_token = sigstore_instance.mint_gitlab_token(gitlab_identity, audience="pypi")
@@ -154,14 +163,12 @@ def test_gitlab_job_publishes_attested_files(
 def test_job_without_attestations_publishes_the_distributions(
     forge: str,
     tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    local_index: LocalIndex,
+    hatch_job: HatchJob,
     github_identity: GitHubIdentity,
     gitlab_identity: GitLabIdentity,
-    env_for: EnvFactory,
-    hatch_tool: Path,
 ) -> None:
     """A project that does not attest (or a laptop build): Trusted Publishing all the same."""
+    sigstore_instance, local_index, env_for, hatch_tool = hatch_job
     if forge == "github":
         publisher: GitHubPublisher | GitLabPublisher = trusted_github(
             local_index, PROJECT, github_identity
@@ -189,14 +196,10 @@ def test_job_without_attestations_publishes_the_distributions(
 
 
 def test_attestation_from_another_workflow_is_refused_before_the_first_upload(
-    tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    local_index: LocalIndex,
-    github_identity: GitHubIdentity,
-    env_for: EnvFactory,
-    hatch_tool: Path,
+    tmp_path: Path, hatch_job: HatchJob, github_identity: GitHubIdentity
 ) -> None:
     """The build ran in build.yml; PyPI knows release.yml as the Trusted Publisher."""
+    sigstore_instance, local_index, env_for, hatch_tool = hatch_job
     build_job = GitHubIdentity(repository=github_identity.repository, workflow="build.yml")
     trusted_github(local_index, PROJECT, github_identity)
     project = built(tmp_path, env_for(sigstore_instance.github_env(build_job)))
@@ -214,13 +217,9 @@ def test_attestation_from_another_workflow_is_refused_before_the_first_upload(
 
 
 def test_api_token_with_attestations_is_refused_and_can_upload_without_them(
-    tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    local_index: LocalIndex,
-    github_identity: GitHubIdentity,
-    env_for: EnvFactory,
-    hatch_tool: Path,
+    tmp_path: Path, hatch_job: HatchJob, github_identity: GitHubIdentity
 ) -> None:
+    sigstore_instance, local_index, env_for, hatch_tool = hatch_job
     project = built(tmp_path, env_for(sigstore_instance.github_env(github_identity)))
     # A token user's publish step, outside any job with an identity: hatch's own flags.
     env = env_for(None, HATCH_INDEX_USER="__token__", HATCH_INDEX_AUTH=local_index.api_token())
@@ -245,14 +244,10 @@ def test_api_token_with_attestations_is_refused_and_can_upload_without_them(
 
 
 def test_repo_flag_and_plugin_table_are_honoured(
-    tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    local_index: LocalIndex,
-    github_identity: GitHubIdentity,
-    env_for: EnvFactory,
-    hatch_tool: Path,
+    tmp_path: Path, hatch_job: HatchJob, github_identity: GitHubIdentity
 ) -> None:
     """`-r` names a repository of `[tool.hatch.publish.attest.repos]`; a bad one is refused."""
+    sigstore_instance, local_index, env_for, hatch_tool = hatch_job
     project = built(tmp_path, env_for(sigstore_instance.github_env(github_identity)))
     pyproject = project / "pyproject.toml"
     pyproject.write_text(
@@ -272,14 +267,10 @@ def test_repo_flag_and_plugin_table_are_honoured(
 
 
 def test_changed_files_of_a_published_version_fail_with_the_index_reason(
-    tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    local_index: LocalIndex,
-    github_identity: GitHubIdentity,
-    env_for: EnvFactory,
-    hatch_tool: Path,
+    tmp_path: Path, hatch_job: HatchJob, github_identity: GitHubIdentity
 ) -> None:
     """PyPI takes an identical file again, and refuses a different one under the same name."""
+    sigstore_instance, local_index, env_for, hatch_tool = hatch_job
     trusted_github(local_index, PROJECT, github_identity)
     job = sigstore_instance.github_env
     project = built(tmp_path, env_for(job(github_identity)))
