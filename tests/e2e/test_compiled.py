@@ -17,6 +17,7 @@ import sys
 import sysconfig
 import zipfile
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from packaging.utils import parse_wheel_filename
@@ -65,20 +66,30 @@ def cibuildwheel_build(frontend: str, project: Path, out: Path, env: dict[str, s
     return output
 
 
+class GitHubJob(NamedTuple):
+    """A GitHub job of the tests here: the local Sigstore, the job's identity, its env."""
+
+    sigstore: LocalSigstore
+    identity: GitHubIdentity
+    env_for: EnvFactory
+
+
+@pytest.fixture
+def github_job(request: pytest.FixtureRequest) -> GitHubJob:
+    """The fixtures of `GitHubJob`, in one (each test unpacks them)."""
+    names = ("sigstore_instance", "github_identity", "env_for")
+    return GitHubJob(*(request.getfixturevalue(name) for name in names))
+
+
 @pytest.mark.parametrize(
     ("host", "frontend", "mode"),
     [("hook", "uv", "auto"), ("wrapper", "build", "auto"), ("hook", "build", "always")],
 )
 def test_a_build_inside_cibuildwheel_is_not_signed(
-    host: str,
-    frontend: str,
-    mode: str,
-    tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    github_identity: GitHubIdentity,
-    env_for: EnvFactory,
+    host: str, frontend: str, mode: str, tmp_path: Path, github_job: GitHubJob
 ) -> None:
     """In any mode: `always` belongs to the step that signs the repaired wheels."""
+    sigstore_instance, github_identity, env_for = github_job
     project = make_host_project(tmp_path, host)
     built_wheel = tmp_path / "cibw" / "built_wheel"
     env = env_for(
@@ -96,12 +107,9 @@ def test_a_build_inside_cibuildwheel_is_not_signed(
 
 @needs_gcc_on_linux
 def test_compiled_wheel_is_repaired_signed_collected_and_accepted_by_the_index(
-    tmp_path: Path,
-    sigstore_instance: LocalSigstore,
-    local_index: LocalIndex,
-    github_identity: GitHubIdentity,
-    env_for: EnvFactory,
+    tmp_path: Path, local_index: LocalIndex, github_job: GitHubJob
 ) -> None:
+    sigstore_instance, github_identity, env_for = github_job
     publisher = trusted_github(local_index, PROJECT, github_identity)
     trust = sigstore_instance.trust_config_path
     recipe = readme_recipe()
