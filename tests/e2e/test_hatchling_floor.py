@@ -54,12 +54,24 @@ def old_hatchling_wheelhouse(
     return out
 
 
-def test_old_hatchling_says_which_hatchling_is_required(
-    tmp_path: Path,
-    tool_home: Path,
+@pytest.fixture
+def always_job_env(
     old_hatchling_wheelhouse: Path,
+    tool_home: Path,
     sigstore_instance: LocalSigstore,
     github_identity: GitHubIdentity,
+) -> dict[str, str]:
+    """A GitHub job signing in `mode = always`, its builds offered the old hatchling."""
+    variables = {
+        "HATCH_ATTEST_TRUST_CONFIG": str(sigstore_instance.trust_config_path),
+        "HATCH_ATTEST_MODE": "always",
+        **sigstore_instance.github_env(github_identity),
+    }
+    return base_env(old_hatchling_wheelhouse, tool_home, variables)
+
+
+def test_old_hatchling_says_which_hatchling_is_required(
+    tmp_path: Path, always_job_env: dict[str, str]
 ) -> None:
     project = make_project(tmp_path)
     pyproject = project / "pyproject.toml"
@@ -69,17 +81,8 @@ def test_old_hatchling_says_which_hatchling_is_required(
             f'requires = ["hatchling=={OLD_HATCHLING}", "hatch-attest"]',
         )
     )
-    env = base_env(
-        old_hatchling_wheelhouse,
-        tool_home,
-        {
-            "HATCH_ATTEST_TRUST_CONFIG": str(sigstore_instance.trust_config_path),
-            "HATCH_ATTEST_MODE": "always",
-            **sigstore_instance.github_env(github_identity),
-        },
-    )
 
-    result = build("uv", project, env)
+    result = build("uv", project, always_job_env)
 
     assert result.returncode != 0, result.output
     assert f"hatchling >= {HATCHLING_FLOOR} is required" in result.output
