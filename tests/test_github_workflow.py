@@ -139,6 +139,13 @@ def job_env(workspace: Path, workflow: str = "release.yml", **extra: str) -> dic
     }
 
 
+# How the reader names WITH_OPTIONS' upload step, at the start of what it says about it.
+PINNED_ACTION = (
+    "job `publish` of .github/workflows/release.yml uses "
+    "pypa/gh-action-pypi-publish@76f52bc884231f62b9a034ebfe128415bbaabdfc"
+)
+
+
 def options(attestations_line: str) -> str:
     return WITH_OPTIONS.replace("ATTESTATIONS", attestations_line)
 
@@ -171,9 +178,7 @@ def test_attestations_false_turns_the_action_s_signing_off(tmp_path: Path, line:
 
     assert workflow_uses_pypi_publish_action(job_env(tmp_path), cwd=tmp_path) == (
         False,
-        "job `publish` of .github/workflows/release.yml uses "
-        "pypa/gh-action-pypi-publish@76f52bc884231f62b9a034ebfe128415bbaabdfc "
-        "with `attestations: false`",
+        f"{PINNED_ACTION} with `attestations: false`",
     )
 
 
@@ -204,9 +209,7 @@ def test_the_action_does_not_sign_for_another_index(tmp_path: Path) -> None:
 
     assert workflow_uses_pypi_publish_action(job_env(tmp_path), cwd=tmp_path) == (
         False,
-        "job `publish` of .github/workflows/release.yml uses "
-        "pypa/gh-action-pypi-publish@76f52bc884231f62b9a034ebfe128415bbaabdfc to upload to "
-        "https://pkgs.example.com/simple/, where it does not sign",
+        f"{PINNED_ACTION} to upload to https://pkgs.example.com/simple/, where it does not sign",
     )
 
 
@@ -219,9 +222,7 @@ def test_an_expression_cannot_be_ruled_out(tmp_path: Path) -> None:
 
     assert workflow_uses_pypi_publish_action(job_env(tmp_path), cwd=tmp_path) == (
         True,
-        "job `publish` of .github/workflows/release.yml uses "
-        "pypa/gh-action-pypi-publish@76f52bc884231f62b9a034ebfe128415bbaabdfc with "
-        "`attestations: ${{ inputs.attest }}`; assuming it signs its own",
+        f"{PINNED_ACTION} with `attestations: ${{{{ inputs.attest }}}}`; assuming it signs its own",
     )
 
 
