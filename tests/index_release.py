@@ -113,6 +113,27 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def hand_lock(project: str, version: str, wheel: Path, sdist: Path | None = None) -> str:
+    """A PEP 751 lock of one release, as short as a person writes it by hand."""
+
+    def locked(path: Path) -> str:
+        return f'{{ name = "{path.name}", hashes = {{ sha256 = "{sha256(path)}" }} }}'
+
+    lines = ['lock-version = "1.0"', 'created-by = "hand"', "", "[[packages]]"]
+    lines += [f'name = "{project}"', f'version = "{version}"']
+    lines += [f"sdist = {locked(sdist)}"] if sdist is not None else []
+    return "\n".join([*lines, f"wheels = [{locked(wheel)}]", ""])
+
+
+@pytest.fixture
+def index(local_index: LocalIndex, monkeypatch: pytest.MonkeyPatch) -> LocalIndex:
+    """The local index, trusted by requests (as a user's CA bundle would be)."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(local_index.ca_path))
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    return local_index
+
+
 def serve_real_attestations(index: LocalIndex) -> None:
     """Publishes the public-good fixtures with Integrity API answers built from them."""
     releases = (

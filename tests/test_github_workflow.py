@@ -18,6 +18,8 @@ import pytest
 from hatch_attest.attest import signing_stack_missing
 from hatch_attest.kinds.github_workflow import topology_skip, workflow_uses_pypi_publish_action
 
+from ._shared import BUILD_STEPS, RELEASE_ON_TAGS, UPLOAD_DIST, gha_job, write
+
 # The PyPA guide's workflow ("Publishing package distribution releases using GitHub
 # Actions CI/CD workflows"): build once, publish to PyPI on tags and to TestPyPI.
 GUIDE = """\
@@ -87,18 +89,11 @@ on:
       attest: {type: boolean, default: true}
 permissions: {}
 jobs:
-  build:
-    runs-on: ubuntu-latest
-    permissions:
-      id-token: write
-    steps:
-      - uses: actions/checkout@v4
-      - run: |
+""" + gha_job("build", "uses: actions/checkout@v4", """\
+run: |
           # Not a step: a script that mentions the action.
           echo "uses: pypa/gh-action-pypi-publish@release/v1"
-          pipx run build
-      - uses: actions/upload-artifact@v4
-        with: {name: dist, path: dist/}
+          pipx run build""", UPLOAD_DIST) + """\
   publish:
     needs: [build]
     runs-on: ubuntu-latest
@@ -116,23 +111,21 @@ jobs:
           skip-existing: true
           ATTESTATIONS
           verbose: true
-"""
+"""  # fmt: skip
 
-NO_ACTION = """\
-name: Release
-on: {push: {tags: ["v*"]}}
-jobs:
-  release:
-    runs-on: ubuntu-latest
-    environment: pypi
-    permissions: {id-token: write}
-    steps:
-      - uses: actions/checkout@v4
-      # - uses: pypa/gh-action-pypi-publish@release/v1   (we use uv now)
-      - uses: astral-sh/setup-uv@v5
-      - run: uv build
-      - run: uv publish
-"""
+NO_ACTION = (
+    RELEASE_ON_TAGS
+    + "jobs:\n"
+    + gha_job(
+        "release",
+        "uses: actions/checkout@v4\n"
+        "      # - uses: pypa/gh-action-pypi-publish@release/v1   (we use uv now)",
+        "uses: astral-sh/setup-uv@v5",
+        "run: uv build",
+        "run: uv publish",
+        environment="pypi",
+    )
+)
 
 
 def job_env(workspace: Path, workflow: str = "release.yml", **extra: str) -> dict[str, str]:
@@ -146,11 +139,11 @@ def job_env(workspace: Path, workflow: str = "release.yml", **extra: str) -> dic
     }
 
 
-def write(root: Path, relative: str, text: str) -> Path:
-    path = root / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+# How the reader names WITH_OPTIONS' upload step, at the start of what it says about it.
+PINNED_ACTION = (
+    "job `publish` of .github/workflows/release.yml uses "
+    "pypa/gh-action-pypi-publish@76f52bc884231f62b9a034ebfe128415bbaabdfc"
+)
 
 
 def options(attestations_line: str) -> str:
@@ -185,9 +178,7 @@ def test_attestations_false_turns_the_action_s_signing_off(tmp_path: Path, line:
 
     assert workflow_uses_pypi_publish_action(job_env(tmp_path), cwd=tmp_path) == (
         False,
-        "job `publish` of .github/workflows/release.yml uses "
-        "pypa/gh-action-pypi-publish@76f52bc884231f62b9a034ebfe128415bbaabdfc "
-        "with `attestations: false`",
+        f"{PINNED_ACTION} with `attestations: false`",
     )
 
 
@@ -218,9 +209,7 @@ def test_the_action_does_not_sign_for_another_index(tmp_path: Path) -> None:
 
     assert workflow_uses_pypi_publish_action(job_env(tmp_path), cwd=tmp_path) == (
         False,
-        "job `publish` of .github/workflows/release.yml uses "
-        "pypa/gh-action-pypi-publish@76f52bc884231f62b9a034ebfe128415bbaabdfc to upload to "
-        "https://pkgs.example.com/simple/, where it does not sign",
+        f"{PINNED_ACTION} to upload to https://pkgs.example.com/simple/, where it does not sign",
     )
 
 
@@ -233,9 +222,7 @@ def test_an_expression_cannot_be_ruled_out(tmp_path: Path) -> None:
 
     assert workflow_uses_pypi_publish_action(job_env(tmp_path), cwd=tmp_path) == (
         True,
-        "job `publish` of .github/workflows/release.yml uses "
-        "pypa/gh-action-pypi-publish@76f52bc884231f62b9a034ebfe128415bbaabdfc with "
-        "`attestations: ${{ inputs.attest }}`; assuming it signs its own",
+        f"{PINNED_ACTION} with `attestations: ${{{{ inputs.attest }}}}`; assuming it signs its own",
     )
 
 
@@ -396,18 +383,7 @@ def test_outside_github_actions_the_action_is_not_in_play(tmp_path: Path) -> Non
 
 # --- where the upload runs: can PyPI accept this job's attestations? (issue 15, 1) ------
 
-REUSABLE_BUILD = """\
-on: workflow_call
-jobs:
-  wheels:
-    runs-on: ubuntu-latest
-    permissions: {id-token: write}
-    steps:
-      - uses: actions/checkout@v4
-      - run: uv build
-      - uses: actions/upload-artifact@v4
-        with: {name: dist, path: dist/}
-"""
+REUSABLE_BUILD = "on: workflow_call\njobs:\n" + gha_job("wheels", *BUILD_STEPS)
 
 ONLY_BUILDS = """\
 name: CI

@@ -8,6 +8,8 @@ import pytest
 
 from hatch_attest.kinds.gitlab_ci import topology_skip
 
+from ._shared import write
+
 BUILD_AND_PUBLISH = """\
 stages: [build, publish]
 variables:
@@ -40,13 +42,6 @@ def job_env(project_dir: Path, **extra: str) -> dict[str, str]:
         "CI_PROJECT_DIR": str(project_dir),
         **extra,
     }
-
-
-def write(root: Path, relative: str, text: str) -> Path:
-    path = root / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def reason(root: Path, *, publisher: bool = False, **extra: str) -> str | None:

@@ -14,6 +14,7 @@ from .index_release import (
     PROJECT,
     Publisher,
     Result,
+    index,
     run_cli,
     sdist_name,
     serve_real_attestations,
@@ -21,21 +22,26 @@ from .index_release import (
     wheel_name,
 )
 
+__all__ = ["index"]  # the fixture, shared with test_lockfile
+
 RELEASE = f"pypi:{PROJECT}==0.1.0"
-
-
-@pytest.fixture
-def index(local_index: LocalIndex, monkeypatch: pytest.MonkeyPatch) -> LocalIndex:
-    """The local index, trusted by requests (as a user's CA bundle would be)."""
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(local_index.ca_path))
-    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    return local_index
 
 
 @pytest.fixture
 def publisher(local_sigstore: LocalSigstore, index: LocalIndex, tmp_path: Path) -> Publisher:
     return Publisher(local_sigstore, index, tmp_path)
+
+
+@pytest.fixture
+def wheel_release(publisher: Publisher, sigstore_github_identity: GitHubIdentity) -> None:
+    """demo-pkg 0.1.0 on the index: a wheel, attested in ``sigstore_github_identity``'s job."""
+    publisher.publish(sigstore_github_identity, "0.1.0", wheel_name("0.1.0"))
+
+
+@pytest.fixture
+def full_release(publisher: Publisher, sigstore_github_identity: GitHubIdentity) -> None:
+    """demo-pkg 0.1.0 on the index: a wheel and an sdist, attested in the same job."""
+    publisher.publish(sigstore_github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0"))
 
 
 class Verify(Protocol):
@@ -96,18 +102,12 @@ def test_every_file_of_a_release_verifies(
 
 
 def test_publisher_flag_must_match_the_bundle(
-    capsys: pytest.CaptureFixture[str],
-    index: LocalIndex,
-    local_sigstore: LocalSigstore,
-    publisher: Publisher,
-    sigstore_github_identity: GitHubIdentity,
+    verify: Verify, wheel_release: None, sigstore_github_identity: GitHubIdentity
 ) -> None:
-    publisher.publish(sigstore_github_identity, "0.1.0", wheel_name("0.1.0"))
-    trust = ["--index", index.url, "--trust-config", str(local_sigstore.trust_config_path)]
     spec = f"github:{sigstore_github_identity.repository}@{sigstore_github_identity.workflow}"
 
-    same = run_cli(capsys, "verify", RELEASE, *trust, "--publisher", spec)
-    other = run_cli(capsys, "verify", RELEASE, *trust, "--publisher", spec + "x.yml")
+    same = verify(RELEASE, "--publisher", spec)
+    other = verify(RELEASE, "--publisher", spec + "x.yml")
 
     assert same.status == 0, same.err
     assert other.status == 1
@@ -146,13 +146,7 @@ def test_one_file_without_provenance_fails_the_release(
     assert "1 of 2 file(s) of demo-pkg 0.1.0 do not verify" in result.err
 
 
-def test_tampered_file_fails(
-    verify: Verify,
-    index: LocalIndex,
-    publisher: Publisher,
-    sigstore_github_identity: GitHubIdentity,
-) -> None:
-    publisher.publish(sigstore_github_identity, "0.1.0", wheel_name("0.1.0"))
+def test_tampered_file_fails(verify: Verify, index: LocalIndex, wheel_release: None) -> None:
     index.inject("json", Fault.tampered())
 
     result = verify(RELEASE)
@@ -164,12 +158,8 @@ def test_tampered_file_fails(
 
 
 def test_provenance_for_another_file_fails(
-    verify: Verify,
-    index: LocalIndex,
-    publisher: Publisher,
-    sigstore_github_identity: GitHubIdentity,
+    verify: Verify, index: LocalIndex, full_release: None
 ) -> None:
-    publisher.publish(sigstore_github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0"))
     index.inject("integrity", Fault.provenance_of(sdist_name("0.1.0")))
 
     result = verify(RELEASE)
@@ -190,12 +180,8 @@ def test_no_such_release(verify: Verify, index: LocalIndex) -> None:
 
 
 def test_malformed_answer_is_a_clear_error(
-    verify: Verify,
-    index: LocalIndex,
-    publisher: Publisher,
-    sigstore_github_identity: GitHubIdentity,
+    verify: Verify, index: LocalIndex, wheel_release: None
 ) -> None:
-    publisher.publish(sigstore_github_identity, "0.1.0", wheel_name("0.1.0"))
     index.inject("json", Fault.malformed())
 
     result = verify(RELEASE)
@@ -208,12 +194,8 @@ def test_malformed_answer_is_a_clear_error(
 
 
 def test_provenance_that_is_not_provenance_fails_the_file(
-    verify: Verify,
-    index: LocalIndex,
-    publisher: Publisher,
-    sigstore_github_identity: GitHubIdentity,
+    verify: Verify, index: LocalIndex, wheel_release: None
 ) -> None:
-    publisher.publish(sigstore_github_identity, "0.1.0", wheel_name("0.1.0"))
     index.inject("integrity", Fault.oversized(100))
 
     result = verify(RELEASE)
@@ -224,12 +206,8 @@ def test_provenance_that_is_not_provenance_fails_the_file(
 
 
 def test_oversized_answer_is_refused(
-    verify: Verify,
-    index: LocalIndex,
-    publisher: Publisher,
-    sigstore_github_identity: GitHubIdentity,
+    verify: Verify, index: LocalIndex, wheel_release: None
 ) -> None:
-    publisher.publish(sigstore_github_identity, "0.1.0", wheel_name("0.1.0"))
     index.inject("integrity", Fault.oversized(MAX_ANSWER_BYTES + 1))
 
     result = verify(RELEASE)
@@ -242,12 +220,8 @@ def test_oversized_answer_is_refused(
 
 
 def test_failing_index_is_retried_then_reported(
-    verify: Verify,
-    index: LocalIndex,
-    publisher: Publisher,
-    sigstore_github_identity: GitHubIdentity,
+    verify: Verify, index: LocalIndex, wheel_release: None
 ) -> None:
-    publisher.publish(sigstore_github_identity, "0.1.0", wheel_name("0.1.0"))
     index.inject("json", Fault.status(503, body="maintenance"))
 
     result = verify(RELEASE, "--timeout", "2")
@@ -261,12 +235,8 @@ def test_failing_index_is_retried_then_reported(
 
 
 def test_failing_index_recovers_within_the_budget(
-    verify: Verify,
-    index: LocalIndex,
-    publisher: Publisher,
-    sigstore_github_identity: GitHubIdentity,
+    verify: Verify, index: LocalIndex, wheel_release: None
 ) -> None:
-    publisher.publish(sigstore_github_identity, "0.1.0", wheel_name("0.1.0"))
     index.inject("integrity", Fault.status(429, retry_after=0), times=1)
     index.inject("json", Fault.status(502), times=1)
 
@@ -277,13 +247,7 @@ def test_failing_index_recovers_within_the_budget(
     assert index.counts()["integrity"] == 2
 
 
-def test_hung_index_is_bounded(
-    verify: Verify,
-    index: LocalIndex,
-    publisher: Publisher,
-    sigstore_github_identity: GitHubIdentity,
-) -> None:
-    publisher.publish(sigstore_github_identity, "0.1.0", wheel_name("0.1.0"))
+def test_hung_index_is_bounded(verify: Verify, index: LocalIndex, wheel_release: None) -> None:
     index.inject("json", Fault.hang())
 
     result = verify(RELEASE, "--timeout", "1.5")
@@ -375,12 +339,8 @@ def test_real_provenance_under_another_publisher_fails(
 
 
 def test_slow_index_within_the_budget_verifies(
-    verify: Verify,
-    index: LocalIndex,
-    publisher: Publisher,
-    sigstore_github_identity: GitHubIdentity,
+    verify: Verify, index: LocalIndex, full_release: None
 ) -> None:
-    publisher.publish(sigstore_github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0"))
     index.inject("integrity", Fault.delay(0.3))
 
     result = verify(RELEASE, "--timeout", "20")
@@ -390,12 +350,8 @@ def test_slow_index_within_the_budget_verifies(
 
 
 def test_slow_index_past_the_budget_fails_each_file_clearly(
-    verify: Verify,
-    index: LocalIndex,
-    publisher: Publisher,
-    sigstore_github_identity: GitHubIdentity,
+    verify: Verify, index: LocalIndex, full_release: None
 ) -> None:
-    publisher.publish(sigstore_github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0"))
     index.inject("integrity", Fault.delay(30))
 
     result = verify(RELEASE, "--timeout", "1")

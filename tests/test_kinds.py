@@ -27,7 +27,6 @@ from cryptography import x509
 from pypi_attestations import Attestation, Distribution
 
 from hatch_attest.claims import certificate_claims
-from hatch_attest.cli import main
 from hatch_attest.kinds import (
     AMBIENT,
     GitHubPublisher,
@@ -50,8 +49,10 @@ from hatch_attest_testing import (
 )
 from hatch_attest_testing.pytest_plugin import CIJob
 
-NOTHING = {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
-TOKEN_ONLY = {"oidc": 1, "fulcio": 0, "rekor": 0, "tsa": 0}
+from ._shared import NO_REQUESTS, TOKEN_ONLY
+from .index_release import Result, run_cli
+
+NOTHING = NO_REQUESTS
 AT_SIGN_WORKFLOW = "release@v2.yml"
 ENTERPRISE_ISSUER = "https://token.actions.githubusercontent.com/octo-enterprise"
 
@@ -59,19 +60,18 @@ ENTERPRISE_ISSUER = "https://token.actions.githubusercontent.com/octo-enterprise
 pytestmark = pytest.mark.usefixtures("sigstore_no_ci")
 
 
-@dataclass(frozen=True)
-class Result:
-    status: int
-    out: str
-    err: str
-
-
 def sign(sigstore: LocalSigstore, capsys: pytest.CaptureFixture[str], *args: str) -> Result:
     """``hatch-attest sign --trust-config <local> ARGS``, in-process."""
-    capsys.readouterr()
-    status = main(["sign", "--trust-config", str(sigstore.trust_config_path), *args])
-    out, err = capsys.readouterr()
-    return Result(status, out, err)
+    return run_cli(capsys, "sign", "--trust-config", sigstore.trust_config_path, *args)
+
+
+def assert_skipped_or_refused(result: Result, mode: str, line: str) -> None:
+    """`auto`: exit 0 and the one line that says why; `always`: exit 1 with that reason."""
+    if mode == "auto":
+        assert (result.status, result.out, result.err) == (0, "", f"Not attesting: {line}\n")
+    else:
+        assert result.status == 1
+        assert result.err == f"hatch-attest: error: cannot attest (mode = always): {line}\n"
 
 
 def verified(
@@ -105,6 +105,18 @@ def test_a_workflow_ref_is_split_at_its_last_at_sign() -> None:
     )
 
 
+@pytest.fixture
+def at_sign_job(
+    local_sigstore: LocalSigstore, sigstore_ci_job: CIJob, sigstore_github_identity: GitHubIdentity
+) -> GitHubIdentity:
+    """Inside a job of the workflow ``release@v2.yml``; its identity."""
+    identity = GitHubIdentity(
+        repository=sigstore_github_identity.repository, workflow=AT_SIGN_WORKFLOW
+    )
+    sigstore_ci_job(local_sigstore.github_env(identity))
+    return identity
+
+
 @pytest.mark.parametrize(
     ("predicate", "suffix", "predicate_type"),
     [("publish", "publish", PUBLISH_V1), ("slsa-provenance", "slsa", SLSA_PROVENANCE_V1)],
@@ -114,15 +126,11 @@ def test_a_workflow_named_with_an_at_sign_attests_and_verifies_with_pypi_s_polic
     suffix: str,
     predicate_type: str,
     local_sigstore: LocalSigstore,
-    sigstore_ci_job: CIJob,
-    sigstore_github_identity: GitHubIdentity,
+    at_sign_job: GitHubIdentity,
     wheel: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    identity = GitHubIdentity(
-        repository=sigstore_github_identity.repository, workflow=AT_SIGN_WORKFLOW
-    )
-    sigstore_ci_job(local_sigstore.github_env(identity))
+    identity = at_sign_job
 
     result = sign(local_sigstore, capsys, "--predicate", predicate, str(wheel))
 
@@ -254,15 +262,8 @@ def test_a_bare_vm_s_default_account_signs_only_for_a_google_publisher(
 
     result = sign(local_sigstore, capsys, "--mode", mode, *named, str(wheel))
 
-    if mode == "auto":
-        assert (result.status, result.out, result.err) == (
-            0,
-            "",
-            f"Not attesting: {BARE_VM_LINE}\n",
-        )
-    else:
-        assert (result.status, result.out) == (1, "")
-        assert result.err == f"hatch-attest: error: cannot attest (mode = always): {BARE_VM_LINE}\n"
+    assert_skipped_or_refused(result, mode, BARE_VM_LINE)
+    assert result.out == ""
     assert sorted(p.name for p in wheel.parent.iterdir()) == [wheel.name]
     assert local_sigstore.counts() == NOTHING
 
@@ -322,17 +323,7 @@ def test_an_enterprise_issuer_is_a_skip_in_auto_and_a_failure_in_always(
 
     result = sign(local_sigstore, capsys, "--mode", mode, *named, str(wheel))
 
-    if mode == "auto":
-        assert (result.status, result.out, result.err) == (
-            0,
-            "",
-            f"Not attesting: {ENTERPRISE_LINE}\n",
-        )
-    else:
-        assert result.status == 1
-        assert result.err == (
-            f"hatch-attest: error: cannot attest (mode = always): {ENTERPRISE_LINE}\n"
-        )
+    assert_skipped_or_refused(result, mode, ENTERPRISE_LINE)
     assert sorted(p.name for p in wheel.parent.iterdir()) == [wheel.name]
     # The token was fetched (only it can tell the issuer); Fulcio and Rekor never heard of it.
     assert local_sigstore.counts() == TOKEN_ONLY

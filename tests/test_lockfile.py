@@ -15,23 +15,19 @@ from .index_release import (
     PROJECT,
     Publisher,
     Result,
+    hand_lock,
+    index,
     run_cli,
     sdist_name,
     sha256,
     wheel_name,
 )
 
+__all__ = ["index"]  # the fixture, shared with test_index_verify
+
 
 class Run(Protocol):
     def __call__(self, *argv: str | Path) -> Result: ...
-
-
-@pytest.fixture
-def index(local_index: LocalIndex, monkeypatch: pytest.MonkeyPatch) -> LocalIndex:
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(local_index.ca_path))
-    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    return local_index
 
 
 @pytest.fixture
@@ -50,6 +46,22 @@ def run(
         return run_cli(capsys, *argv, *flags)
 
     return command
+
+
+@pytest.fixture
+def release(publisher: Publisher, sigstore_github_identity: GitHubIdentity) -> tuple[Path, Path]:
+    """demo-pkg 0.1.0 on the index: its wheel and sdist, attested in the GitHub job."""
+    wheel, sdist = publisher.publish(
+        sigstore_github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0")
+    )
+    return wheel, sdist
+
+
+def locked(tmp_path: Path, text: str) -> Path:
+    """``text`` as tmp_path/pylock.toml: the lock a test pins or audits."""
+    lock = tmp_path / "pylock.toml"
+    lock.write_text(text)
+    return lock
 
 
 FILES = "https://files.example/"
@@ -89,14 +101,11 @@ def identity(job: GitHubIdentity) -> str:
 
 
 def test_lock_identities_pins_verified_publishers_and_keeps_the_rest(
-    run: Run, publisher: Publisher, sigstore_github_identity: GitHubIdentity, tmp_path: Path
+    run: Run, release: tuple[Path, Path], sigstore_github_identity: GitHubIdentity, tmp_path: Path
 ) -> None:
-    wheel, sdist = publisher.publish(
-        sigstore_github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0")
-    )
-    lock = tmp_path / "pylock.toml"
+    wheel, sdist = release
     before = pylock("0.1.0", wheel, sdist)
-    lock.write_text(before)
+    lock = locked(tmp_path, before)
 
     result = run("lock-identities", lock)
 
@@ -116,14 +125,10 @@ def test_lock_identities_pins_verified_publishers_and_keeps_the_rest(
 
 
 def test_lock_identities_leaves_unverified_packages_unchanged(
-    run: Run, index: LocalIndex, publisher: Publisher, sigstore_github_identity: GitHubIdentity,
-    tmp_path: Path,
-) -> None:  # fmt: skip
-    wheel, sdist = publisher.publish(
-        sigstore_github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0")
-    )
-    lock = tmp_path / "pylock.toml"
-    lock.write_text(pylock("0.1.0", wheel, sdist))
+    run: Run, index: LocalIndex, release: tuple[Path, Path], tmp_path: Path
+) -> None:
+    wheel, sdist = release
+    lock = locked(tmp_path, pylock("0.1.0", wheel, sdist))
     index.inject("json", Fault.tampered())
 
     result = run("lock-identities", lock)
@@ -138,8 +143,7 @@ def test_lock_identities_without_provenance_is_unchanged(
     run: Run, publisher: Publisher, tmp_path: Path
 ) -> None:
     wheel, sdist = publisher.publish_unattested("0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0"))
-    lock = tmp_path / "pylock.toml"
-    lock.write_text(pylock("0.1.0", wheel, sdist))
+    lock = locked(tmp_path, pylock("0.1.0", wheel, sdist))
 
     result = run("lock-identities", lock)
 
@@ -161,8 +165,7 @@ def test_audit_fails_when_the_publisher_changes_between_versions(
     new_wheel, new_sdist = publisher.publish(
         intruder, "0.2.0", wheel_name("0.2.0"), sdist_name("0.2.0")
     )
-    lock = tmp_path / "pylock.toml"
-    lock.write_text(pylock("0.1.0", old_wheel, old_sdist))
+    lock = locked(tmp_path, pylock("0.1.0", old_wheel, old_sdist))
     assert run("lock-identities", lock).status == 0
     pinned = lock.read_text()
     # A dependency update: the new version's files, the pins kept.
@@ -190,8 +193,7 @@ def test_audit_fails_when_pinned_provenance_disappears(
     run: Run, publisher: Publisher, sigstore_github_identity: GitHubIdentity, tmp_path: Path
 ) -> None:
     wheel, sdist = publisher.publish_unattested("0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0"))
-    lock = tmp_path / "pylock.toml"
-    lock.write_text(pylock("0.1.0", wheel, sdist, identity(sigstore_github_identity)))
+    lock = locked(tmp_path, pylock("0.1.0", wheel, sdist, identity(sigstore_github_identity)))
 
     result = run("audit", lock)
 
@@ -204,13 +206,10 @@ def test_audit_fails_when_pinned_provenance_disappears(
 
 
 def test_audit_reports_unpinned_packages_unless_required(
-    run: Run, publisher: Publisher, sigstore_github_identity: GitHubIdentity, tmp_path: Path
+    run: Run, release: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    wheel, sdist = publisher.publish(
-        sigstore_github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0")
-    )
-    lock = tmp_path / "pylock.toml"
-    lock.write_text(pylock("0.1.0", wheel, sdist))
+    wheel, sdist = release
+    lock = locked(tmp_path, pylock("0.1.0", wheel, sdist))
 
     reported = run("audit", lock)
     required = run("audit", lock, "--require-identities")
@@ -223,30 +222,25 @@ def test_audit_reports_unpinned_packages_unless_required(
 
 
 def test_audit_fails_on_a_hash_the_lock_does_not_have(
-    run: Run, publisher: Publisher, sigstore_github_identity: GitHubIdentity, tmp_path: Path
+    run: Run, release: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    wheel, sdist = publisher.publish(
-        sigstore_github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0")
-    )
-    lock = tmp_path / "pylock.toml"
-    lock.write_text(pylock("0.1.0", wheel, sdist).replace(sha256(wheel), "0" * 64))
+    wheel, sdist = release
+    lock = locked(tmp_path, pylock("0.1.0", wheel, sdist).replace(sha256(wheel), "0" * 64))
 
     result = run("audit", lock)
 
     assert result.status == 1
-    assert (
+    changed = (
         f"FAIL demo-pkg==0.1.0: {wheel.name}: the index serves sha256 {sha256(wheel)}, the "
         f"lock has {'0' * 64}: the file changed since it was locked"
-    ) in result.out.splitlines()
+    )
+    assert changed in result.out.splitlines()
 
 
 def test_audit_uv_lock_reports_identities_only(
-    run: Run, index: LocalIndex, publisher: Publisher, sigstore_github_identity: GitHubIdentity,
-    tmp_path: Path,
-) -> None:  # fmt: skip
-    wheel, sdist = publisher.publish(
-        sigstore_github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0")
-    )
+    run: Run, index: LocalIndex, release: tuple[Path, Path], tmp_path: Path
+) -> None:
+    wheel, sdist = release
     lock = tmp_path / "uv.lock"
     lock.write_text(f"""\
 version = 1
@@ -288,12 +282,8 @@ source = {{ editable = "." }}
     assert tampered.out.count("the file changed since it was locked") == 2
 
 
-def test_audit_hashed_requirements(
-    run: Run, publisher: Publisher, sigstore_github_identity: GitHubIdentity, tmp_path: Path
-) -> None:
-    wheel, sdist = publisher.publish(
-        sigstore_github_identity, "0.1.0", wheel_name("0.1.0"), sdist_name("0.1.0")
-    )
+def test_audit_hashed_requirements(run: Run, release: tuple[Path, Path], tmp_path: Path) -> None:
+    wheel, sdist = release
     requirements = tmp_path / "requirements.txt"
     requirements.write_text(f"""\
 # via pip-compile --generate-hashes
@@ -365,14 +355,7 @@ def test_lock_identities_replaces_an_array_of_tables(
     [wheel] = publisher.publish(sigstore_github_identity, "0.1.0", wheel_name("0.1.0"))
     lock = tmp_path / "pylock.toml"
     lock.write_text(f"""\
-lock-version = "1.0"
-created-by = "hand"
-
-[[packages]]
-name = "{PROJECT}"
-version = "0.1.0"
-wheels = [{{ name = "{wheel.name}", hashes = {{ sha256 = "{sha256(wheel)}" }} }}]
-
+{hand_lock(PROJECT, "0.1.0", wheel)}
 [[packages.attestation-identities]]
 kind = "GitHub"
 repository = "{sigstore_github_identity.repository}"

@@ -9,33 +9,30 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from hatch_attest import rehearse
 from hatch_attest.cli import main
-from hatch_attest.kinds import GitHubPublisher, GitLabPublisher, Publisher
 from hatch_attest.uploads import shell_builds
 from hatch_attest_testing import LocalIndex, LocalSigstore, Refusal
 
-from .local_index.client import PROJECT, mint, upload
+from ._shared import gha_job
+from .local_index.client import mint, upload
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
-SPLIT_CI = """\
-name: CI
-on: push
-jobs:
-  build:
-    runs-on: ubuntu-latest
-    permissions: { contents: read, id-token: write }
-    steps:
-      - uses: actions/checkout@v4
-      - run: python -m build
-      - uses: actions/upload-artifact@v4
-        with: { name: dist, path: dist/ }
-"""
+# The build job of both releases: it keeps dist/ as the artifact `dist`.
+BUILD_JOB = gha_job(
+    "build",
+    "uses: actions/checkout@v4",
+    "run: python -m build",
+    "uses: actions/upload-artifact@v4\n        with: { name: dist, path: dist/ }",
+    permissions="{ contents: read, id-token: write }",
+)
+SPLIT_CI = "name: CI\non: push\njobs:\n" + BUILD_JOB
 SPLIT_RELEASE = """\
 name: Release
 on:
@@ -53,18 +50,10 @@ jobs:
           github-token: ${{ github.token }}
       - run: pipx run twine upload --attestations dist/*
 """
-ACTION_RELEASE = """\
-name: Release
-on: { push: { tags: ["v*"] } }
-jobs:
-  build:
-    runs-on: ubuntu-latest
-    permissions: { contents: read, id-token: write }
-    steps:
-      - uses: actions/checkout@v4
-      - run: python -m build
-      - uses: actions/upload-artifact@v4
-        with: { name: dist, path: dist/ }
+ACTION_RELEASE = (
+    'name: Release\non: { push: { tags: ["v*"] } }\njobs:\n'
+    + BUILD_JOB
+    + """\
   publish:
     needs: build
     runs-on: ubuntu-latest
@@ -74,6 +63,7 @@ jobs:
         with: { name: dist, path: dist/ }
       - uses: pypa/gh-action-pypi-publish@release/v1
 """
+)
 
 
 def example(tmp_path: Path, name: str) -> Path:
@@ -81,6 +71,31 @@ def example(tmp_path: Path, name: str) -> Path:
     project = tmp_path / name
     shutil.copytree(EXAMPLES / name, project)
     return project
+
+
+def edit_pyproject(project: Path, edit: Callable[[str], str]) -> None:
+    """Rewrite ``project``'s pyproject.toml with ``edit``."""
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(edit(pyproject.read_text()))
+
+
+def rehearse_cli(project: Path) -> int:
+    """``hatch-attest rehearse --project PROJECT``, in-process; its exit status."""
+    return main(["rehearse", "--project", str(project)])
+
+
+def action_release(tmp_path: Path) -> Path:
+    """The github-actions example, released by gh-action-pypi-publish (ACTION_RELEASE)."""
+    project = example(tmp_path, "github-actions")
+    (project / ".github" / "workflows" / "release.yml").write_text(ACTION_RELEASE)
+    return project
+
+
+def file_verdicts(lines: list[str]) -> list[str]:
+    """The rehearsal's verdict on each file of demo-pkg: one for the wheel, one for the sdist."""
+    verdicts = [ln for ln in lines if ln.startswith("  demo_pkg-")]
+    assert len(verdicts) == 2
+    return verdicts
 
 
 def snapshot(project: Path) -> dict[str, bytes]:
@@ -115,6 +130,16 @@ def typo(tmp_path: Path, *, mode_always: bool) -> Path:
         kept = [ln for ln in lines if "HATCH_ATTEST_MODE" not in ln and ln.strip() != "env:"]
         workflow.write_text("\n".join(kept) + "\n")
     return project
+
+
+def failed_typo_rehearsal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], *, mode_always: bool
+) -> list[str]:
+    """The rehearsal of `typo`'s project, checked to fail (exit 1, last line); its lines."""
+    status, lines = run(typo(tmp_path, mode_always=mode_always), capsys)
+    assert status == 1
+    assert lines[-1].startswith("REHEARSAL FAILED")
+    return lines
 
 
 # --- what is read, before anything runs ------------------------------------------------
@@ -277,10 +302,9 @@ def test_gitlab_publisher_naming_a_missing_configuration_exits_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     project = example(tmp_path, "gitlab-ci")
-    pyproject = project / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace('".gitlab-ci.yml"', '"ci/release.yml"'))
+    edit_pyproject(project, lambda text: text.replace('".gitlab-ci.yml"', '"ci/release.yml"'))
 
-    status = main(["rehearse", "--project", str(project)])
+    status = rehearse_cli(project)
 
     assert status == 1
     assert capsys.readouterr().err.splitlines() == [
@@ -290,92 +314,24 @@ def test_gitlab_publisher_naming_a_missing_configuration_exits_1(
     ]
 
 
-def test_a_publisher_no_job_can_be_emulated_for_exits_1(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    project = example(tmp_path, "github-actions")
-    pyproject = project / "pyproject.toml"
-    pyproject.write_text(
-        pyproject.read_text().replace(
-            'publisher = { kind = "github", repository = "octo-org/demo-pkg", workflow = '
-            '"release.yml" }',
-            'publisher = { kind = "google", email = "release@octo.iam.gserviceaccount.com" }',
-        )
-    )
-
-    status = main(["rehearse", "--project", str(project)])
-
-    assert status == 1
-    err = capsys.readouterr().err
-    assert "cannot rehearse: the publisher Google service account" in err
-    assert "is not a GitHub or GitLab workflow, and only those can be emulated" in err
-
-
-@pytest.mark.parametrize(
-    ("job", "other"),
-    [
-        (
-            GitHubPublisher(repository="octo-org/demo-pkg", workflow="release.yml"),
-            GitHubPublisher(repository="octo-org/demo-pkg", workflow="ci.yml"),
-        ),
-        (
-            GitLabPublisher(repository="octo-group/demo-pkg", workflow_filepath=".gitlab-ci.yml"),
-            GitLabPublisher(repository="octo-group/demo-pkg", workflow_filepath="ci/other.yml"),
-        ),
-    ],
-    ids=["github", "gitlab"],
-)
-def test_the_emulated_job_of_a_publisher_is_that_publisher_on_the_index(
-    tmp_path: Path,
-    local_sigstore: LocalSigstore,
-    local_index: LocalIndex,
-    job: Publisher,
-    other: Publisher,
-) -> None:
-    """What rehearse asks the local instance for: "a job of this publisher", of any kind."""
-    local_index.add_publisher(PROJECT, job.to_pypi())
-
-    env = local_sigstore.job_env(job, workspace=tmp_path)
-
-    assert str(tmp_path) in env.values()
-    assert mint(local_index, local_sigstore.mint_job_token(job, audience="pypi")).status == 200
-    refused = mint(local_index, local_sigstore.mint_job_token(other, audience="pypi"))
-    assert refused.status == 422
-
-
-def test_a_gitlab_upload_job_gets_a_fresh_pypi_token_each_time(
-    tmp_path: Path, local_sigstore: LocalSigstore, local_index: LocalIndex
-) -> None:
-    job = GitLabPublisher(repository="octo-group/demo-pkg", workflow_filepath=".gitlab-ci.yml")
-    local_index.add_publisher(PROJECT, job.to_pypi())
-
-    build = local_sigstore.job_env(job, workspace=tmp_path)
-    first = local_sigstore.job_env(job, workspace=tmp_path, upload=True)
-    second = local_sigstore.job_env(job, workspace=tmp_path, upload=True)
-
-    assert "PYPI_ID_TOKEN" not in build
-    assert first["CI_PROJECT_DIR"] == str(tmp_path)
-    assert first["PYPI_ID_TOKEN"] != second["PYPI_ID_TOKEN"]
-    assert mint(local_index, first["PYPI_ID_TOKEN"]).status == 200
-    assert mint(local_index, second["PYPI_ID_TOKEN"]).status == 200
-
-
 def test_missing_build_backend_exits_2_with_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    def without_backend(text: str) -> str:
+        text = re.sub(
+            r'requires = \["hatchling[^"]*", "hatch-attest"\]\nbuild-backend = "hatchling.build"',
+            'requires = ["no-such-backend-here>=1", "hatch-attest"]\n'
+            'build-backend = "no_such_backend_here.api"',
+            text,
+        )
+        assert "no_such_backend_here" in text
+        return text
+
     project = example(tmp_path, "github-actions")
-    pyproject = project / "pyproject.toml"
-    text = re.sub(
-        r'requires = \["hatchling[^"]*", "hatch-attest"\]\nbuild-backend = "hatchling.build"',
-        'requires = ["no-such-backend-here>=1", "hatch-attest"]\n'
-        'build-backend = "no_such_backend_here.api"',
-        pyproject.read_text(),
-    )
-    assert "no_such_backend_here" in text
-    pyproject.write_text(text)
+    edit_pyproject(project, without_backend)
     before = snapshot(project)
 
-    status = main(["rehearse", "--project", str(project)])
+    status = rehearse_cli(project)
 
     captured = capsys.readouterr()
     assert status == 2
@@ -394,9 +350,10 @@ def test_unknown_publisher_exits_1_saying_what_to_set(
 ) -> None:
     """No `publisher`, and the only workflow uploads with a token: PyPI's publisher is unknown."""
     project = example(tmp_path, "github-actions")
-    pyproject = project / "pyproject.toml"
-    lines = pyproject.read_text().splitlines()
-    pyproject.write_text("\n".join(line for line in lines if "publisher" not in line) + "\n")
+    edit_pyproject(
+        project,
+        lambda text: "\n".join(ln for ln in text.splitlines() if "publisher" not in ln) + "\n",
+    )
     workflow = project / ".github" / "workflows" / "release.yml"
     workflow.write_text(
         workflow.read_text().replace(
@@ -404,7 +361,7 @@ def test_unknown_publisher_exits_1_saying_what_to_set(
         )
     )
 
-    status = main(["rehearse", "--project", str(project)])
+    status = rehearse_cli(project)
 
     captured = capsys.readouterr()
     assert status == 1
@@ -483,10 +440,7 @@ def test_build_in_a_workflow_that_does_not_upload_fails(
     # The hook skipped signing in ci.yml; release.yml's `twine upload --attestations` then
     # stops, as it would in the real release.
     assert any("Not attesting: expected workflow release.yml, found ci.yml" in ln for ln in lines)
-    assert [ln.split(": ", 2)[1] for ln in lines if ln.startswith("  demo_pkg-")] == [
-        "NOT UPLOADED",
-        "NOT UPLOADED",
-    ]
+    assert [ln.split(": ", 2)[1] for ln in file_verdicts(lines)] == ["NOT UPLOADED"] * 2
     assert any("has no associated attestations" in ln for ln in lines)
 
 
@@ -500,8 +454,7 @@ def test_build_in_a_workflow_that_does_not_upload_uploads_without_attestations(
     status, lines = run(project, capsys)
 
     assert status == 1
-    verdicts = [ln for ln in lines if ln.startswith("  demo_pkg-")]
-    assert len(verdicts) == 2
+    verdicts = file_verdicts(lines)
     assert all(
         ln.endswith(": accepted, but uploaded WITHOUT attestations (the build made none)")
         for ln in verdicts
@@ -514,13 +467,10 @@ def test_build_in_a_workflow_that_does_not_upload_uploads_without_attestations(
 def test_publisher_typo_is_rejected_with_the_index_reason(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status, lines = run(typo(tmp_path, mode_always=False), capsys)
+    lines = failed_typo_rehearsal(tmp_path, capsys, mode_always=False)
 
-    assert status == 1
     assert lines[0] == rehearse.FIRST_LINE
-    assert lines[-1].startswith("REHEARSAL FAILED")
-    verdicts = [ln for ln in lines if ln.startswith("  demo_pkg-")]
-    assert len(verdicts) == 2
+    verdicts = file_verdicts(lines)
     assert all(
         ln.endswith(
             ": REJECTED: Trusted Publishing: 422 invalid-publisher: valid token, but no "
@@ -540,10 +490,8 @@ def test_publisher_typo_is_rejected_with_the_index_reason(
 def test_publisher_typo_in_always_mode_fails_the_build(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status, lines = run(typo(tmp_path, mode_always=True), capsys)
+    lines = failed_typo_rehearsal(tmp_path, capsys, mode_always=True)
 
-    assert status == 1
-    assert lines[-1].startswith("REHEARSAL FAILED")
     assert any(ln.startswith("Problem: the build failed (exit ") for ln in lines)
     assert any("expected workflow relase.yml, found release.yml" in ln for ln in lines)
     assert "  nothing was uploaded" in lines
@@ -552,14 +500,12 @@ def test_publisher_typo_in_always_mode_fails_the_build(
 @pytest.mark.slow
 def test_gh_action_pypi_publish_flow(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The build signs SLSA provenance beside the action, which signs its publish attestation."""
-    project = example(tmp_path, "github-actions")
-    (project / ".github" / "workflows" / "release.yml").write_text(ACTION_RELEASE)
+    project = action_release(tmp_path)
 
     status, lines = run(project, capsys)
 
     assert status == 0, lines
-    verdicts = [ln for ln in lines if ln.startswith("  demo_pkg-")]
-    assert len(verdicts) == 2
+    verdicts = file_verdicts(lines)
     assert all(
         ln.endswith("accepted, with attestations (slsa.dev/provenance/v1, publish/v1)")
         or ln.endswith("accepted, with attestations (publish/v1, slsa.dev/provenance/v1)")
@@ -571,21 +517,19 @@ def test_gh_action_pypi_publish_flow(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_gh_action_pypi_publish_refuses_a_publish_attestation_from_the_build(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    project = example(tmp_path, "github-actions")
-    (project / ".github" / "workflows" / "release.yml").write_text(ACTION_RELEASE)
+    project = action_release(tmp_path)
     pyproject = project / "pyproject.toml"
     pyproject.write_text(pyproject.read_text() + 'predicate = "publish"\n')
 
     status, lines = run(project, capsys)
 
     assert status == 1
-    verdicts = [ln for ln in lines if ln.startswith("  demo_pkg-")]
-    assert len(verdicts) == 2
-    assert all(
+    verdicts = file_verdicts(lines)
+    refused = (
         ": NOT UPLOADED: gh-action-pypi-publish fails: "
-        '"The following distributions already have publish attestations: ' in ln
-        for ln in verdicts
-    ), verdicts
+        '"The following distributions already have publish attestations: '
+    )
+    assert all(refused in ln for ln in verdicts), verdicts
 
 
 @pytest.mark.slow

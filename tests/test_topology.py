@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
@@ -21,78 +23,81 @@ from hatch_attest.files import attestation_path
 from hatch_attest_testing import GitHubIdentity, GitLabIdentity, LocalSigstore, fake_wheel
 from hatch_attest_testing.pytest_plugin import CIJob
 
+from ._shared import BUILD_STEPS, RELEASE_ON_TAGS, gha_job
+
 NO_REQUESTS = {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 
 pytestmark = pytest.mark.usefixtures("sigstore_no_ci")
 
-ONLY_BUILDS = """\
-name: CI
-on: [push, pull_request]
-jobs:
-  build:
-    runs-on: ubuntu-latest
-    permissions: {id-token: write}
-    steps:
-      - uses: actions/checkout@v4
-      - run: uv build
-      - uses: actions/upload-artifact@v4
-        with: {name: dist, path: dist/}
-"""
-
-CALLS_PUBLISH = """\
-name: Release
-on: {push: {tags: ["v*"]}}
-jobs:
-  build:
-    runs-on: ubuntu-latest
-    permissions: {id-token: write}
-    steps:
-      - run: uv build
-  publish:
-    needs: build
-    uses: ./.github/workflows/publish.yml
-"""
-
-PUBLISH_REUSABLE = """\
-on: workflow_call
-jobs:
-  upload:
-    runs-on: ubuntu-latest
-    environment: pypi
-    permissions: {id-token: write}
-    steps:
-      - uses: pypa/gh-action-pypi-publish@release/v1
-"""
-
-TOKEN_UPLOAD = """\
-name: Release
-on: {push: {tags: ["v*"]}}
-jobs:
-  release:
-    runs-on: ubuntu-latest
-    permissions: {id-token: write}
-    steps:
-      - run: uv build
-      - run: twine upload dist/*
+ONLY_BUILDS = "name: CI\non: [push, pull_request]\njobs:\n" + gha_job("build", *BUILD_STEPS)
+CALLS_PUBLISH = (
+    f"{RELEASE_ON_TAGS}jobs:\n{gha_job('build', 'run: uv build')}"
+    "  publish:\n    needs: build\n    uses: ./.github/workflows/publish.yml\n"
+)
+PUBLISH_REUSABLE = "on: workflow_call\njobs:\n" + gha_job(
+    "upload", "uses: pypa/gh-action-pypi-publish@release/v1", environment="pypi"
+)
+TOKEN_UPLOAD = RELEASE_ON_TAGS + "jobs:\n" + gha_job("release", "run: uv build", """\
+run: twine upload dist/*
         env:
           TWINE_USERNAME: __token__
-          TWINE_PASSWORD: ${{ secrets.PYPI_API_TOKEN }}
-"""
+          TWINE_PASSWORD: ${{ secrets.PYPI_API_TOKEN }}""")  # fmt: skip
 
 
-def _sign(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str]:
-    capsys.readouterr()
-    status = main(["sign", *map(str, argv)])
-    return status, capsys.readouterr().err
+class Sign(Protocol):
+    def __call__(self, *argv: str | Path) -> tuple[int, str]: ...
 
 
-def _job(
-    sigstore_ci_job: CIJob, instance: LocalSigstore, identity: GitHubIdentity, workflow: str
-) -> Path:
-    """Enter a GitHub job running ``identity.workflow`` with this text; returns its checkout."""
-    env = instance.github_env(identity, workflow=workflow)
-    sigstore_ci_job(env)
-    return Path(env["GITHUB_WORKSPACE"])
+@pytest.fixture
+def sign(capsys: pytest.CaptureFixture[str], local_sigstore: LocalSigstore) -> Sign:
+    """``hatch-attest sign --trust-config <local> ARGV``, in-process: its status and stderr."""
+
+    def run(*argv: str | Path) -> tuple[int, str]:
+        capsys.readouterr()
+        trust = ("--trust-config", local_sigstore.trust_config_path)
+        status = main(["sign", *map(str, trust), *map(str, argv)])
+        return status, capsys.readouterr().err
+
+    return run
+
+
+@pytest.fixture
+def wheel(tmp_path: Path) -> Path:
+    """A wheel in dist/, as a build leaves it."""
+    return fake_wheel(tmp_path / "dist")
+
+
+class Enter(Protocol):
+    def __call__(
+        self,
+        workflow: str,
+        extra: Mapping[str, str] | None = None,
+        identity: GitHubIdentity | None = None,
+    ) -> Path: ...
+
+
+@pytest.fixture
+def enter(
+    sigstore_ci_job: CIJob, local_sigstore: LocalSigstore, sigstore_github_identity: GitHubIdentity
+) -> Enter:
+    """Enter a GitHub job running ``identity.workflow`` with the text ``workflow``.
+
+    ``extra`` adds other workflow files (by name) to the checkout, which it returns.
+    """
+
+    def run(
+        workflow: str,
+        extra: Mapping[str, str] | None = None,
+        identity: GitHubIdentity | None = None,
+    ) -> Path:
+        env = local_sigstore.github_env(identity or sigstore_github_identity, workflow=workflow)
+        sigstore_ci_job(env)
+        checkout = Path(env["GITHUB_WORKSPACE"])
+        for name, text in (extra or {}).items():
+            (checkout / ".github" / "workflows" / name).write_text(text)
+        return checkout
+
+    return run
 
 
 REUSABLE_SKIP = (
@@ -128,22 +133,17 @@ NO_UPLOAD_SKIP = (
     ids=["upload-in-reusable-workflow", "token-upload", "no-upload"],
 )
 def test_a_job_whose_attestations_pypi_would_reject_skips_without_a_request(
-    tmp_path: Path,
-    sigstore_ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
-    local_sigstore: LocalSigstore,
-    sigstore_github_identity: GitHubIdentity,
     workflow: str,
     extra: dict[str, str],
     line: str,
+    enter: Enter,
+    sign: Sign,
+    wheel: Path,
+    local_sigstore: LocalSigstore,
 ) -> None:
-    checkout = _job(sigstore_ci_job, local_sigstore, sigstore_github_identity, workflow)
-    for name, text in extra.items():
-        (checkout / ".github" / "workflows" / name).write_text(text)
-    wheel = fake_wheel(tmp_path / "dist")
-    trust = ("--trust-config", local_sigstore.trust_config_path)
+    enter(workflow, extra)
 
-    status, err = _sign(capsys, "--mode", "auto", *trust, wheel)
+    status, err = sign("--mode", "auto", wheel)
 
     assert status == 0, err
     warning = "hatch-attest: warning: " if line is not NO_UPLOAD_SKIP else ""
@@ -152,7 +152,7 @@ def test_a_job_whose_attestations_pypi_would_reject_skips_without_a_request(
     assert local_sigstore.counts() == NO_REQUESTS
 
     # mode = always: the same finding fails, still before any request.
-    status, err = _sign(capsys, "--mode", "always", *trust, wheel)
+    status, err = sign("--mode", "always", wheel)
 
     assert status == 1
     assert "cannot attest (mode = always): " + line.removeprefix("Not attesting: ") in err
@@ -160,41 +160,36 @@ def test_a_job_whose_attestations_pypi_would_reject_skips_without_a_request(
     assert local_sigstore.counts() == NO_REQUESTS
 
 
+# The release workflow (and the other workflow files) of each case, by its test id.
+CASES = {
+    "no-upload": (ONLY_BUILDS, {}),
+    "token-upload": (TOKEN_UPLOAD, {}),
+    "upload-in-reusable-workflow": (CALLS_PUBLISH, {"publish.yml": PUBLISH_REUSABLE}),
+}
+
+
 @pytest.mark.parametrize(
-    ("workflow", "extra", "signs"),
+    ("case", "signs"),
     [
-        (ONLY_BUILDS, {}, True),  # "no upload visible" is not a skip with `publisher`
-        (TOKEN_UPLOAD, {}, False),  # a provable token upload still is
-        (CALLS_PUBLISH, {"publish.yml": PUBLISH_REUSABLE}, False),  # and so is a reusable one
+        ("no-upload", True),  # "no upload visible" is not a skip with `publisher`
+        ("token-upload", False),  # a provable token upload still is
+        ("upload-in-reusable-workflow", False),  # and so is a reusable one
     ],
     ids=["no-upload", "token-upload", "upload-in-reusable-workflow"],
 )
 def test_a_configured_publisher_signs_unless_pypi_provably_rejects(
-    tmp_path: Path,
-    sigstore_ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
+    case: str,
+    signs: bool,
+    enter: Enter,
+    sign: Sign,
+    wheel: Path,
     local_sigstore: LocalSigstore,
     sigstore_github_identity: GitHubIdentity,
-    workflow: str,
-    extra: dict[str, str],
-    signs: bool,
 ) -> None:
-    checkout = _job(sigstore_ci_job, local_sigstore, sigstore_github_identity, workflow)
-    for name, text in extra.items():
-        (checkout / ".github" / "workflows" / name).write_text(text)
-    wheel = fake_wheel(tmp_path / "dist")
+    enter(*CASES[case])
     publisher = f"github:{sigstore_github_identity.repository}@{sigstore_github_identity.workflow}"
 
-    status, err = _sign(
-        capsys,
-        "--mode",
-        "auto",
-        "--publisher",
-        publisher,
-        "--trust-config",
-        local_sigstore.trust_config_path,
-        wheel,
-    )
+    status, err = sign("--mode", "auto", "--publisher", publisher, wheel)
 
     assert status == 0, err
     assert attestation_path(wheel).is_file() is signs
@@ -204,17 +199,16 @@ def test_a_configured_publisher_signs_unless_pypi_provably_rejects(
 
 
 def test_the_job_of_the_uploading_workflow_signs(
-    tmp_path: Path,
     sigstore_ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
+    sign: Sign,
+    wheel: Path,
     local_sigstore: LocalSigstore,
     sigstore_github_identity: GitHubIdentity,
 ) -> None:
     # The emulated job's default workflow builds and runs `uv publish` with Trusted Publishing.
     sigstore_ci_job(local_sigstore.github_env(sigstore_github_identity))
-    wheel = fake_wheel(tmp_path / "dist")
 
-    status, err = _sign(capsys, "--trust-config", local_sigstore.trust_config_path, wheel)
+    status, err = sign(wheel)
 
     assert status == 0, err
     assert attestation_path(wheel).is_file()
@@ -222,23 +216,18 @@ def test_the_job_of_the_uploading_workflow_signs(
 
 
 def test_a_workflow_run_release_skips_the_build_in_the_triggering_workflow(
-    tmp_path: Path,
-    sigstore_ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
-    local_sigstore: LocalSigstore,
+    enter: Enter, sign: Sign, wheel: Path, local_sigstore: LocalSigstore
 ) -> None:
     # ci.yml builds; release.yml (on: workflow_run) downloads its artifacts and uploads.
-    identity = GitHubIdentity(repository="octo-org/run-pkg", workflow="ci.yml")
-    checkout = _job(sigstore_ci_job, local_sigstore, identity, ONLY_BUILDS)
-    (checkout / ".github" / "workflows" / "release.yml").write_text(
+    release = (
         "on: {workflow_run: {workflows: [CI], types: [completed]}}\n"
         "jobs:\n  publish:\n    runs-on: ubuntu-latest\n    permissions: {id-token: write}\n"
         "    steps:\n      - uses: pypa/gh-action-pypi-publish@release/v1\n"
     )
-    wheel = fake_wheel(tmp_path / "dist")
-    trust = ("--trust-config", local_sigstore.trust_config_path)
+    identity = GitHubIdentity(repository="octo-org/run-pkg", workflow="ci.yml")
+    enter(ONLY_BUILDS, {"release.yml": release}, identity)
 
-    status, err = _sign(capsys, "--mode", "auto", *trust, wheel)
+    status, err = sign("--mode", "auto", wheel)
 
     assert status == 0
     assert err.startswith("Not attesting: .github/workflows/ci.yml shows no upload to PyPI")
@@ -246,20 +235,13 @@ def test_a_workflow_run_release_skips_the_build_in_the_triggering_workflow(
     assert local_sigstore.counts() == NO_REQUESTS
 
 
-def test_a_stale_checkout_keeps_today_s_behaviour(
-    tmp_path: Path,
-    sigstore_ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
-    local_sigstore: LocalSigstore,
-    sigstore_github_identity: GitHubIdentity,
-) -> None:
+def test_a_stale_checkout_keeps_today_s_behaviour(enter: Enter, sign: Sign, wheel: Path) -> None:
     # The checkout's workflow only builds, but it is another commit than the one running.
-    checkout = _job(sigstore_ci_job, local_sigstore, sigstore_github_identity, ONLY_BUILDS)
+    checkout = enter(ONLY_BUILDS)
     (checkout / ".git").mkdir()
     (checkout / ".git" / "HEAD").write_text("f" * 40 + "\n")
-    wheel = fake_wheel(tmp_path / "dist")
 
-    status, err = _sign(capsys, "--trust-config", local_sigstore.trust_config_path, wheel)
+    status, err = sign(wheel)
 
     assert status == 0, err
     assert "Predicate (auto): SLSA provenance, to sit beside the action's own: the checkout" in err
@@ -269,7 +251,8 @@ def test_a_stale_checkout_keeps_today_s_behaviour(
 def test_a_gitlab_pipeline_that_only_builds_skips_without_a_request(
     tmp_path: Path,
     sigstore_ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
+    sign: Sign,
+    wheel: Path,
     local_sigstore: LocalSigstore,
     sigstore_gitlab_identity: GitLabIdentity,
 ) -> None:
@@ -279,10 +262,8 @@ def test_a_gitlab_pipeline_that_only_builds_skips_without_a_request(
     sigstore_ci_job(
         {**local_sigstore.gitlab_env(sigstore_gitlab_identity), "CI_PROJECT_DIR": str(project)}
     )
-    wheel = fake_wheel(tmp_path / "dist")
-    trust = ("--trust-config", local_sigstore.trust_config_path)
 
-    status, err = _sign(capsys, "--mode", "auto", *trust, wheel)
+    status, err = sign("--mode", "auto", wheel)
 
     assert status == 0, err
     assert err == (
@@ -297,16 +278,16 @@ def test_a_gitlab_pipeline_that_only_builds_skips_without_a_request(
     (project / ".gitlab-ci.yml").write_text(
         "build:\n  script: [python -m build]\npublish:\n  script: [uv publish]\n"
     )
-    status, err = _sign(capsys, *trust, wheel)
+    status, err = sign(wheel)
 
     assert status == 0, err
     assert attestation_path(wheel).is_file()
 
 
 def test_verify_without_publisher_asks_for_one_when_the_upload_runs_elsewhere(
-    tmp_path: Path,
     sigstore_ci_job: CIJob,
     capsys: pytest.CaptureFixture[str],
+    wheel: Path,
     local_sigstore: LocalSigstore,
     sigstore_github_identity: GitHubIdentity,
 ) -> None:
@@ -314,7 +295,6 @@ def test_verify_without_publisher_asks_for_one_when_the_upload_runs_elsewhere(
         sigstore_github_identity
     )  # its workflow uploads with `uv publish`
     sigstore_ci_job(env)
-    wheel = fake_wheel(tmp_path / "dist")
     trust = ("--trust-config", str(local_sigstore.trust_config_path))
     assert main(["sign", *trust, str(wheel)]) == 0
     capsys.readouterr()
@@ -341,13 +321,10 @@ def test_verify_without_publisher_asks_for_one_when_the_upload_runs_elsewhere(
 
 
 def test_before_pyyaml_is_installed_the_frontend_is_asked_for_it(
-    sigstore_ci_job: CIJob,
-    local_sigstore: LocalSigstore,
-    sigstore_github_identity: GitHubIdentity,
-    monkeypatch: pytest.MonkeyPatch,
+    enter: Enter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`get_requires_for_build_*` runs before the build's requirements are installed."""
-    _job(sigstore_ci_job, local_sigstore, sigstore_github_identity, ONLY_BUILDS)
+    enter(ONLY_BUILDS)
     config = load_config({}, root=Path.cwd(), env=os.environ)
 
     # With PyYAML the workflow is read: it does not upload, so nothing is needed.
@@ -360,22 +337,15 @@ def test_before_pyyaml_is_installed_the_frontend_is_asked_for_it(
 
 
 def test_an_upload_to_another_index_by_url_variable_skips(
-    tmp_path: Path,
-    sigstore_ci_job: CIJob,
-    capsys: pytest.CaptureFixture[str],
-    local_sigstore: LocalSigstore,
-    sigstore_github_identity: GitHubIdentity,
+    enter: Enter, sign: Sign, wheel: Path, local_sigstore: LocalSigstore
 ) -> None:
     workflow = TOKEN_UPLOAD.replace(
         "TWINE_PASSWORD: ${{ secrets.PYPI_API_TOKEN }}",
         "TWINE_REPOSITORY_URL: https://nexus.example.com/repository/pypi/",
     )
-    _job(sigstore_ci_job, local_sigstore, sigstore_github_identity, workflow)
-    wheel = fake_wheel(tmp_path / "dist")
+    enter(workflow)
 
-    status, err = _sign(
-        capsys, "--mode", "auto", "--trust-config", local_sigstore.trust_config_path, wheel
-    )
+    status, err = sign("--mode", "auto", wheel)
 
     assert status == 0
     assert (

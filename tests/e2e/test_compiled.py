@@ -17,13 +17,15 @@ import sys
 import sysconfig
 import zipfile
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from packaging.utils import parse_wheel_filename
-from pypi_attestations import GitHubPublisher, Provenance
+from pypi_attestations import Provenance
 
 from hatch_attest_testing import GitHubIdentity, LocalIndex, LocalSigstore, verify_as_pypi
 
+from .._shared import trusted_github
 from ..local_index.client import request
 from .frontends import BIN, EnvFactory, make_host_project, make_project, publish, run
 
@@ -64,20 +66,30 @@ def cibuildwheel_build(frontend: str, project: Path, out: Path, env: dict[str, s
     return output
 
 
+class GitHubJob(NamedTuple):
+    """A GitHub job of the tests here: the local Sigstore, the job's identity, its env."""
+
+    sigstore: LocalSigstore
+    identity: GitHubIdentity
+    env_for: EnvFactory
+
+
+@pytest.fixture
+def compiled_job(request: pytest.FixtureRequest) -> GitHubJob:
+    """The fixtures of `GitHubJob`, in one (each test unpacks them)."""
+    names = ("local_sigstore", "sigstore_github_identity", "env_for")
+    return GitHubJob(*(request.getfixturevalue(name) for name in names))
+
+
 @pytest.mark.parametrize(
     ("host", "frontend", "mode"),
     [("hook", "uv", "auto"), ("wrapper", "build", "auto"), ("hook", "build", "always")],
 )
 def test_a_build_inside_cibuildwheel_is_not_signed(
-    host: str,
-    frontend: str,
-    mode: str,
-    tmp_path: Path,
-    local_sigstore: LocalSigstore,
-    sigstore_github_identity: GitHubIdentity,
-    env_for: EnvFactory,
+    host: str, frontend: str, mode: str, tmp_path: Path, compiled_job: GitHubJob
 ) -> None:
     """In any mode: `always` belongs to the step that signs the repaired wheels."""
+    local_sigstore, sigstore_github_identity, env_for = compiled_job
     project = make_host_project(tmp_path, host)
     built_wheel = tmp_path / "cibw" / "built_wheel"
     env = env_for(
@@ -97,16 +109,10 @@ def test_a_build_inside_cibuildwheel_is_not_signed(
 
 @needs_gcc_on_linux
 def test_compiled_wheel_is_repaired_signed_collected_and_accepted_by_the_index(
-    tmp_path: Path,
-    local_sigstore: LocalSigstore,
-    local_index: LocalIndex,
-    sigstore_github_identity: GitHubIdentity,
-    env_for: EnvFactory,
+    tmp_path: Path, local_index: LocalIndex, compiled_job: GitHubJob
 ) -> None:
-    publisher = GitHubPublisher(
-        repository=sigstore_github_identity.repository, workflow=sigstore_github_identity.workflow
-    )
-    local_index.add_publisher(PROJECT, publisher)
+    local_sigstore, sigstore_github_identity, env_for = compiled_job
+    publisher = trusted_github(local_index, PROJECT, sigstore_github_identity)
     trust = local_sigstore.trust_config_path
     recipe = readme_recipe()
     assert "hatch-attest sign wheelhouse" in recipe

@@ -14,12 +14,14 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from pypi_attestations import GitHubPublisher, GitLabPublisher
 
 from hatch_attest_testing import GitHubIdentity, GitLabIdentity, LocalIndex, LocalSigstore
 
+from .._shared import logged_run, session_cache, trusted_github, trusted_gitlab, upload_env
 from .frontends import BIN, BUILD_TIMEOUT, EnvFactory, Upload, build, make_project
 from .test_upload import PROJECT, assert_accepted_with_attestations, built, env_for
 
@@ -38,12 +40,7 @@ def hatch_tool(
     wheelhouse: Path,
 ) -> Path:
     """``hatch``, from ``uv tool install hatch --with 'hatch-attest[cli] @ <this checkout>'``."""
-    store = getattr(request.config, "cache", None)
-    cache = (
-        Path(store.mkdir("hatch-tool-wheels"))
-        if store is not None
-        else tmp_path_factory.mktemp("hatch-tool-wheels")
-    )
+    cache = session_cache(request, tmp_path_factory, "hatch-tool-wheels")
     [ours] = wheelhouse.glob("hatch_attest-*.whl")
     done = cache / "complete"
     key = f"{sys.version_info[:2]}"
@@ -102,43 +99,33 @@ for line in metadata.get_all("Requires-Dist") or []:
 """
 
 
+class HatchJob(NamedTuple):
+    """What every test here works with: the local services, the job's env, and hatch."""
+
+    sigstore: LocalSigstore
+    local_index: LocalIndex
+    env_for: EnvFactory
+    hatch: Path
+
+
+@pytest.fixture
+def hatch_job(request: pytest.FixtureRequest) -> HatchJob:
+    """The fixtures of `HatchJob`, in one (each test unpacks the ones it reads)."""
+    names = ("local_sigstore", "local_index", "env_for", "hatch_tool")
+    return HatchJob(*(request.getfixturevalue(name) for name in names))
+
+
 def hatch_publish(hatch: Path, project: Path, env: Mapping[str, str], *args: str) -> Upload:
     """Run ``hatch publish -p attest --no-prompt`` in ``project``, as a CI step would."""
-    run_env = {name: value for name, value in env.items() if name != "UV_OFFLINE"}
-    run_env.update(
-        {
-            "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
-            "NO_COLOR": "1",
-            "COLUMNS": "300",
-        }
-    )
-    proc = subprocess.run(
-        [str(hatch), "publish", "-p", "attest", "--no-prompt", *args],
-        cwd=project,
-        env=run_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=BUILD_TIMEOUT,
-        check=False,
-    )
-    # Printed so that pytest captures it: the credential leak scan reads it.
-    print(proc.stdout)
-    return Upload(proc.returncode, proc.stdout)
+    argv = [str(hatch), "publish", "-p", "attest", "--no-prompt", *args]
+    return Upload(*logged_run(argv, project, upload_env(env), BUILD_TIMEOUT))
 
 
 def test_github_job_publishes_attested_files(
-    tmp_path: Path,
-    local_sigstore: LocalSigstore,
-    local_index: LocalIndex,
-    sigstore_github_identity: GitHubIdentity,
-    env_for: EnvFactory,
-    hatch_tool: Path,
+    tmp_path: Path, hatch_job: HatchJob, sigstore_github_identity: GitHubIdentity
 ) -> None:
-    publisher = GitHubPublisher(
-        repository=sigstore_github_identity.repository, workflow=sigstore_github_identity.workflow
-    )
-    local_index.add_publisher(PROJECT, publisher)
+    local_sigstore, local_index, env_for, hatch_tool = hatch_job
+    publisher = trusted_github(local_index, PROJECT, sigstore_github_identity)
     project = built(tmp_path, env_for(local_sigstore.github_env(sigstore_github_identity)))
 
     result = hatch_publish(
@@ -157,19 +144,13 @@ def test_github_job_publishes_attested_files(
 
 
 def test_gitlab_job_publishes_attested_files(
-    tmp_path: Path,
-    local_sigstore: LocalSigstore,
-    local_index: LocalIndex,
-    sigstore_gitlab_identity: GitLabIdentity,
-    env_for: EnvFactory,
-    hatch_tool: Path,
+    tmp_path: Path, hatch_job: HatchJob, sigstore_gitlab_identity: GitLabIdentity
 ) -> None:
-    publisher = GitLabPublisher(
-        repository=sigstore_gitlab_identity.project_path,
-        workflow_filepath=sigstore_gitlab_identity.ci_config_path,
-    )
-    local_index.add_publisher(PROJECT, publisher)
+    local_sigstore, local_index, env_for, hatch_tool = hatch_job
     project = built(tmp_path, env_for(local_sigstore.gitlab_env(sigstore_gitlab_identity)))
+    publisher = trusted_gitlab(
+        local_index, PROJECT, sigstore_gitlab_identity
+    )  # the build needs none
 
     # `id_tokens: PYPI_ID_TOKEN: aud: pypi` in .gitlab-ci.yml, as PyPI documents it.
     pypi_token = local_sigstore.mint_gitlab_token(sigstore_gitlab_identity, audience="pypi")
@@ -185,30 +166,23 @@ def test_gitlab_job_publishes_attested_files(
 def test_job_without_attestations_publishes_the_distributions(
     forge: str,
     tmp_path: Path,
-    local_sigstore: LocalSigstore,
-    local_index: LocalIndex,
+    hatch_job: HatchJob,
     sigstore_github_identity: GitHubIdentity,
     sigstore_gitlab_identity: GitLabIdentity,
-    env_for: EnvFactory,
-    hatch_tool: Path,
 ) -> None:
     """A project that does not attest (or a laptop build): Trusted Publishing all the same."""
+    local_sigstore, local_index, env_for, hatch_tool = hatch_job
     if forge == "github":
-        publisher: GitHubPublisher | GitLabPublisher = GitHubPublisher(
-            repository=sigstore_github_identity.repository,
-            workflow=sigstore_github_identity.workflow,
+        publisher: GitHubPublisher | GitLabPublisher = trusted_github(
+            local_index, PROJECT, sigstore_github_identity
         )
         job = local_sigstore.github_env(sigstore_github_identity)
         named = "GitHub"
     else:
-        publisher = GitLabPublisher(
-            repository=sigstore_gitlab_identity.project_path,
-            workflow_filepath=sigstore_gitlab_identity.ci_config_path,
-        )
+        publisher = trusted_gitlab(local_index, PROJECT, sigstore_gitlab_identity)
         pypi_token = local_sigstore.mint_gitlab_token(sigstore_gitlab_identity, audience="pypi")
         job = local_sigstore.gitlab_env(sigstore_gitlab_identity) | {"PYPI_ID_TOKEN": pypi_token}
         named = "GitLab"
-    local_index.add_publisher(PROJECT, publisher)
     project = make_project(tmp_path)
     unattested = build("build-no-isolation", project, env_for(None))  # outside CI: idle
     assert unattested.returncode == 0, unattested.output
@@ -225,22 +199,12 @@ def test_job_without_attestations_publishes_the_distributions(
 
 
 def test_attestation_from_another_workflow_is_refused_before_the_first_upload(
-    tmp_path: Path,
-    local_sigstore: LocalSigstore,
-    local_index: LocalIndex,
-    sigstore_github_identity: GitHubIdentity,
-    env_for: EnvFactory,
-    hatch_tool: Path,
+    tmp_path: Path, hatch_job: HatchJob, sigstore_github_identity: GitHubIdentity
 ) -> None:
     """The build ran in build.yml; PyPI knows release.yml as the Trusted Publisher."""
+    local_sigstore, local_index, env_for, hatch_tool = hatch_job
     build_job = GitHubIdentity(repository=sigstore_github_identity.repository, workflow="build.yml")
-    local_index.add_publisher(
-        PROJECT,
-        GitHubPublisher(
-            repository=sigstore_github_identity.repository,
-            workflow=sigstore_github_identity.workflow,
-        ),
-    )
+    trusted_github(local_index, PROJECT, sigstore_github_identity)
     project = built(tmp_path, env_for(local_sigstore.github_env(build_job)))
 
     result = hatch_publish(
@@ -256,13 +220,9 @@ def test_attestation_from_another_workflow_is_refused_before_the_first_upload(
 
 
 def test_api_token_with_attestations_is_refused_and_can_upload_without_them(
-    tmp_path: Path,
-    local_sigstore: LocalSigstore,
-    local_index: LocalIndex,
-    sigstore_github_identity: GitHubIdentity,
-    env_for: EnvFactory,
-    hatch_tool: Path,
+    tmp_path: Path, hatch_job: HatchJob, sigstore_github_identity: GitHubIdentity
 ) -> None:
+    local_sigstore, local_index, env_for, hatch_tool = hatch_job
     project = built(tmp_path, env_for(local_sigstore.github_env(sigstore_github_identity)))
     # A token user's publish step, outside any job with an identity: hatch's own flags.
     env = env_for(None, HATCH_INDEX_USER="__token__", HATCH_INDEX_AUTH=local_index.api_token())
@@ -287,24 +247,17 @@ def test_api_token_with_attestations_is_refused_and_can_upload_without_them(
 
 
 def test_repo_flag_and_plugin_table_are_honoured(
-    tmp_path: Path,
-    local_sigstore: LocalSigstore,
-    local_index: LocalIndex,
-    sigstore_github_identity: GitHubIdentity,
-    env_for: EnvFactory,
-    hatch_tool: Path,
+    tmp_path: Path, hatch_job: HatchJob, sigstore_github_identity: GitHubIdentity
 ) -> None:
     """`-r` names a repository of `[tool.hatch.publish.attest.repos]`; a bad one is refused."""
+    local_sigstore, local_index, env_for, hatch_tool = hatch_job
     project = built(tmp_path, env_for(local_sigstore.github_env(sigstore_github_identity)))
     pyproject = project / "pyproject.toml"
     pyproject.write_text(
         pyproject.read_text()
         + '\n[tool.hatch.publish.attest.repos]\nmirror = "https://upload.pypi.org/legacy/"\n'
     )
-    publisher = GitHubPublisher(
-        repository=sigstore_github_identity.repository, workflow=sigstore_github_identity.workflow
-    )
-    local_index.add_publisher(PROJECT, publisher)
+    publisher = trusted_github(local_index, PROJECT, sigstore_github_identity)
     env = env_for(local_sigstore.github_env(sigstore_github_identity))
 
     unknown = hatch_publish(hatch_tool, project, env, "-r", "nowhere")
@@ -317,21 +270,11 @@ def test_repo_flag_and_plugin_table_are_honoured(
 
 
 def test_changed_files_of_a_published_version_fail_with_the_index_reason(
-    tmp_path: Path,
-    local_sigstore: LocalSigstore,
-    local_index: LocalIndex,
-    sigstore_github_identity: GitHubIdentity,
-    env_for: EnvFactory,
-    hatch_tool: Path,
+    tmp_path: Path, hatch_job: HatchJob, sigstore_github_identity: GitHubIdentity
 ) -> None:
     """PyPI takes an identical file again, and refuses a different one under the same name."""
-    local_index.add_publisher(
-        PROJECT,
-        GitHubPublisher(
-            repository=sigstore_github_identity.repository,
-            workflow=sigstore_github_identity.workflow,
-        ),
-    )
+    local_sigstore, local_index, env_for, hatch_tool = hatch_job
+    trusted_github(local_index, PROJECT, sigstore_github_identity)
     job = local_sigstore.github_env
     project = built(tmp_path, env_for(job(sigstore_github_identity)))
     first = hatch_publish(hatch_tool, project, env_for(job(sigstore_github_identity)))

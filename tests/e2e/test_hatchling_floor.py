@@ -17,6 +17,7 @@ import pytest
 from hatch_attest.attest import HATCHLING_FLOOR
 from hatch_attest_testing import GitHubIdentity, LocalSigstore
 
+from .._shared import session_cache
 from .frontends import BUILD_TIMEOUT, base_env, build, make_project
 
 pytestmark = pytest.mark.slow
@@ -29,12 +30,7 @@ def old_hatchling_wheelhouse(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path
 ) -> Path:
     """The session's wheelhouse plus hatchling 1.21.0 and its requirements (fetched once)."""
-    store = getattr(request.config, "cache", None)
-    cache = (
-        Path(store.mkdir("old-hatchling-wheels"))
-        if store is not None
-        else tmp_path_factory.mktemp("old-hatchling-wheels")
-    )
+    cache = session_cache(request, tmp_path_factory, "old-hatchling-wheels")
     done = cache / "complete"
     if not done.is_file():
         subprocess.run(
@@ -58,12 +54,24 @@ def old_hatchling_wheelhouse(
     return out
 
 
-def test_old_hatchling_says_which_hatchling_is_required(
-    tmp_path: Path,
-    tool_home: Path,
+@pytest.fixture
+def always_job_env(
     old_hatchling_wheelhouse: Path,
+    tool_home: Path,
     local_sigstore: LocalSigstore,
     sigstore_github_identity: GitHubIdentity,
+) -> dict[str, str]:
+    """A GitHub job signing in `mode = always`, its builds offered the old hatchling."""
+    variables = {
+        "HATCH_ATTEST_TRUST_CONFIG": str(local_sigstore.trust_config_path),
+        "HATCH_ATTEST_MODE": "always",
+        **local_sigstore.github_env(sigstore_github_identity),
+    }
+    return base_env(old_hatchling_wheelhouse, tool_home, variables)
+
+
+def test_old_hatchling_says_which_hatchling_is_required(
+    tmp_path: Path, always_job_env: dict[str, str]
 ) -> None:
     project = make_project(tmp_path)
     pyproject = project / "pyproject.toml"
@@ -73,17 +81,8 @@ def test_old_hatchling_says_which_hatchling_is_required(
             f'requires = ["hatchling=={OLD_HATCHLING}", "hatch-attest"]',
         )
     )
-    env = base_env(
-        old_hatchling_wheelhouse,
-        tool_home,
-        {
-            "HATCH_ATTEST_TRUST_CONFIG": str(local_sigstore.trust_config_path),
-            "HATCH_ATTEST_MODE": "always",
-            **local_sigstore.github_env(sigstore_github_identity),
-        },
-    )
 
-    result = build("uv", project, env)
+    result = build("uv", project, always_job_env)
 
     assert result.returncode != 0, result.output
     assert f"hatchling >= {HATCHLING_FLOOR} is required" in result.output

@@ -4,39 +4,22 @@ serves with `verify pypi:`, pin the publisher with `lock-identities` and `audit`
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-from pypi_attestations import GitHubPublisher
 
 from hatch_attest_testing import GitHubIdentity, LocalIndex, LocalSigstore
 
-from ..index_release import run_cli
-from .frontends import EnvFactory, base_env, build, make_project, publish
+from .._shared import trusted_github
+from ..index_release import hand_lock, run_cli
+from .frontends import EnvFactory, build, make_project, publish
+from .test_upload import env_for
+
+__all__ = ["env_for"]  # the fixture, shared with test_upload
 
 pytestmark = pytest.mark.slow
 
 PROJECT = "simple-pkg"
-
-
-@pytest.fixture
-def env_for(
-    tmp_path: Path, tool_home: Path, local_sigstore: LocalSigstore, local_index: LocalIndex
-) -> EnvFactory:
-    """A job's environment: CI variables, the local trust config, and the way to the index."""
-    no_wheels = tmp_path / "no-wheels"
-    no_wheels.mkdir()
-
-    def make(ci: Mapping[str, str] | None = None, **extra: str) -> dict[str, str]:
-        variables = {"HATCH_ATTEST_TRUST_CONFIG": str(local_sigstore.trust_config_path)}
-        variables.update(local_index.client_env())
-        variables.update(ci or {})
-        variables.update(extra)
-        return base_env(no_wheels, tool_home, variables)
-
-    return make
 
 
 def test_published_release_verifies_pins_and_audits(
@@ -48,10 +31,7 @@ def test_published_release_verifies_pins_and_audits(
     sigstore_github_identity: GitHubIdentity,
     env_for: EnvFactory,
 ) -> None:
-    publisher = GitHubPublisher(
-        repository=sigstore_github_identity.repository, workflow=sigstore_github_identity.workflow
-    )
-    local_index.add_publisher(PROJECT, publisher)
+    trusted_github(local_index, PROJECT, sigstore_github_identity)
     project = make_project(tmp_path, 'predicate = "both"\n')
     job = local_sigstore.github_env(sigstore_github_identity)
     built = build("build-no-isolation", project, env_for(job))
@@ -84,20 +64,7 @@ def test_published_release_verifies_pins_and_audits(
     lock = tmp_path / "pylock.toml"
     [sdist] = [a for a in artifacts if a.name.endswith(".tar.gz")]
     [wheel] = [a for a in artifacts if a.name.endswith(".whl")]
-
-    def digest(path: Path) -> str:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-
-    lock.write_text(f"""\
-lock-version = "1.0"
-created-by = "hand"
-
-[[packages]]
-name = "{PROJECT}"
-version = "1.0.0"
-sdist = {{ name = "{sdist.name}", hashes = {{ sha256 = "{digest(sdist)}" }} }}
-wheels = [{{ name = "{wheel.name}", hashes = {{ sha256 = "{digest(wheel)}" }} }}]
-""")
+    lock.write_text(hand_lock(PROJECT, "1.0.0", wheel, sdist))
     pinned = run_cli(capsys, "lock-identities", lock, *flags)
     audited = run_cli(capsys, "audit", lock, "--require-identities", *flags)
 

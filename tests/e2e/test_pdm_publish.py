@@ -11,8 +11,6 @@ These tests pin that down, so that a pdm that learns attestations is noticed.
 
 from __future__ import annotations
 
-import re
-import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,6 +20,7 @@ from pypi_attestations import GitHubPublisher
 
 from hatch_attest_testing import GitHubIdentity, LocalIndex, LocalSigstore
 
+from .._shared import logged_run, masked, trusted_github, upload_env
 from .frontends import BIN, BUILD_TIMEOUT, EnvFactory, Upload, publish
 from .test_upload import PROJECT, assert_accepted_with_attestations, built, env_for
 
@@ -32,34 +31,18 @@ pytestmark = pytest.mark.slow
 
 def pdm_publish(project: Path, env: Mapping[str, str], index: LocalIndex, *args: str) -> Upload:
     """``pdm publish --no-build`` (upload dist/ as built), with Trusted Publishing in a job."""
-    run_env = {name: value for name, value in env.items() if name != "UV_OFFLINE"}
-    run_env.update(
-        {
-            "PDM_CHECK_UPDATE": "false",  # no version check against PyPI
-            # This interpreter, as in a CI step: no project virtualenv to create.
-            "PDM_PYTHON": sys.executable,
-            "PDM_USE_VENV": "false",
-            "PDM_PUBLISH_CA_CERTS": str(index.ca_path),
-            "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
-            "NO_COLOR": "1",
-            "COLUMNS": "300",
-        }
-    )
-    proc = subprocess.run(
-        [str(BIN / "pdm"), "publish", "--no-build", *args],
-        cwd=project,
-        env=run_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=BUILD_TIMEOUT,
-        check=False,
+    run_env = upload_env(
+        env,
+        PDM_CHECK_UPDATE="false",  # no version check against PyPI
+        # This interpreter, as in a CI step: no project virtualenv to create.
+        PDM_PYTHON=sys.executable,
+        PDM_USE_VENV="false",
+        PDM_PUBLISH_CA_CERTS=str(index.ca_path),
     )
     # pdm prints the minted upload token as a GitHub `::add-mask::` command (the runner
-    # hides it); kept out of this test's log all the same.
-    output = re.sub(r"(::add-mask::)\S+", r"\1***", proc.stdout)
-    print(output)  # for the credential leak scan
-    return Upload(proc.returncode, output)
+    # hides it); kept out of this test's log all the same (`logged_run` masks it).
+    argv = [str(BIN / "pdm"), "publish", "--no-build", *args]
+    return Upload(*logged_run(argv, project, run_env, BUILD_TIMEOUT, scrub=masked))
 
 
 @pytest.fixture
@@ -71,10 +54,7 @@ def job(
     env_for: EnvFactory,
 ) -> tuple[Path, dict[str, str], GitHubPublisher]:
     """An attested dist/ of the test project, and the publish step's environment."""
-    publisher = GitHubPublisher(
-        repository=sigstore_github_identity.repository, workflow=sigstore_github_identity.workflow
-    )
-    local_index.add_publisher(PROJECT, publisher)
+    publisher = trusted_github(local_index, PROJECT, sigstore_github_identity)
     project = built(tmp_path, env_for(local_sigstore.github_env(sigstore_github_identity)))
     return project, env_for(local_sigstore.github_env(sigstore_github_identity)), publisher
 

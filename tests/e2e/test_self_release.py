@@ -22,7 +22,7 @@ from pypi_attestations import GitHubPublisher
 
 from hatch_attest_testing import GitHubIdentity, LocalIndex, LocalSigstore, verify_as_pypi
 
-from .frontends import BUILD_TIMEOUT, REPO, EnvFactory
+from .frontends import REPO, EnvFactory, run
 
 pytestmark = pytest.mark.slow
 
@@ -46,19 +46,10 @@ def run_steps(
             continue  # `uses:` steps: the checkout and artifact moves are done by the test
         step_env = {**env, **{k: str(v) for k, v in step.get("env", {}).items()}}
         step_env.update({k: v for k, v in (overrides or {}).items() if k in step_env})
-        proc = subprocess.run(
-            ["bash", "-eo", "pipefail", "-c", step["run"]],
-            cwd=cwd,
-            env=step_env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=BUILD_TIMEOUT,
-            check=False,
-        )
-        print(proc.stdout)  # for the credential leak scan
-        assert proc.returncode == 0, f"{step['run']!r} failed:\n{proc.stdout}"
-        outputs.append(proc.stdout)
+        # `run` prints the output for the credential leak scan.
+        returncode, output = run(["bash", "-eo", "pipefail", "-c", step["run"]], cwd, step_env)
+        assert returncode == 0, f"{step['run']!r} failed:\n{output}"
+        outputs.append(output)
     return outputs
 
 
