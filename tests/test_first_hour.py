@@ -158,9 +158,8 @@ def _plain_install(tmp_path: Path, argv: list[str], env: dict[str, str]) -> tupl
         ["verify", "--publisher", "github:octo-org/first-hour@release.yml", "dist"],
         ["inspect", "dist"],
         ["convert", "--publisher", "github:octo-org/first-hour@release.yml", "x.sigstore.json"],
-        ["demo"],
     ],
-    ids=["verify", "inspect", "convert", "demo"],
+    ids=["verify", "inspect", "convert"],
 )
 def test_a_plain_install_names_the_extra_to_install(argv: list[str], tmp_path: Path) -> None:
     _wheel(tmp_path)
@@ -174,6 +173,17 @@ def test_a_plain_install_names_the_extra_to_install(argv: list[str], tmp_path: P
         rf"`cli` extra; install it with: {re.escape(INSTALL_CLI)}\n",
         err,
     ), err
+
+
+def test_a_plain_install_names_the_testing_distribution_for_the_demo(tmp_path: Path) -> None:
+    status, out, err = _plain_install(tmp_path, ["demo"], dict(os.environ))
+
+    assert (status, out) == (1, "")
+    assert err == (
+        "hatch-attest: error: hatch-attest-testing is not installed: `hatch-attest demo` and "
+        "`rehearse` run its local Sigstore and index; it is not on an index yet, so install it "
+        "from a checkout of hatch-attest: pip install -e ./testing -e '.[demo]'\n"
+    )
 
 
 def test_a_plain_install_signing_in_a_job_names_the_extra_not_a_build(
