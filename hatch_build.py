@@ -5,7 +5,7 @@ A project cannot list itself in ``[build-system] requires``, and hatchling finds
 So this repository uses hatchling's documented in-tree mechanism instead:
 ``[tool.hatch.build.hooks.custom]`` loads this file (hatchling's default script
 name) and takes the hook class from ``get_build_hook()``. The class is the one
-users get, :class:`hatch_attest.build_hook.AttestBuildHook`, imported from this
+users get, :class:`hatch_attest._build_hook.AttestBuildHook`, imported from this
 checkout (put first on ``sys.path``), so a release is signed by the code it ships.
 
 Off CI it is idle, as for every user: ``pip install -e .`` and laptop builds
@@ -24,6 +24,6 @@ def get_build_hook() -> type:
     if root not in sys.path:
         # An isolated build environment has hatchling, not hatch-attest: use the tree.
         sys.path.insert(0, root)
-    from hatch_attest.build_hook import AttestBuildHook
+    from hatch_attest._build_hook import AttestBuildHook
 
     return AttestBuildHook

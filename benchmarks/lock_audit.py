@@ -13,7 +13,7 @@ publish attestation, signed once before timing against the local Sigstore instan
 (one certificate, one Rekor entry per file), and served by the index as that file's
 provenance; nothing is shared between files, so verification runs fully per file.
 The lock pins each package's publisher. The audit runs in-process
-(``hatch_attest.lockfile.lock_command``, what the CLI calls) with a fresh client
+(``hatch_attest._lockfile.lock_command``, what the CLI calls) with a fresh client
 each time, so no connection or answer is reused between runs. Sizes are subsets of
 the lock (the first packages); ``--rounds`` runs per size, the median reported.
 
@@ -55,8 +55,8 @@ from sigstore.models import ClientTrustConfig
 from sigstore.oidc import IdentityToken
 from sigstore.sign import SigningContext
 
-from hatch_attest.index_verify import DEFAULT_JOBS, load_verifier
-from hatch_attest.lockfile import lock_command
+from hatch_attest._index_verify import DEFAULT_JOBS, load_verifier
+from hatch_attest._lockfile import lock_command
 from hatch_attest_testing import GitHubIdentity, LocalIndex, LocalSigstore
 
 

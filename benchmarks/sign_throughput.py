@@ -62,7 +62,7 @@ from pathlib import Path
 
 from _report import note, table
 
-from hatch_attest.cli import DEFAULT_JOBS
+from hatch_attest._cli import DEFAULT_JOBS
 from hatch_attest_testing import GitHubIdentity, LocalSigstore, outside_ci
 
 SCALING_TARGET = 1.25
@@ -72,17 +72,17 @@ PHASE = re.compile(r"phase (?P<name>[^:]+): (?P<seconds>[0-9.]+) s")
 # `-v` would also turn on sigstore's debug log, which is large and costs time.
 TRACED = (
     "import logging, sys\n"
-    "log = logging.getLogger('hatch_attest.attest')\n"
+    "log = logging.getLogger('hatch_attest._attest')\n"
     "log.addHandler(logging.StreamHandler()); log.setLevel(logging.DEBUG)\n"
-    "from hatch_attest.cli import main\n"
+    "from hatch_attest._cli import main\n"
     "sys.exit(main(sys.argv[1:]))\n"
 )
 TOOLS = ("hatch-attest", "pypi-attestations")
 # What each tool's `sign` imports before its first request: the start-up floor
 # that no amount of concurrency removes, measured on its own for context.
 STARTUP_IMPORTS = {
-    "hatch-attest": "import hatch_attest.cli, hatch_attest.attest, hatch_attest.signing, "
-    "hatch_attest.trust, hatch_attest.verify",
+    "hatch-attest": "import hatch_attest._cli, hatch_attest._attest, hatch_attest._signing, "
+    "hatch_attest._trust, hatch_attest._verify",
     "pypi-attestations": "import pypi_attestations._cli",
 }
 # pypi-attestations' own CLI, pointed at the local trust config (see its docstring).

@@ -1,6 +1,6 @@
 import sys
 
-from hatch_attest.cli import main
+from hatch_attest._cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from hatch_attest.options import readme_keys, readme_table
+from hatch_attest._options import readme_keys, readme_table
 
 __all__ = ["HELP_COLUMNS", "help_output", "render", "sections"]
 
@@ -40,7 +40,7 @@ def _columns(width: int) -> Iterator[None]:
 
 def help_output(*argv: str) -> str:
     """What ``hatch-attest ARGV`` prints (``--help``), at :data:`HELP_COLUMNS` columns."""
-    from hatch_attest.cli import main
+    from hatch_attest._cli import main
 
     out = io.StringIO()
     with _columns(HELP_COLUMNS), contextlib.redirect_stdout(out):

@@ -11,7 +11,7 @@ poetry-core, ...)::
     build-backend = "setuptools.build_meta"   # the backend that really builds
 
 ``build_sdist`` and ``build_wheel`` call the wrapped backend, then hand the file it
-returns to :func:`hatch_attest.attest.attest`, which makes every decision (the
+returns to :func:`hatch_attest._attest.attest`, which makes every decision (the
 same pipeline as the hatchling hook). ``get_requires_for_build_sdist``/``_wheel``
 add the signing stack only when this build will sign. Every other hook
 (``prepare_metadata_for_build_*``, the PEP 660 editable hooks, ...) is the wrapped
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import TypeAlias
 
-    from hatch_attest.config import AttestConfig, BuildBackend
+    from hatch_attest._config import AttestConfig, BuildBackend
 
     ConfigSettings: TypeAlias = Mapping[str, Any] | None
 
@@ -61,7 +61,7 @@ class _Host:
     backend: Any
 
     def __init__(self, root: Path) -> None:
-        from hatch_attest.config import load_wrapper_config, read_pyproject
+        from hatch_attest._config import load_wrapper_config, read_pyproject
         from hatch_attest.errors import ConfigError
 
         try:
@@ -73,12 +73,12 @@ class _Host:
         self.backend = _import_backend(spec)
 
     def requirements(self) -> list[str]:
-        from hatch_attest.attest import requirements_for
+        from hatch_attest._attest import requirements_for
 
         return requirements_for(self.config, os.environ, project_urls=self.project_urls)
 
     def preflight(self) -> None:
-        from hatch_attest.attest import preflight
+        from hatch_attest._attest import preflight
 
         try:
             preflight(self.config, os.environ, project_urls=self.project_urls)
@@ -86,7 +86,7 @@ class _Host:
             _fail(e)
 
     def attest(self, artifact: Path) -> None:
-        from hatch_attest.attest import StderrReporter, attest
+        from hatch_attest._attest import StderrReporter, attest
 
         reporter = StderrReporter()
         try:
@@ -111,9 +111,9 @@ def _load_host(root: Path) -> _Host:
 
 
 def _fail(error: BaseException) -> NoReturn:
-    from hatch_attest.config import WRAPPER_TABLE
+    from hatch_attest._config import WRAPPER_TABLE
+    from hatch_attest._messages import error_text, traceback_text
     from hatch_attest.errors import AttestError
-    from hatch_attest.messages import error_text, traceback_text
 
     if not isinstance(error, AttestError):
         # A bug: its traceback helps, but only redacted (it may quote a server).

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 
 from hatchling.plugin import hookimpl
 
-from hatch_attest.build_hook import AttestBuildHook
+from hatch_attest._build_hook import AttestBuildHook
 
 if TYPE_CHECKING:
-    from hatch_attest.hatch_publisher import AttestPublisher
+    from hatch_attest._hatch_publisher import AttestPublisher
 
 
 @hookimpl
@@ -20,6 +20,6 @@ def hatch_register_build_hook() -> type[AttestBuildHook]:
 @hookimpl
 def hatch_register_publisher() -> type[AttestPublisher]:
     """``hatch publish -p attest``; imported only when hatch asks, never in a build."""
-    from hatch_attest.hatch_publisher import AttestPublisher
+    from hatch_attest._hatch_publisher import AttestPublisher
 
     return AttestPublisher

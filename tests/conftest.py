@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hatch_attest.cli import main
+from hatch_attest._cli import main
 from hatch_attest_testing import Cli, CliResult, LocalSigstore
 from hatch_attest_testing.pytest_plugin import MainRunner
 
@@ -43,7 +43,7 @@ def sigstore_no_ci(sigstore_no_ci: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     The probe tells a VM by its DMI product name file; an empty one means the same
     on a laptop and on a GCE runner.
     """
-    sigstore_no_ci.setattr("hatch_attest.kinds.google.GCP_PRODUCT_NAME_FILE", os.devnull)
+    sigstore_no_ci.setattr("hatch_attest._kinds.google.GCP_PRODUCT_NAME_FILE", os.devnull)
     return sigstore_no_ci
 
 

@@ -21,7 +21,7 @@ from sigstore.models import ClientTrustConfig
 from sigstore.oidc import IdentityToken
 from sigstore.sign import SigningContext
 
-from hatch_attest.cli import main
+from hatch_attest._cli import main
 from hatch_attest_testing import GitHubIdentity, LocalIndex, LocalSigstore
 
 from .local_index.client import mint, upload

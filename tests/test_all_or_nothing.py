@@ -1,6 +1,6 @@
 """Never a wrong file, even under races; all or nothing, for real (hardening, items 10-14).
 
-File-level behaviour of :func:`hatch_attest.files.commit_attestations` with real
+File-level behaviour of :func:`hatch_attest._files.commit_attestations` with real
 faults injected into the filesystem calls it makes, and the same guarantees seen
 through ``hatch-attest sign`` against the local Sigstore.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hatch_attest import files
+from hatch_attest import _files as files
 from hatch_attest.errors import DistributionError
 from hatch_attest_testing import Cli, GitHubIdentity, LocalSigstore, fake_wheel, run_bounded
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from hatch_attest.config import BuildBackend, load_wrapper_config, read_pyproject
+from hatch_attest._config import BuildBackend, load_wrapper_config, read_pyproject
 from hatch_attest.errors import ConfigError
 from hatch_attest_testing import outside_ci, run_bounded
 

@@ -3,7 +3,7 @@
 Commands run in-process through ``main([...])``, in an emulated GitHub Actions
 job against the local Sigstore instance; one test per command also runs the
 installed console script. What ``sign`` writes is verified independently of
-``hatch_attest.verify``: by pypi-attestations' own ``Attestation.verify`` (publisher
+``hatch_attest._verify``: by pypi-attestations' own ``Attestation.verify`` (publisher
 policy included) with a ``Verifier`` built on the local instance's trusted root.
 """
 
@@ -28,7 +28,7 @@ from sigstore.oidc import IdentityToken
 from sigstore.sign import SigningContext
 
 from hatch_attest import __version__
-from hatch_attest.files import attestation_path, sha256_file, stage_attestation
+from hatch_attest._files import attestation_path, sha256_file, stage_attestation
 from hatch_attest_testing import (
     PUBLISH_V1,
     Cli,
@@ -609,7 +609,7 @@ def test_verbose_shows_debug_logs_and_the_traceback_but_never_the_token(
     signed = cli("-v", "sign", *trust, wheel)
 
     assert signed.status == 0, signed.err
-    assert "hatch_attest.cli: configuration: AttestConfig(mode='always'" in signed.err
+    assert "hatch_attest._cli: configuration: AttestConfig(mode='always'" in signed.err
     assert "sigstore." in signed.err  # sigstore's own debug logs
     assert token not in signed.out + signed.err
     accepted(wheel, sigstore_github_identity, local_sigstore)
@@ -621,7 +621,7 @@ def test_verbose_shows_debug_logs_and_the_traceback_but_never_the_token(
     expected = f"hatch-attest: error: {tmp_path / 'missing.whl'}: no such file or directory\n"
     assert (quiet.status, quiet.err) == (1, expected)
     assert verbose.status == 1
-    assert verbose.err.startswith("hatch_attest.cli: configuration:")
+    assert verbose.err.startswith("hatch_attest._cli: configuration:")
     assert "Traceback (most recent call last):" in verbose.err
     assert "hatch_attest.errors.DistributionError" in verbose.err
     assert verbose.err.endswith(expected)

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from hatch_attest.attest import SIGNING_REQUIREMENTS, preflight, requirements_for
-from hatch_attest.cli import main
-from hatch_attest.config import AttestConfig
-from hatch_attest.files import attestation_path
+from hatch_attest._attest import SIGNING_REQUIREMENTS, preflight, requirements_for
+from hatch_attest._cli import main
+from hatch_attest._config import AttestConfig
+from hatch_attest._files import attestation_path
 from hatch_attest_testing import GitHubIdentity, LocalSigstore, fake_wheel, verify_as_pypi
 from hatch_attest_testing.pytest_plugin import CIJob
 

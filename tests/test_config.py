@@ -13,20 +13,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hatch_attest.config import (
+from hatch_attest._config import (
     HATCHLING_HOOK_OPTIONS,
     MAX_TIMEOUT,
     OPTIONS,
     AttestConfig,
     load_config,
 )
-from hatch_attest.errors import ConfigError
-from hatch_attest.kinds import (
+from hatch_attest._kinds import (
     ExpectedPublisher,
     GitHubPublisher,
     GitLabPublisher,
     GooglePublisher,
 )
+from hatch_attest.errors import ConfigError
 from hatch_attest_testing import run_bounded
 
 P = "tool.hatch.build.hooks.attest"
@@ -485,9 +485,9 @@ def test_the_documented_default_budget() -> None:
 
 
 def test_module_docstring_documents_every_option() -> None:
-    import hatch_attest.config
+    import hatch_attest._config
 
-    doc = hatch_attest.config.__doc__ or ""
+    doc = hatch_attest._config.__doc__ or ""
     for option in [*OPTIONS, *HATCHLING_HOOK_OPTIONS, *ENV_VARS]:
         assert f"``{option}``" in doc, option
 
@@ -496,7 +496,7 @@ def test_idle_path_imports_no_signing_stack() -> None:
     code = textwrap.dedent(
         """
         import sys
-        import hatch_attest.config, hatch_attest.kinds, hatch_attest.project_urls
+        import hatch_attest._config, hatch_attest._kinds, hatch_attest._project_urls
         heavy = {"sigstore", "pypi_attestations", "id", "requests", "pydantic", "cryptography"}
         print(sorted({name.partition(".")[0] for name in sys.modules} & heavy))
         """

@@ -26,7 +26,7 @@ from sigstore.sign import SigningContext
 from sigstore.verify import Verifier
 from sigstore.verify.policy import UnsafeNoOp
 
-from hatch_attest.files import sha256_file
+from hatch_attest._files import sha256_file
 from hatch_attest_testing import (
     PUBLISH_V1,
     SLSA_PROVENANCE_V1,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hatch_attest import files
+from hatch_attest import _files as files
 from hatch_attest.errors import DistributionError
 
 

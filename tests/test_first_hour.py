@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from hatch_attest.cli import main
-from hatch_attest.files import attestation_path
-from hatch_attest.redact import REDACTED
+from hatch_attest._cli import main
+from hatch_attest._files import attestation_path
+from hatch_attest._redact import REDACTED
 from hatch_attest_testing import Cli, GitHubIdentity, LocalSigstore, fake_wheel
 from hatch_attest_testing.pytest_plugin import CIJob
 
@@ -224,7 +224,7 @@ def _hook(root: Path, table: dict[str, object]) -> object:
     """The hook as hatchling makes it in a `python -m build` (its own `app`)."""
     from hatchling.metadata.core import ProjectMetadata
 
-    from hatch_attest.build_hook import AttestBuildHook
+    from hatch_attest._build_hook import AttestBuildHook
 
     (root / "pyproject.toml").write_text(
         '[project]\nname = "first-hour"\nversion = "1.0"\n'

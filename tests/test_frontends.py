@@ -1,7 +1,7 @@
 """Which frontends throw away what a build writes beside the wheel, and which wheels are replaced.
 
 The paths and variables are the ones pip 26.3 and uv 0.13.9 actually passed to
-a logging in-tree backend (see ``hatch_attest.frontends``).
+a logging in-tree backend (see ``hatch_attest._frontends``).
 """
 
 # The /tmp paths are data (folder names frontends use), never opened or created.
@@ -13,7 +13,7 @@ from pathlib import PurePath, PurePosixPath, PureWindowsPath
 
 import pytest
 
-from hatch_attest.frontends import discarding_frontend, repaired_later
+from hatch_attest._frontends import discarding_frontend, repaired_later
 
 # What uv puts in every backend's environment, `uv build` included.
 UV_ENV = {

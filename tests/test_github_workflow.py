@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from hatch_attest.attest import signing_stack_missing
-from hatch_attest.kinds.github_workflow import topology_skip, workflow_uses_pypi_publish_action
+from hatch_attest._attest import signing_stack_missing
+from hatch_attest._kinds.github_workflow import topology_skip, workflow_uses_pypi_publish_action
 
 from ._shared import BUILD_STEPS, RELEASE_ON_TAGS, UPLOAD_DIST, gha_job, write
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hatch_attest.kinds.gitlab_ci import topology_skip
+from hatch_attest._kinds.gitlab_ci import topology_skip
 
 from ._shared import write
 

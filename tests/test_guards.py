@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import sigstore
 
-from hatch_attest.files import attestation_path
+from hatch_attest._files import attestation_path
 from hatch_attest_testing import (
     Cli,
     Fault,

@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 from pypi_attestations import Attestation, Distribution
 
-from hatch_attest.attest import identity_refusal
-from hatch_attest.cli import main
-from hatch_attest.config import load_config
-from hatch_attest.identity import Token
-from hatch_attest.kinds import GitHubPublisher as OurGitHubPublisher
+from hatch_attest._attest import identity_refusal
+from hatch_attest._cli import main
+from hatch_attest._config import load_config
+from hatch_attest._identity import Token
+from hatch_attest._kinds import GitHubPublisher as OurGitHubPublisher
 from hatch_attest_testing import (
     Cli,
     Fault,
@@ -394,8 +394,8 @@ STAGING_WRITER = f"""
 import os, sys, time
 from pathlib import Path
 os.getpid = lambda: {OTHER_NAMESPACE_PID}  # its number in its own PID namespace
-from hatch_attest.cli import main
-from hatch_attest.files import stage_attestation
+from hatch_attest._cli import main
+from hatch_attest._files import stage_attestation
 staged = stage_attestation(Path(sys.argv[1]), b"half-written", "slsa")
 Path(sys.argv[2]).write_text("staged")
 time.sleep(120)
@@ -456,7 +456,7 @@ def test_tuf_refreshes_are_serialised_across_processes(tmp_path: Path) -> None:
     script = textwrap.dedent(
         f"""
         import sys, time
-        from hatch_attest.trust import _tuf_lock
+        from hatch_attest._trust import _tuf_lock
         with _tuf_lock():
             with open({str(log)!r}, "a") as f:
                 f.write(sys.argv[1] + " in\\n"); f.flush()
@@ -486,9 +486,9 @@ def test_idle_hook_imports_nothing_heavy() -> None:
         """
         import os, sys
         from pathlib import Path
-        from hatch_attest.build_hook import AttestBuildHook
-        from hatch_attest.attest import decide
-        from hatch_attest.config import load_config
+        from hatch_attest._build_hook import AttestBuildHook
+        from hatch_attest._attest import decide
+        from hatch_attest._config import load_config
         decision = decide(load_config({}, root=Path.cwd(), env={}), os.environ)
         heavy = {"sigstore", "pypi_attestations", "id", "requests", "cryptography", "pydantic"}
         print(type(decision).__name__, sorted(heavy & set(sys.modules)))

@@ -14,9 +14,9 @@ from typing import Any
 import click
 import pytest
 
+from hatch_attest._hatch_publisher import AttestPublisher
+from hatch_attest._uploading import PYPI_UPLOAD_URL, TEST_PYPI_UPLOAD_URL
 from hatch_attest.errors import PublishError
-from hatch_attest.hatch_publisher import AttestPublisher
-from hatch_attest.uploading import PYPI_UPLOAD_URL, TEST_PYPI_UPLOAD_URL
 
 
 def publisher(
@@ -37,7 +37,7 @@ def test_hatch_finds_the_attest_publisher() -> None:
 
 def test_build_hook_registration_does_not_import_the_publisher() -> None:
     """hatchling imports hooks.py in every build: no hatch, twine or sigstore there."""
-    heavy = ["hatch", "hatch_attest.hatch_publisher", "twine", "sigstore", "requests"]
+    heavy = ["hatch", "hatch_attest._hatch_publisher", "twine", "sigstore", "requests"]
     code = f"import sys, hatch_attest.hooks; print(sorted(set({heavy}) & set(sys.modules)))"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
@@ -104,7 +104,7 @@ def test_bad_settings_are_refused_with_the_reason(
 
 
 def test_no_distributions_is_refused_before_any_request(tmp_path: Path) -> None:
-    from hatch_attest.uploading import plan
+    from hatch_attest._uploading import plan
 
     (tmp_path / "dist").mkdir()
     (tmp_path / "dist" / "notes.txt").write_text("")

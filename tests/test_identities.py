@@ -4,7 +4,7 @@ Each job is emulated the way its clients meet the real one (see ``hatch_attest_t
 Google's metadata server and IAM at hatch-attest's own module constants, pointed at
 the local instance; stand-in ``buildkite-agent`` and ``circleci`` executables on PATH
 (run the way `id` runs them). What
-``sign`` writes is verified with ``hatch_attest.verify`` under pypi-attestations'
+``sign`` writes is verified with ``hatch_attest._verify`` under pypi-attestations'
 own publisher policies (Google, CircleCI) or sigstore's identity policy (Buildkite,
 which PyPI cannot accept yet), and the certificate is read for what Fulcio puts in.
 
@@ -30,9 +30,9 @@ from cryptography import x509
 from pypi_attestations import Attestation, Distribution
 from sigstore.verify.policy import Identity, VerificationPolicy
 
-from hatch_attest.files import attestation_path
-from hatch_attest.trust import load_trust_config, verifier_for
-from hatch_attest.verify import verify_attestation
+from hatch_attest._files import attestation_path
+from hatch_attest._trust import load_trust_config, verifier_for
+from hatch_attest._verify import verify_attestation
 from hatch_attest_testing import (
     PUBLISH_V1,
     BuildkiteIdentity,

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from hatch_attest._identity import Token, unverified_claims
+from hatch_attest._kinds import obtain_token, probe
 from hatch_attest.errors import IdentityError, NoIdentityError
-from hatch_attest.identity import Token, unverified_claims
-from hatch_attest.kinds import obtain_token, probe
 
 
 @pytest.fixture(autouse=True)
@@ -16,7 +16,7 @@ def product_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The DMI product name file probe() reads, as on an ordinary PC (not the host's)."""
     path = tmp_path / "product_name"
     path.write_text("Standard PC (Q35 + ICH9, 2009)\n")
-    monkeypatch.setattr("hatch_attest.kinds.google.GCP_PRODUCT_NAME_FILE", str(path))
+    monkeypatch.setattr("hatch_attest._kinds.google.GCP_PRODUCT_NAME_FILE", str(path))
     return path
 
 

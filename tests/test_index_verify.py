@@ -7,7 +7,7 @@ from typing import Protocol
 
 import pytest
 
-from hatch_attest.index_verify import MAX_ANSWER_BYTES
+from hatch_attest._index_verify import MAX_ANSWER_BYTES
 from hatch_attest_testing import Fault, GitHubIdentity, LocalIndex, LocalSigstore
 
 from .index_release import (

@@ -1,4 +1,4 @@
-"""hatch_attest.inspection: the unverified, human-readable view of an attestation file."""
+"""hatch_attest._inspection: the unverified, human-readable view of an attestation file."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from hatch_attest._inspection import AttestationInfo, describe, render_text
 from hatch_attest.errors import DistributionError, VerificationError
-from hatch_attest.inspection import AttestationInfo, describe, render_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "real-attestations"
 PUBLISH = FIXTURES / "pypi_attestations-0.0.19.tar.gz.publish.attestation"

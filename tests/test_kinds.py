@@ -26,8 +26,8 @@ import pytest
 from cryptography import x509
 from pypi_attestations import Attestation, Distribution
 
-from hatch_attest.claims import certificate_claims
-from hatch_attest.kinds import (
+from hatch_attest._claims import certificate_claims
+from hatch_attest._kinds import (
     AMBIENT,
     GitHubPublisher,
     parse_publisher_spec,
@@ -35,9 +35,9 @@ from hatch_attest.kinds import (
     publisher_from_environment,
     running_job,
 )
-from hatch_attest.kinds.github import github_workflow_file
-from hatch_attest.trust import load_trust_config, verifier_for
-from hatch_attest.verify import verify_attestation
+from hatch_attest._kinds.github import github_workflow_file
+from hatch_attest._trust import load_trust_config, verifier_for
+from hatch_attest._verify import verify_attestation
 from hatch_attest_testing import (
     PUBLISH_V1,
     SLSA_PROVENANCE_V1,

@@ -1,4 +1,4 @@
-"""Options are declared once (hatch_attest.options): the table, the environment, the flags,
+"""Options are declared once (hatch_attest._options): the table, the environment, the flags,
 ``--help`` and the README all come from that declaration, and agree."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from typing import get_args
 import pytest
 
 from hatch_attest import _readme
-from hatch_attest.config import OPTIONS as CONFIG_OPTIONS
-from hatch_attest.config import AttestConfig, Instance, Mode, load_config
+from hatch_attest._config import OPTIONS as CONFIG_OPTIONS
+from hatch_attest._config import AttestConfig, Instance, Mode, load_config
+from hatch_attest._options import BY_KEY, OPTIONS, Option
 from hatch_attest.errors import ConfigError
-from hatch_attest.options import BY_KEY, OPTIONS, Option
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

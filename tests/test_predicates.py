@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from hatch_attest._kinds.gitlab import GITLAB_BUILD_TYPE
+from hatch_attest._predicates import PUBLISH, SLSA_PROVENANCE
 from hatch_attest.errors import PredicateError
-from hatch_attest.kinds.gitlab import GITLAB_BUILD_TYPE
-from hatch_attest.predicates import PUBLISH, SLSA_PROVENANCE
 from hatch_attest_testing import GitHubIdentity, GitLabIdentity
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pypi_attestations
 import pytest
 
-from hatch_attest.errors import ConfigError
-from hatch_attest.kinds import (
+from hatch_attest._kinds import (
     ExpectedPublisher,
     GitHubPublisher,
     GitLabPublisher,
@@ -15,10 +14,11 @@ from hatch_attest.kinds import (
     parse_publisher_spec,
     publisher_from_environment,
 )
-from hatch_attest.kinds.github import check_github_repository, check_github_workflow
-from hatch_attest.kinds.gitlab import check_gitlab_repository, check_gitlab_workflow_filepath
-from hatch_attest.kinds.google import check_google_email
-from hatch_attest.project_urls import repository_from_project_urls
+from hatch_attest._kinds.github import check_github_repository, check_github_workflow
+from hatch_attest._kinds.gitlab import check_gitlab_repository, check_gitlab_workflow_filepath
+from hatch_attest._kinds.google import check_google_email
+from hatch_attest._project_urls import repository_from_project_urls
+from hatch_attest.errors import ConfigError
 
 # What a tag-triggered job in octo-org/demo's release.yml sees (trimmed to the
 # variables that matter, plus a few that must not).

@@ -3,7 +3,7 @@
 End to end: ``hatch-attest sign`` in an emulated GitHub Actions job, against the
 local instance with a Fulcio that echoes the request (its ``Authorization``
 header holds the identity token) in its error body. Then the text-level rules of
-``hatch_attest.redact`` on their own, with the exact text a message would show.
+``hatch_attest._redact`` on their own, with the exact text a message would show.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Literal
 
 import pytest
 
-from hatch_attest.redact import REDACTED, redact, remember
+from hatch_attest._redact import REDACTED, redact, remember
 from hatch_attest_testing import Cli, Fault, GitHubIdentity, LocalSigstore, fake_wheel
 from hatch_attest_testing.pytest_plugin import CIJob
 
@@ -200,7 +200,7 @@ def test_redact_credentials_from_the_environment(monkeypatch: pytest.MonkeyPatch
 
 @pytest.mark.parametrize("door", ["build", "cli"])
 def test_every_door_renders_an_unexpected_error_redacted(door: Literal["build", "cli"]) -> None:
-    from hatch_attest.messages import error_text, traceback_text
+    from hatch_attest._messages import error_text, traceback_text
 
     header = base64.urlsafe_b64encode(b'{"alg":"RS256","typ":"JWT"}').decode().rstrip("=")
     claims = base64.urlsafe_b64encode(b'{"sub":"repo:octo-org/x"}').decode().rstrip("=")

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from hatch_attest import rehearse
-from hatch_attest.cli import main
-from hatch_attest.uploads import shell_builds
+from hatch_attest import _rehearse as rehearse
+from hatch_attest._cli import main
+from hatch_attest._uploads import shell_builds
 from hatch_attest_testing import LocalIndex, LocalSigstore, Refusal
 
 from ._shared import gha_job
@@ -165,8 +165,8 @@ def test_build_commands_are_recognised() -> None:
 
 
 def test_readers_note_builds_in_called_workflows_and_cibuildwheel(tmp_path: Path) -> None:
-    from hatch_attest.kinds.github_workflow import read_workflow
-    from hatch_attest.kinds.gitlab_ci import read_config
+    from hatch_attest._kinds.github_workflow import read_workflow
+    from hatch_attest._kinds.gitlab_ci import read_config
 
     workflows = tmp_path / ".github" / "workflows"
     workflows.mkdir(parents=True)

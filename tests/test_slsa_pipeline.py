@@ -17,7 +17,7 @@ from pypi_attestations import Attestation, Distribution, GitHubPublisher, GitLab
 from sigstore.models import ClientTrustConfig
 from sigstore.verify import Verifier
 
-from hatch_attest.verify import verify_attestation
+from hatch_attest._verify import verify_attestation
 from hatch_attest_testing import (
     PUBLISH_V1,
     SLSA_PROVENANCE_V1,

@@ -16,10 +16,10 @@ from typing import Protocol
 
 import pytest
 
-from hatch_attest.attest import SIGNING_REQUIREMENTS, requirements_for
-from hatch_attest.cli import main
-from hatch_attest.config import load_config
-from hatch_attest.files import attestation_path
+from hatch_attest._attest import SIGNING_REQUIREMENTS, requirements_for
+from hatch_attest._cli import main
+from hatch_attest._config import load_config
+from hatch_attest._files import attestation_path
 from hatch_attest_testing import GitHubIdentity, GitLabIdentity, LocalSigstore, fake_wheel
 from hatch_attest_testing.pytest_plugin import CIJob
 

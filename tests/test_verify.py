@@ -1,4 +1,4 @@
-"""hatch_attest.verify: PyPI's upload checks, run locally against any trust root.
+"""hatch_attest._verify: PyPI's upload checks, run locally against any trust root.
 
 The real attestations in ``fixtures/real-attestations`` were made on the public-good
 Sigstore instance, so the library's own ``Attestation.verify(..., offline=True)``
@@ -35,10 +35,9 @@ from sigstore.models import ClientTrustConfig
 from sigstore.verify import Verifier, policy
 from sigstore.verify.policy import VerificationPolicy
 
-from hatch_attest import verify
-from hatch_attest.errors import DistributionError, VerificationError
-from hatch_attest.kinds import KINDS, from_pypi
-from hatch_attest.verify import (
+from hatch_attest import _verify as verify
+from hatch_attest._kinds import KINDS, from_pypi
+from hatch_attest._verify import (
     DistributionReport,
     Finding,
     check_dist_filename,
@@ -46,6 +45,7 @@ from hatch_attest.verify import (
     find_attestations,
     verify_attestation,
 )
+from hatch_attest.errors import DistributionError, VerificationError
 from hatch_attest_testing import (
     PUBLISH_V1,
     SLSA_PROVENANCE_V1,

@@ -37,7 +37,7 @@ accept everything, and the publisher policies PyPI applies pass:
 The Google seam: no variable redirects a client to a metadata server, so
 hatch-attest's Google token path reads the metadata server's and IAM's URLs, and
 the DMI product name file that tells a Compute Engine VM, from module constants of
-its own (`hatch_attest.kinds.google.GCP_*`). `GoogleCloud.patched()` points those
+its own (`hatch_attest._kinds.google.GCP_*`). `GoogleCloud.patched()` points those
 constants at this instance in this process; `GoogleCloud.environ()` does it in a
 child Python process through a `sitecustomize` on PYTHONPATH (so only frontends
 that keep PYTHONPATH, such as `python -m build --no-isolation`). Nothing of `id`
@@ -64,7 +64,7 @@ to it as `https://upload.pypi.org/legacy/`::
 For tests: `fake_wheel` and `fake_sdist` write distribution files, `unsigned_jwt`
 makes a token of any issuer for checks made before Fulcio;
 `verify_as_pypi` checks an attestation with pypi-attestations' own
-`Attestation.verify`, independently of `hatch_attest.verify` (which it keeps
+`Attestation.verify`, independently of `hatch_attest._verify` (which it keeps
 honest); `log_index` reads an attestation's Rekor log index; `PUBLISH_V1` and
 `SLSA_PROVENANCE_V1` are the two predicate types PyPI accepts; `run_bounded` runs
 a child process within a time bound and kills its whole process group on timeout

@@ -5,7 +5,7 @@ where the real one cannot be redirected:
 
 - **Google Cloud.** hatch-attest asks the VM's metadata server (and, to
   impersonate `GOOGLE_SERVICE_ACCOUNT_NAME`, Google's IAM credentials API) at URLs
-  that are module constants of `hatch_attest.kinds.google`, and tells a Compute Engine
+  that are module constants of `hatch_attest._kinds.google`, and tells a Compute Engine
   VM by the DMI product name file, another constant there. `GoogleCloud` points
   those constants at this instance: `patched()` in this process, `environ()` for a
   child process (a `sitecustomize` on `PYTHONPATH` sets them as the module is
@@ -60,7 +60,7 @@ _SEAM_VARIABLE = "LOCAL_SIGSTORE_MODULE_CONSTANTS"
 # The client whose constants name the metadata server, IAM and the DMI product file:
 # hatch-attest's own Google token path (`id` keeps its copies private, so it is not
 # pointed here).
-_CLIENT_MODULE = "hatch_attest.kinds.google"
+_CLIENT_MODULE = "hatch_attest._kinds.google"
 _SEAM = Path(__file__).with_name("_seam.py")
 # The stand-in agents wait this long for an answer: a hung service keeps them
 # hanging (as a hung real agent would) until the caller gives up on them.

@@ -12,7 +12,7 @@ and the demo can upload for real:
   authenticated as `__token__` with a Trusted Publishing token or an API token,
   and applying warehouse's attestation rules in warehouse's order with its
   wording (`forklift/legacy.py`, `attestations/services.py`). Each attestation
-  is verified with `hatch_attest.verify.verify_attestation` against this
+  is verified with `hatch_attest._verify.verify_attestation` against this
   Sigstore instance's trusted root and the upload's Trusted Publisher;
 - read-back: the simple API (`/simple/<project>/`, HTML or PEP 691 JSON), the
   files (`/files/<name>`), the JSON API of a release (`/pypi/<project>/<version>/json`:
@@ -75,8 +75,8 @@ from pypi_attestations import (
 from sigstore.models import ClientTrustConfig
 from sigstore.verify import Verifier
 
+from hatch_attest._verify import _Rejected, verify_attestation  # private: carries PyPI's words
 from hatch_attest.errors import VerificationError
-from hatch_attest.verify import _Rejected, verify_attestation  # private: carries PyPI's words
 from hatch_attest_testing._faults import Fault, Oversized, ProvenanceOf, Tampered
 from hatch_attest_testing._http import Reply, Request, json_reply
 from hatch_attest_testing._identity import GITHUB_ISSUER, GITLAB_ISSUER, GOOGLE_ISSUER, Claims

@@ -36,7 +36,7 @@ from hatch_attest_testing._trust import client_trust_config
 from hatch_attest_testing._tsa import TimestampAuthority
 
 if TYPE_CHECKING:
-    from hatch_attest.kinds import Publisher
+    from hatch_attest._kinds import Publisher
 
 # Where the emulated GitHub token service listens; the query mimics the real
 # ACTIONS_ID_TOKEN_REQUEST_URL, to which clients append `&audience=...`.

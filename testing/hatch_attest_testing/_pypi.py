@@ -1,4 +1,4 @@
-"""Verify an attestation as PyPI does, independently of `hatch_attest.verify`.
+"""Verify an attestation as PyPI does, independently of `hatch_attest._verify`.
 
 Why independent: `hatch-attest verify` is itself under test. Were a test to judge
 what `sign` or the hook wrote with our own verifier, a bug shared by the signer and
@@ -19,7 +19,7 @@ from pypi_attestations import Attestation, Distribution, GitHubPublisher, Publis
 from sigstore.models import ClientTrustConfig
 from sigstore.verify import Verifier
 
-from hatch_attest.predicates import PUBLISH_PREDICATE_TYPE, SLSA_PROVENANCE_PREDICATE_TYPE
+from hatch_attest._predicates import PUBLISH_PREDICATE_TYPE, SLSA_PROVENANCE_PREDICATE_TYPE
 from hatch_attest_testing._identity import GitHubIdentity
 
 __all__ = ["PUBLISH_V1", "SLSA_PROVENANCE_V1", "PyPIVerdict", "log_index", "verify_as_pypi"]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from hatch_attest.attest import SIGNING_REQUIREMENTS
+from hatch_attest._attest import SIGNING_REQUIREMENTS
 from hatch_attest_testing import GitHubIdentity, LocalSigstore, run_bounded
 
 from .frontends import BUILD_TIMEOUT, REPO, EnvFactory, JobEnv, env_factory

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from hatch_attest.attest import HATCHLING_FLOOR
+from hatch_attest._attest import HATCHLING_FLOOR
 from hatch_attest_testing import GitHubIdentity, LocalSigstore
 
 from .._shared import session_cache

@@ -16,9 +16,9 @@ from cryptography import x509
 from pypi_attestations import Attestation, Distribution, GooglePublisher
 from sigstore.verify.policy import Identity
 
-from hatch_attest.files import attestation_path
-from hatch_attest.trust import load_trust_config, verifier_for
-from hatch_attest.verify import verify_attestation
+from hatch_attest._files import attestation_path
+from hatch_attest._trust import load_trust_config, verifier_for
+from hatch_attest._verify import verify_attestation
 from hatch_attest_testing import (
     PUBLISH_V1,
     BuildkiteIdentity,

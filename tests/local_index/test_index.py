@@ -24,7 +24,7 @@ from pypi_attestations import VerificationError as AttestationVerificationError
 from sigstore.models import ClientTrustConfig
 from sigstore.verify import Verifier
 
-from hatch_attest.verify import check_distribution
+from hatch_attest._verify import check_distribution
 from hatch_attest_testing import (
     PUBLISH_V1,
     Fault,

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sigstore.oidc import IdentityError, IdentityToken
 
-from hatch_attest.kinds import obtain_token
+from hatch_attest._kinds import obtain_token
 from hatch_attest_testing import (
     BuildkiteIdentity,
     CircleCIIdentity,

@@ -12,18 +12,18 @@ from pypi_attestations import Attestation, Distribution, GitHubPublisher, GitLab
 from sigstore.models import ClientTrustConfig
 from sigstore.verify import Verifier
 
-from hatch_attest.claims import certificate_claims
-from hatch_attest.errors import PredicateError
-from hatch_attest.kinds import obtain_token
-from hatch_attest.kinds.gitlab import GITLAB_BUILD_TYPE
-from hatch_attest.predicates import (
+from hatch_attest._claims import certificate_claims
+from hatch_attest._kinds import obtain_token
+from hatch_attest._kinds.gitlab import GITLAB_BUILD_TYPE
+from hatch_attest._predicates import (
     PUBLISH,
     SLSA_PROVENANCE,
     check_attestation,
     sign_statement,
 )
-from hatch_attest.signing import AttestationSigner, Signed
-from hatch_attest.verify import verify_attestation
+from hatch_attest._signing import AttestationSigner, Signed
+from hatch_attest._verify import verify_attestation
+from hatch_attest.errors import PredicateError
 from hatch_attest_testing import (
     SLSA_PROVENANCE_V1,
     Fault,

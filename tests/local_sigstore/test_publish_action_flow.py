@@ -1,6 +1,6 @@
 """Build-time attestations and pypa/gh-action-pypi-publish, in one emulated GitHub job.
 
-The build step is the one pipeline every host calls (:func:`hatch_attest.attest.attest`,
+The build step is the one pipeline every host calls (:func:`hatch_attest._attest.attest`,
 as the hook runs it after building) at the default configuration, ``predicate = "auto"``
 unless a test says otherwise; then the action's own flow runs
 (``tests/gh_action_pypi_publish.py``) and uploads to an index that records the form
@@ -21,9 +21,9 @@ from pypi_attestations import GitHubPublisher
 from sigstore.models import ClientTrustConfig
 from sigstore.verify import Verifier
 
-from hatch_attest.attest import attest
-from hatch_attest.config import load_config
-from hatch_attest.verify import verify_attestation
+from hatch_attest._attest import attest
+from hatch_attest._config import load_config
+from hatch_attest._verify import verify_attestation
 from hatch_attest_testing import PUBLISH_V1, SLSA_PROVENANCE_V1, GitHubIdentity, LocalSigstore
 from hatch_attest_testing.pytest_plugin import CIJob
 
