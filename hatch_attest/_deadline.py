@@ -10,7 +10,8 @@ is bounded by the wall clock:
   Google metadata request, a TUF refresh) in a worker thread, and stops waiting for
   it at the deadline; the worker is a daemon and is left to finish unheard.
 * :func:`run_command` runs a CI agent's token command and kills it, with every
-  process it started, at the deadline.
+  process it started, at the deadline; :func:`run_step` does that for any bound
+  (the demo's and ``rehearse``'s build and upload steps).
 * :mod:`hatch_attest._http` closes an HTTP connection's socket at the deadline.
 
 Standard library only: the token and trust-root paths use it before anything heavy
@@ -27,7 +28,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 T = TypeVar("T")
 
@@ -130,29 +131,67 @@ def run_command(
         DeadlinePassed: the command had not finished by the deadline (it was killed).
         OSError: the command could not be started.
     """
+    try:
+        return run_step(argv, timeout=remaining(), executable=executable, env=env)
+    except subprocess.TimeoutExpired:
+        msg = f"{argv[0]} was not done by the deadline"
+        raise DeadlinePassed(msg) from None
+
+
+Output = Literal["capture", "merge", "show"]
+"""What :func:`run_step` does with a command's output: stdout and stderr captured
+apart, stderr captured into stdout, or shown live on this process's own streams."""
+
+
+def run_step(
+    argv: Sequence[str],
+    *,
+    timeout: float,
+    env: Mapping[str, str],
+    cwd: str | os.PathLike[str] | None = None,
+    executable: str | None = None,
+    output: Output = "capture",
+) -> subprocess.CompletedProcess[str]:
+    """Run ``argv`` (stdin empty), and kill it with every process it started after ``timeout`` s.
+
+    The command leads a session of its own (POSIX), so that its whole process group
+    can be killed: ``subprocess.run(timeout=...)`` kills only the direct child, and a
+    frontend's build backend, or a wrapper script's real command, would run on (and,
+    holding the pipes open, keep ``run`` waiting). On any other interruption of the
+    wait (Ctrl-C) the group is killed too: in its own session, it does not get the
+    terminal's SIGINT. ``output`` is an :data:`Output`; when shown, the result's
+    ``stdout`` and ``stderr`` are ``""``.
+
+    Raises:
+        subprocess.TimeoutExpired: not finished in ``timeout`` s (it was killed); its
+            ``output`` is what the command printed, when captured.
+        OSError: the command could not be started.
+    """
     posix = sys.platform != "win32"
+    captured = subprocess.PIPE if output != "show" else None
     process = subprocess.Popen(
         list(argv),
         executable=executable,
+        cwd=cwd,
         env=dict(env),
         stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=captured,
+        stderr=subprocess.STDOUT if output == "merge" else captured,
         text=True,
         start_new_session=posix,
     )
     try:
-        stdout, stderr = process.communicate(timeout=remaining())
+        stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill(process, group=posix)
+        printed: tuple[str | None, str | None] = (None, None)
         with contextlib.suppress(subprocess.TimeoutExpired):
-            process.communicate(timeout=_REAP_SECONDS)
-        msg = f"{argv[0]} was not done by the deadline"
-        raise DeadlinePassed(msg) from None
+            printed = process.communicate(timeout=_REAP_SECONDS)
+        raise subprocess.TimeoutExpired(list(argv), timeout, *printed) from None
     except BaseException:
         _kill(process, group=posix)
         raise
-    return subprocess.CompletedProcess(list(argv), process.returncode, stdout, stderr)
+    return subprocess.CompletedProcess(list(argv), process.returncode, stdout or "", stderr or "")
 
 
 def _kill(process: subprocess.Popen[str], *, group: bool) -> None:

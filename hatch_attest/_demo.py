@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import hatch_attest
+from hatch_attest._deadline import run_step
 from hatch_attest._messages import count
 from hatch_attest.errors import AttestError, ConfigError
 
@@ -197,13 +198,15 @@ def _predicate_name(statement: bytes) -> str:
 
 
 def _subprocess(argv: list[str], cwd: Path, env: dict[str, str]) -> int | None:
-    """Run a step with its output shown; its exit status, or None on timeout."""
+    """Run a step with its output shown; its exit status, or None on timeout.
+
+    On timeout the step is killed with everything it started (a build backend).
+    """
     try:
-        return subprocess.run(
-            argv, cwd=cwd, env=env, timeout=STEP_TIMEOUT_SECONDS, check=False
-        ).returncode
+        step = run_step(argv, cwd=cwd, env=env, timeout=STEP_TIMEOUT_SECONDS, output="show")
     except subprocess.TimeoutExpired:
         return None
+    return step.returncode
 
 
 def _outcome(status: int | None) -> str:

@@ -51,6 +51,7 @@ from hatch_attest._config import (
     AttestConfig,
     read_pyproject,
 )
+from hatch_attest._deadline import run_step
 from hatch_attest._kinds import ci_markers, ci_paths, plan_release, rehearsable
 from hatch_attest._kinds.release import REHEARSAL_TAG, ReleasePlan, ReleaseSource
 from hatch_attest._project_urls import repository_from_project_urls
@@ -505,16 +506,8 @@ def _predicate_type(statement: bytes) -> str:
 
 def _run(argv: list[str], cwd: Path, env: Mapping[str, str]) -> tuple[int | None, str]:
     try:
-        proc = subprocess.run(
-            argv,
-            cwd=cwd,
-            env=dict(env),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=STEP_TIMEOUT_SECONDS,
-            check=False,
-        )
+        # On timeout, killed with everything it started (a frontend's build backend).
+        proc = run_step(argv, cwd=cwd, env=env, timeout=STEP_TIMEOUT_SECONDS, output="merge")
     except subprocess.TimeoutExpired:
         return None, ""
     return proc.returncode, proc.stdout

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from subprocess import PIPE, STDOUT, run
 from typing import TYPE_CHECKING
 
 import pytest
@@ -97,9 +96,10 @@ def logged_run(
 
     Printed so that pytest captures it: the credential leak scan reads it.
     """
-    proc = run(
-        argv, cwd=cwd, env=env, stdout=PIPE, stderr=STDOUT, text=True, timeout=timeout, check=False
-    )
+    from hatch_attest_testing import run_bounded  # not at import time (see the module's doc)
+
+    # On timeout the whole process group is killed (a frontend's backend with it).
+    proc = run_bounded(argv, cwd=cwd, env=env, timeout=timeout, merge_stderr=True)
     output = scrub(proc.stdout)
     print(output)
     return proc.returncode, output

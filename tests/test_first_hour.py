@@ -16,7 +16,7 @@ import pytest
 from hatch_attest._cli import main
 from hatch_attest._files import attestation_path
 from hatch_attest._redact import REDACTED
-from hatch_attest_testing import Cli, GitHubIdentity, LocalSigstore, fake_wheel
+from hatch_attest_testing import Cli, GitHubIdentity, LocalSigstore, fake_wheel, run_bounded
 from hatch_attest_testing.pytest_plugin import CIJob
 
 REPO = Path(__file__).resolve().parents[1]
@@ -140,14 +140,11 @@ def _plain_install(tmp_path: Path, argv: list[str], env: dict[str, str]) -> tupl
         if spec is not None and spec.origin is not None:
             (deps / name).symlink_to(Path(spec.origin).parent)
     env = {**env, "PYTHONPATH": os.pathsep.join([str(REPO), str(deps)])}
-    result = subprocess.run(
+    result = run_bounded(
         [sys.executable, "-S", "-m", "hatch_attest", *argv],
-        capture_output=True,
-        text=True,
         env=env,
         cwd=tmp_path,
         timeout=SUBPROCESS_TIMEOUT,
-        check=False,
     )
     return result.returncode, result.stdout, result.stderr
 
@@ -354,13 +351,8 @@ def _backend_project(root: Path, table: str) -> Path:
 def _wrapper_build(root: Path) -> subprocess.CompletedProcess[str]:
     """The wrapper's ``build_wheel``, in a fresh process in the project, as frontends run it."""
     script = "import sys, hatch_attest.backend as b; b.build_wheel(sys.argv[1])"
-    return subprocess.run(
-        [sys.executable, "-c", script, str(root / "dist")],
-        capture_output=True,
-        text=True,
-        cwd=root,
-        timeout=SUBPROCESS_TIMEOUT,
-        check=False,
+    return run_bounded(
+        [sys.executable, "-c", script, root / "dist"], cwd=root, timeout=SUBPROCESS_TIMEOUT
     )
 
 

@@ -8,7 +8,6 @@ where and how it uploads.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 
 from hatch_attest._attest import signing_stack_missing
 from hatch_attest._kinds.github_workflow import topology_skip, workflow_uses_pypi_publish_action
+from hatch_attest_testing import run_bounded
 
 from ._shared import BUILD_STEPS, RELEASE_ON_TAGS, UPLOAD_DIST, gha_job, write
 
@@ -739,9 +739,7 @@ def git(repo: Path, *args: str) -> str:
         "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
         "HOME": str(repo), "PATH": os.environ["PATH"], "GIT_CONFIG_NOSYSTEM": "1",
     }  # fmt: skip
-    done = subprocess.run(
-        ["git", *args], cwd=repo, env=env, capture_output=True, text=True, timeout=60, check=True
-    )
+    done = run_bounded(["git", *args], cwd=repo, env=env, timeout=60, check=True)
     return done.stdout.strip()
 
 

@@ -6,7 +6,6 @@ tests/e2e/test_hatch_publish.py.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import pytest
 from hatch_attest._hatch_publisher import AttestPublisher
 from hatch_attest._uploading import PYPI_UPLOAD_URL, TEST_PYPI_UPLOAD_URL
 from hatch_attest.errors import PublishError
+from hatch_attest_testing import run_bounded
 
 
 def publisher(
@@ -39,9 +39,7 @@ def test_build_hook_registration_does_not_import_the_publisher() -> None:
     """hatchling imports hooks.py in every build: no hatch, twine or sigstore there."""
     heavy = ["hatch", "hatch_attest._hatch_publisher", "twine", "sigstore", "requests"]
     code = f"import sys, hatch_attest.hooks; print(sorted(set({heavy}) & set(sys.modules)))"
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
+    result = run_bounded([sys.executable, "-c", code], timeout=60, check=True)
     assert result.stdout == "[]\n"
 
 

@@ -7,13 +7,20 @@ Sigstore, real twine/uv upload to the local index, which applies PyPI's rules.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import shutil
+import signal
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
+from hatch_attest import _demo as demo
 from hatch_attest import _rehearse as rehearse
 from hatch_attest._cli import main
 from hatch_attest._uploads import shell_builds
@@ -552,3 +559,54 @@ def test_project_in_a_subfolder_of_the_repository(
 
     assert status == 0, lines
     assert snapshot(repository) == before
+
+
+# --- a hung step is stopped whole (issue 16, 7) -------------------------------------
+
+# A frontend in miniature: it starts a build backend that would outlive it, keeps the
+# pipes open through it, and hangs.
+HANGING_FRONTEND = """
+import subprocess, sys, time
+backend = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+with open(sys.argv[1], "w") as f:
+    f.write(str(backend.pid))
+print("building", flush=True)
+time.sleep(120)
+"""
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie (killed, not yet reaped)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] not in "ZX"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+@pytest.mark.parametrize("module", [rehearse, demo])
+def test_a_hung_step_is_stopped_with_the_backend_it_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, module: ModuleType
+) -> None:
+    """A step past its time is reported as such, and leaves no build backend running."""
+    monkeypatch.setattr(module, "STEP_TIMEOUT_SECONDS", 2)
+    pid_file = tmp_path / "backend.pid"
+    argv = [sys.executable, "-c", HANGING_FRONTEND, str(pid_file)]
+
+    if module is rehearse:
+        status, output = rehearse._run(argv, tmp_path, dict(os.environ))
+        assert output == ""
+    else:
+        status = demo._subprocess(argv, tmp_path, dict(os.environ))
+
+    assert module._outcome(status) == "no result within 2 s"
+    backend = int(pid_file.read_text())
+    try:
+        for _ in range(50):  # bounded: SIGKILL is delivered at once, the reaping may lag
+            if not _running(backend):
+                break
+            time.sleep(0.1)
+        assert not _running(backend)
+    finally:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(backend, signal.SIGKILL)

@@ -12,7 +12,6 @@ which applies PyPI's rules.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import sysconfig
 import zipfile
@@ -23,7 +22,13 @@ import pytest
 from packaging.utils import parse_wheel_filename
 from pypi_attestations import Provenance
 
-from hatch_attest_testing import GitHubIdentity, LocalIndex, LocalSigstore, verify_as_pypi
+from hatch_attest_testing import (
+    GitHubIdentity,
+    LocalIndex,
+    LocalSigstore,
+    run_bounded,
+    verify_as_pypi,
+)
 
 from .._shared import trusted_github
 from ..local_index.client import request
@@ -128,7 +133,7 @@ def test_compiled_wheel_is_repaired_signed_collected_and_accepted_by_the_index(
     # cibuildwheel's `before-all`: the native library the extension links to.
     native = project / "native"
     gcc = ["gcc", "-shared", "-fPIC", "-o", str(native / "libcexttwice.so")]
-    subprocess.run([*gcc, str(native / "twice.c")], check=True, timeout=120)
+    run_bounded([*gcc, str(native / "twice.c")], timeout=120, check=True)
 
     # cibuildwheel's build step: the wrapper backend skips, nothing reaches Sigstore.
     built_wheel = tmp_path / "cibw" / "built_wheel"

@@ -12,7 +12,6 @@ otherwise do not contain hatch-attest, so the hook can only come from the recipe
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,13 @@ import yaml
 from packaging.utils import canonicalize_name, parse_wheel_filename
 from pypi_attestations import GitHubPublisher
 
-from hatch_attest_testing import GitHubIdentity, LocalIndex, LocalSigstore, verify_as_pypi
+from hatch_attest_testing import (
+    GitHubIdentity,
+    LocalIndex,
+    LocalSigstore,
+    run_bounded,
+    verify_as_pypi,
+)
 
 from .frontends import REPO, base_env, make_project
 from .test_self_release import run_steps
@@ -60,9 +65,8 @@ def test_recipe_builds_with_hatch_attest_from_a_commit_and_publishes(
     workflow = project / ".github" / "workflows" / sigstore_github_identity.workflow
     workflow.parent.mkdir(parents=True)
     shutil.copy(RECIPE, workflow)
-    head = subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
-    ).stdout.strip()
+    head = run_bounded(["git", "rev-parse", "HEAD"], cwd=REPO, timeout=60, check=True).stdout
+    head = head.strip()
     runner_temp = tmp_path / "runner-temp"
     runner_temp.mkdir()
 

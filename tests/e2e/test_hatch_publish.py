@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,7 +18,13 @@ from typing import NamedTuple
 import pytest
 from pypi_attestations import GitHubPublisher, GitLabPublisher
 
-from hatch_attest_testing import GitHubIdentity, GitLabIdentity, LocalIndex, LocalSigstore
+from hatch_attest_testing import (
+    GitHubIdentity,
+    GitLabIdentity,
+    LocalIndex,
+    LocalSigstore,
+    run_bounded,
+)
 
 from .._shared import logged_run, session_cache, trusted_github, trusted_gitlab, upload_env
 from .frontends import BIN, BUILD_TIMEOUT, EnvFactory, Upload, build, make_project
@@ -46,16 +51,13 @@ def hatch_tool(
     key = f"{sys.version_info[:2]}"
     if not done.is_file() or done.read_text() != key:
         # hatch and the cli extra's requirements (not hatch-attest: it is not on PyPI).
-        metadata = subprocess.run(
-            [sys.executable, "-c", _CLI_REQUIREMENTS, str(ours)],
-            capture_output=True,
-            text=True,
-            check=True,
+        metadata = run_bounded(
+            [sys.executable, "-c", _CLI_REQUIREMENTS, ours], timeout=60, check=True
         ).stdout.split()
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "-q", "-d", str(cache), "hatch", *metadata],
-            check=True,
+        run_bounded(
+            [sys.executable, "-m", "pip", "download", "-q", "-d", cache, "hatch", *metadata],
             timeout=BUILD_TIMEOUT,
+            check=True,
         )
         done.write_text(key)
     root = tmp_path_factory.mktemp("uv-tools")
@@ -67,19 +69,11 @@ def hatch_tool(
         "UV_OFFLINE": "1",
         "UV_FIND_LINKS": f"{cache},{wheelhouse}",
     }
-    subprocess.run(
-        [
-            str(BIN / "uv"),
-            "tool",
-            "install",
-            "hatch",
-            "--with",
-            f"hatch-attest[cli] @ {ours.as_uri()}",
-        ],
+    run_bounded(
+        [BIN / "uv", "tool", "install", "hatch", "--with", f"hatch-attest[cli] @ {ours.as_uri()}"],
         env=env,
-        check=True,
-        capture_output=True,
         timeout=BUILD_TIMEOUT,
+        check=True,
     )
     return root / "bin" / "hatch"
 

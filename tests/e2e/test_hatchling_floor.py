@@ -8,14 +8,13 @@ hatchling is required, not blame a --no-isolation build.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from hatch_attest._attest import HATCHLING_FLOOR
-from hatch_attest_testing import GitHubIdentity, LocalSigstore
+from hatch_attest_testing import GitHubIdentity, LocalSigstore, run_bounded
 
 from .._shared import session_cache
 from .frontends import BUILD_TIMEOUT, base_env, build, make_project
@@ -33,19 +32,11 @@ def old_hatchling_wheelhouse(
     cache = session_cache(request, tmp_path_factory, "old-hatchling-wheels")
     done = cache / "complete"
     if not done.is_file():
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "-q",
-                "-d",
-                str(cache),
-                f"hatchling=={OLD_HATCHLING}",
-            ],
-            check=True,
+        pinned = f"hatchling=={OLD_HATCHLING}"
+        run_bounded(
+            [sys.executable, "-m", "pip", "download", "-q", "-d", cache, pinned],
             timeout=BUILD_TIMEOUT,
+            check=True,
         )
         done.write_text(OLD_HATCHLING)
     out = tmp_path_factory.mktemp("old-hatchling-wheelhouse")

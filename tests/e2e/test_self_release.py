@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,13 @@ import pytest
 import yaml
 from pypi_attestations import GitHubPublisher
 
-from hatch_attest_testing import GitHubIdentity, LocalIndex, LocalSigstore, verify_as_pypi
+from hatch_attest_testing import (
+    GitHubIdentity,
+    LocalIndex,
+    LocalSigstore,
+    run_bounded,
+    verify_as_pypi,
+)
 
 from .frontends import REPO, EnvFactory, run
 
@@ -55,12 +60,11 @@ def run_steps(
 
 def checkout(target: Path) -> Path:
     """What actions/checkout gives the job: the repository's files, without .git."""
-    listed = subprocess.run(
+    listed = run_bounded(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=REPO,
-        capture_output=True,
+        timeout=60,
         check=True,
-        text=True,
     ).stdout.split("\0")
     for name in filter(None, listed):
         source = REPO / name
