@@ -88,6 +88,17 @@ def utf8(text: str) -> bytes:
     return b"\x0c" + length + data
 
 
+def _assert_skipped(result: CliResult, mode: str, reason: str, wheel: Path) -> None:
+    """`mode = auto` skips with one line saying `reason`; `always` fails saying it; and
+    nothing is written beside `wheel`."""
+    if mode == "auto":
+        assert (result.status, result.out, result.err) == (0, "", f"Not attesting: {reason}\n")
+    else:
+        assert result.status == 1
+        assert result.err == f"hatch-attest: error: cannot attest (mode = always): {reason}\n"
+    assert sorted(p.name for p in wheel.parent.iterdir()) == [wheel.name]
+
+
 def unique_email(request: pytest.FixtureRequest, name: str = "release") -> str:
     return f"{name}@{abs(hash(request.node.nodeid)) % 10**8:08d}.iam.gserviceaccount.com"
 
@@ -229,12 +240,7 @@ def test_no_google_identity_is_a_skip_in_auto_mode(
     with cloud.patched():
         result = local_sign("--mode", mode, *named, str(wheel))
 
-    if mode == "auto":
-        assert (result.status, result.out, result.err) == (0, "", f"Not attesting: {case.reason}\n")
-    else:
-        assert result.status == 1
-        assert result.err == f"hatch-attest: error: cannot attest (mode = always): {case.reason}\n"
-    assert sorted(p.name for p in wheel.parent.iterdir()) == [wheel.name]
+    _assert_skipped(result, mode, case.reason, wheel)
     assert local_sigstore.counts() == {"oidc": case.oidc_requests, **NOTHING_SIGNED}
 
 
@@ -396,12 +402,7 @@ def test_agent_that_cannot_issue_a_token_is_a_skip_in_auto_mode(
 
     result = local_sign("--mode", mode, str(wheel))
 
-    if mode == "auto":
-        assert (result.status, result.out, result.err) == (0, "", f"Not attesting: {reason}\n")
-    else:
-        assert result.status == 1
-        assert result.err == f"hatch-attest: error: cannot attest (mode = always): {reason}\n"
-    assert sorted(p.name for p in wheel.parent.iterdir()) == [wheel.name]
+    _assert_skipped(result, mode, reason, wheel)
     assert local_sigstore.counts() == {"oidc": 0, **NOTHING_SIGNED}
 
 
