@@ -30,6 +30,8 @@ from hatch_attest_testing import (
 )
 from hatch_attest_testing.pytest_plugin import CIJob
 
+from ._shared import GitHubJobAs
+
 NO_REQUESTS = {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 TOKEN_ONLY = {"oidc": 1, "fulcio": 0, "rekor": 0, "tsa": 0}
 
@@ -66,14 +68,13 @@ def _public_good_trust_config(instance: LocalSigstore, tmp_path: Path) -> Path:
 @pytest.mark.parametrize("mode", ["auto", "always"])
 def test_a_repository_not_provably_public_never_reaches_the_public_instance(
     tmp_path: Path,
-    sigstore_ci_job: CIJob,
+    github_job_as: GitHubJobAs,
     cli: Cli,
     local_sigstore: LocalSigstore,
     visibility: str | None,
     mode: str,
 ) -> None:
-    identity = GitHubIdentity(repository="octo-org/guarded-pkg", visibility=visibility)
-    sigstore_ci_job(local_sigstore.github_env(identity))
+    github_job_as(repository="octo-org/guarded-pkg", visibility=visibility)
     trust = _public_good_trust_config(local_sigstore, tmp_path)
     wheel = _wheel(tmp_path)
 
@@ -99,12 +100,11 @@ def test_a_repository_not_provably_public_never_reaches_the_public_instance(
 
 def test_the_named_public_instances_are_public_good_too(
     tmp_path: Path,
-    sigstore_ci_job: CIJob,
+    github_job_as: GitHubJobAs,
     cli: Cli,
     local_sigstore: LocalSigstore,
 ) -> None:
-    identity = GitHubIdentity(repository="octo-org/guarded-pkg", visibility="internal")
-    sigstore_ci_job(local_sigstore.github_env(identity))
+    github_job_as(repository="octo-org/guarded-pkg", visibility="internal")
 
     status, _, err = cli("sign", "--mode", "auto", "--instance", "staging", _wheel(tmp_path))
 
@@ -133,7 +133,7 @@ def _embedded_trusted_root(repository: str) -> dict[str, Any]:
 @pytest.mark.parametrize("mode", ["auto", "always"])
 def test_a_trust_root_holding_public_good_keys_is_public_whatever_the_urls(
     tmp_path: Path,
-    sigstore_ci_job: CIJob,
+    github_job_as: GitHubJobAs,
     cli: Cli,
     local_sigstore: LocalSigstore,
     repository: str,
@@ -141,8 +141,7 @@ def test_a_trust_root_holding_public_good_keys_is_public_whatever_the_urls(
     mode: str,
 ) -> None:
     """A proxy or mirror in front of sigstore.dev: local URLs, the public instance's keys."""
-    identity = GitHubIdentity(repository="octo-org/guarded-pkg", visibility="private")
-    sigstore_ci_job(local_sigstore.github_env(identity))
+    github_job_as(repository="octo-org/guarded-pkg", visibility="private")
     document = json.loads(local_sigstore.trust_config_path.read_text())
     public = _embedded_trusted_root(repository)[kind][-1]
     document["trustedRoot"][kind].append(public)
@@ -164,13 +163,11 @@ def test_a_trust_root_holding_public_good_keys_is_public_whatever_the_urls(
 @pytest.mark.parametrize("visibility", ["internal", None])
 def test_a_private_instance_signs_whatever_the_visibility(
     tmp_path: Path,
-    sigstore_ci_job: CIJob,
+    github_job_as: GitHubJobAs,
     local_sign: Cli,
-    local_sigstore: LocalSigstore,
     visibility: str | None,
 ) -> None:
-    identity = GitHubIdentity(repository="octo-org/guarded-pkg", visibility=visibility)
-    sigstore_ci_job(local_sigstore.github_env(identity))
+    github_job_as(repository="octo-org/guarded-pkg", visibility=visibility)
     wheel = _wheel(tmp_path)
 
     status, _, err = local_sign(wheel)
@@ -289,13 +286,12 @@ def test_a_buildkite_job_rebuilding_the_sdist_does_not_sign(
 
 def test_project_urls_in_another_letter_case_still_name_our_repository(
     tmp_path: Path,
-    sigstore_ci_job: CIJob,
+    github_job_as: GitHubJobAs,
     cli: Cli,
     local_sign: Cli,
     local_sigstore: LocalSigstore,
 ) -> None:
-    identity = GitHubIdentity(repository="octo-org/guarded-pkg")
-    sigstore_ci_job(local_sigstore.github_env(identity))
+    github_job_as(repository="octo-org/guarded-pkg")
     _project_urls("https://github.com/Octo-Org/Guarded-Pkg")
     wheel = _wheel(tmp_path)
 
@@ -409,12 +405,11 @@ def test_a_gitlab_token_is_checked_before_fulcio_as_a_github_token_is(
 
 def test_the_timeout_covers_token_certificate_and_log_entry_together(
     tmp_path: Path,
-    sigstore_ci_job: CIJob,
+    github_job_as: GitHubJobAs,
     local_sign: Cli,
     local_sigstore: LocalSigstore,
 ) -> None:
-    identity = GitHubIdentity(repository="octo-org/guarded-pkg")
-    sigstore_ci_job(local_sigstore.github_env(identity))
+    github_job_as(repository="octo-org/guarded-pkg")
     for endpoint in ("oidc", "fulcio", "rekor"):
         local_sigstore.inject(endpoint, Fault.delay(2.5))
     wheel = _wheel(tmp_path)
