@@ -48,6 +48,17 @@ def _project_urls(url: str) -> None:
     Path("pyproject.toml").write_text(f'[project]\nname = "guarded-pkg"\nurls.Source = "{url}"\n')
 
 
+def _auto_sign_in_project(url: str, tmp_path: Path, local_sign: Cli) -> tuple[str, Path]:
+    """`sign --mode auto` of a wheel, in a project whose [project.urls] names ``url``.
+
+    It ends with status 0; what it printed on stderr, and the wheel."""
+    _project_urls(url)
+    wheel = _wheel(tmp_path)
+    status, _, err = local_sign("--mode", "auto", wheel)
+    assert status == 0
+    return err, wheel
+
+
 def _public_good_trust_config(instance: LocalSigstore, tmp_path: Path) -> Path:
     """The local trust config, but signing at sigstore.dev: where the signature would go."""
     document = json.loads(instance.trust_config_path.read_text())
@@ -200,12 +211,10 @@ def test_a_github_job_that_cannot_be_shown_to_be_ours_does_not_sign(
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/guarded-pkg")
     sigstore_ci_job(local_sigstore.github_env(identity) | changes)
-    _project_urls("https://github.com/octo-org/guarded-pkg")
-    wheel = _wheel(tmp_path)
+    err, wheel = _auto_sign_in_project(
+        "https://github.com/octo-org/guarded-pkg", tmp_path, local_sign
+    )
 
-    status, _, err = local_sign("--mode", "auto", wheel)
-
-    assert status == 0
     assert err == (
         "Not attesting: [project.urls] names github repository octo-org/guarded-pkg, and "
         f"{job} cannot be shown to build it (its CI environment does not name a repository "
@@ -242,12 +251,10 @@ def test_a_gitlab_job_that_cannot_be_shown_to_be_ours_does_not_sign(
             "CI_SERVER_URL": "https://gitlab.example.com",
         }
     sigstore_ci_job(env)
-    _project_urls("https://gitlab.com/octo-group/guarded-pkg")
-    wheel = _wheel(tmp_path)
+    err, _ = _auto_sign_in_project(
+        "https://gitlab.com/octo-group/guarded-pkg", tmp_path, local_sign
+    )
 
-    status, _, err = local_sign("--mode", "auto", wheel)
-
-    assert status == 0
     assert err.startswith(
         "Not attesting: [project.urls] names gitlab repository octo-group/guarded-pkg, and "
         "a GitLab CI job in octo-group/guarded-pkg cannot be shown to build it"
@@ -270,12 +277,8 @@ def test_a_buildkite_job_rebuilding_the_sdist_does_not_sign(
     agent.chmod(agent.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("BUILDKITE", "true")
     monkeypatch.setenv("PATH", f"{agent_dir}{os.pathsep}{os.environ['PATH']}")
-    _project_urls("https://github.com/octo-org/guarded-pkg")
-    wheel = _wheel(tmp_path)
+    err, _ = _auto_sign_in_project("https://github.com/octo-org/guarded-pkg", tmp_path, local_sign)
 
-    status, _, err = local_sign("--mode", "auto", wheel)
-
-    assert status == 0
     assert err.startswith(
         "Not attesting: [project.urls] names github repository octo-org/guarded-pkg, and "
         "a Buildkite job cannot be shown to build it"
