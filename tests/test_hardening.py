@@ -65,7 +65,7 @@ def test_stranger_ci_rebuilding_our_sdist_does_not_sign(
     sigstore_no_ci: pytest.MonkeyPatch,
     github_job_as: GitHubJobAs,
     local_sigstore: LocalSigstore,
-    cli: Cli,
+    local_sign: Cli,
 ) -> None:
     """Our sdist names its home in [project.urls]; a build in another repository stays unsigned."""
     (tmp_path / "pyproject.toml").write_text(
@@ -82,9 +82,7 @@ def test_stranger_ci_rebuilding_our_sdist_does_not_sign(
     github_job_as(repository="stranger/hard-pkg")
     dist = wheel.parent
 
-    status, _, err = cli(
-        "sign", "--mode", mode, "--trust-config", str(local_sigstore.trust_config_path), "dist"
-    )
+    status, _, err = local_sign("--mode", mode, "dist")
 
     assert "[project.urls] names github repository upstream/hard-pkg" in err
     assert "stranger/hard-pkg" in err
@@ -138,17 +136,14 @@ def test_a_token_for_another_repository_is_never_used(
     sigstore_no_ci: pytest.MonkeyPatch,
     github_job_as: GitHubJobAs,
     local_sigstore: LocalSigstore,
-    cli: Cli,
+    local_sign: Cli,
 ) -> None:
     """An explicit token that disagrees with the expected publisher is refused before Fulcio."""
     github_job_as(repository="octo-org/hard-pkg")
     intruder = local_sigstore.mint_github_token(GitHubIdentity(repository="evil/hard-pkg"))
     sigstore_no_ci.setenv("SIGSTORE_IDENTITY_TOKEN", intruder)
-    dist = wheel.parent
 
-    status, _, err = cli(
-        "sign", "--mode", "auto", "--trust-config", str(local_sigstore.trust_config_path), str(dist)
-    )
+    status, _, err = local_sign("--mode", "auto", wheel.parent)
 
     assert status == 1  # even in auto mode: the job is ours, the token is not
     assert (
