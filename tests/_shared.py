@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
     from hatch_attest_testing import GitHubIdentity, GitLabIdentity, LocalIndex
 
+# `github_job_as` (tests/conftest.py): start a GitHub job of the identity fields given.
+GitHubJobAs = Callable[..., "GitHubIdentity"]
+
 # What a local Sigstore instance counted: nothing asked for, or the identity token alone.
 NO_REQUESTS = {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 TOKEN_ONLY = {"oidc": 1, "fulcio": 0, "rekor": 0, "tsa": 0}

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from hatch_attest._cli import main
-from hatch_attest_testing import Cli, CliResult, LocalSigstore
-from hatch_attest_testing.pytest_plugin import MainRunner
+from hatch_attest_testing import Cli, CliResult, GitHubIdentity, LocalSigstore
+from hatch_attest_testing.pytest_plugin import CIJob, MainRunner
 
+from ._shared import GitHubJobAs
 from .matrix import FAULT_MATRIX
 
 
@@ -34,6 +35,18 @@ def local_sign(cli: Cli, local_sigstore: LocalSigstore) -> Cli:
         return cli("sign", "--trust-config", local_sigstore.trust_config_path, *argv)
 
     return run
+
+
+@pytest.fixture
+def github_job_as(sigstore_ci_job: CIJob, local_sigstore: LocalSigstore) -> GitHubJobAs:
+    """Make this process a GitHub job of ``GitHubIdentity(**fields)``; that identity."""
+
+    def start(**fields: str) -> GitHubIdentity:
+        identity = GitHubIdentity(**fields)
+        sigstore_ci_job(local_sigstore.github_env(identity))
+        return identity
+
+    return start
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from sigstore.oidc import IdentityToken
 from sigstore.sign import SigningContext
 
 from hatch_attest._cli import main
-from hatch_attest_testing import GitHubIdentity, LocalIndex, LocalSigstore
+from hatch_attest_testing import CliResult, GitHubIdentity, LocalIndex, LocalSigstore
 
 from .local_index.client import mint, upload
 
@@ -38,21 +37,12 @@ def sdist_name(version: str) -> str:
     return f"demo_pkg-{version}.tar.gz"
 
 
-@dataclass(frozen=True)
-class Result:
-    """What the command line printed, and its exit status."""
-
-    status: int
-    out: str
-    err: str
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> Result:
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> CliResult:
     """Runs ``main(argv)`` in-process and captures what it printed."""
     capsys.readouterr()
     status = main([str(arg) for arg in argv])
     out, err = capsys.readouterr()
-    return Result(status, out, err)
+    return CliResult(status, out, err)
 
 
 class Publisher:

@@ -213,6 +213,12 @@ SCENARIOS = [
 ]
 
 
+@pytest.fixture
+def matrix_wheel(tmp_path: Path) -> Path:
+    """The fake wheel each scenario signs, alone in `tmp_path / "dist"`."""
+    return fake_wheel(tmp_path / "dist", "matrix_pkg")
+
+
 def _leftovers(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir() if not p.name.endswith(".whl"))
 
@@ -243,13 +249,12 @@ def _bounded(
 def test_fault(
     scenario: Scenario,
     mode: str,
-    tmp_path: Path,
+    matrix_wheel: Path,
     local_sigstore: LocalSigstore,
     sigstore_github_job: GitHubIdentity,
     local_sign: Cli,
 ) -> None:
-    dist = tmp_path / "dist"
-    wheel = fake_wheel(dist, "matrix_pkg")
+    wheel, dist = matrix_wheel, matrix_wheel.parent
     for injection in scenario.injections:
         local_sigstore.inject(
             injection.endpoint, injection.fault, times=injection.times, method=injection.method

@@ -30,6 +30,8 @@ from hatch_attest_testing import (
 )
 from hatch_attest_testing.pytest_plugin import CIJob
 
+from ._shared import GitHubJobAs
+
 NO_REQUESTS = {"oidc": 0, "fulcio": 0, "rekor": 0, "tsa": 0}
 TOKEN_ONLY = {"oidc": 1, "fulcio": 0, "rekor": 0, "tsa": 0}
 
@@ -44,6 +46,17 @@ def _wheel(tmp_path: Path) -> Path:
 
 def _project_urls(url: str) -> None:
     Path("pyproject.toml").write_text(f'[project]\nname = "guarded-pkg"\nurls.Source = "{url}"\n')
+
+
+def _auto_sign_in_project(url: str, tmp_path: Path, local_sign: Cli) -> tuple[str, Path]:
+    """`sign --mode auto` of a wheel, in a project whose [project.urls] names ``url``.
+
+    It ends with status 0; what it printed on stderr, and the wheel."""
+    _project_urls(url)
+    wheel = _wheel(tmp_path)
+    status, _, err = local_sign("--mode", "auto", wheel)
+    assert status == 0
+    return err, wheel
 
 
 def _public_good_trust_config(instance: LocalSigstore, tmp_path: Path) -> Path:
@@ -66,14 +79,13 @@ def _public_good_trust_config(instance: LocalSigstore, tmp_path: Path) -> Path:
 @pytest.mark.parametrize("mode", ["auto", "always"])
 def test_a_repository_not_provably_public_never_reaches_the_public_instance(
     tmp_path: Path,
-    sigstore_ci_job: CIJob,
+    github_job_as: GitHubJobAs,
     cli: Cli,
     local_sigstore: LocalSigstore,
     visibility: str | None,
     mode: str,
 ) -> None:
-    identity = GitHubIdentity(repository="octo-org/guarded-pkg", visibility=visibility)
-    sigstore_ci_job(local_sigstore.github_env(identity))
+    github_job_as(repository="octo-org/guarded-pkg", visibility=visibility)
     trust = _public_good_trust_config(local_sigstore, tmp_path)
     wheel = _wheel(tmp_path)
 
@@ -99,12 +111,11 @@ def test_a_repository_not_provably_public_never_reaches_the_public_instance(
 
 def test_the_named_public_instances_are_public_good_too(
     tmp_path: Path,
-    sigstore_ci_job: CIJob,
+    github_job_as: GitHubJobAs,
     cli: Cli,
     local_sigstore: LocalSigstore,
 ) -> None:
-    identity = GitHubIdentity(repository="octo-org/guarded-pkg", visibility="internal")
-    sigstore_ci_job(local_sigstore.github_env(identity))
+    github_job_as(repository="octo-org/guarded-pkg", visibility="internal")
 
     status, _, err = cli("sign", "--mode", "auto", "--instance", "staging", _wheel(tmp_path))
 
@@ -133,7 +144,7 @@ def _embedded_trusted_root(repository: str) -> dict[str, Any]:
 @pytest.mark.parametrize("mode", ["auto", "always"])
 def test_a_trust_root_holding_public_good_keys_is_public_whatever_the_urls(
     tmp_path: Path,
-    sigstore_ci_job: CIJob,
+    github_job_as: GitHubJobAs,
     cli: Cli,
     local_sigstore: LocalSigstore,
     repository: str,
@@ -141,8 +152,7 @@ def test_a_trust_root_holding_public_good_keys_is_public_whatever_the_urls(
     mode: str,
 ) -> None:
     """A proxy or mirror in front of sigstore.dev: local URLs, the public instance's keys."""
-    identity = GitHubIdentity(repository="octo-org/guarded-pkg", visibility="private")
-    sigstore_ci_job(local_sigstore.github_env(identity))
+    github_job_as(repository="octo-org/guarded-pkg", visibility="private")
     document = json.loads(local_sigstore.trust_config_path.read_text())
     public = _embedded_trusted_root(repository)[kind][-1]
     document["trustedRoot"][kind].append(public)
@@ -164,13 +174,11 @@ def test_a_trust_root_holding_public_good_keys_is_public_whatever_the_urls(
 @pytest.mark.parametrize("visibility", ["internal", None])
 def test_a_private_instance_signs_whatever_the_visibility(
     tmp_path: Path,
-    sigstore_ci_job: CIJob,
+    github_job_as: GitHubJobAs,
     local_sign: Cli,
-    local_sigstore: LocalSigstore,
     visibility: str | None,
 ) -> None:
-    identity = GitHubIdentity(repository="octo-org/guarded-pkg", visibility=visibility)
-    sigstore_ci_job(local_sigstore.github_env(identity))
+    github_job_as(repository="octo-org/guarded-pkg", visibility=visibility)
     wheel = _wheel(tmp_path)
 
     status, _, err = local_sign(wheel)
@@ -203,12 +211,10 @@ def test_a_github_job_that_cannot_be_shown_to_be_ours_does_not_sign(
 ) -> None:
     identity = GitHubIdentity(repository="octo-org/guarded-pkg")
     sigstore_ci_job(local_sigstore.github_env(identity) | changes)
-    _project_urls("https://github.com/octo-org/guarded-pkg")
-    wheel = _wheel(tmp_path)
+    err, wheel = _auto_sign_in_project(
+        "https://github.com/octo-org/guarded-pkg", tmp_path, local_sign
+    )
 
-    status, _, err = local_sign("--mode", "auto", wheel)
-
-    assert status == 0
     assert err == (
         "Not attesting: [project.urls] names github repository octo-org/guarded-pkg, and "
         f"{job} cannot be shown to build it (its CI environment does not name a repository "
@@ -245,12 +251,10 @@ def test_a_gitlab_job_that_cannot_be_shown_to_be_ours_does_not_sign(
             "CI_SERVER_URL": "https://gitlab.example.com",
         }
     sigstore_ci_job(env)
-    _project_urls("https://gitlab.com/octo-group/guarded-pkg")
-    wheel = _wheel(tmp_path)
+    err, _ = _auto_sign_in_project(
+        "https://gitlab.com/octo-group/guarded-pkg", tmp_path, local_sign
+    )
 
-    status, _, err = local_sign("--mode", "auto", wheel)
-
-    assert status == 0
     assert err.startswith(
         "Not attesting: [project.urls] names gitlab repository octo-group/guarded-pkg, and "
         "a GitLab CI job in octo-group/guarded-pkg cannot be shown to build it"
@@ -273,12 +277,8 @@ def test_a_buildkite_job_rebuilding_the_sdist_does_not_sign(
     agent.chmod(agent.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("BUILDKITE", "true")
     monkeypatch.setenv("PATH", f"{agent_dir}{os.pathsep}{os.environ['PATH']}")
-    _project_urls("https://github.com/octo-org/guarded-pkg")
-    wheel = _wheel(tmp_path)
+    err, _ = _auto_sign_in_project("https://github.com/octo-org/guarded-pkg", tmp_path, local_sign)
 
-    status, _, err = local_sign("--mode", "auto", wheel)
-
-    assert status == 0
     assert err.startswith(
         "Not attesting: [project.urls] names github repository octo-org/guarded-pkg, and "
         "a Buildkite job cannot be shown to build it"
@@ -289,13 +289,12 @@ def test_a_buildkite_job_rebuilding_the_sdist_does_not_sign(
 
 def test_project_urls_in_another_letter_case_still_name_our_repository(
     tmp_path: Path,
-    sigstore_ci_job: CIJob,
+    github_job_as: GitHubJobAs,
     cli: Cli,
     local_sign: Cli,
     local_sigstore: LocalSigstore,
 ) -> None:
-    identity = GitHubIdentity(repository="octo-org/guarded-pkg")
-    sigstore_ci_job(local_sigstore.github_env(identity))
+    github_job_as(repository="octo-org/guarded-pkg")
     _project_urls("https://github.com/Octo-Org/Guarded-Pkg")
     wheel = _wheel(tmp_path)
 
@@ -409,12 +408,11 @@ def test_a_gitlab_token_is_checked_before_fulcio_as_a_github_token_is(
 
 def test_the_timeout_covers_token_certificate_and_log_entry_together(
     tmp_path: Path,
-    sigstore_ci_job: CIJob,
+    github_job_as: GitHubJobAs,
     local_sign: Cli,
     local_sigstore: LocalSigstore,
 ) -> None:
-    identity = GitHubIdentity(repository="octo-org/guarded-pkg")
-    sigstore_ci_job(local_sigstore.github_env(identity))
+    github_job_as(repository="octo-org/guarded-pkg")
     for endpoint in ("oidc", "fulcio", "rekor"):
         local_sigstore.inject(endpoint, Fault.delay(2.5))
     wheel = _wheel(tmp_path)

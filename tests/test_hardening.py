@@ -37,6 +37,7 @@ from hatch_attest_testing import (
 )
 from hatch_attest_testing.pytest_plugin import CIJob
 
+from ._shared import GitHubJobAs
 from .hostile import HOSTILE
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,6 +48,12 @@ def _no_requests(instance: LocalSigstore) -> bool:
     return counts["fulcio"] == 0 and counts["rekor"] == 0
 
 
+@pytest.fixture
+def wheel(tmp_path: Path) -> Path:
+    """A fake wheel alone in `tmp_path / "dist"`, the folder most tests sign."""
+    return fake_wheel(tmp_path / "dist", "hard_pkg")
+
+
 # --- No surprise signatures -------------------------------------------------
 
 
@@ -54,10 +61,11 @@ def _no_requests(instance: LocalSigstore) -> bool:
 def test_stranger_ci_rebuilding_our_sdist_does_not_sign(
     mode: str,
     tmp_path: Path,
+    wheel: Path,
     sigstore_no_ci: pytest.MonkeyPatch,
-    sigstore_ci_job: CIJob,
+    github_job_as: GitHubJobAs,
     local_sigstore: LocalSigstore,
-    cli: Cli,
+    local_sign: Cli,
 ) -> None:
     """Our sdist names its home in [project.urls]; a build in another repository stays unsigned."""
     (tmp_path / "pyproject.toml").write_text(
@@ -71,13 +79,10 @@ def test_stranger_ci_rebuilding_our_sdist_does_not_sign(
         )
     )
     sigstore_no_ci.chdir(tmp_path)
-    sigstore_ci_job(local_sigstore.github_env(GitHubIdentity(repository="stranger/hard-pkg")))
-    dist = tmp_path / "dist"
-    fake_wheel(dist, "hard_pkg")
+    github_job_as(repository="stranger/hard-pkg")
+    dist = wheel.parent
 
-    status, _, err = cli(
-        "sign", "--mode", mode, "--trust-config", str(local_sigstore.trust_config_path), "dist"
-    )
+    status, _, err = local_sign("--mode", mode, "dist")
 
     assert "[project.urls] names github repository upstream/hard-pkg" in err
     assert "stranger/hard-pkg" in err
@@ -89,8 +94,8 @@ def test_stranger_ci_rebuilding_our_sdist_does_not_sign(
 @pytest.mark.parametrize("mode", ["auto", "always"])
 def test_private_repository_is_not_signed_on_the_public_instance(
     mode: str,
-    tmp_path: Path,
-    sigstore_ci_job: CIJob,
+    wheel: Path,
+    github_job_as: GitHubJobAs,
     local_sigstore: LocalSigstore,
     cli: Cli,
 ) -> None:
@@ -99,10 +104,8 @@ def test_private_repository_is_not_signed_on_the_public_instance(
     The instance is the public one (`--instance production`), whose trust root is
     never reached: the refusal comes first, so nothing leaves this machine.
     """
-    identity = GitHubIdentity(repository="octo-org/secret-pkg", visibility="private")
-    sigstore_ci_job(local_sigstore.github_env(identity))
-    dist = tmp_path / "dist"
-    fake_wheel(dist, "hard_pkg")
+    github_job_as(repository="octo-org/secret-pkg", visibility="private")
+    dist = wheel.parent
 
     status, _, err = cli("sign", "--mode", mode, "--instance", "production", str(dist))
 
@@ -129,22 +132,18 @@ def test_private_repository_is_signed_when_allowed_or_on_a_private_instance(
 
 
 def test_a_token_for_another_repository_is_never_used(
-    tmp_path: Path,
+    wheel: Path,
     sigstore_no_ci: pytest.MonkeyPatch,
-    sigstore_ci_job: CIJob,
+    github_job_as: GitHubJobAs,
     local_sigstore: LocalSigstore,
-    cli: Cli,
+    local_sign: Cli,
 ) -> None:
     """An explicit token that disagrees with the expected publisher is refused before Fulcio."""
-    sigstore_ci_job(local_sigstore.github_env(GitHubIdentity(repository="octo-org/hard-pkg")))
+    github_job_as(repository="octo-org/hard-pkg")
     intruder = local_sigstore.mint_github_token(GitHubIdentity(repository="evil/hard-pkg"))
     sigstore_no_ci.setenv("SIGSTORE_IDENTITY_TOKEN", intruder)
-    dist = tmp_path / "dist"
-    fake_wheel(dist, "hard_pkg")
 
-    status, _, err = cli(
-        "sign", "--mode", "auto", "--trust-config", str(local_sigstore.trust_config_path), str(dist)
-    )
+    status, _, err = local_sign("--mode", "auto", wheel.parent)
 
     assert status == 1  # even in auto mode: the job is ours, the token is not
     assert (
@@ -192,15 +191,14 @@ def test_an_unusable_explicit_token_fails_clearly(
     make_token: Callable[[LocalSigstore], str],
     messages: list[str],
     reaches_fulcio: bool,
-    tmp_path: Path,
+    wheel: Path,
     sigstore_no_ci: pytest.MonkeyPatch,
     local_sigstore: LocalSigstore,
     local_sign: Cli,
 ) -> None:
     token = make_token(local_sigstore)
     sigstore_no_ci.setenv("SIGSTORE_IDENTITY_TOKEN", token)
-    dist = tmp_path / "dist"
-    fake_wheel(dist, "hard_pkg")
+    dist = wheel.parent
 
     status, _, err = local_sign(str(dist))
 
@@ -227,6 +225,7 @@ def test_unreadable_or_malformed_trust_config(
     content: bytes | None,
     message: str,
     tmp_path: Path,
+    wheel: Path,
     sigstore_no_ci: pytest.MonkeyPatch,
     sigstore_ci_job: CIJob,
     local_sigstore: LocalSigstore,
@@ -237,8 +236,7 @@ def test_unreadable_or_malformed_trust_config(
     if content is not None:
         trust_config.write_bytes(content)
     sigstore_no_ci.setenv("HATCH_ATTEST_TRUST_CONFIG", str(trust_config))
-    dist = tmp_path / "dist"
-    fake_wheel(dist, "hard_pkg")
+    dist = wheel.parent
 
     status, _, err = cli("sign", str(dist))
 
@@ -324,14 +322,13 @@ def test_symlinked_dist_folder(
 )
 def test_broken_attestation_beside_an_artifact_is_removed_even_when_idle(
     content: bytes,
-    tmp_path: Path,
+    wheel: Path,
     sigstore_no_ci: pytest.MonkeyPatch,
     local_sigstore: LocalSigstore,
     cli: Cli,
 ) -> None:
     """twine would upload it and PyPI would reject the release; it must not survive."""
-    dist = tmp_path / "dist"
-    wheel = fake_wheel(dist, "hard_pkg")
+    dist = wheel.parent
     broken = dist / f"{wheel.name}.publish.attestation"
     broken.write_bytes(content)
 
@@ -405,13 +402,13 @@ time.sleep(120)
 @pytest.mark.skipif(sys.platform == "win32", reason="flock; Windows goes by the PID")
 def test_a_live_run_in_another_pid_namespace_keeps_its_staging_file(
     tmp_path: Path,
+    wheel: Path,
     local_sigstore: LocalSigstore,
     sigstore_github_job: GitHubIdentity,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """A staging file is a leftover when no live run holds its lock, whatever its PID says."""
-    dist = tmp_path / "dist"
-    wheel = fake_wheel(dist, "hard_pkg")
+    dist = wheel.parent
     ready = tmp_path / "ready"
     writer = subprocess.Popen([sys.executable, "-c", STAGING_WRITER, str(wheel), str(ready)])
     try:
@@ -533,7 +530,7 @@ def test_timestamp_authority_is_never_called(
 
 
 def test_explicit_token_outside_ci_signs_and_says_which_publisher_was_checked(
-    tmp_path: Path,
+    wheel: Path,
     sigstore_no_ci: pytest.MonkeyPatch,
     local_sigstore: LocalSigstore,
     local_sign: Cli,
@@ -541,8 +538,7 @@ def test_explicit_token_outside_ci_signs_and_says_which_publisher_was_checked(
     """SIGSTORE_IDENTITY_TOKEN on a machine that is no CI job: nothing to infer a publisher from."""
     identity = GitHubIdentity(repository="octo-org/explicit-pkg")
     sigstore_no_ci.setenv("SIGSTORE_IDENTITY_TOKEN", local_sigstore.mint_github_token(identity))
-    dist = tmp_path / "dist"
-    wheel = fake_wheel(dist, "hard_pkg")
+    dist = wheel.parent
 
     status, _, err = local_sign(str(dist))
 
@@ -560,7 +556,7 @@ def test_explicit_token_outside_ci_signs_and_says_which_publisher_was_checked(
 def test_any_content_beside_an_artifact_is_stale(
     content: str,
     with_identity: bool,
-    tmp_path: Path,
+    wheel: Path,
     sigstore_ci_job: CIJob,
     local_sigstore: LocalSigstore,
     sigstore_github_identity: GitHubIdentity,
@@ -569,8 +565,7 @@ def test_any_content_beside_an_artifact_is_stale(
     """Deeply nested, binary, huge, another encoding: it is not this artifact's attestation."""
     if with_identity:
         sigstore_ci_job(local_sigstore.github_env(sigstore_github_identity))
-    dist = tmp_path / "dist"
-    wheel = fake_wheel(dist, "hard_pkg")
+    dist = wheel.parent
     hostile = dist / f"{wheel.name}.publish.attestation"
     hostile.write_bytes(HOSTILE[content])
 

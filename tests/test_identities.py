@@ -20,9 +20,10 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pypi_attestations
 import pytest
@@ -86,6 +87,17 @@ def utf8(text: str) -> bytes:
     assert len(data) < 256
     length = bytes([len(data)]) if len(data) < 128 else bytes([0x81, len(data)])
     return b"\x0c" + length + data
+
+
+def _assert_skipped(result: CliResult, mode: str, reason: str, wheel: Path) -> None:
+    """`mode = auto` skips with one line saying `reason`; `always` fails saying it; and
+    nothing is written beside `wheel`."""
+    if mode == "auto":
+        assert (result.status, result.out, result.err) == (0, "", f"Not attesting: {reason}\n")
+    else:
+        assert result.status == 1
+        assert result.err == f"hatch-attest: error: cannot attest (mode = always): {reason}\n"
+    assert sorted(p.name for p in wheel.parent.iterdir()) == [wheel.name]
 
 
 def unique_email(request: pytest.FixtureRequest, name: str = "release") -> str:
@@ -229,12 +241,7 @@ def test_no_google_identity_is_a_skip_in_auto_mode(
     with cloud.patched():
         result = local_sign("--mode", mode, *named, str(wheel))
 
-    if mode == "auto":
-        assert (result.status, result.out, result.err) == (0, "", f"Not attesting: {case.reason}\n")
-    else:
-        assert result.status == 1
-        assert result.err == f"hatch-attest: error: cannot attest (mode = always): {case.reason}\n"
-    assert sorted(p.name for p in wheel.parent.iterdir()) == [wheel.name]
+    _assert_skipped(result, mode, case.reason, wheel)
     assert local_sigstore.counts() == {"oidc": case.oidc_requests, **NOTHING_SIGNED}
 
 
@@ -281,16 +288,34 @@ def test_slow_google_metadata_server_is_given_up_on_in_time(
     assert local_sigstore.counts()["fulcio"] == 0
 
 
-# Buildkite
+# Buildkite and CircleCI: a job whose agent tool issues the token
+
+AgentJob = Callable[..., dict[str, str]]
 
 
 @pytest.fixture
-def buildkite_job(
-    tmp_path: Path, local_sigstore: LocalSigstore, sigstore_ci_job: CIJob
-) -> BuildkiteIdentity:
+def agent_job(tmp_path: Path, local_sigstore: LocalSigstore, sigstore_ci_job: CIJob) -> AgentJob:
+    """Start a Buildkite or CircleCI job whose agent tool sits under `tmp_path`; its environment.
+
+    The arguments after the provider go to `buildkite_env` / `circleci_env`, after the folder.
+    """
+
+    def start(provider: str, *args: Any, **options: Any) -> dict[str, str]:
+        if provider == "buildkite":
+            env = local_sigstore.buildkite_env(tmp_path / "agent", *args, **options)
+        else:
+            env = local_sigstore.circleci_env(tmp_path / "cli", *args, **options)
+        sigstore_ci_job(env)
+        return env
+
+    return start
+
+
+@pytest.fixture
+def buildkite_job(tmp_path: Path, agent_job: AgentJob) -> BuildkiteIdentity:
     """This process as a Buildkite job (pipeline unique to the test) with a working agent."""
     identity = BuildkiteIdentity(pipeline_slug=f"demo-{tmp_path.name}")
-    sigstore_ci_job(local_sigstore.buildkite_env(tmp_path / "agent", identity))
+    agent_job("buildkite", identity)
     return identity
 
 
@@ -328,11 +353,11 @@ def test_circleci_job_signs_as_its_pipeline_definition(
     tmp_path: Path,
     local_sigstore: LocalSigstore,
     wheel: Path,
-    sigstore_ci_job: CIJob,
+    agent_job: AgentJob,
     local_sign: Cli,
 ) -> None:
     job = CircleCIIdentity(vcs_origin=f"github.com/octo-org/demo-{tmp_path.name}")
-    sigstore_ci_job(local_sigstore.circleci_env(tmp_path / "cli", job))
+    agent_job("circleci", job)
     build_signer = (
         f"https://circleci.com/api/v2/projects/{job.project_id}"
         f"/pipeline-definitions/{job.pipeline_definition_id}"
@@ -362,22 +387,21 @@ def test_circleci_job_signs_as_its_pipeline_definition(
 # A job whose agent cannot issue a token
 
 
-def _no_agent_token(
-    provider: str, tmp_path: Path, sigstore: LocalSigstore
-) -> tuple[dict[str, str], str]:
+def _no_agent_token(provider: str) -> tuple[dict[str, bool], str]:
+    """The `agent_job` options of an agent that cannot issue a token, and what is said."""
     if provider == "buildkite":
-        env = sigstore.buildkite_env(tmp_path / "agent", access_token=False)
+        options = {"access_token": False}
         reason = (
             "Buildkite was detected, but `buildkite-agent` could not issue an OIDC token "
             "(exit status 1: fatal: missing agent access token (BUILDKITE_AGENT_ACCESS_TOKEN))"
         )
     else:
-        env = sigstore.circleci_env(tmp_path / "cli", can_issue=False)
+        options = {"can_issue": False}
         reason = (
             "CircleCI was detected, but `circleci` could not issue an OIDC token (exit status "
             "1: Error: failed to get OIDC token: this command must run inside a CircleCI job)"
         )
-    return env, reason
+    return options, reason
 
 
 @pytest.mark.parametrize("provider", ["buildkite", "circleci"])
@@ -385,23 +409,17 @@ def _no_agent_token(
 def test_agent_that_cannot_issue_a_token_is_a_skip_in_auto_mode(
     provider: str,
     mode: str,
-    tmp_path: Path,
     local_sigstore: LocalSigstore,
     wheel: Path,
-    sigstore_ci_job: CIJob,
+    agent_job: AgentJob,
     local_sign: Cli,
 ) -> None:
-    env, reason = _no_agent_token(provider, tmp_path, local_sigstore)
-    sigstore_ci_job(env)
+    options, reason = _no_agent_token(provider)
+    agent_job(provider, **options)
 
     result = local_sign("--mode", mode, str(wheel))
 
-    if mode == "auto":
-        assert (result.status, result.out, result.err) == (0, "", f"Not attesting: {reason}\n")
-    else:
-        assert result.status == 1
-        assert result.err == f"hatch-attest: error: cannot attest (mode = always): {reason}\n"
-    assert sorted(p.name for p in wheel.parent.iterdir()) == [wheel.name]
+    _assert_skipped(result, mode, reason, wheel)
     assert local_sigstore.counts() == {"oidc": 0, **NOTHING_SIGNED}
 
 
@@ -430,19 +448,14 @@ def test_agent_refused_by_the_token_service_is_a_skip(
 def test_hung_agent_is_stopped_within_the_timeout(
     provider: str,
     fault: Fault,
-    tmp_path: Path,
     local_sigstore: LocalSigstore,
     wheel: Path,
-    sigstore_ci_job: CIJob,
+    agent_job: AgentJob,
     local_sign: Cli,
 ) -> None:
     """`id` would wait for the agent forever; the budget stops it, and that is an error."""
-    if provider == "buildkite":
-        sigstore_ci_job(local_sigstore.buildkite_env(tmp_path / "agent"))
-        tool = "buildkite-agent"
-    else:
-        sigstore_ci_job(local_sigstore.circleci_env(tmp_path / "cli"))
-        tool = "circleci"
+    agent_job(provider)
+    tool = "buildkite-agent" if provider == "buildkite" else "circleci"
     # The agent's own request to its token service hangs, or is answered a byte at a time.
     local_sigstore.inject("oidc", fault)
 
@@ -515,12 +528,11 @@ def test_agent_failure_output_never_shows_a_credential(
     local_sigstore: LocalSigstore,
     wheel: Path,
     sigstore_no_ci: pytest.MonkeyPatch,
-    sigstore_ci_job: CIJob,
+    agent_job: AgentJob,
     local_sign: Cli,
 ) -> None:
     """An agent that echoes its access token and a token in its error: neither is shown."""
-    env = local_sigstore.buildkite_env(tmp_path / "agent")
-    sigstore_ci_job(env)
+    agent_job("buildkite")
     leaked = local_sigstore.mint_token(BuildkiteIdentity())
     sigstore_no_ci.setenv("ECHOED_ID_TOKEN", leaked)
     (tmp_path / "agent" / "buildkite-agent").write_text(

@@ -8,12 +8,11 @@ from typing import Protocol
 import pytest
 
 from hatch_attest._index_verify import MAX_ANSWER_BYTES
-from hatch_attest_testing import Fault, GitHubIdentity, LocalIndex, LocalSigstore
+from hatch_attest_testing import CliResult, Fault, GitHubIdentity, LocalIndex, LocalSigstore
 
 from .index_release import (
     PROJECT,
     Publisher,
-    Result,
     index,
     run_cli,
     sdist_name,
@@ -45,14 +44,14 @@ def full_release(publisher: Publisher, sigstore_github_identity: GitHubIdentity)
 
 
 class Verify(Protocol):
-    def __call__(self, *argv: str) -> Result: ...
+    def __call__(self, *argv: str) -> CliResult: ...
 
 
 @pytest.fixture
 def verify(
     capsys: pytest.CaptureFixture[str], index: LocalIndex, local_sigstore: LocalSigstore
 ) -> Verify:
-    def run(*argv: str) -> Result:
+    def run(*argv: str) -> CliResult:
         flags = ["--index", index.url, "--trust-config", str(local_sigstore.trust_config_path)]
         return run_cli(capsys, "verify", *argv, *flags)
 

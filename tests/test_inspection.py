@@ -155,6 +155,13 @@ def _edited(change: Any) -> dict[str, Any]:
     return document
 
 
+def _refusal(path: Path) -> str:
+    """The message `describe` refuses the file with."""
+    with pytest.raises(VerificationError) as info:
+        describe(path)
+    return str(info.value)
+
+
 def test_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "nothing.publish.attestation"
     with pytest.raises(DistributionError) as info:
@@ -166,9 +173,7 @@ def test_not_json(tmp_path: Path) -> None:
     path = tmp_path / "x.publish.attestation"
     shutil.copyfile(PUBLISH, path)
     path.write_bytes(path.read_bytes()[:100])
-    with pytest.raises(VerificationError) as info:
-        describe(path)
-    assert str(info.value) == (
+    assert _refusal(path) == (
         f"{path} is not a PEP 740 attestation (top level: Invalid JSON: EOF while parsing a "
         "string at line 1 column 100); PyPI would reject it. Delete it and build again to "
         "re-create it"
@@ -177,9 +182,7 @@ def test_not_json(tmp_path: Path) -> None:
 
 def test_wrong_shape(tmp_path: Path) -> None:
     path = _write(tmp_path, {"version": 1, "envelope": {}, "verification_material": {}})
-    with pytest.raises(VerificationError) as info:
-        describe(path)
-    assert str(info.value) == (
+    assert _refusal(path) == (
         f"{path} is not a PEP 740 attestation (verification_material.certificate: Field "
         "required, and 3 more problem(s)); PyPI would reject it. Delete it and build again "
         "to re-create it"
@@ -191,9 +194,7 @@ def test_statement_not_json(tmp_path: Path) -> None:
         document["envelope"]["statement"] = base64.b64encode(b"{not json").decode()
 
     path = _write(tmp_path, _edited(change))
-    with pytest.raises(VerificationError) as info:
-        describe(path)
-    assert str(info.value) == (
+    assert _refusal(path) == (
         f"{path}: the signed statement is not JSON (Expecting property name enclosed in "
         "double quotes: line 1 column 2 (char 1))"
     )
@@ -207,9 +208,7 @@ def test_two_subjects(tmp_path: Path) -> None:
         document["envelope"]["statement"] = document["envelope"]["statement"].decode()
 
     path = _write(tmp_path, _edited(change))
-    with pytest.raises(VerificationError) as info:
-        describe(path)
-    assert str(info.value) == (
+    assert _refusal(path) == (
         f"{path}: the statement has 2 subjects; a PEP 740 attestation has exactly one"
     )
 
@@ -219,9 +218,7 @@ def test_certificate_not_der(tmp_path: Path) -> None:
         document["verification_material"]["certificate"] = base64.b64encode(b"junk").decode()
 
     path = _write(tmp_path, _edited(change))
-    with pytest.raises(VerificationError) as info:
-        describe(path)
-    assert str(info.value).startswith(
+    assert _refusal(path).startswith(
         f"{path}: the signing certificate is not a DER X.509 certificate ("
     )
 
@@ -231,9 +228,7 @@ def test_log_entry_without_index(tmp_path: Path) -> None:
         del document["verification_material"]["transparency_entries"][0]["logIndex"]
 
     path = _write(tmp_path, _edited(change))
-    with pytest.raises(VerificationError) as info:
-        describe(path)
-    assert str(info.value) == (
+    assert _refusal(path) == (
         f"{path}: the transparency log entry has no valid logIndex/integratedTime "
         "(KeyError('logIndex'))"
     )

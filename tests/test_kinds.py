@@ -41,6 +41,7 @@ from hatch_attest._verify import verify_attestation
 from hatch_attest_testing import (
     PUBLISH_V1,
     SLSA_PROVENANCE_V1,
+    CliResult,
     GitHubIdentity,
     GitLabIdentity,
     GoogleIdentity,
@@ -50,7 +51,7 @@ from hatch_attest_testing import (
 from hatch_attest_testing.pytest_plugin import CIJob
 
 from ._shared import NO_REQUESTS, TOKEN_ONLY
-from .index_release import Result, run_cli
+from .index_release import run_cli
 
 NOTHING = NO_REQUESTS
 AT_SIGN_WORKFLOW = "release@v2.yml"
@@ -60,12 +61,12 @@ ENTERPRISE_ISSUER = "https://token.actions.githubusercontent.com/octo-enterprise
 pytestmark = pytest.mark.usefixtures("sigstore_no_ci")
 
 
-def sign(sigstore: LocalSigstore, capsys: pytest.CaptureFixture[str], *args: str) -> Result:
+def sign(sigstore: LocalSigstore, capsys: pytest.CaptureFixture[str], *args: str) -> CliResult:
     """``hatch-attest sign --trust-config <local> ARGS``, in-process."""
     return run_cli(capsys, "sign", "--trust-config", sigstore.trust_config_path, *args)
 
 
-def assert_skipped_or_refused(result: Result, mode: str, line: str) -> None:
+def assert_skipped_or_refused(result: CliResult, mode: str, line: str) -> None:
     """`auto`: exit 0 and the one line that says why; `always`: exit 1 with that reason."""
     if mode == "auto":
         assert (result.status, result.out, result.err) == (0, "", f"Not attesting: {line}\n")

@@ -9,12 +9,11 @@ from typing import Protocol
 import pytest
 
 from hatch_attest._index_verify import identity_matches
-from hatch_attest_testing import Fault, GitHubIdentity, LocalIndex, LocalSigstore
+from hatch_attest_testing import CliResult, Fault, GitHubIdentity, LocalIndex, LocalSigstore
 
 from .index_release import (
     PROJECT,
     Publisher,
-    Result,
     hand_lock,
     index,
     run_cli,
@@ -27,7 +26,7 @@ __all__ = ["index"]  # the fixture, shared with test_index_verify
 
 
 class Run(Protocol):
-    def __call__(self, *argv: str | Path) -> Result: ...
+    def __call__(self, *argv: str | Path) -> CliResult: ...
 
 
 @pytest.fixture
@@ -41,7 +40,7 @@ def publisher(local_sigstore: LocalSigstore, index: LocalIndex, tmp_path: Path) 
 def run(
     capsys: pytest.CaptureFixture[str], index: LocalIndex, local_sigstore: LocalSigstore
 ) -> Run:
-    def command(*argv: str | Path) -> Result:
+    def command(*argv: str | Path) -> CliResult:
         flags = ["--index", index.url, "--trust-config", str(local_sigstore.trust_config_path)]
         return run_cli(capsys, *argv, *flags)
 

@@ -10,14 +10,44 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
 import pytest
 
 from hatch_attest._redact import REDACTED, redact, remember
-from hatch_attest_testing import Cli, Fault, GitHubIdentity, LocalSigstore, fake_wheel
+from hatch_attest_testing import Cli, CliResult, Fault, GitHubIdentity, LocalSigstore, fake_wheel
 from hatch_attest_testing.pytest_plugin import CIJob
+
+
+@pytest.fixture
+def redact_wheel(tmp_path: Path) -> Path:
+    """A fake wheel alone in `tmp_path / "dist"`, the folder each test signs."""
+    return fake_wheel(tmp_path / "dist", "redact_pkg")
+
+
+@pytest.fixture
+def request_token(
+    sigstore_ci_job: CIJob, local_sigstore: LocalSigstore, sigstore_github_identity: GitHubIdentity
+) -> str:
+    """The job's ACTIONS_ID_TOKEN_REQUEST_TOKEN, in a GitHub job as `sigstore_github_identity`."""
+    env = local_sigstore.github_env(sigstore_github_identity)
+    sigstore_ci_job(env)
+    return env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"]
+
+
+@pytest.fixture
+def sign_with_request_token(
+    redact_wheel: Path, sigstore_no_ci: pytest.MonkeyPatch, request_token: str, local_sign: Cli
+) -> Callable[[str], CliResult]:
+    """Sign the dist folder with ACTIONS_ID_TOKEN_REQUEST_TOKEN set to the value given."""
+
+    def sign(value: str) -> CliResult:
+        sigstore_no_ci.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", value)
+        return local_sign(str(redact_wheel.parent))
+
+    return sign
 
 
 def _shows_any_piece(sigstore: LocalSigstore, text: str) -> bool:
@@ -33,13 +63,12 @@ def _shows_any_piece(sigstore: LocalSigstore, text: str) -> bool:
 @pytest.mark.parametrize("as_json", [True, False], ids=["json-error", "text-error"])
 def test_fulcio_echoing_the_request_shows_no_token(
     as_json: bool,
-    tmp_path: Path,
+    redact_wheel: Path,
     local_sigstore: LocalSigstore,
     sigstore_github_job: GitHubIdentity,
     local_sign: Cli,
 ) -> None:
-    dist = tmp_path / "dist"
-    fake_wheel(dist, "redact_pkg")
+    dist = redact_wheel.parent
     local_sigstore.inject("fulcio", Fault.echo(400, json=as_json))
 
     status, out, err = local_sign(str(dist))
@@ -58,17 +87,15 @@ def test_fulcio_echoing_the_request_shows_no_token(
 
 
 def test_verbose_traceback_and_logs_show_no_token(
-    tmp_path: Path,
+    redact_wheel: Path,
     local_sigstore: LocalSigstore,
     sigstore_github_job: GitHubIdentity,
     local_sign: Cli,
 ) -> None:
     # -v prints the traceback and the debug logs; the chained errors may quote Fulcio.
-    dist = tmp_path / "dist"
-    fake_wheel(dist, "redact_pkg")
     local_sigstore.inject("fulcio", Fault.echo(400))
 
-    status, out, err = local_sign("-v", dist)
+    status, out, err = local_sign("-v", redact_wheel.parent)
 
     assert status == 1
     assert "Traceback (most recent call last):" in err
@@ -80,46 +107,26 @@ def test_verbose_traceback_and_logs_show_no_token(
 @pytest.mark.parametrize("line_end", ["\n", "\r\n", "\r", " "])
 def test_request_token_from_a_crlf_env_file_still_signs(
     line_end: str,
-    tmp_path: Path,
-    sigstore_no_ci: pytest.MonkeyPatch,
-    sigstore_ci_job: CIJob,
+    redact_wheel: Path,
+    request_token: str,
     local_sigstore: LocalSigstore,
-    sigstore_github_identity: GitHubIdentity,
-    local_sign: Cli,
+    sign_with_request_token: Callable[[str], CliResult],
 ) -> None:
-    env = local_sigstore.github_env(sigstore_github_identity)
-    sigstore_ci_job(env)
-    sigstore_no_ci.setenv(
-        "ACTIONS_ID_TOKEN_REQUEST_TOKEN", env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] + line_end
-    )
-    dist = tmp_path / "dist"
-    wheel = fake_wheel(dist, "redact_pkg")
-
-    status, out, err = local_sign(str(dist))
+    status, out, err = sign_with_request_token(request_token + line_end)
 
     assert status == 0, err
-    assert (dist / f"{wheel.name}.publish.attestation").is_file()
+    assert redact_wheel.with_name(f"{redact_wheel.name}.publish.attestation").is_file()
     assert local_sigstore.counts()["oidc"] == 1
     assert not local_sigstore.credential_scan().found_in(out + err)
 
 
 def test_request_token_that_requests_refuses_is_not_quoted(
-    tmp_path: Path,
-    sigstore_no_ci: pytest.MonkeyPatch,
-    sigstore_ci_job: CIJob,
+    request_token: str,
     local_sigstore: LocalSigstore,
-    sigstore_github_identity: GitHubIdentity,
-    local_sign: Cli,
+    sign_with_request_token: Callable[[str], CliResult],
 ) -> None:
-    env = local_sigstore.github_env(sigstore_github_identity)
-    sigstore_ci_job(env)
-    request_token = env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"]
     # A line break inside the value: requests refuses the header and quotes it whole.
-    sigstore_no_ci.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", f"{request_token}\r\n{request_token}")
-    dist = tmp_path / "dist"
-    fake_wheel(dist, "redact_pkg")
-
-    status, out, err = local_sign(str(dist))
+    status, out, err = sign_with_request_token(f"{request_token}\r\n{request_token}")
 
     assert status == 1
     assert err == (

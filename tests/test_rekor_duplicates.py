@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ import pytest
 from hatch_attest_testing import (
     PUBLISH_V1,
     Cli,
+    CliResult,
     Fault,
     GitHubIdentity,
     LocalSigstore,
@@ -31,29 +33,54 @@ def wheel(tmp_path: Path) -> Path:
     return fake_wheel(tmp_path / "dist", "dup_pkg")
 
 
-def _verified(wheel: Path, job: GitHubIdentity, sigstore: LocalSigstore) -> PyPIVerdict:
-    """The attestation next to ``wheel``, checked with the publisher policy PyPI applies."""
-    verdict = verify_as_pypi(wheel, job, sigstore.trust_config_path)
-    assert verdict.found == (PUBLISH_V1, None)
-    return verdict
+def _sign_after_a_lost_answer(
+    sigstore: LocalSigstore, sign: Callable[[str], CliResult], then: Fault, timeout: str = "10"
+) -> CliResult:
+    """Sign with `--timeout timeout`; Rekor logs the first POST but its answer is lost, and
+    reading the entry back meets `then`."""
+    sigstore.inject("rekor", Fault.drop_after_processing(), times=1, method="POST")
+    sigstore.inject("rekor", then, method="GET")
+    return sign(timeout)
 
 
 def _rekor(sigstore: LocalSigstore) -> list[tuple[str, int | None]]:
     return [(e.method, e.status) for e in sigstore.exchanges("rekor")]
 
 
+@pytest.fixture
+def sign(
+    sigstore_github_job: GitHubIdentity, local_sign: Cli, wheel: Path
+) -> Callable[[str], CliResult]:
+    """`hatch-attest sign --timeout T` of the wheel's folder, in the GitHub job."""
+    return lambda timeout: local_sign("--timeout", timeout, wheel.parent)
+
+
+@pytest.fixture
+def verified(
+    wheel: Path, sigstore_github_job: GitHubIdentity, local_sigstore: LocalSigstore
+) -> Callable[[], PyPIVerdict]:
+    """The attestation next to ``wheel``, checked with the publisher policy PyPI applies."""
+
+    def verdict() -> PyPIVerdict:
+        verdict = verify_as_pypi(wheel, sigstore_github_job, local_sigstore.trust_config_path)
+        assert verdict.found == (PUBLISH_V1, None)
+        return verdict
+
+    return verdict
+
+
 def test_a_lost_answer_is_recovered_by_reading_the_logged_entry(
     wheel: Path,
     local_sigstore: LocalSigstore,
-    sigstore_github_job: GitHubIdentity,
-    local_sign: Cli,
+    sign: Callable[[str], CliResult],
+    verified: Callable[[], PyPIVerdict],
 ) -> None:
     local_sigstore.inject("rekor", Fault.drop_after_processing(), times=1)
 
-    status, out, err = local_sign("--timeout", "10", wheel.parent)
+    status, out, err = sign("10")
 
     assert status == 0, err
-    verdict = _verified(wheel, sigstore_github_job, local_sigstore)
+    verdict = verified()
     # The POST landed unanswered, its retry got 409, the GET the entry: one log entry.
     assert _rekor(local_sigstore) == [("POST", None), ("POST", 409), ("GET", 200)]
     [row] = out.splitlines()[2:]  # under the header and its rule
@@ -74,30 +101,21 @@ def test_an_unreadable_entry_is_replaced_by_a_fresh_signature(
     read_fault: Fault,
     wheel: Path,
     local_sigstore: LocalSigstore,
-    sigstore_github_job: GitHubIdentity,
-    local_sign: Cli,
+    sign: Callable[[str], CliResult],
+    verified: Callable[[], PyPIVerdict],
 ) -> None:
-    local_sigstore.inject("rekor", Fault.drop_after_processing(), times=1, method="POST")
-    local_sigstore.inject("rekor", read_fault, method="GET")
-
-    status, _, err = local_sign("--timeout", "10", wheel.parent)
+    status, _, err = _sign_after_a_lost_answer(local_sigstore, sign, read_fault)
 
     assert status == 0, err
-    _verified(wheel, sigstore_github_job, local_sigstore)
+    verified()
     assert [method for method, _ in _rekor(local_sigstore)] == ["POST", "POST", "GET", "POST"]
     assert _rekor(local_sigstore)[-1] == ("POST", 201)
 
 
 def test_when_neither_the_entry_nor_a_new_one_can_be_had_the_error_says_so(
-    wheel: Path,
-    local_sigstore: LocalSigstore,
-    sigstore_github_job: GitHubIdentity,
-    local_sign: Cli,
+    wheel: Path, local_sigstore: LocalSigstore, sign: Callable[[str], CliResult]
 ) -> None:
-    local_sigstore.inject("rekor", Fault.drop_after_processing(), times=1, method="POST")
-    local_sigstore.inject("rekor", Fault.hang(), method="GET")
-
-    status, out, err = local_sign("--timeout", "0.5", wheel.parent)
+    status, out, err = _sign_after_a_lost_answer(local_sigstore, sign, Fault.hang(), "0.5")
 
     assert status == 1
     assert re.fullmatch(
@@ -123,15 +141,9 @@ def test_when_neither_the_entry_nor_a_new_one_can_be_had_the_error_says_so(
 
 
 def test_a_read_back_entry_that_does_not_verify_is_not_written(
-    wheel: Path,
-    local_sigstore: LocalSigstore,
-    sigstore_github_job: GitHubIdentity,
-    local_sign: Cli,
+    wheel: Path, local_sigstore: LocalSigstore, sign: Callable[[str], CliResult]
 ) -> None:
-    local_sigstore.inject("rekor", Fault.drop_after_processing(), times=1, method="POST")
-    local_sigstore.inject("rekor", Fault.bad_inclusion_proof(), method="GET")
-
-    status, _, err = local_sign("--timeout", "10", wheel.parent)
+    status, _, err = _sign_after_a_lost_answer(local_sigstore, sign, Fault.bad_inclusion_proof())
 
     assert status == 1
     assert f"the fresh attestation for {wheel.name} does not verify" in err
@@ -139,10 +151,7 @@ def test_a_read_back_entry_that_does_not_verify_is_not_written(
 
 
 def test_a_conflict_without_location_is_read_by_the_uuid_in_its_message(
-    wheel: Path,
-    local_sigstore: LocalSigstore,
-    sigstore_github_job: GitHubIdentity,
-    local_sign: Cli,
+    wheel: Path, local_sigstore: LocalSigstore, sign: Callable[[str], CliResult]
 ) -> None:
     """A 409 (with no Location) for an entry the log cannot find, to every POST."""
     unknown = "ab" * 40
@@ -150,7 +159,7 @@ def test_a_conflict_without_location_is_read_by_the_uuid_in_its_message(
     body = json.dumps({"code": 409, "message": message})
     local_sigstore.inject("rekor", Fault.status(409, body=body), method="POST")
 
-    status, _, err = local_sign("--timeout", "10", wheel.parent)
+    status, _, err = sign("10")
 
     assert status == 1
     lost = f"reading entry {unknown} back failed (HTTP 404: Not Found)"
@@ -164,15 +173,14 @@ def test_a_conflict_without_location_is_read_by_the_uuid_in_its_message(
 
 
 def test_a_conflict_that_names_no_entry_is_signed_again(
-    wheel: Path,
     local_sigstore: LocalSigstore,
-    sigstore_github_job: GitHubIdentity,
-    local_sign: Cli,
+    sign: Callable[[str], CliResult],
+    verified: Callable[[], PyPIVerdict],
 ) -> None:
     local_sigstore.inject("rekor", Fault.status(409, body="conflict"), times=1)
 
-    status, _, err = local_sign("--timeout", "10", wheel.parent)
+    status, _, err = sign("10")
 
     assert status == 0, err
-    _verified(wheel, sigstore_github_job, local_sigstore)
+    verified()
     assert _rekor(local_sigstore) == [("POST", 409), ("POST", 201)]

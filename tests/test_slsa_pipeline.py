@@ -30,6 +30,8 @@ from hatch_attest_testing import (
 )
 from hatch_attest_testing.pytest_plugin import CIJob
 
+from ._shared import GitHubJobAs
+
 # No CI identity until a test enters a job.
 pytestmark = pytest.mark.usefixtures("sigstore_no_ci")
 
@@ -50,12 +52,11 @@ def _verified(path: Path, dist: Path, publisher: Any, instance: LocalSigstore) -
 
 def test_a_github_job_writes_github_s_provenance_that_pypi_accepts(
     tmp_path: Path,
-    sigstore_ci_job: CIJob,
+    github_job_as: GitHubJobAs,
     local_sign: Cli,
     local_sigstore: LocalSigstore,
 ) -> None:
-    identity = GitHubIdentity(repository="octo-org/slsa-pkg", ref="refs/tags/v1.0", run_id="42")
-    sigstore_ci_job(local_sigstore.github_env(identity))
+    identity = github_job_as(repository="octo-org/slsa-pkg", ref="refs/tags/v1.0", run_id="42")
     wheel = _wheel(tmp_path)
 
     status, _, err = local_sign("--predicate", "slsa-provenance", wheel)
@@ -148,12 +149,11 @@ def test_provenance_for_a_google_identity_is_refused_before_fulcio(
 
 def test_inspect_shows_what_the_provenance_states(
     tmp_path: Path,
-    sigstore_ci_job: CIJob,
+    github_job_as: GitHubJobAs,
     cli: Cli,
     local_sigstore: LocalSigstore,
 ) -> None:
-    identity = GitHubIdentity(repository="octo-org/slsa-inspect", run_id="4242")
-    sigstore_ci_job(local_sigstore.github_env(identity))
+    identity = github_job_as(repository="octo-org/slsa-inspect", run_id="4242")
     wheel = _wheel(tmp_path)
     trust = ["--trust-config", str(local_sigstore.trust_config_path)]
     assert cli("sign", "--predicate", "slsa-provenance", *trust, wheel).status == 0

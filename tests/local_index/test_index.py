@@ -7,6 +7,7 @@ import http.client
 import json
 import ssl
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -392,6 +393,38 @@ def test_inject_rejects_unknown_endpoints_and_sigstore_only_faults(local_index: 
 
 # --- Parity with `hatch-attest verify` --------------------------------------------------
 
+
+@pytest.fixture
+def local_verifier(local_sigstore: LocalSigstore) -> Verifier:
+    """A verifier that trusts the local Sigstore instance's root."""
+    config = ClientTrustConfig.from_json(local_sigstore.trust_config_path.read_text())
+    return Verifier(trusted_root=config.trusted_root)
+
+
+@pytest.fixture
+def signed_as(
+    wheel: Path, sdist: Path, sign: Sign, job: GitHubIdentity
+) -> Callable[[str], dict[str, Any]]:
+    """An attestation for the wheel, signed as a case says: by the release job ("good"), by
+    another workflow of the repository, for another file, or for other bytes of the same name."""
+
+    def signed(case: str) -> dict[str, Any]:
+        if case == "good":
+            return sign(wheel, job)
+        if case == "other-workflow":
+            return sign(wheel, GitHubIdentity(repository=job.repository, workflow="build.yml"))
+        if case == "other-file":
+            return sign(sdist, job)
+        assert case == "tampered-digest", case
+        # The same name with other bytes: a file changed after signing.
+        earlier = wheel.parent / "earlier" / wheel.name
+        earlier.parent.mkdir()
+        earlier.write_bytes(b"the bytes that were signed")
+        return sign(earlier, job)
+
+    return signed
+
+
 PARITY_CASES = ["good", "other-workflow", "other-file", "same-type-twice", "three", "tampered"]
 
 
@@ -400,22 +433,20 @@ def test_index_and_check_distribution_reach_the_same_verdict(
     case: str,
     index: LocalIndex,
     tp_token: str,
-    local_sigstore: LocalSigstore,
+    local_verifier: Verifier,
     wheel: Path,
-    sdist: Path,
-    sign: Sign,
+    signed_as: Callable[[str], dict[str, Any]],
     job: GitHubIdentity,
 ) -> None:
     """The same files, judged by the index (as PyPI) and by `check_distribution` (as `verify`)."""
-    build_job = GitHubIdentity(repository=job.repository, workflow="build.yml")
-    good = sign(wheel, job)
+    good = signed_as("good")
     tampered = json.loads(json.dumps(good))
     tampered["envelope"]["signature"] = tampered["envelope"]["signature"][::-1]
     documents = {
         "good": [good],
-        "other-workflow": [sign(wheel, build_job)],
-        "other-file": [sign(sdist, job)],
-        "same-type-twice": [good, sign(wheel, job)],
+        "other-workflow": [signed_as("other-workflow")],
+        "other-file": [signed_as("other-file")],
+        "same-type-twice": [good, signed_as("good")],
         "three": [good, good, good],
         "tampered": [tampered],
     }[case]
@@ -426,13 +457,7 @@ def test_index_and_check_distribution_reach_the_same_verdict(
         path.write_text(json.dumps(document))
         paths.append(path)
 
-    config = ClientTrustConfig.from_json(local_sigstore.trust_config_path.read_text())
-    report = check_distribution(
-        wheel,
-        publisher_of(job),
-        Verifier(trusted_root=config.trusted_root),
-        attestation_paths=paths,
-    )
+    report = check_distribution(wheel, publisher_of(job), local_verifier, attestation_paths=paths)
     answer = upload(index, tp_token, wheel, [json.loads(p.read_text()) for p in paths])
 
     assert (answer.status == 200) == report.ok == (case == "good"), (answer.reason, report.render())
@@ -443,11 +468,10 @@ def test_index_words_verification_failures_as_pypi_attestations_does(
     case: str,
     index: LocalIndex,
     tp_token: str,
-    local_sigstore: LocalSigstore,
     wheel: Path,
-    sdist: Path,
-    sign: Sign,
+    signed_as: Callable[[str], dict[str, Any]],
     job: GitHubIdentity,
+    local_verifier: Verifier,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """warehouse relays the text of `Attestation.verify`'s error; so does the index.
@@ -455,20 +479,8 @@ def test_index_words_verification_failures_as_pypi_attestations_does(
     The library always builds `Verifier.production()`; pointed at the local trusted
     root it runs every one of its checks and raises its own words.
     """
-    build_job = GitHubIdentity(repository=job.repository, workflow="build.yml")
-    if case == "other-workflow":
-        document = sign(wheel, build_job)
-    elif case == "other-file":
-        document = sign(sdist, job)
-    else:
-        # The same name with other bytes: a file changed after signing.
-        earlier = wheel.parent / "earlier" / wheel.name
-        earlier.parent.mkdir()
-        earlier.write_bytes(b"the bytes that were signed")
-        document = sign(earlier, job)
-    config = ClientTrustConfig.from_json(local_sigstore.trust_config_path.read_text())
-    local = Verifier(trusted_root=config.trusted_root)
-    monkeypatch.setattr(Verifier, "production", lambda *_, **__: local)
+    document = signed_as(case)
+    monkeypatch.setattr(Verifier, "production", lambda *_, **__: local_verifier)
     with pytest.raises(AttestationVerificationError) as library:
         Attestation.model_validate(document).verify(
             publisher_of(job), Distribution.from_file(wheel)

@@ -42,6 +42,14 @@ def sign(trust_config: ClientTrustConfig, dist: Path, predicate: Any = SLSA_PROV
     return signer.sign(dist, timeout=30, predicate=predicate)
 
 
+def signed_claims(trust_config: ClientTrustConfig, dist: Path) -> dict[str, str]:
+    """The Fulcio claims of the certificate that signed `dist` as the ambient CI job."""
+    signed = sign(trust_config, dist)
+    return certificate_claims(
+        x509.load_der_x509_certificate(signed.attestation.verification_material.certificate)
+    )
+
+
 def statement(attestation: Attestation) -> dict[str, Any]:
     document: dict[str, Any] = json.loads(attestation.envelope.statement)
     return document
@@ -233,17 +241,14 @@ def test_check_names_each_contradicted_field(
     value: str,
     claim: str,
 ) -> None:
-    signed = sign(trust_config, wheel)
-    certificate = x509.load_der_x509_certificate(
-        signed.attestation.verification_material.certificate
-    )
+    claims = signed_claims(trust_config, wheel)
     predicate = sigstore_github_identity.slsa_provenance()
     node = predicate["buildDefinition"]
     for key in field[:-1]:
         node = node[key]
     node[field[-1]] = value
 
-    problem = SLSA_PROVENANCE.check(predicate, certificate_claims(certificate))
+    problem = SLSA_PROVENANCE.check(predicate, claims)
 
     assert problem is not None
     assert problem.startswith(f"the provenance's {'.'.join(field[1:])} is {value!r}, ")
@@ -256,17 +261,14 @@ def test_a_gitlab_predicate_under_a_github_certificate_is_refused(
     sigstore_github_job: GitHubIdentity,
     wheel: Path,
 ) -> None:
-    signed = sign(trust_config, wheel)
-    certificate = x509.load_der_x509_certificate(
-        signed.attestation.verification_material.certificate
-    )
+    claims = signed_claims(trust_config, wheel)
     gitlab = SLSA_PROVENANCE.build(GitLabIdentity().claims())
 
-    assert SLSA_PROVENANCE.check(gitlab, certificate_claims(certificate)) == (
+    assert SLSA_PROVENANCE.check(gitlab, claims) == (
         f"the provenance has buildType {GITLAB_BUILD_TYPE}, but the certificate was issued "
         "for 'https://token.actions.githubusercontent.com', not https://gitlab.com"
     )
-    assert PUBLISH.check(gitlab, certificate_claims(certificate)) == (
+    assert PUBLISH.check(gitlab, claims) == (
         "a publish attestation's predicate must be empty; PyPI rejects any other"
     )
 

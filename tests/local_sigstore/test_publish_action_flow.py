@@ -81,12 +81,13 @@ def job(
     return workspace
 
 
-def write_workflow(workspace: Path, with_: str = "") -> None:
-    text = WORKFLOW.replace("WITH\n", with_)
+def write_workflow(workspace: Path, with_: str = "", workflow: str = WORKFLOW) -> None:
+    text = workflow.replace("WITH\n", with_)
     (workspace / ".github" / "workflows" / "release.yml").write_text(text, encoding="utf-8")
 
 
-def build_dists(tmp_path: Path) -> Path:
+@pytest.fixture
+def demo_dist(tmp_path: Path) -> Path:
     """A real sdist and wheel (twine checks and reads their metadata), in ``dist/``."""
     project = tmp_path / "project"
     (project / "demo_pkg").mkdir(parents=True)
@@ -129,35 +130,75 @@ def predicate_types(upload: Upload) -> list[str]:
     return sorted(json.loads(a.envelope.statement)["predicateType"] for a in upload.attestations())
 
 
-def assert_verified(
-    upload: Upload, identity: GitHubIdentity, trust_config: ClientTrustConfig
-) -> None:
-    """Every attestation of the upload passes PyPI's checks for the Trusted Publisher."""
-    publisher = GitHubPublisher(repository=identity.repository, workflow="release.yml")
+@pytest.fixture
+def verified(
+    sigstore_github_identity: GitHubIdentity, trust_config: ClientTrustConfig
+) -> Callable[[Upload], None]:
+    """Check that every attestation of an upload passes PyPI's checks for the job's publisher."""
+    publisher = GitHubPublisher(
+        repository=sigstore_github_identity.repository, workflow="release.yml"
+    )
     verifier = Verifier(trusted_root=trust_config.trusted_root)
-    for attestation in upload.attestations():
-        verify_attestation(attestation, upload.distribution, publisher, verifier)
+
+    def check(upload: Upload) -> None:
+        for attestation in upload.attestations():
+            verify_attestation(attestation, upload.distribution, publisher, verifier)
+
+    return check
+
+
+ATTESTATIONS_OFF = "        with:\n          attestations: false\n"
+WITHOUT_THE_ACTION = WORKFLOW.replace(
+    "pypa/gh-action-pypi-publish@release/v1", "astral-sh/setup-uv@v5"
+).replace("WITH\n", "      - run: uv build && uv publish\n")
+
+
+@pytest.mark.parametrize(
+    ("with_", "workflow", "says"),
+    [
+        (
+            "",
+            WORKFLOW,
+            "Predicate (auto): SLSA provenance, to sit beside the action's own: job `publish` of "
+            ".github/workflows/release.yml uses pypa/gh-action-pypi-publish@release/v1, which "
+            "signs its own publish attestations (`attestations` is on by default)",
+        ),
+        (
+            ATTESTATIONS_OFF,
+            WORKFLOW,
+            "Predicate (auto): a publish attestation: job `publish` of "
+            ".github/workflows/release.yml uses pypa/gh-action-pypi-publish@release/v1 with "
+            "`attestations: false`",
+        ),
+        (
+            "",
+            WITHOUT_THE_ACTION,
+            "Predicate (auto): a publish attestation: .github/workflows/release.yml does not use "
+            "pypa/gh-action-pypi-publish",
+        ),
+    ],
+    ids=["beside-the-action", "attestations-false", "without-the-action"],
+)
+def test_the_build_log_says_what_auto_chose_and_why(
+    local_sigstore: LocalSigstore, job: Path, demo_dist: Path, with_: str, workflow: str, says: str
+) -> None:
+    write_workflow(job, with_, workflow)
+
+    assert says in build_step(local_sigstore, demo_dist)
 
 
 def test_default_beside_the_action_gives_two_attestations_per_file(
     local_sigstore: LocalSigstore,
-    sigstore_github_identity: GitHubIdentity,
     trust_config: ClientTrustConfig,
     job: Path,
-    tmp_path: Path,
+    demo_dist: Path,
+    verified: Callable[[Upload], None],
 ) -> None:
     write_workflow(job)
-    dist = build_dists(tmp_path)
+    build_step(local_sigstore, demo_dist)
 
-    log = build_step(local_sigstore, dist)
-
-    assert (
-        "Predicate (auto): SLSA provenance, to sit beside the action's own: job `publish` of "
-        ".github/workflows/release.yml uses pypa/gh-action-pypi-publish@release/v1, which "
-        "signs its own publish attestations (`attestations` is on by default)"
-    ) in log
     with upload_recorder() as index:
-        run_action(dist, trust_config=trust_config, repository_url=index.url)
+        run_action(demo_dist, trust_config=trust_config, repository_url=index.url)
 
     assert sorted(u.filename for u in index.uploads) == [
         "demo_pkg-0.1.0-py2.py3-none-any.whl",
@@ -165,19 +206,18 @@ def test_default_beside_the_action_gives_two_attestations_per_file(
     ]
     for upload in index.uploads:
         assert predicate_types(upload) == [PUBLISH_V1, SLSA_PROVENANCE_V1]
-        assert_verified(upload, sigstore_github_identity, trust_config)
+        verified(upload)
 
 
 def test_a_publish_attestation_from_the_build_makes_the_action_fail(
-    local_sigstore: LocalSigstore, trust_config: ClientTrustConfig, job: Path, tmp_path: Path
+    local_sigstore: LocalSigstore, trust_config: ClientTrustConfig, job: Path, demo_dist: Path
 ) -> None:
     """Why `auto` exists: what `predicate = "publish"` would do beside the action."""
     write_workflow(job)
-    dist = build_dists(tmp_path)
-    build_step(local_sigstore, dist, "publish")
+    build_step(local_sigstore, demo_dist, "publish")
 
     with upload_recorder() as index, pytest.raises(ActionFailed) as failure:
-        run_action(dist, trust_config=trust_config, repository_url=index.url)
+        run_action(demo_dist, trust_config=trust_config, repository_url=index.url)
 
     assert str(failure.value).startswith(
         "The following distributions already have publish attestations: * "
@@ -186,26 +226,15 @@ def test_a_publish_attestation_from_the_build_makes_the_action_fail(
 
 
 def test_with_attestations_false_the_build_s_own_attestation_is_a_publish_one(
-    local_sigstore: LocalSigstore,
-    sigstore_github_identity: GitHubIdentity,
-    trust_config: ClientTrustConfig,
-    job: Path,
-    tmp_path: Path,
+    local_sigstore: LocalSigstore, trust_config: ClientTrustConfig, job: Path, demo_dist: Path
 ) -> None:
     """The action neither signs nor uploads attestations; it must still succeed."""
-    write_workflow(job, "        with:\n          attestations: false\n")
-    dist = build_dists(tmp_path)
+    write_workflow(job, ATTESTATIONS_OFF)
+    build_step(local_sigstore, demo_dist)
 
-    log = build_step(local_sigstore, dist)
-
-    assert (
-        "Predicate (auto): a publish attestation: job `publish` of "
-        ".github/workflows/release.yml uses pypa/gh-action-pypi-publish@release/v1 with "
-        "`attestations: false`"
-    ) in log
     with upload_recorder() as index:
         run_action(
-            dist,
+            demo_dist,
             trust_config=trust_config,
             repository_url=index.url,
             inputs={"attestations": "false"},
@@ -214,60 +243,44 @@ def test_with_attestations_false_the_build_s_own_attestation_is_a_publish_one(
     assert len(index.uploads) == 2
     # twine without --attestations sends none, though the files are there.
     assert [u.attestations() for u in index.uploads] == [[], []]
-    assert sorted(p.name for p in dist.glob("*.publish.attestation")) == [
+    assert sorted(p.name for p in demo_dist.glob("*.publish.attestation")) == [
         "demo_pkg-0.1.0-py2.py3-none-any.whl.publish.attestation",
         "demo_pkg-0.1.0.tar.gz.publish.attestation",
     ]
 
 
 def test_without_the_action_twine_uploads_the_publish_attestation(
-    local_sigstore: LocalSigstore,
-    sigstore_github_identity: GitHubIdentity,
-    trust_config: ClientTrustConfig,
-    job: Path,
-    tmp_path: Path,
+    local_sigstore: LocalSigstore, job: Path, demo_dist: Path, verified: Callable[[Upload], None]
 ) -> None:
-    (job / ".github" / "workflows" / "release.yml").write_text(
-        WORKFLOW.replace("pypa/gh-action-pypi-publish@release/v1", "astral-sh/setup-uv@v5").replace(
-            "WITH\n", "      - run: uv build && uv publish\n"
-        )
-    )
-    dist = build_dists(tmp_path)
+    write_workflow(job, workflow=WITHOUT_THE_ACTION)
+    build_step(local_sigstore, demo_dist)
 
-    log = build_step(local_sigstore, dist)
-
-    assert (
-        "Predicate (auto): a publish attestation: .github/workflows/release.yml does not use "
-        "pypa/gh-action-pypi-publish"
-    ) in log
     with upload_recorder() as index:
-        twine_upload(dist, index.url)
+        twine_upload(demo_dist, index.url)
 
     for upload in index.uploads:
         assert predicate_types(upload) == [PUBLISH_V1]
-        assert_verified(upload, sigstore_github_identity, trust_config)
+        verified(upload)
 
 
 @pytest.mark.parametrize("upload", [twine_upload, uv_publish], ids=["twine", "uv"])
 def test_both_predicates_are_uploaded(
     local_sigstore: LocalSigstore,
-    sigstore_github_identity: GitHubIdentity,
-    trust_config: ClientTrustConfig,
     job: Path,
-    tmp_path: Path,
+    demo_dist: Path,
+    verified: Callable[[Upload], None],
     upload: Callable[[Path, str], str],
 ) -> None:
     """`predicate = both`, for uploaders other than the action."""
-    dist = build_dists(tmp_path)
-    build_step(local_sigstore, dist, "both")
+    build_step(local_sigstore, demo_dist, "both")
 
     with upload_recorder() as index:
-        upload(dist, index.url)
+        upload(demo_dist, index.url)
 
     assert len(index.uploads) == 2
     for item in index.uploads:
         assert predicate_types(item) == [PUBLISH_V1, SLSA_PROVENANCE_V1]
-        assert_verified(item, sigstore_github_identity, trust_config)
+        verified(item)
 
 
 def _skipped_build(sigstore: LocalSigstore, dist: Path) -> list[str]:
@@ -281,12 +294,12 @@ def _skipped_build(sigstore: LocalSigstore, dist: Path) -> list[str]:
 
 
 def test_the_action_with_an_api_token_makes_the_build_skip(
-    local_sigstore: LocalSigstore, job: Path, tmp_path: Path
+    local_sigstore: LocalSigstore, job: Path, demo_dist: Path
 ) -> None:
     """PyPI answers 400 to attestations on a token upload: sign nothing, spend no log entry."""
     write_workflow(job, "        with:\n          password: ${{ secrets.PYPI_API_TOKEN }}\n")
 
-    log = _skipped_build(local_sigstore, build_dists(tmp_path))
+    log = _skipped_build(local_sigstore, demo_dist)
 
     assert log == [
         "warning: Not attesting: job `publish` of .github/workflows/release.yml uploads with "
@@ -298,7 +311,7 @@ def test_the_action_with_an_api_token_makes_the_build_skip(
 
 
 def test_the_action_in_a_called_reusable_workflow_makes_the_build_skip(
-    local_sigstore: LocalSigstore, job: Path, tmp_path: Path
+    local_sigstore: LocalSigstore, job: Path, demo_dist: Path
 ) -> None:
     """The upload job's job_workflow_ref names publish.yml; the certificate, release.yml."""
     workflows = job / ".github" / "workflows"
@@ -311,7 +324,7 @@ def test_the_action_in_a_called_reusable_workflow_makes_the_build_skip(
     )
     (workflows / "publish.yml").write_text(reusable, encoding="utf-8")
 
-    log = _skipped_build(local_sigstore, build_dists(tmp_path))
+    log = _skipped_build(local_sigstore, demo_dist)
 
     assert len(log) == 1
     assert log[0].startswith(
