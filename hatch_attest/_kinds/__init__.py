@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from hatch_attest._identity import EXPLICIT_TOKEN_VARIABLE, Probe, Token
@@ -160,23 +160,22 @@ def parse_publisher_spec(spec: str) -> Publisher:
 def from_identity(identity: Mapping[str, Any]) -> Publisher | None:
     """Our publisher for a provenance's publisher table (PEP 751 ``attestation-identities``)."""
     kind = str(identity.get("kind", "")).casefold()
-    for cls in KINDS.values():
-        if kind == cls.pypi_kind.casefold():
-            values = {field.attribute: identity.get(field.attribute) for field in cls.fields}
-            if all(isinstance(value, str) for value in values.values()):
-                return cls(**values)
-    return None
+    cls = next((c for c in KINDS.values() if c.pypi_kind.casefold() == kind), None)
+    return None if cls is None else _with_fields(cls, identity.get)
 
 
 def from_pypi(publisher: object) -> Publisher | None:
     """Our publisher for a pypi-attestations publisher of a kind we have, else None."""
-    for cls in KINDS.values():
-        if getattr(publisher, "kind", None) == cls.pypi_kind:
-            values = {
-                field.attribute: getattr(publisher, field.attribute, None) for field in cls.fields
-            }
-            if all(isinstance(value, str) for value in values.values()):
-                return cls(**values)
+    kind = getattr(publisher, "kind", None)
+    cls = next((c for c in KINDS.values() if c.pypi_kind == kind), None)
+    return None if cls is None else _with_fields(cls, lambda name: getattr(publisher, name, None))
+
+
+def _with_fields(cls: type[Publisher], value: Callable[[str], object]) -> Publisher | None:
+    """``cls`` from each of its fields' ``value(attribute)``, if every one is a string."""
+    values = {field.attribute: value(field.attribute) for field in cls.fields}
+    if all(isinstance(v, str) for v in values.values()):
+        return cls(**values)
     return None
 
 

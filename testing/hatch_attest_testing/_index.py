@@ -81,10 +81,9 @@ from hatch_attest_testing._faults import Fault, Oversized, ProvenanceOf, Tampere
 from hatch_attest_testing._http import Reply, Request, json_reply
 from hatch_attest_testing._identity import GITHUB_ISSUER, GITLAB_ISSUER, GOOGLE_ISSUER, Claims
 from hatch_attest_testing._instance import LocalSigstore
-from hatch_attest_testing._loopback import Service
 from hatch_attest_testing._oidc import TokenError
 from hatch_attest_testing._proxy import TunnelProxy
-from hatch_attest_testing._server import Server
+from hatch_attest_testing._server import ServedService, Server
 from hatch_attest_testing._tls import server_credentials
 
 INDEX_ENDPOINTS = (
@@ -176,7 +175,7 @@ class _Part:
     content_type: str | None
 
 
-class LocalIndex(Service):
+class LocalIndex(ServedService):
     """A package index with PyPI's upload rules and Trusted Publishing, on 127.0.0.1.
 
     Start it with `LocalIndex.start(sigstore)`, register Trusted Publishers with
@@ -317,32 +316,12 @@ class LocalIndex(Service):
             self._files.append(uploaded)
         return uploaded
 
-    @property
-    def latency(self) -> float:
-        """Seconds every request waits before it is answered (0 by default)."""
-        return self._server.latency
-
-    @latency.setter
-    def latency(self, seconds: float) -> None:
-        if seconds < 0:
-            msg = f"latency must not be negative, got {seconds}"
-            raise ValueError(msg)
-        self._server.latency = seconds
-
     def refusals(self) -> list[Refusal]:
         """The uploads and token exchanges refused so far, in order, with their reasons."""
         with self._lock:
             return list(self._refusals)
 
     # --- Faults and counts ---------------------------------------------------------
-
-    def counts(self) -> dict[str, int]:
-        """Requests received per endpoint (see `INDEX_ENDPOINTS`)."""
-        return self._server.counts()
-
-    def bytes_sent(self) -> dict[str, int]:
-        """Bytes of answers written per endpoint so far (see `LocalSigstore.bytes_sent`)."""
-        return self._server.bytes_sent()
 
     def inject(self, endpoint: str, fault: Fault, *, times: int | None = None) -> None:
         """Makes `endpoint` misbehave: a transport `Fault` on every request or the next `times`."""

@@ -28,10 +28,9 @@ from hatch_attest_testing._identity import (
     token_claims,
 )
 from hatch_attest_testing._leaks import CredentialScan
-from hatch_attest_testing._loopback import Service
 from hatch_attest_testing._oidc import Issuer, Issuers
 from hatch_attest_testing._rekor import Rekor
-from hatch_attest_testing._server import Exchange, Server
+from hatch_attest_testing._server import Exchange, ServedService, Server
 from hatch_attest_testing._trust import client_trust_config
 from hatch_attest_testing._tsa import TimestampAuthority
 
@@ -68,7 +67,7 @@ _CIRCLECI_JOB = CircleCIIdentity()
 _BACKDATE = datetime.timedelta(minutes=5)
 
 
-class LocalSigstore(Service):
+class LocalSigstore(ServedService):
     """A Sigstore deployment on 127.0.0.1: OIDC, Fulcio, Rekor v1 and optionally a TSA.
 
     Start it with `LocalSigstore.start()` (or use it as a context manager), point
@@ -142,18 +141,6 @@ class LocalSigstore(Service):
         self._server.close()
         if self._own_directory:
             shutil.rmtree(self._directory, ignore_errors=True)
-
-    @property
-    def latency(self) -> float:
-        """Seconds added to every request (for benchmarks); 0 by default."""
-        return self._server.latency
-
-    @latency.setter
-    def latency(self, seconds: float) -> None:
-        if seconds < 0:
-            msg = f"latency must not be negative, got {seconds}"
-            raise ValueError(msg)
-        self._server.latency = seconds
 
     def github_env(
         self,
@@ -387,18 +374,6 @@ class LocalSigstore(Service):
         this in place of fetching the issuer's JWKS.
         """
         return self._issuers.verify(token, audience=audience)
-
-    def counts(self) -> dict[str, int]:
-        """Requests received per endpoint: "oidc", "fulcio", "rekor" and "tsa"."""
-        return self._server.counts()
-
-    def bytes_sent(self) -> dict[str, int]:
-        """Bytes of answers written per endpoint so far, counted as they go out.
-
-        With a `Fault.trickle`, this tells how much of an answer a client waited
-        for before it gave up.
-        """
-        return self._server.bytes_sent()
 
     def exchanges(self, endpoint: str | None = None) -> list[Exchange]:
         """The requests received (to `endpoint`, or to all), each with the status it got.

@@ -33,7 +33,7 @@ from hatch_attest_testing._faults import (
     Trickle,
 )
 from hatch_attest_testing._http import Reply, Request, json_reply
-from hatch_attest_testing._loopback import LoopbackServer
+from hatch_attest_testing._loopback import LoopbackServer, Service
 
 _logger = logging.getLogger(__name__)
 
@@ -343,3 +343,33 @@ class _RequestHandler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             return None
         return reply.status
+
+
+class ServedService(Service):
+    """A local service answered by one `Server`: its latency, counts and bytes sent."""
+
+    _server: Server
+
+    @property
+    def latency(self) -> float:
+        """Seconds every request waits before it is answered (0 by default; for benchmarks)."""
+        return self._server.latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        if seconds < 0:
+            msg = f"latency must not be negative, got {seconds}"
+            raise ValueError(msg)
+        self._server.latency = seconds
+
+    def counts(self) -> dict[str, int]:
+        """Requests received per endpoint (the service's endpoints, each counted from 0)."""
+        return self._server.counts()
+
+    def bytes_sent(self) -> dict[str, int]:
+        """Bytes of answers written per endpoint so far, counted as they go out.
+
+        With a `Fault.trickle`, this tells how much of an answer a client waited
+        for before it gave up.
+        """
+        return self._server.bytes_sent()
